@@ -1,0 +1,205 @@
+/**
+ * The contract of forcedown's OpenStack client: what the steps, the CLI and the Terraform
+ * provider rely on. Implementations live beside this file (config loader, Keystone session,
+ * Nova compute API, Glance image lookups). Facts about the APIs: ../shared/reference/nova-anchors.md
+ * and the testbed's api-transcript.md.
+ */
+
+/** The auth methods forcedown supports (openstacksdk's `auth_type` names, normalised). */
+export type AuthType = 'password' | 'v3applicationcredential' | 'token';
+
+/** Endpoint interface to pick from the service catalog. */
+export type EndpointInterface = 'public' | 'internal' | 'admin';
+
+/** Credentials and scope, as in clouds.yaml's `auth:` section (camelCased). */
+export interface CloudAuth {
+  readonly authUrl: string;
+  readonly username?: string;
+  readonly userId?: string;
+  readonly password?: string;
+  readonly userDomainName?: string;
+  readonly userDomainId?: string;
+  readonly projectName?: string;
+  readonly projectId?: string;
+  readonly projectDomainName?: string;
+  readonly projectDomainId?: string;
+  /** Domain scope (instead of a project). */
+  readonly domainName?: string;
+  readonly domainId?: string;
+  readonly applicationCredentialId?: string;
+  readonly applicationCredentialName?: string;
+  readonly applicationCredentialSecret?: string;
+  readonly token?: string;
+}
+
+/** One cloud's resolved settings (clouds.yaml + secure.yaml + OS_* variables, openstacksdk rules). */
+export interface CloudConfig {
+  /** The clouds.yaml entry used; `envvars` when built from OS_* variables only. */
+  readonly cloudName: string;
+  readonly authType: AuthType;
+  readonly auth: CloudAuth;
+  /** @defaultValue the only region in the catalog, else an error listing them */
+  readonly regionName?: string;
+  /** @defaultValue `'public'` */
+  readonly interface: EndpointInterface;
+  /** Path of a PEM CA bundle trusted in addition to the system CAs. */
+  readonly cacert?: string;
+  /** TLS verification; false only when the user asked for `insecure`. @defaultValue `true` */
+  readonly verify: boolean;
+  /** A pinned compute microversion (`OS_COMPUTE_API_VERSION`), if any. */
+  readonly computeApiVersion?: string;
+  /** Where the settings came from (file paths, "environment"), for messages. */
+  readonly sources: readonly string[];
+}
+
+/** Options of `loadCloudConfig`. */
+export interface LoadCloudConfigOptions {
+  /** Cloud name from `--os-cloud`; @defaultValue `env.OS_CLOUD` */
+  readonly cloud?: string;
+  /** @defaultValue `process.env` */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** First directory searched for clouds.yaml/secure.yaml. @defaultValue `process.cwd()` */
+  readonly cwd?: string;
+  /** Home directory (`~/.config/openstack`). @defaultValue `os.homedir()` */
+  readonly home?: string;
+  /** System directory. @defaultValue `/etc/openstack` */
+  readonly etcDir?: string;
+  /** Settings that win over files and environment (Terraform provider arguments). */
+  readonly overrides?: Partial<Omit<CloudConfig, 'auth' | 'sources' | 'cloudName'>> & { readonly auth?: Partial<CloudAuth>; readonly cloudName?: string };
+}
+
+/** A nova-compute (or other) service record, normalised across microversions. */
+export interface ComputeService {
+  /** Service UUID at microversion >= 2.53; the integer id as a string below. */
+  readonly id: string;
+  readonly host: string;
+  readonly binary: string;
+  readonly zone: string;
+  readonly status: 'enabled' | 'disabled';
+  readonly state: 'up' | 'down';
+  readonly forcedDown: boolean;
+  readonly disabledReason: string | null;
+  readonly updatedAt: string | null;
+}
+
+/** A server, with the admin-only host and state fields flattened. */
+export interface Server {
+  readonly id: string;
+  readonly name: string;
+  /** ACTIVE, SHUTOFF, ERROR, REBUILD, ... */
+  readonly status: string;
+  /** OS-EXT-STS:vm_state: active, stopped, error, paused, ... */
+  readonly vmState: string;
+  /** OS-EXT-STS:task_state, null when idle. */
+  readonly taskState: string | null;
+  /** OS-EXT-SRV-ATTR:host (the service host), null when unscheduled. */
+  readonly host: string | null;
+  readonly projectId: string;
+  /** Embedded flavor (>= 2.47): name and extra specs (extra specs need admin). */
+  readonly flavor: { readonly id?: string; readonly name?: string; readonly extraSpecs: Readonly<Record<string, string>> };
+  /** Image id, or null when booted from volume. */
+  readonly imageId: string | null;
+  readonly tags: readonly string[];
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly updatedAt: string | null;
+}
+
+/** A migration record (os-migrations). */
+export interface Migration {
+  readonly id: number;
+  readonly uuid?: string;
+  readonly instanceUuid: string;
+  /** evacuation, migration, live-migration, resize */
+  readonly migrationType: string;
+  /** accepted, pre-migrating, done, completed, error, failed, ... */
+  readonly status: string;
+  readonly sourceCompute: string | null;
+  readonly destCompute: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string | null;
+}
+
+/** Filters of `listMigrations`. */
+export interface MigrationFilter {
+  readonly instanceUuid?: string;
+  readonly sourceCompute?: string;
+  readonly migrationType?: 'evacuation' | 'migration' | 'live-migration' | 'resize';
+  readonly status?: string;
+  /** ISO timestamp: only records changed since then. */
+  readonly changesSince?: string;
+}
+
+/** A Glance image's evacuation-relevant metadata. */
+export interface ImageInfo {
+  readonly id: string;
+  readonly tags: readonly string[];
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+/** A flavor's evacuation-relevant metadata. */
+export interface FlavorInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly extraSpecs: Readonly<Record<string, string>>;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the HTTP request (listr2's `task.signal`). */
+  readonly signal?: AbortSignal;
+}
+
+/** The Nova compute API surface forcedown uses. Every method reads or changes real state. */
+export interface ComputeApi {
+  /** The cloud's supported range, from the version document (`GET /v2.1/`). */
+  readonly versions: { readonly min: string; readonly max: string };
+  /** The microversion used for os-services: '2.53' (by UUID) when available, else '2.11'. */
+  readonly servicesMicroversion: string;
+  /** The microversion used for evacuate (<= 2.94 when possible, so servers keep their power state). */
+  readonly evacuateMicroversion: string;
+
+  listServices(filter?: { readonly host?: string; readonly binary?: string }, options?: CallOptions): Promise<ComputeService[]>;
+  /** The nova-compute service of `host`; an input error (exit 2) naming the known hosts if none. */
+  findComputeService(host: string, options?: CallOptions): Promise<ComputeService>;
+  /** Sets forced_down (2.53 by UUID, else 2.11 force-down) and returns the service as Nova now reports it. */
+  setForcedDown(service: ComputeService, forcedDown: boolean, options?: CallOptions): Promise<ComputeService>;
+  /** Disables with a reason (2.53 status+disabled_reason, else 2.11 disable-log-reason). */
+  disableService(service: ComputeService, reason: string, options?: CallOptions): Promise<ComputeService>;
+  enableService(service: ComputeService, options?: CallOptions): Promise<ComputeService>;
+
+  /** Every server on `host`, all projects, following pagination to the end. */
+  listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]>;
+  getServer(id: string, options?: CallOptions): Promise<Server>;
+  /** POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations. */
+  evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string }): Promise<void>;
+  resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void>;
+  stopServer(serverId: string, options?: CallOptions): Promise<void>;
+  startServer(serverId: string, options?: CallOptions): Promise<void>;
+  listMigrations(filter: MigrationFilter, options?: CallOptions): Promise<Migration[]>;
+  getFlavor(id: string, options?: CallOptions): Promise<FlavorInfo>;
+}
+
+/** The Glance surface forcedown uses (evacuable image tags). */
+export interface ImageApi {
+  getImage(id: string, options?: CallOptions): Promise<ImageInfo>;
+}
+
+/** Counters for benchmarks and the secret scan. */
+export interface ClientStats {
+  /** HTTP requests sent (including retries and re-authentications). */
+  readonly requests: number;
+  readonly retries: number;
+  readonly reauthentications: number;
+}
+
+/** A connected client: one Keystone session, the compute and image APIs. */
+export interface OpenStackClient {
+  readonly config: CloudConfig;
+  readonly compute: ComputeApi;
+  readonly image: ImageApi;
+  readonly stats: ClientStats;
+  /** The project id of the token's scope, if project-scoped. */
+  readonly projectId: string | undefined;
+  /** Drops sockets and timers. */
+  close(): Promise<void>;
+}

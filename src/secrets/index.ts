@@ -1,0 +1,1 @@
+export { REDACTED, SecretRegistry, redact, redactDeep, secrets } from './secret-registry.js';
