@@ -66,6 +66,8 @@ export interface LoadCloudConfigOptions {
   readonly etcDir?: string;
   /** Settings that win over files and environment (Terraform provider arguments). */
   readonly overrides?: Partial<Omit<CloudConfig, 'auth' | 'sources' | 'cloudName'>> & { readonly auth?: Partial<CloudAuth>; readonly cloudName?: string };
+  /** Receives configuration warnings (insecure with cacert, ignored credentials). @defaultValue a line on stderr */
+  readonly warn?: (message: string) => void;
 }
 
 /** A nova-compute (or other) service record, normalised across microversions. */
@@ -157,6 +159,10 @@ export interface ComputeApi {
   readonly servicesMicroversion: string;
   /** The microversion used for evacuate (<= 2.94 when possible, so servers keep their power state). */
   readonly evacuateMicroversion: string;
+  /** The microversion used to read servers (embedded flavor from 2.47, tags from 2.26). */
+  readonly serversMicroversion: string;
+  /** The microversion used for os-migrations (2.59+ for `uuid` and paging, >= 2.23 for `migration_type`). */
+  readonly migrationsMicroversion: string;
 
   listServices(filter?: { readonly host?: string; readonly binary?: string }, options?: CallOptions): Promise<ComputeService[]>;
   /** The nova-compute service of `host`; an input error (exit 2) naming the known hosts if none. */
@@ -171,7 +177,7 @@ export interface ComputeApi {
   listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]>;
   getServer(id: string, options?: CallOptions): Promise<Server>;
   /** POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations. */
-  evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string }): Promise<void>;
+  evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean }): Promise<void>;
   resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void>;
   stopServer(serverId: string, options?: CallOptions): Promise<void>;
   startServer(serverId: string, options?: CallOptions): Promise<void>;

@@ -1,0 +1,293 @@
+/**
+ * Nova's compute API as forcedown uses it (the {@link ComputeApi} contract): os-services by UUID
+ * (2.53) or by host (2.11), servers on a host (all pages), evacuate (never retried), reset-state,
+ * stop/start, os-migrations and flavors.
+ */
+import { authFailed, invalidInput, operationFailed } from '../../errors/index.js';
+import { parseJson, type ApiResponse, type OpenStackHttp } from '../http/http-client.js';
+import type { CallOptions, ComputeApi, ComputeService, FlavorInfo, Migration, MigrationFilter, Server } from '../openstack.interface.js';
+import { compareMicroversions, evacuateBody, type MicroversionRange, type NegotiatedMicroversions } from './microversion.js';
+import { toComputeService, toFlavor, toMigration, toServer } from './normalize.js';
+
+type Json = Record<string, unknown>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Default page size of server listings. */
+export const DEFAULT_SERVERS_PAGE_SIZE = 1000;
+
+/** Options of {@link NovaComputeApi}. */
+export interface NovaComputeApiOptions {
+  readonly http: OpenStackHttp;
+  /** The compute endpoint from the catalog (`…/v2.1`). */
+  readonly endpoint: string;
+  readonly range: MicroversionRange;
+  readonly microversions: NegotiatedMicroversions;
+}
+
+function signalOf(options?: CallOptions): { signal?: AbortSignal } {
+  return options?.signal === undefined ? {} : { signal: options.signal };
+}
+
+/** The marker of a `…_links` `next` href, if any. */
+function nextMarker(links: unknown): string | undefined {
+  if (!Array.isArray(links)) return undefined;
+  for (const link of links as Json[]) {
+    if (link.rel === 'next' && typeof link.href === 'string') {
+      const marker = new URL(link.href, 'http://placeholder/').searchParams.get('marker');
+      if (marker !== null && marker !== '') return marker;
+    }
+  }
+  return undefined;
+}
+
+/** The compute API of one cloud. */
+export class NovaComputeApi implements ComputeApi {
+  readonly versions: { readonly min: string; readonly max: string };
+  readonly servicesMicroversion: string;
+  readonly evacuateMicroversion: string;
+  readonly serversMicroversion: string;
+  readonly migrationsMicroversion: string;
+  readonly #flavorsMicroversion: string;
+  readonly #http: OpenStackHttp;
+  readonly #endpoint: string;
+
+  constructor(options: NovaComputeApiOptions) {
+    this.#http = options.http;
+    this.#endpoint = options.endpoint.replace(/\/+$/, '');
+    this.versions = { min: options.range.min, max: options.range.max };
+    this.servicesMicroversion = options.microversions.services;
+    this.evacuateMicroversion = options.microversions.evacuate;
+    this.serversMicroversion = options.microversions.servers;
+    this.migrationsMicroversion = options.microversions.migrations;
+    this.#flavorsMicroversion = options.microversions.flavors;
+  }
+
+  get #byUuid(): boolean {
+    return compareMicroversions(this.servicesMicroversion, '2.53') >= 0;
+  }
+
+  #url(path: string): string {
+    return `${this.#endpoint}${path}`;
+  }
+
+  async listServices(filter: { readonly host?: string; readonly binary?: string } = {}, options?: CallOptions): Promise<ComputeService[]> {
+    const response = await this.#http.request({
+      service: 'nova',
+      method: 'GET',
+      url: this.#url('/os-services'),
+      query: { host: filter.host, binary: filter.binary },
+      microversion: this.servicesMicroversion,
+      ...signalOf(options),
+    });
+    const body = parseJson<{ services?: Json[] }>(response, 'os-services');
+    // the query filters are exact matches in Nova; filter again in case a proxy or an old Nova ignored them
+    return (body.services ?? [])
+      .map(toComputeService)
+      .filter((svc) => (filter.host === undefined || svc.host === filter.host) && (filter.binary === undefined || svc.binary === filter.binary));
+  }
+
+  async findComputeService(host: string, options?: CallOptions): Promise<ComputeService> {
+    const found = await this.listServices({ host, binary: 'nova-compute' }, options);
+    const first = found[0];
+    if (first !== undefined) return first;
+    const all = await this.listServices({ binary: 'nova-compute' }, options);
+    const hosts = all.map((svc) => svc.host).sort();
+    throw invalidInput(
+      'NOVA_UNKNOWN_HOST',
+      `Nova has no nova-compute service on host "${host}"; compute hosts: ${hosts.length ? hosts.join(', ') : 'none'}`,
+      'use the service host name exactly as `forcedown services` lists it (not the hypervisor hostname or an IP)',
+      { host, known: hosts },
+    );
+  }
+
+  async #serviceId(service: ComputeService, options?: CallOptions): Promise<string> {
+    if (UUID.test(service.id)) return service.id;
+    // an integer id (listed below 2.53): look the UUID up by host and binary
+    const found = (await this.listServices({ host: service.host, binary: service.binary }, options))[0];
+    if (found === undefined || !UUID.test(found.id)) {
+      throw invalidInput('NOVA_UNKNOWN_SERVICE', `no ${service.binary} service on host ${service.host}`, 'list the services again (`forcedown services`); the service may have been deleted', { host: service.host });
+    }
+    return found.id;
+  }
+
+  async #update253(service: ComputeService, body: Json, options?: CallOptions): Promise<ComputeService> {
+    const id = await this.#serviceId(service, options);
+    const response = await this.#http.request({
+      service: 'nova',
+      method: 'PUT',
+      url: this.#url(`/os-services/${encodeURIComponent(id)}`),
+      body,
+      microversion: this.servicesMicroversion,
+      // setting the same fields twice has the same effect: safe to retry
+      idempotent: true,
+      ...signalOf(options),
+    });
+    const parsed = parseJson<{ service?: Json }>(response, 'os-services update');
+    if (parsed.service === undefined || parsed.service.state === undefined) return this.#reread(service, options);
+    return toComputeService(parsed.service);
+  }
+
+  async #updateLegacy(service: ComputeService, action: string, body: Json, options?: CallOptions): Promise<ComputeService> {
+    await this.#http.request({
+      service: 'nova',
+      method: 'PUT',
+      url: this.#url(`/os-services/${action}`),
+      body: { host: service.host, binary: service.binary, ...body },
+      microversion: this.servicesMicroversion,
+      idempotent: true,
+      ...signalOf(options),
+    });
+    // the 2.11 answer is partial ({host, binary, forced_down}): read the whole record back
+    return this.#reread(service, options);
+  }
+
+  async #reread(service: ComputeService, options?: CallOptions): Promise<ComputeService> {
+    const found = (await this.listServices({ host: service.host, binary: service.binary }, options))[0];
+    if (found === undefined) {
+      throw operationFailed('NOVA_SERVICE_VANISHED', `the ${service.binary} service of ${service.host} is no longer listed after the update`, 'list the services (`forcedown services`) and check whether someone deleted it', { host: service.host });
+    }
+    return found;
+  }
+
+  setForcedDown(service: ComputeService, forcedDown: boolean, options?: CallOptions): Promise<ComputeService> {
+    return this.#byUuid
+      ? this.#update253(service, { forced_down: forcedDown }, options)
+      : this.#updateLegacy(service, 'force-down', { forced_down: forcedDown }, options);
+  }
+
+  disableService(service: ComputeService, reason: string, options?: CallOptions): Promise<ComputeService> {
+    return this.#byUuid
+      ? this.#update253(service, { status: 'disabled', disabled_reason: reason }, options)
+      : this.#updateLegacy(service, 'disable-log-reason', { disabled_reason: reason }, options);
+  }
+
+  enableService(service: ComputeService, options?: CallOptions): Promise<ComputeService> {
+    return this.#byUuid ? this.#update253(service, { status: 'enabled' }, options) : this.#updateLegacy(service, 'enable', {}, options);
+  }
+
+  async listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]> {
+    const pageSize = options?.pageSize ?? DEFAULT_SERVERS_PAGE_SIZE;
+    const servers = new Map<string, Server>();
+    const seenMarkers = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const response = await this.#http.request({
+        service: 'nova',
+        method: 'GET',
+        url: this.#url('/servers/detail'),
+        query: { all_tenants: 1, host, limit: pageSize, marker },
+        microversion: this.serversMicroversion,
+        ...signalOf(options),
+      });
+      const body = parseJson<{ servers?: Json[]; servers_links?: unknown }>(response, 'servers/detail');
+      const page = body.servers ?? [];
+      for (const raw of page) {
+        if (!('OS-EXT-SRV-ATTR:host' in raw)) {
+          // without the admin-only host field Nova also ignored the host filter: the list would be
+          // this project's servers on every host
+          throw authFailed(
+            'NOVA_HOST_FILTER_IGNORED',
+            `Nova did not return the host of the servers: the user may not filter servers by host (it would list its own servers on all hosts instead of those on ${host})`,
+            'use a cloud entry with an admin user (os_compute_api:servers:detail:get_all_tenants and os-extended-server-attributes)',
+            { host },
+          );
+        }
+        const server = toServer(raw);
+        if (server.host === host) servers.set(server.id, server);
+      }
+      const next = nextMarker(body.servers_links);
+      if (next === undefined || page.length === 0) break;
+      if (seenMarkers.has(next)) {
+        throw operationFailed('NOVA_PAGINATION_LOOP', `Nova returned the same page marker ${next} twice while listing servers on ${host}`, 'retry; if it persists, report it with the request ids of the nova-api log', { host, marker: next });
+      }
+      seenMarkers.add(next);
+      marker = next;
+    }
+    return [...servers.values()];
+  }
+
+  async getServer(id: string, options?: CallOptions): Promise<Server> {
+    const response = await this.#http.request({ service: 'nova', method: 'GET', url: this.#url(`/servers/${encodeURIComponent(id)}`), microversion: this.serversMicroversion, ...signalOf(options) });
+    const body = parseJson<{ server?: Json }>(response, 'server');
+    return toServer(body.server ?? {});
+  }
+
+  async #action(serverId: string, body: Json, microversion: string, options?: CallOptions): Promise<ApiResponse> {
+    return this.#http.request({
+      service: 'nova',
+      method: 'POST',
+      url: this.#url(`/servers/${encodeURIComponent(serverId)}/action`),
+      body,
+      microversion,
+      // server actions are never retried: a lost answer may hide an accepted action
+      idempotent: false,
+      ...signalOf(options),
+    });
+  }
+
+  async evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean }): Promise<void> {
+    await this.#action(serverId, evacuateBody(this.evacuateMicroversion, options?.targetHost, options?.onSharedStorage ?? false), this.evacuateMicroversion, options);
+  }
+
+  async resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { 'os-resetState': { state } }, this.serversMicroversion, options);
+  }
+
+  async stopServer(serverId: string, options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { 'os-stop': null }, this.serversMicroversion, options);
+  }
+
+  async startServer(serverId: string, options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { 'os-start': null }, this.serversMicroversion, options);
+  }
+
+  async listMigrations(filter: MigrationFilter, options?: CallOptions): Promise<Migration[]> {
+    const paged = compareMicroversions(this.migrationsMicroversion, '2.59') >= 0;
+    const out: Migration[] = [];
+    const seenMarkers = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const response = await this.#http.request({
+        service: 'nova',
+        method: 'GET',
+        url: this.#url('/os-migrations'),
+        query: {
+          instance_uuid: filter.instanceUuid,
+          source_compute: filter.sourceCompute,
+          migration_type: filter.migrationType,
+          status: filter.status,
+          'changes-since': filter.changesSince,
+          marker,
+        },
+        microversion: this.migrationsMicroversion,
+        ...signalOf(options),
+      });
+      const body = parseJson<{ migrations?: Json[]; migrations_links?: unknown }>(response, 'os-migrations');
+      const page = (body.migrations ?? []).map(toMigration);
+      out.push(...page);
+      const next = paged ? nextMarker(body.migrations_links) : undefined;
+      if (next === undefined || page.length === 0 || seenMarkers.has(next)) break;
+      seenMarkers.add(next);
+      marker = next;
+    }
+    // re-apply the filters (older microversions ignore some of them)
+    return out.filter(
+      (m) =>
+        (filter.instanceUuid === undefined || m.instanceUuid === filter.instanceUuid) &&
+        (filter.sourceCompute === undefined || m.sourceCompute === filter.sourceCompute) &&
+        (filter.migrationType === undefined || m.migrationType === '' || m.migrationType === filter.migrationType) &&
+        (filter.status === undefined || m.status === filter.status),
+    );
+  }
+
+  async getFlavor(id: string, options?: CallOptions): Promise<FlavorInfo> {
+    const url = this.#url(`/flavors/${encodeURIComponent(id)}`);
+    const response = await this.#http.request({ service: 'nova', method: 'GET', url, microversion: this.#flavorsMicroversion, ...signalOf(options) });
+    const flavor = parseJson<{ flavor?: Json }>(response, 'flavor').flavor ?? {};
+    if (compareMicroversions(this.#flavorsMicroversion, '2.61') >= 0 && typeof flavor.extra_specs === 'object' && flavor.extra_specs !== null) return toFlavor(flavor);
+    const specs = await this.#http.request({ service: 'nova', method: 'GET', url: `${url}/os-extra_specs`, microversion: this.#flavorsMicroversion, ...signalOf(options) });
+    const extra = parseJson<{ extra_specs?: Record<string, string> }>(specs, 'flavor extra specs').extra_specs ?? {};
+    return toFlavor(flavor, extra);
+  }
+}

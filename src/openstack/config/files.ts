@@ -1,0 +1,112 @@
+/**
+ * Finding and reading clouds.yaml / secure.yaml the way openstacksdk does: the first existing file
+ * of the search path wins (`./`, `~/.config/openstack/`, `/etc/openstack/`, each as `.yaml`,
+ * `.yml`, `.json`), and `OS_CLIENT_CONFIG_FILE` / `OS_CLIENT_SECURE_FILE` are searched first.
+ *
+ * Unlike openstacksdk, an existing file that cannot be read or parsed is an error (file and line)
+ * instead of being skipped with a warning: silently falling through to another cloud definition is
+ * not what an operator fencing hosts wants.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { YAMLParseError, parse as parseYaml } from 'yaml';
+import { invalidInput } from '../../errors/index.js';
+
+/** Where to look for configuration files. */
+export interface SearchLocations {
+  readonly cwd: string;
+  readonly home: string;
+  readonly etcDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+const SUFFIXES = ['.yaml', '.yml', '.json'] as const;
+
+/** The directories searched, in order. */
+export function searchDirectories(locations: SearchLocations): string[] {
+  return [locations.cwd, join(locations.home, '.config', 'openstack'), locations.etcDir];
+}
+
+/** Every candidate path for `clouds` or `secure`, in search order (override variable first). */
+export function candidateFiles(kind: 'clouds' | 'secure', locations: SearchLocations): string[] {
+  const override = kind === 'clouds' ? locations.env.OS_CLIENT_CONFIG_FILE : locations.env.OS_CLIENT_SECURE_FILE;
+  const files = searchDirectories(locations).flatMap((dir) => SUFFIXES.map((suffix) => join(dir, `${kind}${suffix}`)));
+  return override ? [override, ...files] : files;
+}
+
+/** A parsed configuration file. */
+export interface LoadedFile {
+  readonly path: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** Reads the first existing file of `paths`; undefined when none exists. */
+export function loadFirstFile(paths: readonly string[]): LoadedFile | undefined {
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw invalidInput(
+        'CLOUD_CONFIG_UNREADABLE',
+        `cannot read ${path}: ${code ?? String(error)}`,
+        `fix the file's permissions (it must be readable by this user), or point OS_CLIENT_CONFIG_FILE at another file`,
+        { file: path },
+        error,
+      );
+    }
+    return { path, data: parseConfigText(path, text) };
+  }
+  return undefined;
+}
+
+/** Parses YAML (or JSON, which is YAML) into a mapping; errors name the file and the line. */
+export function parseConfigText(path: string, text: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: false });
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const line = error.linePos?.[0].line;
+      const col = error.linePos?.[0].col;
+      const first = error.message.split('\n')[0] ?? error.message;
+      throw invalidInput(
+        'CLOUD_CONFIG_INVALID_YAML',
+        `${path}${line === undefined ? '' : `:${line}${col === undefined ? '' : `:${col}`}`}: invalid YAML: ${first}`,
+        'fix the YAML syntax at that line (indentation, quotes, tabs)',
+        { file: path, line },
+        error,
+      );
+    }
+    throw error;
+  }
+  if (data === null || data === undefined) data = {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw invalidInput('CLOUD_CONFIG_INVALID', `${path}: expected a mapping with a "clouds:" key at the top`, 'see openstacksdk\'s clouds.yaml format: clouds: {NAME: {auth: {...}, region_name: ...}}', { file: path });
+  }
+  const record = data as Record<string, unknown>;
+  const clouds = record.clouds;
+  if (clouds !== undefined && clouds !== null && (typeof clouds !== 'object' || Array.isArray(clouds))) {
+    throw invalidInput('CLOUD_CONFIG_INVALID', `${path}: "clouds" must be a mapping of cloud names to settings`, 'write clouds: {NAME: {auth: {...}}}', { file: path });
+  }
+  return record;
+}
+
+/** Like dict.update but recursive for mappings (openstacksdk's merge_clouds). */
+export function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    if (isMapping(value) && isMapping(current)) out[key] = mergeDeep(current, value);
+    else if (isMapping(value)) out[key] = { ...value };
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** A plain object (not an array, not null). */
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,300 @@
+/**
+ * Typed errors of the OpenStack client. Every error is a {@link ForcedownError} (code, exit code,
+ * hint); API errors also carry the HTTP facts (status, Nova's message, request id, method, path)
+ * and boolean flags so callers test `error.isServiceInUse` instead of matching texts.
+ *
+ * Messages and details never hold tokens or passwords: paths carry no credentials, and every text
+ * taken from a response passes through the secret registry's `redact` first.
+ */
+import { ExitCode, ForcedownError, type ExitCode as ExitCodeValue } from '../errors/index.js';
+import { redact } from '../secrets/index.js';
+
+/** Which OpenStack service answered. */
+export type OpenStackServiceName = 'keystone' | 'nova' | 'glance';
+
+const SERVICE_TITLE: Record<OpenStackServiceName, string> = { keystone: 'Keystone', nova: 'Nova', glance: 'Glance' };
+
+/** The facts an {@link OpenStackApiError} is built from. */
+export interface OpenStackApiErrorInit {
+  readonly service: OpenStackServiceName;
+  readonly status: number;
+  /** The message the service gave (Nova's `{"badRequest":{"message":...}}`), or the raw body text. */
+  readonly apiMessage: string;
+  readonly requestId?: string;
+  readonly method: string;
+  /** Request path without scheme, host or credentials (`/v2.1/os-services/…`). */
+  readonly path: string;
+  /** The microversion the request was sent with, if any. */
+  readonly microversion?: string;
+}
+
+const SERVICE_IN_USE = /Compute service of (\S+) is still in use/;
+const DONE_EVACUATIONS = /Unable to force up host (\S+) as `done` evacuation migration records remain/;
+const POLICY = /Policy doesn't allow (\S+) to be performed/;
+const HOST_NOT_FOUND = /Host '([^']+)' is not mapped to any cell|Compute host (\S+?) not found|Could not find binary \S+ on host (\S+?)\./;
+const VERSION_RANGE = /Version (\S+) is not supported by the API\. Minimum is (\S+) and maximum is ([\d.]+)/;
+
+/**
+ * An HTTP error answer from Keystone, Nova or Glance.
+ *
+ * Exit codes: 401/403 → 4 (auth), unknown host → 2 (input), 406 → 2 (pinned microversion out of
+ * range), other 400 → 2, "still in use" and "`done` evacuation records remain" → 3 (Nova refused for
+ * safety), everything else → 1.
+ */
+export class OpenStackApiError extends ForcedownError {
+  readonly service: OpenStackServiceName;
+  readonly status: number;
+  readonly apiMessage: string;
+  readonly requestId: string | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly microversion: string | undefined;
+  /** The policy rule Nova named in a 403 (`os_compute_api:os-services:list`), if any. */
+  readonly policy: string | undefined;
+
+  constructor(init: OpenStackApiErrorInit) {
+    const apiMessage = redact(init.apiMessage.trim());
+    const path = redact(init.path);
+    const classified = classify(init.service, init.status, apiMessage);
+    const where = `${init.method} ${path}`;
+    const rid = init.requestId === undefined ? '' : ` (request ${init.requestId})`;
+    super(`${SERVICE_TITLE[init.service]} answered ${init.status} to ${where}: ${apiMessage || '(no message)'}${rid}`, {
+      code: classified.code,
+      exitCode: classified.exitCode,
+      hint: classified.hint,
+      details: {
+        service: init.service,
+        status: init.status,
+        apiMessage,
+        requestId: init.requestId,
+        method: init.method,
+        path,
+        ...(init.microversion === undefined ? {} : { microversion: init.microversion }),
+        ...(classified.policy === undefined ? {} : { policy: classified.policy }),
+      },
+    });
+    this.service = init.service;
+    this.status = init.status;
+    this.apiMessage = apiMessage;
+    this.requestId = init.requestId;
+    this.method = init.method;
+    this.path = path;
+    this.microversion = init.microversion;
+    this.policy = classified.policy;
+  }
+
+  get isBadRequest(): boolean {
+    return this.status === 400;
+  }
+  get isUnauthorized(): boolean {
+    return this.status === 401;
+  }
+  get isForbidden(): boolean {
+    return this.status === 403;
+  }
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+  /** 406: the requested microversion is outside what the cloud supports. */
+  get isNotAcceptable(): boolean {
+    return this.status === 406;
+  }
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
+  /** 404 for a host Nova does not know (`Host 'x' is not mapped to any cell`, `Compute host x not found.`). */
+  get isUnknownHost(): boolean {
+    return this.status === 404 && HOST_NOT_FOUND.test(this.apiMessage);
+  }
+  /** 400 `Compute service of X is still in use.`: evacuate refused because the source looks up. */
+  get isServiceInUse(): boolean {
+    return this.status === 400 && SERVICE_IN_USE.test(this.apiMessage);
+  }
+  /** 400 `Unable to force up host … as \`done\` evacuation migration records remain …`. */
+  get isDoneEvacuationRecordsRemain(): boolean {
+    return this.status === 400 && DONE_EVACUATIONS.test(this.apiMessage);
+  }
+  /** 502/503/504: worth retrying for idempotent calls. */
+  get isRetryable(): boolean {
+    return this.status === 502 || this.status === 503 || this.status === 504;
+  }
+  get isServerError(): boolean {
+    return this.status >= 500;
+  }
+  /** Never a connection error: see {@link OpenStackConnectionError}. */
+  get isConnectionError(): boolean {
+    return false;
+  }
+}
+OpenStackApiError.prototype.name = 'OpenStackApiError';
+
+interface Classified {
+  code: string;
+  exitCode: ExitCodeValue;
+  hint: string;
+  policy?: string;
+}
+
+function classify(service: OpenStackServiceName, status: number, message: string): Classified {
+  const prefix = service.toUpperCase();
+  if (status === 401) {
+    return service === 'keystone'
+      ? {
+          code: 'KEYSTONE_UNAUTHORIZED',
+          exitCode: ExitCode.Auth,
+          hint: 'Keystone rejected the credentials: check the username/password, application credential or token of the cloud entry (clouds.yaml, secure.yaml, OS_* variables) and that it is not expired',
+        }
+      : {
+          code: `${prefix}_UNAUTHORIZED`,
+          exitCode: ExitCode.Auth,
+          hint: 'the token was rejected even after re-authenticating: check that Keystone and the service agree (clock skew, revoked token, keystonemiddleware configuration)',
+        };
+  }
+  if (status === 403) {
+    const policy = POLICY.exec(message)?.[1];
+    return {
+      code: `${prefix}_FORBIDDEN`,
+      exitCode: ExitCode.Auth,
+      hint:
+        policy === undefined
+          ? 'the user lacks the role this call needs (usually admin): use a cloud entry with an admin user/project'
+          : `the user lacks a role that grants ${policy} (admin by default): use a cloud entry with an admin user/project, or have the cloud's policy grant it`,
+      ...(policy === undefined ? {} : { policy }),
+    };
+  }
+  if (status === 404) {
+    const host = HOST_NOT_FOUND.exec(message);
+    if (host) {
+      const name = host[1] ?? host[2] ?? host[3] ?? '';
+      return {
+        code: 'NOVA_UNKNOWN_HOST',
+        exitCode: ExitCode.InvalidInput,
+        hint: `Nova has no compute service on host '${name}': use the service host name as \`forcedown services\` lists it (not the hypervisor hostname)`,
+      };
+    }
+    return { code: `${prefix}_NOT_FOUND`, exitCode: ExitCode.StepFailed, hint: 'the resource does not exist (any more): check the id, or re-plan from the live state' };
+  }
+  if (status === 406) {
+    const range = VERSION_RANGE.exec(message);
+    return {
+      code: `${prefix}_MICROVERSION_UNSUPPORTED`,
+      exitCode: ExitCode.InvalidInput,
+      hint:
+        range === null
+          ? 'the requested API microversion is not supported by this cloud: unset OS_COMPUTE_API_VERSION (or the cloud entry\'s compute_api_version) to let forcedown negotiate'
+          : `this cloud supports compute microversions ${range[2] ?? '?'} to ${range[3] ?? '?'}: pin a version in that range or unset OS_COMPUTE_API_VERSION`,
+    };
+  }
+  if (status === 409) {
+    return {
+      code: `${prefix}_CONFLICT`,
+      exitCode: ExitCode.StepFailed,
+      hint: 'the server is in a state that does not allow this action: check its vm_state/task_state; an operator may reset it with `os-resetState` (reset-state step) first',
+    };
+  }
+  if (status === 400) {
+    const inUse = SERVICE_IN_USE.exec(message);
+    if (inUse) {
+      return {
+        code: 'NOVA_SERVICE_IN_USE',
+        exitCode: ExitCode.Refused,
+        hint: `Nova still sees the compute service of ${inUse[1] ?? 'the host'} as up: fence the host and force its service down first (force-down step), or wait until Nova reports it down (service_down_time)`,
+      };
+    }
+    const done = DONE_EVACUATIONS.exec(message);
+    if (done) {
+      return {
+        code: 'NOVA_DONE_EVACUATIONS_REMAIN',
+        exitCode: ExitCode.Refused,
+        hint: `restart nova-compute on ${done[1] ?? 'the host'} so it cleans up the evacuated instances (migrations move from done to completed), then clear forced_down again`,
+      };
+    }
+    return { code: `${prefix}_BAD_REQUEST`, exitCode: ExitCode.InvalidInput, hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message` };
+  }
+  if (status === 502 || status === 503 || status === 504) {
+    return { code: `${prefix}_UNAVAILABLE`, exitCode: ExitCode.StepFailed, hint: `${SERVICE_TITLE[service]} (or a proxy in front of it) is unavailable: retry later, or check the service's health and logs` };
+  }
+  return { code: `${prefix}_ERROR`, exitCode: ExitCode.StepFailed, hint: `check the ${SERVICE_TITLE[service]} API logs for this request id` };
+}
+
+/** The facts of a connection failure. */
+export interface OpenStackConnectionErrorInit {
+  readonly service: OpenStackServiceName;
+  readonly method: string;
+  readonly path: string;
+  /** `scheme://host:port` of the endpoint (no path, no credentials). */
+  readonly origin: string;
+  /** The system error code (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `CERT_HAS_EXPIRED`...). */
+  readonly errorCode: string;
+  readonly cause?: unknown;
+}
+
+/** TLS verification failures: a configuration problem, never retried. */
+const TLS_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/** The request never got an HTTP answer: refused, reset, timed out, DNS, TLS verification. */
+export class OpenStackConnectionError extends ForcedownError {
+  readonly service: OpenStackServiceName;
+  readonly method: string;
+  readonly path: string;
+  readonly origin: string;
+  readonly errorCode: string;
+
+  constructor(init: OpenStackConnectionErrorInit) {
+    const tls = TLS_CODES.has(init.errorCode);
+    const path = redact(init.path);
+    super(
+      tls
+        ? `TLS verification of ${init.origin} failed (${init.errorCode}) on ${init.method} ${path}`
+        : `cannot reach ${SERVICE_TITLE[init.service]} at ${init.origin} (${init.errorCode}) on ${init.method} ${path}`,
+      {
+        code: tls ? 'OPENSTACK_TLS_ERROR' : 'OPENSTACK_UNREACHABLE',
+        exitCode: tls ? ExitCode.InvalidInput : ExitCode.StepFailed,
+        hint: tls
+          ? 'give the CA bundle that signed the endpoint certificate (cacert in clouds.yaml, OS_CACERT); use insecure/--insecure only for testing'
+          : `check that ${init.origin} is reachable from here (catalog endpoint, interface public/internal/admin, proxies, firewalls) and that the service is running`,
+        details: { service: init.service, method: init.method, path, origin: init.origin, errorCode: init.errorCode },
+        cause: init.cause,
+      },
+    );
+    this.service = init.service;
+    this.method = init.method;
+    this.path = path;
+    this.origin = init.origin;
+    this.errorCode = init.errorCode;
+  }
+
+  get isConnectionError(): boolean {
+    return true;
+  }
+  /** TLS verification failed (not retried; fix the CA configuration). */
+  get isTlsError(): boolean {
+    return TLS_CODES.has(this.errorCode);
+  }
+  /** Connection errors other than TLS failures are retried for idempotent calls. */
+  get isRetryable(): boolean {
+    return !this.isTlsError;
+  }
+  get isTimeout(): boolean {
+    return this.errorCode === 'ETIMEDOUT';
+  }
+}
+OpenStackConnectionError.prototype.name = 'OpenStackConnectionError';
+
+/** True for errors of this module that are worth retrying (for idempotent calls). */
+export function isRetryableOpenStackError(error: unknown): boolean {
+  return (error instanceof OpenStackApiError || error instanceof OpenStackConnectionError) && error.isRetryable;
+}

@@ -1,0 +1,163 @@
+/**
+ * The one place the OpenStack client opens sockets: Node's `http`/`https` with keep-alive agents.
+ * TLS trusts Node's CA bundle, the system store (when Node exposes it) and an optional PEM bundle
+ * file (`cacert`); verification is off only when the cloud says `insecure`/`verify: false`.
+ *
+ * Built on node:http rather than fetch so that a custom CA works on Node 22.13 without a new
+ * dependency (undici's Agent is not exposed by Node itself), and so that connection errors keep
+ * their system codes (ECONNRESET, ECONNREFUSED, CERT_*).
+ */
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { invalidInput } from '../../errors/index.js';
+
+/** Options of {@link HttpTransport}. */
+export interface TransportOptions {
+  /** PEM CA bundle trusted in addition to the default CAs. */
+  readonly cacert?: string;
+  /** Verify TLS certificates. @defaultValue `true` */
+  readonly verify?: boolean;
+  /** Per-request timeout (connect + answer). @defaultValue `60000` */
+  readonly timeoutMs?: number;
+  /** Sockets kept per origin. @defaultValue `32` */
+  readonly maxSockets?: number;
+}
+
+/** A request as the transport sends it. */
+export interface TransportRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** A response as the transport returns it (the whole body read). */
+export interface TransportResponse {
+  readonly status: number;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A failure before an HTTP answer: `code` is the system/TLS error code. */
+export class TransportError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+  }
+}
+TransportError.prototype.name = 'TransportError';
+
+/** An AbortError, as fetch throws it. */
+export function abortError(signal?: AbortSignal): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const error = new Error('The operation was aborted', reason === undefined ? undefined : { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+type CaCertificatesFn = (type: 'default' | 'system' | 'bundled' | 'extra') => string[];
+
+/** The CAs to trust: Node's bundle, the system store when available, and `cacert`'s certificates. */
+export function trustedCertificates(cacert: string | undefined): string[] {
+  const getCACertificates = (tls as unknown as { getCACertificates?: CaCertificatesFn }).getCACertificates;
+  const base = getCACertificates ? getCACertificates('default') : [...tls.rootCertificates];
+  let system: string[];
+  try {
+    system = getCACertificates ? getCACertificates('system') : [];
+  } catch {
+    system = [];
+  }
+  const extra: string[] = [];
+  if (cacert !== undefined) {
+    let pem: string;
+    try {
+      pem = readFileSync(cacert, 'utf8');
+    } catch (error) {
+      throw invalidInput('CLOUD_CONFIG_CACERT_UNREADABLE', `cannot read the CA bundle ${cacert}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'point cacert (OS_CACERT) at a readable PEM file', { cacert }, error);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw invalidInput('CLOUD_CONFIG_CACERT_INVALID', `the CA bundle ${cacert} holds no PEM certificate`, 'cacert must be a PEM file with one or more -----BEGIN CERTIFICATE----- blocks', { cacert });
+    }
+    extra.push(pem);
+  }
+  return [...new Set([...base, ...system]), ...extra];
+}
+
+/** Sends HTTP(S) requests over keep-alive agents. */
+export class HttpTransport {
+  readonly #http: http.Agent;
+  readonly #https: https.Agent;
+  readonly #timeoutMs: number;
+
+  constructor(options: TransportOptions = {}) {
+    const maxSockets = options.maxSockets ?? 32;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#http = new http.Agent({ keepAlive: true, maxSockets });
+    const verify = options.verify ?? true;
+    this.#https = new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      rejectUnauthorized: verify,
+      ...(verify ? { ca: trustedCertificates(options.cacert) } : {}),
+    });
+  }
+
+  /** Sends one request and reads the whole answer. Rejects with TransportError or an AbortError. */
+  send(request: TransportRequest): Promise<TransportResponse> {
+    const { url, signal } = request;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const isHttps = url.protocol === 'https:';
+    const lib = isHttps ? https : http;
+    return new Promise<TransportResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
+      const req = lib.request(url, { method: request.method, headers, agent: isHttps ? this.#https : this.#http }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error: NodeJS.ErrnoException) => finish(() => reject(new TransportError(error.code ?? 'ECONNRESET', error.message, error))));
+        res.on('end', () => {
+          const out: Record<string, string> = {};
+          for (const [name, value] of Object.entries(res.headers)) {
+            if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          finish(() => resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') }));
+        });
+        res.on('aborted', () => finish(() => reject(new TransportError('ECONNRESET', 'the connection was reset while reading the answer'))));
+      });
+      const onAbort = (): void => {
+        req.destroy();
+        finish(() => reject(abortError(signal)));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.setTimeout(this.#timeoutMs, () => {
+        req.destroy();
+        finish(() => reject(new TransportError('ETIMEDOUT', `no answer within ${this.#timeoutMs} ms`)));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const code = error.code ?? 'ECONNRESET';
+        finish(() => reject(new TransportError(code, error.message, error)));
+      });
+      if (request.body !== undefined) req.write(request.body);
+      req.end();
+    });
+  }
+
+  /** Closes idle sockets; later requests open new ones. */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+}
