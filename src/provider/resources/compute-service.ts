@@ -1,0 +1,425 @@
+/**
+ * `forcedown_compute_service`: validate, plan, apply, read, import and upgrade, against the
+ * OpenStack client's {@link ComputeApi}. Values use Terraform's attribute names (snake_case).
+ *
+ * Lifecycle rules followed (Terraform's resource-instance-change-lifecycle):
+ * - the plan keeps every non-null configuration value; defaults and derived values go only into
+ *   optional+computed attributes left unset; computed-only values are the prior ones, or unknown
+ *   when the apply may change them;
+ * - the apply's new state is wholly known and equals every known planned value (computed values
+ *   that were known at plan time are returned as planned);
+ * - read returns what Nova reports (so drift shows up as a diff), and null when the service is gone.
+ *
+ * Order of Nova calls: `forced_down` first, then enable/disable. Forcing down before disabling
+ * avoids Nova's RPC to a dead compute (disable syncs a placement trait on an up service); clearing
+ * before enabling stops an enable when Nova refuses the clear ("`done` evacuation records").
+ */
+import { isForcedownError } from '../../errors/index.js';
+import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
+import { diagnosticFromError, errorDiagnostic, hasErrors, warningDiagnostic, type Diagnostic } from '../diagnostics.js';
+import { DISABLED_REASON_MAX, NOVA_COMPUTE, REASON_PREFIX, attributesOf, computeServiceResource, terraformName } from '../schema/index.js';
+import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../values.js';
+
+export const COMPUTE_SERVICE_TYPE = computeServiceResource.typeName;
+
+/** Outcome of plan. */
+export interface PlanResult {
+  readonly planned: TfObject | null;
+  /** Attribute paths whose change replaces the resource. */
+  readonly requiresReplace: readonly (readonly string[])[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Outcome of apply, read and import. */
+export interface StateResult {
+  readonly state: TfValue;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ALL = attributesOf(computeServiceResource).map(([, name]) => name);
+const DEFAULTS: Readonly<Record<string, string | boolean>> = Object.fromEntries(
+  attributesOf(computeServiceResource).flatMap(([, name, spec]) => (spec.default === undefined ? [] : [[name, spec.default]])),
+);
+const FORCE_NEW = attributesOf(computeServiceResource)
+  .filter(([, , spec]) => 'forceNew' in spec && spec.forceNew === true)
+  .map(([, name]) => name);
+
+/** The attribute names, so callers can build objects (`forced_down`...). */
+export const A = {
+  id: terraformName('id'),
+  host: terraformName('host'),
+  binary: terraformName('binary'),
+  forcedDown: terraformName('forcedDown'),
+  fencedReason: terraformName('fencedReason'),
+  disabled: terraformName('disabled'),
+  disabledReason: terraformName('disabledReason'),
+  state: terraformName('state'),
+  zone: terraformName('zone'),
+} as const;
+
+function asObject(value: TfValue): TfObject | null {
+  if (value === null || isUnknown(value) || typeof value !== 'object' || Array.isArray(value)) return null;
+  return value as TfObject;
+}
+
+/** A complete object: every attribute present (null when missing). */
+function complete(values: Readonly<Record<string, TfValue>>): TfObject {
+  return Object.fromEntries(ALL.map((name) => [name, values[name] ?? null]));
+}
+
+function str(value: TfValue | undefined): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** The disabled reason forcedown writes when the configuration gives none. */
+export function defaultDisabledReason(forcedDown: boolean, fencedReason: string | null): string {
+  const reason = forcedDown && fencedReason !== null && fencedReason !== '' ? `${REASON_PREFIX} fenced: ${fencedReason}` : `${REASON_PREFIX} disabled by terraform`;
+  return reason.length <= DISABLED_REASON_MAX ? reason : `${reason.slice(0, DISABLED_REASON_MAX - 3)}...`;
+}
+
+// ---- validate ---------------------------------------------------------------------------------
+
+/** Checks a configuration; reports every problem at once. Unknown values are not judged. */
+export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[] {
+  const config = asObject(configValue);
+  if (config === null) return [];
+  const diagnostics: Diagnostic[] = [];
+  const host = config[A.host];
+  const binary = config[A.binary];
+  const forcedDown = config[A.forcedDown];
+  const fencedReason = config[A.fencedReason];
+  const disabled = config[A.disabled];
+  const disabledReason = config[A.disabledReason];
+
+  if (typeof host === 'string' && host.trim() === '') {
+    diagnostics.push(errorDiagnostic('Empty host', 'host is an empty string. Give the compute service host as `openstack compute service list` shows it.', [A.host]));
+  }
+  if (typeof binary === 'string' && binary !== NOVA_COMPUTE) {
+    diagnostics.push(
+      errorDiagnostic(
+        'Unsupported binary',
+        `binary is "${binary}"; Nova only lets clients update ${NOVA_COMPUTE} services. Remove binary (it defaults to ${NOVA_COMPUTE}) or set it to "${NOVA_COMPUTE}".`,
+        [A.binary],
+      ),
+    );
+  }
+  if (forcedDown === true && (fencedReason === null || fencedReason === undefined || (typeof fencedReason === 'string' && fencedReason.trim() === ''))) {
+    diagnostics.push(
+      errorDiagnostic(
+        'fenced_reason is required when forced_down = true',
+        'forced_down tells Nova the host is down and its servers may be rebuilt elsewhere. If the host is still running, evacuation starts a second copy of each server and corrupts their disks (split brain). ' +
+          'Fence the host first (power it off through its BMC and read the power state back, or cut it from the network), then record how in fenced_reason, e.g. fenced_reason = "INC-4711: BMC power-off confirmed".',
+        [A.fencedReason],
+      ),
+    );
+  }
+  if (typeof fencedReason === 'string' && fencedReason.trim() !== '' && forcedDown === false) {
+    diagnostics.push(warningDiagnostic('fenced_reason has no effect', 'fenced_reason is only used when forced_down = true. Remove it, or set forced_down = true once the host is fenced.', [A.fencedReason]));
+  }
+  if (typeof disabledReason === 'string') {
+    if (disabled === false || disabled === null || disabled === undefined) {
+      diagnostics.push(
+        errorDiagnostic(
+          'disabled_reason needs disabled = true',
+          'Nova keeps a disabled reason only for a disabled service ("Specifying \'disabled_reason\' with status \'enabled\' is invalid"). Set disabled = true, or remove disabled_reason.',
+          [A.disabledReason],
+        ),
+      );
+    }
+    if (disabledReason.trim() === '' || disabledReason.length > DISABLED_REASON_MAX) {
+      diagnostics.push(
+        errorDiagnostic(
+          'Invalid disabled_reason length',
+          `disabled_reason has ${disabledReason.length} characters; Nova accepts 1 to ${DISABLED_REASON_MAX}. Shorten it (or remove it to get the default reason).`,
+          [A.disabledReason],
+        ),
+      );
+    }
+  }
+  return diagnostics;
+}
+
+// ---- plan -------------------------------------------------------------------------------------
+
+function differs(a: TfValue | undefined, b: TfValue | undefined): boolean {
+  if (isUnknown(a) || isUnknown(b)) return true;
+  return (a ?? null) !== (b ?? null);
+}
+
+/** Plans a create or update (destroys are not planned: `plan_destroy` is false). */
+export function planComputeService(priorValue: TfValue, proposedValue: TfValue, configValue: TfValue): PlanResult {
+  const proposed = asObject(proposedValue);
+  const config = asObject(configValue) ?? {};
+  const prior = asObject(priorValue);
+  if (proposed === null) return { planned: null, requiresReplace: [], diagnostics: [] };
+
+  const planned: Record<string, TfValue> = { ...complete(proposed) };
+  for (const [name, value] of Object.entries(DEFAULTS)) {
+    if (config[name] === null || config[name] === undefined) planned[name] = value;
+  }
+  if (config[A.disabledReason] === null || config[A.disabledReason] === undefined) {
+    const disabled = planned[A.disabled];
+    const forcedDown = planned[A.forcedDown];
+    const fencedReason = planned[A.fencedReason];
+    if (isUnknown(disabled) || (disabled === true && (isUnknown(forcedDown) || (forcedDown === true && isUnknown(fencedReason))))) {
+      planned[A.disabledReason] = UNKNOWN;
+    } else if (disabled === true) {
+      planned[A.disabledReason] = defaultDisabledReason(forcedDown === true, str(fencedReason));
+    } else {
+      planned[A.disabledReason] = null;
+    }
+  }
+
+  const requiresReplace = prior === null ? [] : FORCE_NEW.filter((name) => differs(planned[name], prior[name])).map((name) => [name]);
+  if (prior === null || requiresReplace.length > 0) {
+    planned[A.id] = UNKNOWN;
+    planned[A.state] = UNKNOWN;
+    planned[A.zone] = UNKNOWN;
+  } else {
+    planned[A.id] = prior[A.id] ?? UNKNOWN;
+    planned[A.zone] = prior[A.zone] ?? UNKNOWN;
+    const changing = [A.forcedDown, A.disabled, A.disabledReason, A.fencedReason].some((name) => differs(planned[name], prior[name]));
+    // any change may move state (up/down); without one, the plan is a no-op and keeps the prior
+    planned[A.state] = changing ? UNKNOWN : (prior[A.state] ?? null);
+  }
+  return { planned: planned as TfObject, requiresReplace, diagnostics: [] };
+}
+
+// ---- Nova access --------------------------------------------------------------------------------
+
+/** The service of `host`/`binary` (by id when given), or undefined when Nova has none. */
+async function findService(api: ComputeApi, host: string, binary: string, id: string | null, signal?: AbortSignal): Promise<ComputeService | undefined> {
+  const services = await api.listServices({ host, binary }, signal === undefined ? undefined : { signal });
+  const exact = services.filter((s) => s.host === host && s.binary === binary);
+  // by id first; else the host's only service (a re-registered service gets a new UUID)
+  return (id === null ? undefined : exact.find((s) => s.id === id)) ?? exact[0];
+}
+
+/** The resource state for a service as Nova reports it; `fenced_reason` is ours, not Nova's. */
+export function stateFromService(service: ComputeService, fencedReason: string | null): TfObject {
+  const disabled = service.status === 'disabled';
+  return complete({
+    [A.id]: service.id,
+    [A.host]: service.host,
+    [A.binary]: service.binary,
+    [A.forcedDown]: service.forcedDown,
+    [A.fencedReason]: fencedReason,
+    [A.disabled]: disabled,
+    // a reason left on an enabled service means nothing (and Nova clears it on enable)
+    [A.disabledReason]: disabled ? service.disabledReason : null,
+    [A.state]: service.state,
+    [A.zone]: service.zone,
+  });
+}
+
+function isDoneEvacuations(error: unknown): boolean {
+  if (isForcedownError(error) && error.code === 'NOVA_DONE_EVACUATIONS_REMAIN') return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return /Unable to force up host .* evacuation migration records remain/.test(message);
+}
+
+function doneEvacuationsDiagnostic(host: string, error: unknown): Diagnostic {
+  const message = error instanceof Error ? error.message : String(error);
+  return errorDiagnostic(
+    `Nova refused to clear forced_down on ${host}: the compute must restart first`,
+    `${message}\n\n` +
+      `Servers were evacuated from ${host}, and Nova keeps those evacuation records in state "done" until nova-compute starts again on the host, ` +
+      'cleans up the local copies of the evacuated servers and marks the records "completed". Clearing forced_down before that could let the old copies come back.\n\n' +
+      `What to do: power ${host} on (forcedown can: the power-on step), make sure nova-compute has started and reports in (openstack compute service list shows it heartbeating), then run terraform apply again. ` +
+      'The service stays forced down until then; nothing else was changed.',
+    [A.forcedDown],
+  );
+}
+
+/** Desired Nova state from a planned object. */
+interface Desired {
+  readonly forcedDown: boolean;
+  readonly disabled: boolean;
+  readonly disabledReason: string | null;
+}
+
+/** Brings the service to `desired`; returns the service as Nova last reported it and any problem. */
+async function converge(api: ComputeApi, start: ComputeService, desired: Desired, signal?: AbortSignal): Promise<{ service: ComputeService; diagnostics: Diagnostic[] }> {
+  const options = signal === undefined ? undefined : { signal };
+  let service = start;
+  try {
+    if (service.forcedDown !== desired.forcedDown) {
+      try {
+        service = await api.setForcedDown(service, desired.forcedDown, options);
+      } catch (error) {
+        if (!desired.forcedDown && isDoneEvacuations(error)) return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
+        throw error;
+      }
+    }
+    const isDisabled = service.status === 'disabled';
+    if (desired.disabled) {
+      const reason = desired.disabledReason ?? defaultDisabledReason(desired.forcedDown, null);
+      if (!isDisabled || service.disabledReason !== reason) service = await api.disableService(service, reason, options);
+    } else if (isDisabled) {
+      service = await api.enableService(service, options);
+    }
+    return { service, diagnostics: [] };
+  } catch (error) {
+    return { service, diagnostics: [diagnosticFromError(`Updating the compute service of ${service.host} failed`, error)] };
+  }
+}
+
+async function refetch(api: ComputeApi, service: ComputeService, signal?: AbortSignal): Promise<ComputeService> {
+  try {
+    return (await findService(api, service.host, service.binary, service.id, signal)) ?? service;
+  } catch {
+    return service;
+  }
+}
+
+function notFoundDiagnostic(host: string, binary: string, error?: unknown): Diagnostic {
+  if (error !== undefined && isForcedownError(error)) return diagnosticFromError(`No ${binary} service on host ${host}`, error, [A.host]);
+  return errorDiagnostic(
+    `No ${binary} service on host ${host}`,
+    `Nova lists no ${binary} service for host "${host}". Use the host name exactly as \`openstack compute service list --service ${binary}\` (or \`forcedown services\`) shows it; it is not always the hypervisor hostname.`,
+    [A.host],
+  );
+}
+
+// ---- apply ------------------------------------------------------------------------------------
+
+/** Applies a planned create, update or (planned null) destroy. */
+export async function applyComputeService(api: ComputeApi, priorValue: TfValue, plannedValue: TfValue, signal?: AbortSignal): Promise<StateResult> {
+  const prior = asObject(priorValue);
+  const planned = asObject(plannedValue);
+  if (planned === null) {
+    if (prior === null) return { state: null, diagnostics: [] };
+    return destroyComputeService(api, prior, signal);
+  }
+  const host = str(planned[A.host]) ?? '';
+  const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
+  const fencedReason = str(planned[A.fencedReason]);
+  let service: ComputeService | undefined;
+  try {
+    service = await findService(api, host, binary, prior === null ? null : str(prior[A.id]), signal);
+  } catch (error) {
+    return { state: prior, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+  }
+  if (service === undefined) return { state: prior, diagnostics: [notFoundDiagnostic(host, binary)] };
+
+  const desired: Desired = {
+    forcedDown: planned[A.forcedDown] === true,
+    disabled: planned[A.disabled] === true,
+    disabledReason: str(planned[A.disabledReason]),
+  };
+  const outcome = await converge(api, service, desired, signal);
+  if (hasErrors(outcome.diagnostics)) {
+    if (prior === null) {
+      // a failed create records nothing: the next apply finds the service again and converges
+      // (a tainted record would mean destroy+create, i.e. un-forcing a fenced host in between)
+      const now = await refetch(api, outcome.service, signal);
+      return {
+        state: null,
+        diagnostics: [
+          ...outcome.diagnostics,
+          warningDiagnostic(
+            `Nothing was recorded for ${host}`,
+            `Nova now reports ${host}: forced_down=${String(now.forcedDown)}, status=${now.status}, disabled_reason=${JSON.stringify(now.disabledReason)}. Fix the cause above and run terraform apply again; it adopts the service as it is then.`,
+          ),
+        ],
+      };
+    }
+    const now = await refetch(api, outcome.service, signal);
+    return { state: stateFromService(now, fencedReason), diagnostics: outcome.diagnostics };
+  }
+  const state: Record<string, TfValue> = { ...stateFromService(outcome.service, fencedReason) };
+  // computed values known at plan time must not change at apply
+  for (const name of [A.id, A.zone, A.state]) {
+    const value = planned[name];
+    if (value !== undefined && value !== null && !isUnknown(value)) state[name] = value;
+  }
+  return { state: state as TfObject, diagnostics: [] };
+}
+
+/** Destroy: restores the service to up (forced_down cleared) and enabled. Never deletes it. */
+async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: AbortSignal): Promise<StateResult> {
+  const host = str(prior[A.host]) ?? '';
+  const binary = str(prior[A.binary]) ?? NOVA_COMPUTE;
+  let service: ComputeService | undefined;
+  try {
+    service = await findService(api, host, binary, str(prior[A.id]), signal);
+  } catch (error) {
+    return { state: prior, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+  }
+  if (service === undefined) return { state: null, diagnostics: [] }; // already gone: nothing to restore
+  const outcome = await converge(api, service, { forcedDown: false, disabled: false, disabledReason: null }, signal);
+  if (hasErrors(outcome.diagnostics)) {
+    const now = await refetch(api, outcome.service, signal);
+    return { state: stateFromService(now, str(prior[A.fencedReason])), diagnostics: outcome.diagnostics };
+  }
+  return { state: null, diagnostics: [] };
+}
+
+// ---- read / import / upgrade ------------------------------------------------------------------
+
+/** Refresh: Nova's current values (drift), or null when the service no longer exists. */
+export async function readComputeService(api: ComputeApi, currentValue: TfValue, signal?: AbortSignal): Promise<StateResult> {
+  const current = asObject(currentValue);
+  if (current === null) return { state: null, diagnostics: [] };
+  const host = str(current[A.host]) ?? '';
+  const binary = str(current[A.binary]) ?? NOVA_COMPUTE;
+  try {
+    const service = await findService(api, host, binary, str(current[A.id]), signal);
+    if (service === undefined) return { state: null, diagnostics: [] };
+    return { state: stateFromService(service, str(current[A.fencedReason])), diagnostics: [] };
+  } catch (error) {
+    return { state: current, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+  }
+}
+
+/** Import by service UUID or by host (nova-compute). */
+export async function importComputeService(api: ComputeApi, id: string, signal?: AbortSignal): Promise<StateResult> {
+  const options = signal === undefined ? undefined : { signal };
+  const wanted = id.trim();
+  if (wanted === '') {
+    return { state: null, diagnostics: [errorDiagnostic('Empty import id', 'Import a compute service by its host name (fake2) or by its service UUID.')] };
+  }
+  try {
+    if (UUID.test(wanted)) {
+      const service = (await api.listServices({ binary: NOVA_COMPUTE }, options)).find((s) => s.id.toLowerCase() === wanted.toLowerCase());
+      if (service === undefined) {
+        return {
+          state: null,
+          diagnostics: [
+            errorDiagnostic(
+              `No nova-compute service with id ${wanted}`,
+              'Nova lists no nova-compute service with this UUID. Check `openstack compute service list --long` (microversion 2.53+ shows UUIDs), or import by host name instead.',
+            ),
+          ],
+        };
+      }
+      return { state: stateFromService(service, null), diagnostics: [] };
+    }
+    const service = await api.findComputeService(wanted, options);
+    return { state: stateFromService(service, null), diagnostics: [] };
+  } catch (error) {
+    return { state: null, diagnostics: [UUID.test(wanted) ? diagnosticFromError(`Importing compute service ${wanted} failed`, error) : notFoundDiagnostic(wanted, NOVA_COMPUTE, error)] };
+  }
+}
+
+/** State stored by this or an older schema version → the current shape (unknown keys dropped). */
+export function upgradeComputeServiceState(version: number, raw: Readonly<Record<string, unknown>>): StateResult {
+  if (version > computeServiceResource.version) {
+    return {
+      state: null,
+      diagnostics: [
+        errorDiagnostic(
+          'State written by a newer provider',
+          `This state has schema version ${version}; this forcedown provider knows up to ${computeServiceResource.version}. Upgrade the provider (forcedown provider install).`,
+        ),
+      ],
+    };
+  }
+  const values: Record<string, TfValue> = {};
+  for (const name of ALL) {
+    const value = raw[name];
+    values[name] = typeof value === 'string' || typeof value === 'boolean' ? value : null;
+  }
+  return { state: complete(values), diagnostics: [] };
+}
