@@ -1,0 +1,58 @@
+import { invalidInput } from '../../errors/index.js';
+import type { CommandSpec } from '../command.interface.js';
+import { targetOptions } from '../run-options.js';
+import { executeFromCli, executionOptions } from './run.js';
+
+export const command: CommandSpec = {
+  name: 'resume',
+  summary: 'Continue an interrupted or failed run from its journal',
+  usage: 'RUN-ID [--yes] [--var NAME=VALUE]... [--output text|json]',
+  description: `
+Continues run RUN-ID (see \`forcedown runs\`) with the runbook text, parameters and inventory
+recorded in its journal. Steps the journal shows finished are confirmed against live state, not
+redone (a fence is re-read from the BMC; an evacuation step re-checks the host). Evacuations Nova
+already accepted are tracked to completion through os-migrations, never sent again. A step that
+was interrupted half-way is re-checked and finished. Failed steps run again.
+
+Secret parameters are not stored in the journal: give them again with --var. The run keeps its
+id; its journal gets a run.resumed event and continues.
+
+Examples:
+  forcedown resume 20261125T114710Z-host-failure-3f9a1c --yes
+  forcedown resume 20261125T114710Z-host-failure-3f9a1c --yes --output json
+
+Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
+  positionals: [1, 1],
+  options: {
+    var: targetOptions.var!,
+    inventory: targetOptions.inventory!,
+    'os-cloud': targetOptions['os-cloud']!,
+    insecure: targetOptions.insecure!,
+    'assume-fenced': targetOptions['assume-fenced']!,
+    'state-dir': targetOptions['state-dir']!,
+    output: targetOptions.output!,
+    ...executionOptions,
+  },
+  async run(args, context) {
+    const runId = args.positionals[0]!;
+    const { readJournal, resolveStateDir, resumeStateFrom } = await import('../../runner/index.js');
+    const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
+    const journal = await readJournal(stateDir, runId);
+    const state = resumeStateFrom(journal.events);
+    if (!state) throw invalidInput('JOURNAL_CORRUPT', `the journal of ${runId} has no run.started event`, 'it cannot be resumed; start a new run');
+    if (state.started.options.dryRun) throw invalidInput('RESUME_DRY_RUN', `run ${runId} was a dry run; there is nothing to resume`, 'start a real run with `forcedown run`');
+    const { loadRunbookText, bindParams } = await import('../../runbook/index.js');
+    const loaded = loadRunbookText(state.started.runbook.text, state.started.runbook.file, state.started.runbook.file);
+    const given = Object.fromEntries(((args.values.var as string[] | undefined) ?? []).map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]));
+    const stored = Object.fromEntries(Object.entries(state.started.params).map(([key, value]) => [key, String(value)]));
+    for (const key of Object.keys(given)) {
+      if (key in stored && stored[key] !== given[key]) {
+        throw invalidInput('RESUME_PARAM_CHANGED', `--var ${key} differs from the value run ${runId} started with`, 'a resumed run keeps its parameters; start a new run to change them');
+      }
+    }
+    const params = bindParams(loaded.runbook, { ...stored, ...given });
+    const assumed = state.started.options.assumeFenced;
+    const argsWithAssumed = assumed && args.values['assume-fenced'] === undefined ? { ...args, values: { ...args.values, 'assume-fenced': assumed } } : args;
+    return executeFromCli(argsWithAssumed, context, loaded, params, state.started.secretParams, false, state);
+  },
+};

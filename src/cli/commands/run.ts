@@ -1,0 +1,119 @@
+import { ExitCode, refused } from '../../errors/index.js';
+import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
+import { writeLine } from '../io.js';
+import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import type { LoadedRunbook } from '../../runbook/index.js';
+import type { RunOutcome, ResumeState } from '../../runner/index.js';
+
+/** Options of run and resume beyond the shared ones. */
+export const executionOptions = {
+  yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
+  approve: { type: 'string', multiple: true, valueName: 'STEP-ID', description: 'Approve this approve step in advance' },
+  'break-lock': { type: 'string', valueName: 'REASON', description: 'Take over a stale host lock left by a dead run (REASON is recorded)' },
+} as const;
+
+/** Shared by run and resume: confirmation, renderer, events, summary. */
+export async function executeFromCli(
+  args: ParsedArgs,
+  context: CommandContext,
+  loaded: LoadedRunbook,
+  params: Record<string, unknown>,
+  secretParams: readonly string[],
+  dryRun: boolean,
+  resume?: ResumeState,
+): Promise<number> {
+  const output = outputFormat(args);
+  const options = runOptionsFrom(args, context, dryRun);
+  const { resolveStateDir, executeRun, planRun } = await import('../../runner/index.js');
+  const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
+  const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
+  try {
+    if (!dryRun && !options.yes) {
+      if (!options.interactive) {
+        throw refused(
+          'CONFIRMATION_REQUIRED',
+          `not running "${loaded.runbook.name}": this is not an interactive terminal and --yes was not given`,
+          'review it with `forcedown plan ...` (or --dry-run), then re-run with --yes to act unattended',
+        );
+      }
+      const { formatPlan } = await import('../format/plan-format.js');
+      const entries = await planRun({ loaded, params, options: { ...options, dryRun: true }, services, env: context.env, signal: context.signal });
+      writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: context.stderr });
+      let answer = '';
+      try {
+        answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, { signal: context.signal });
+      } finally {
+        rl.close();
+      }
+      if (!/^(y|yes)$/i.test(answer.trim())) {
+        writeLine(context.stderr, 'forcedown: not run (answer was not "yes"); nothing was changed');
+        return ExitCode.Refused;
+      }
+    }
+    const progressTty = context.stderr.isTTY === true && context.env.CI === undefined;
+    const outcome: RunOutcome = await executeRun({
+      loaded,
+      params,
+      secretParams,
+      options,
+      stateDir,
+      services,
+      signal: context.signal,
+      renderer: output === 'json' ? 'silent' : progressTty ? 'default' : 'simple',
+      progressStream: context.stderr,
+      onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
+      env: context.env,
+      meta: { ...(inventoryPath ? { inventory: inventoryPath } : {}), ...(args.values['os-cloud'] ? { cloud: args.values['os-cloud'] as string } : {}) },
+      ...(resume ? { resume } : {}),
+      ...(args.values['break-lock'] !== undefined ? { breakLock: args.values['break-lock'] as string } : {}),
+    });
+    if (output === 'text') {
+      const { formatSummary } = await import('../format/summary-format.js');
+      writeLine(context.stdout, formatSummary(outcome));
+    }
+    return outcome.exitCode;
+  } finally {
+    await services.close();
+  }
+}
+
+export const command: CommandSpec = {
+  name: 'run',
+  summary: 'Run a runbook (fence, force down, evacuate, reset, recover...)',
+  usage: 'RUNBOOK [--var NAME=VALUE]... [--inventory FILE] [--yes] [--dry-run] [--output text|json]',
+  description: `
+Validates RUNBOOK and runs its steps in order. Each step first reads the live state and does
+nothing when nothing is needed (status "unchanged"), so re-running a finished runbook changes
+nothing. On a terminal, the plan is shown first and you are asked to confirm; unattended runs
+(CI) need --yes. --dry-run checks every step and reports what it would do, changing nothing.
+
+Progress goes to stderr (listr2's live view on a terminal, plain lines otherwise). With
+--output json, stdout carries one JSON event per line (run.started, step.started, step.output,
+step.progress, step.finished with status changed|unchanged|skipped|failed, run.finished with the
+summary). Every event is also appended to the run's journal, <state dir>/runs/<run-id>.jsonl.
+
+Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
+through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be
+confirmed stops the run before anything changes in Nova. One run per host at a time.
+
+Examples:
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+
+Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth; 130 interrupted.`,
+  positionals: [1, 1],
+  options: {
+    ...targetOptions,
+    ...executionOptions,
+    'dry-run': { type: 'boolean', description: 'Check every step and report what it would do; change nothing' },
+  },
+  async run(args, context) {
+    const { loadRunbook, bindParams, parseVars, secretParamNames } = await import('../../runbook/index.js');
+    const loaded = await loadRunbook(args.positionals[0]!, context.cwd);
+    const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
+    return executeFromCli(args, context, loaded, params, secretParamNames(loaded.runbook), args.values['dry-run'] === true);
+  },
+};

@@ -1,0 +1,43 @@
+import { ExitCode } from '../../errors/index.js';
+import type { CommandSpec } from '../command.interface.js';
+import { renderTable } from '../format/table.js';
+import { writeLine } from '../io.js';
+import { outputFormat, targetOptions } from '../run-options.js';
+
+export const command: CommandSpec = {
+  name: 'runs',
+  summary: 'List runs recorded in the state directory',
+  usage: '[--state-dir DIR] [--output text|json]',
+  description: `
+Lists the runs whose journals are in <state dir>/runs, newest first: run id, runbook, hosts, start
+time, machine and outcome ("incomplete" for a run that stopped without finishing: resume it with
+\`forcedown resume RUN-ID\`).
+
+Examples:
+  forcedown runs
+  forcedown runs --output json`,
+  positionals: [0, 0],
+  options: { 'state-dir': targetOptions['state-dir']!, output: targetOptions.output! },
+  async run(args, context) {
+    const output = outputFormat(args);
+    const { listRuns, resolveStateDir } = await import('../../runner/index.js');
+    const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
+    const runs = await listRuns(stateDir);
+    if (output === 'json') {
+      writeLine(context.stdout, JSON.stringify(runs, null, 2));
+      return ExitCode.Ok;
+    }
+    if (runs.length === 0) {
+      writeLine(context.stdout, `no runs in ${stateDir}`);
+      return ExitCode.Ok;
+    }
+    writeLine(
+      context.stdout,
+      renderTable(
+        ['RUN ID', 'RUNBOOK', 'HOSTS', 'STARTED', 'MACHINE', 'STATUS'],
+        runs.map((run) => [run.runId, run.runbook, run.hosts.join(',') || '-', run.startedAt, run.machine, `${run.status}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.dryRun ? ' dry-run' : ''}`]),
+      ),
+    );
+    return ExitCode.Ok;
+  },
+};

@@ -1,0 +1,23 @@
+import type { Writable } from 'node:stream';
+import { toForcedownError } from '../../errors/index.js';
+import { redact } from '../../secrets/index.js';
+
+/**
+ * Prints an error for humans: what went wrong, what to do next, the code. A stack trace only
+ * with --debug (and only for unexpected errors is it useful).
+ */
+export function printError(stream: Writable, thrown: unknown, debug: boolean): number {
+  const error = toForcedownError(thrown);
+  stream.write(`forcedown: error: ${redact(error.message)}\n`);
+  stream.write(`  what to do: ${redact(error.hint)}\n`);
+  stream.write(`  (code ${error.code}, exit ${error.exitCode})\n`);
+  if (debug) {
+    let cause: unknown = error;
+    while (cause instanceof Error) {
+      stream.write(`${redact(cause.stack ?? String(cause))}\n`);
+      cause = cause.cause;
+      if (cause) stream.write('caused by:\n');
+    }
+  }
+  return error.exitCode;
+}

@@ -1,0 +1,64 @@
+import type { CommandSpec } from './command.interface.js';
+import type { CommandEntry } from './registry.js';
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0    done (or nothing needed doing)
+  1    a step failed
+  2    invalid input (usage, runbook/inventory/config, unknown host or run)
+  3    refused for safety (no confirmed fence, host locked, approval missing)
+  4    authentication or authorisation failed (Keystone/Nova 401/403)
+  130  interrupted (Ctrl+C/SIGTERM); resume with \`forcedown resume RUN-ID\``;
+
+/** `forcedown --help`. */
+export function mainHelp(commands: readonly CommandEntry[], version: string): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return `forcedown ${version} — declare a failed OpenStack compute host down now, safely
+
+Fences the host through its BMC (power read back as off), forces its nova-compute service down
+in Nova, evacuates every server and confirms each evacuation, resets what could not move.
+Nothing is forced down or evacuated unless a power-off was confirmed (or asserted with
+--assume-fenced "<reason>", which is recorded).
+
+Usage: forcedown <command> [options]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Global options:
+  -h, --help     Show help (also: forcedown <command> --help)
+  -V, --version  Print the version
+      --debug    Print error causes and stack traces
+
+Examples:
+  forcedown validate runbooks/*.json
+  forcedown plan runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+
+OpenStack credentials come from clouds.yaml/secure.yaml (--os-cloud or OS_CLOUD) or OS_*
+variables, as the openstack CLI reads them.
+
+${EXIT_CODES_HELP}
+`;
+}
+
+/** `forcedown <command> --help`. */
+export function commandHelp(spec: CommandSpec): string {
+  const rows = Object.entries(spec.options).map(([name, option]) => {
+    const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` ${option.valueName ?? 'VALUE'}` : ''}`;
+    const extra = [option.multiple ? 'repeatable' : '', option.defaultText ? `default: ${option.defaultText}` : ''].filter(Boolean).join('; ');
+    return [flag, `${option.description}${extra ? ` (${extra})` : ''}`] as const;
+  });
+  rows.push(['-h, --help', 'Show this help'] as const);
+  const width = Math.min(34, Math.max(...rows.map(([flag]) => flag.length)));
+  const options = rows.map(([flag, text]) => (flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`)).join('\n');
+  return `Usage: forcedown ${spec.name} ${spec.usage}
+
+${spec.summary}
+
+${spec.description.trim()}
+
+Options:
+${options}
+`;
+}

@@ -1,0 +1,13 @@
+import type { Writable } from 'node:stream';
+
+/** Writes a line to a stream. */
+export function writeLine(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`);
+}
+
+/** Whether to use colour on a stream: a TTY, unless NO_COLOR is set. */
+export function useColor(stream: Writable & { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR === '1') return true;
+  return stream.isTTY === true;
+}

@@ -1,0 +1,17 @@
+import type { CommandSpec } from './command.interface.js';
+
+/** One entry of the command list: loaded only when used (keeps `--help` fast). */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<CommandSpec>;
+}
+
+/** Every `forcedown` subcommand, in the order `--help` lists them. */
+export const commands: readonly CommandEntry[] = [
+  { name: 'validate', summary: 'Check runbooks and inventories against their schemas (all problems at once)', load: async () => (await import('./commands/validate.js')).command },
+  { name: 'plan', summary: 'Show what each step of a runbook would do now, changing nothing', load: async () => (await import('./commands/plan.js')).command },
+  { name: 'run', summary: 'Run a runbook (fence, force down, evacuate...)', load: async () => (await import('./commands/run.js')).command },
+  { name: 'resume', summary: 'Continue an interrupted run from its journal', load: async () => (await import('./commands/resume.js')).command },
+  { name: 'runs', summary: 'List runs recorded in the state directory', load: async () => (await import('./commands/runs.js')).command },
+];

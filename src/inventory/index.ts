@@ -1,0 +1,1 @@
+export { checkInventoryText, loadInventory, resolveInventoryPath, type LoadedInventory } from './load-inventory.js';

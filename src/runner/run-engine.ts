@@ -1,0 +1,412 @@
+import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
+import { Listr, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
+import { ExitCode, isForcedownError, operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
+import type { Step } from '../generated/runbook.types.js';
+import { evaluateCondition, formatDuration, parseDuration, resolveDeep, type LoadedRunbook, type Scope, type StepStatus } from '../runbook/index.js';
+import { forcedownVersion } from '../version.js';
+import type { EventError, RunEvent, RunStatus, RunSummary, ServerOutcome, StepFinishStatus, StepFinishedEvent } from './events.interface.js';
+import { JournalWriter } from './journal.js';
+import { validateResolvedStep } from './resolved-step.js';
+import { newRunId } from './run-id.js';
+import { SafetyLedger } from './safety-ledger.js';
+import type { RunServices } from './services.interface.js';
+import type { CheckResult, RunOptions, StepContext, StepModule } from './step.interface.js';
+import { loadStepModule } from './step-registry.js';
+import { ConfirmPromptAdapter } from './confirm-adapter.js';
+import type { ResumeState } from './resume-state.js';
+import { acquireRunLocks, type HeldLocks } from './locks.js';
+
+type TaskWrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+
+/** How progress is shown. */
+export type RendererChoice = 'default' | 'simple' | 'silent';
+
+/** Everything a run needs. */
+export interface RunRequest {
+  readonly loaded: LoadedRunbook;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Names of params not to store in the journal. */
+  readonly secretParams: readonly string[];
+  readonly options: RunOptions;
+  readonly stateDir: string;
+  readonly services: RunServices;
+  /** Aborted on SIGINT/SIGTERM. */
+  readonly signal: AbortSignal;
+  readonly renderer: RendererChoice;
+  /** Where the renderer writes (stderr by default: stdout stays for results and JSON). */
+  readonly progressStream: Writable;
+  /** Called with every event after it is in the journal (`--output json`). */
+  readonly onEvent?: (event: RunEvent) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Recorded in run.started. */
+  readonly meta?: { readonly inventory?: string; readonly cloud?: string };
+  /** Continue an earlier run from its journal. */
+  readonly resume?: ResumeState;
+  /** `--break-lock REASON`: take over a stale lock (recorded). */
+  readonly breakLock?: string;
+  /** Journal to disk (false only in tests of plan-like flows). @defaultValue `true` */
+  readonly persist?: boolean;
+}
+
+/** What a run ended with. */
+export interface RunOutcome {
+  readonly runId: string;
+  readonly exitCode: number;
+  readonly summary: RunSummary;
+  readonly journalPath: string;
+}
+
+const STATUS_BY_EXIT: Readonly<Record<number, RunStatus>> = {
+  [ExitCode.Ok]: 'succeeded',
+  [ExitCode.StepFailed]: 'failed',
+  [ExitCode.InvalidInput]: 'invalid',
+  [ExitCode.Refused]: 'refused',
+  [ExitCode.Auth]: 'auth-failed',
+  [ExitCode.Interrupted]: 'interrupted',
+};
+
+function eventError(error: ForcedownError): EventError {
+  return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.details };
+}
+
+/** Errors worth another attempt: not refusals, input or auth errors, not interruptions. */
+function isRetryable(error: ForcedownError): boolean {
+  return !(error.isRefused || error.isInvalidInput || error.isAuth || error.isInterrupted);
+}
+
+function stepHosts(module: StepModule, step: Step, scope: Scope): string[] {
+  if (!module.hosts) return [];
+  try {
+    return [...module.hosts(resolveDeep(step, scope))];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs a runbook: one listr2 task per step, each evaluated (`when`), resolved (interpolation),
+ * re-validated, checked and — unless a dry run — applied, with per-attempt timeouts, retries with
+ * delay, `continueOnError` and cancellation. Every event goes to the journal first (fsync), then
+ * to `onEvent`. Resolves with the documented exit code; never throws for step failures.
+ */
+export async function executeRun(request: RunRequest): Promise<RunOutcome> {
+  const { loaded, options, services } = request;
+  const runbook = loaded.runbook;
+  const resume = request.resume;
+  const runId = resume?.runId ?? newRunId(runbook.name);
+  const startedAt = resume?.startedAt ?? new Date().toISOString();
+  const started = Date.now();
+  const journal = await JournalWriter.open(request.stateDir, runId, { persist: request.persist !== false, nextSeq: resume?.nextSeq });
+  if (request.onEvent) journal.onEvent(request.onEvent);
+
+  const outputs: Record<string, Readonly<Record<string, unknown>> | undefined> = {};
+  const statuses = new Map<string, StepStatus>();
+  const stepSummaries = new Map<string, string>();
+  const servers: ServerOutcome[] = [];
+  const pendingSafetyEvents: Promise<unknown>[] = [];
+  const safety = new SafetyLedger(options.assumeFenced, (host, reason) => {
+    pendingSafetyEvents.push(journal.append({ event: 'safety.assumed-fenced', host, reason }));
+  });
+  const scope: Scope = {
+    params: request.params,
+    steps: outputs,
+    run: { id: runId, startedAt, dryRun: options.dryRun, runbook: runbook.name },
+    env: request.env,
+    allowedEnv: new Set(runbook.env ?? []),
+  };
+
+  const modules = new Map<string, StepModule>();
+  let setupError: ForcedownError | undefined;
+  try {
+    for (const step of runbook.steps) if (!modules.has(step.type)) modules.set(step.type, await loadStepModule(step.type));
+  } catch (error) {
+    setupError = toForcedownError(error);
+  }
+  const hosts = [...new Set(runbook.steps.flatMap((step) => (modules.get(step.type) ? stepHosts(modules.get(step.type)!, step, scope) : [])))];
+
+  if (resume) {
+    await journal.append({ event: 'run.resumed', machine: hostname(), pid: process.pid, finishedSteps: [...resume.finished.keys()], interruptedStep: resume.interruptedStep });
+    for (const evidence of resume.fences) safety.recordFence(evidence);
+  } else {
+    const storedParams = Object.fromEntries(Object.entries(request.params).filter(([name]) => !request.secretParams.includes(name)));
+    await journal.append({
+      event: 'run.started',
+      runbook: { name: runbook.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text },
+      params: storedParams,
+      secretParams: request.secretParams,
+      options: { dryRun: options.dryRun, assumeFenced: options.assumeFenced, inventory: request.meta?.inventory, cloud: request.meta?.cloud },
+      hosts,
+      machine: hostname(),
+      pid: process.pid,
+      forcedownVersion,
+    });
+  }
+
+  let locks: HeldLocks | undefined;
+  let firstFatal: ForcedownError | undefined = setupError;
+  let failedSoft = false;
+  const runController = new AbortController();
+  const onAbort = (): void => runController.abort(request.signal.reason);
+  if (request.signal.aborted) onAbort();
+  else request.signal.addEventListener('abort', onAbort, { once: true });
+
+  const finishStep = async (step: Step, status: StepFinishStatus, summary: string, stepOutputs: Readonly<Record<string, unknown>>, extra: { durationMs: number; attempts: number; error?: ForcedownError; fromJournal?: boolean }): Promise<void> => {
+    statuses.set(step.id, status);
+    stepSummaries.set(step.id, summary);
+    if (status !== 'failed' && status !== 'skipped') outputs[step.id] = stepOutputs;
+    const results = (stepOutputs as { results?: unknown }).results;
+    if (Array.isArray(results)) {
+      for (const item of results as ServerOutcome[]) if (item && typeof item.id === 'string') servers.push({ ...item, stepId: step.id });
+    }
+    await journal.append({
+      event: 'step.finished',
+      stepId: step.id,
+      type: step.type,
+      status,
+      summary,
+      outputs: stepOutputs,
+      durationMs: extra.durationMs,
+      attempts: extra.attempts,
+      dryRun: options.dryRun,
+      ...(extra.fromJournal ? { fromJournal: true } : {}),
+      ...(extra.error ? { error: eventError(extra.error) } : {}),
+    });
+  };
+
+  const summarySoFar = (exitCode: number, error?: ForcedownError): RunSummary => {
+    const counts: Record<StepFinishStatus | 'not-run', number> = { changed: 0, unchanged: 0, skipped: 0, failed: 0, 'not-run': 0 };
+    const stepResults = runbook.steps.map((step) => {
+      const status: StepFinishStatus | 'not-run' = statuses.get(step.id) ?? 'not-run';
+      counts[status] += 1;
+      return { id: step.id, type: step.type, status, summary: stepSummaries.get(step.id) ?? '' };
+    });
+    return {
+      status: STATUS_BY_EXIT[exitCode] ?? 'failed',
+      exitCode,
+      steps: counts,
+      stepResults,
+      servers: [...servers],
+      durationMs: Date.now() - started + (resume?.previousDurationMs ?? 0),
+      dryRun: options.dryRun,
+      ...(error ? { error: eventError(error) } : {}),
+    };
+  };
+
+  const runStep = async (step: Step, task: TaskWrapper): Promise<void> => {
+    const module = modules.get(step.type)!;
+    const title = step.title ?? module.title(step);
+    const stepStarted = Date.now();
+    const history = resume?.stepEvents.get(step.id) ?? [];
+
+    // when: evaluated against outputs of earlier steps
+    if (step.when !== undefined) {
+      let run: boolean;
+      try {
+        run = evaluateCondition(step.when, scope, statuses);
+      } catch (error) {
+        throw operationFailed('WHEN_FAILED', `step "${step.id}": ${(error as Error).message}`, 'fix the step\'s "when" in the runbook');
+      }
+      if (!run) {
+        await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
+        task.skip(`${title} (when: false)`);
+        return;
+      }
+    }
+
+    // resolve references, then check the resolved values against the schema again
+    let resolved: Step;
+    try {
+      resolved = resolveDeep(step, scope);
+    } catch (error) {
+      throw operationFailed('REFERENCE_FAILED', `step "${step.id}": ${(error as Error).message}`, 'check the references in this step and the outputs of the steps it uses');
+    }
+    validateResolvedStep(resolved, loaded.file);
+    const retries = Number(resolved.retries ?? 0);
+    const retryDelayMs = parseDuration(String(resolved.retryDelay ?? '5s'));
+    const timeoutMs = resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
+    const resolvedTitle = resolved.title ?? module.title(resolved);
+    task.title = resolvedTitle;
+
+    // a step the journal says finished: confirm it against live state instead of redoing it
+    const journaled = resume?.finished.get(step.id);
+    for (let attempt = 1; ; attempt += 1) {
+      const attemptController = new AbortController();
+      const timer = setTimeout(() => attemptController.abort(new Error('timeout')), timeoutMs);
+      const relay = (): void => attemptController.abort(runController.signal.reason);
+      if (runController.signal.aborted) relay();
+      else runController.signal.addEventListener('abort', relay, { once: true });
+      const context: StepContext = {
+        runId,
+        stepId: step.id,
+        stepType: step.type,
+        attempt,
+        signal: attemptController.signal,
+        timeoutMs,
+        mode: options.dryRun ? 'dry-run' : 'run',
+        options,
+        services: {
+          ...services,
+          confirm: options.interactive ? (question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal) : undefined,
+        },
+        safety,
+        history,
+        progress: async (kind, data) => {
+          await journal.append({ event: 'step.progress', stepId: step.id, kind, data });
+        },
+        confirmFence: async (evidence) => {
+          const planned = options.dryRun;
+          safety.recordFence({ ...evidence, stepId: step.id, ...(planned ? { planned: true } : {}) });
+          if (!planned) await journal.append({ event: 'safety.fence-confirmed', host: evidence.host, data: { ...evidence, stepId: step.id } });
+        },
+        output: (message) => {
+          task.output = message;
+          void journal.append({ event: 'step.output', stepId: step.id, message });
+        },
+        summarySoFar: () => summarySoFar(firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok),
+        sleep: (ms) => sleep(ms, attemptController.signal),
+      };
+      await journal.append({ event: 'step.started', stepId: step.id, type: step.type, title: resolvedTitle, attempt });
+      try {
+        const outcome = await raceAbort(attemptOnce(module, resolved, context, journaled), attemptController.signal, () => {
+          if (runController.signal.aborted) return toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+          return operationFailed('STEP_TIMEOUT', `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`, 'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)', { timeoutMs });
+        });
+        await finishStep(step, outcome.status, outcome.summary, outcome.outputs, { durationMs: Date.now() - stepStarted, attempts: attempt, fromJournal: outcome.fromJournal });
+        task.title = `${resolvedTitle}: ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}${outcome.summary ? ` — ${outcome.summary}` : ''}`;
+        return;
+      } catch (thrown) {
+        const error = toForcedownError(thrown);
+        if (attempt <= retries && isRetryable(error) && !runController.signal.aborted) {
+          await journal.append({ event: 'step.retrying', stepId: step.id, attempt, delayMs: retryDelayMs, error: eventError(error) });
+          task.output = `attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`;
+          try {
+            await sleep(retryDelayMs, runController.signal);
+          } catch {
+            // interrupted while waiting: fall through to record the failure below
+          }
+          if (!runController.signal.aborted) continue;
+        }
+        const finalError = runController.signal.aborted && !error.isInterrupted ? toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError', cause: error })) : error;
+        await finishStep(step, 'failed', finalError.message, {}, { durationMs: Date.now() - stepStarted, attempts: attempt, error: finalError });
+        const continueOnError = resolved.continueOnError === true && !finalError.isInterrupted;
+        if (continueOnError) failedSoft = true;
+        else if (!firstFatal) firstFatal = finalError;
+        throw finalError;
+      } finally {
+        clearTimeout(timer);
+        runController.signal.removeEventListener('abort', relay);
+      }
+    }
+  };
+
+  let exitCode: number;
+  try {
+    if (!setupError && !options.dryRun) {
+      locks = await acquireRunLocks({ stateDir: request.stateDir, runId, hosts, breakLock: request.breakLock, resume: resume !== undefined });
+      if (locks.broken.length > 0) {
+        for (const broken of locks.broken) await journal.append({ event: 'safety.lock-broken', host: broken.host, reason: request.breakLock, data: { previousHolder: broken.previousHolder } });
+      }
+    }
+    if (!setupError) {
+      const tasks: ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>[] = runbook.steps.map((step) => {
+        const continueOnError = step.continueOnError === true;
+        return {
+          title: step.title ?? modules.get(step.type)?.title(step) ?? step.id,
+          exitOnError: !continueOnError,
+          task: (_ctx, task) => runStep(step, task),
+        };
+      });
+      const logger = new ListrLogger({ processOutput: new ProcessOutput(request.progressStream as NodeJS.WriteStream, request.progressStream as NodeJS.WriteStream) });
+      const listr = new Listr<unknown, 'default', 'simple'>(tasks, {
+        concurrent: false,
+        exitOnError: true,
+        registerSignalListeners: false,
+        renderer: 'default',
+        fallbackRenderer: 'simple',
+        fallbackRendererCondition: request.renderer === 'simple',
+        silentRendererCondition: request.renderer === 'silent',
+        rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: true, formatOutput: 'wrap', timer: { condition: true, field: (ms: number) => formatDuration(ms), format: () => (s: string) => s } as never },
+        fallbackRendererOptions: { logger, timer: { condition: true, field: (ms: number) => formatDuration(ms), format: () => (s: string) => s } as never },
+      });
+      try {
+        await listr.run();
+      } catch (error) {
+        if (!firstFatal) firstFatal = toForcedownError(error);
+      }
+    }
+    await Promise.all(pendingSafetyEvents);
+    exitCode = firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok;
+    if (runController.signal.aborted) exitCode = ExitCode.Interrupted;
+  } catch (error) {
+    firstFatal = toForcedownError(error);
+    exitCode = firstFatal.exitCode;
+  } finally {
+    request.signal.removeEventListener('abort', onAbort);
+    await locks?.release(exitCode! === ExitCode.Ok || exitCode! === ExitCode.StepFailed ? 'finished' : 'stopped').catch(() => undefined);
+  }
+  const summary = summarySoFar(exitCode, firstFatal);
+  await journal.append({ event: 'run.finished', summary });
+  await journal.close();
+  return { runId, exitCode, summary, journalPath: journal.path };
+}
+
+async function attemptOnce(
+  module: StepModule,
+  step: Step,
+  context: StepContext,
+  journaled: StepFinishedEvent | undefined,
+): Promise<{ status: StepFinishStatus; summary: string; outputs: Readonly<Record<string, unknown>>; fromJournal?: boolean }> {
+  if (journaled && journaled.status !== 'failed' && journaled.status !== 'skipped' && !journaled.dryRun) {
+    const confirmed = module.confirmJournaled ? await module.confirmJournaled(step, context, journaled) : !(await module.check(step, context)).needed;
+    if (confirmed) return { status: journaled.status, summary: `${journaled.summary} (confirmed from the journal)`, outputs: journaled.outputs, fromJournal: true };
+    context.output('the journal says this step finished, but the live state differs: doing it again');
+  }
+  const check: CheckResult = await module.check(step, context);
+  if (!check.needed) return { status: 'unchanged', summary: check.summary, outputs: check.outputs ?? {} };
+  if (context.mode !== 'run') return { status: 'changed', summary: check.summary, outputs: check.outputs ?? {} };
+  const applied = await module.apply(step, context, check);
+  return { status: applied.status ?? 'changed', summary: applied.summary, outputs: applied.outputs };
+}
+
+/** Sleeps `ms`, rejecting when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Settles with `work`, or rejects with `onAbort()` as soon as `signal` aborts (a step that ignores its signal still stops). */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => ForcedownError): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(onAbort());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        // an error caused by the abort itself is reported as the abort
+        reject(signal.aborted ? onAbort() : isForcedownError(error) ? error : toForcedownError(error));
+      },
+    );
+  });
+}

@@ -1,0 +1,74 @@
+import { dirname } from 'node:path';
+import { invalidInput } from '../errors/index.js';
+import type { PowerController } from '../fencing/power.interface.js';
+import type { LoadedInventory } from '../inventory/index.js';
+import type { CloudConfig, LoadCloudConfigOptions, OpenStackClient } from '../openstack/openstack.interface.js';
+import type { Confirm, RunServices } from './services.interface.js';
+
+/** Options of {@link createRunServices}. */
+export interface RunServicesOptions {
+  /** `--os-cloud` (else OS_CLOUD / OS_* as openstacksdk reads them). */
+  readonly cloud?: string;
+  /** Extra settings (`--insecure`...). */
+  readonly cloudOverrides?: LoadCloudConfigOptions['overrides'];
+  /** Absolute path of the inventory, if one was given or found. */
+  readonly inventoryPath?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly warn: (message: string) => void;
+  readonly confirm?: Confirm;
+  readonly fetch?: typeof fetch;
+  /** Cancels connecting to the cloud. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The real services of a run, each created on first use: the OpenStack client (one Keystone
+ * session for the whole run), the inventory and one power controller per host.
+ */
+export function createRunServices(options: RunServicesOptions): RunServices {
+  let client: Promise<OpenStackClient> | undefined;
+  let inventory: Promise<LoadedInventory> | undefined;
+  const controllers = new Map<string, Promise<PowerController>>();
+
+  const loadInventoryOnce = (): Promise<LoadedInventory> => {
+    if (!options.inventoryPath) {
+      return Promise.reject(
+        invalidInput('NO_INVENTORY', 'this runbook needs an inventory (how to reach each host\'s BMC) and none was given', 'pass --inventory FILE or set FORCEDOWN_INVENTORY (format: runbooks/README.md, example: runbooks/inventory.example.json)'),
+      );
+    }
+    inventory ??= import('../inventory/index.js').then(({ loadInventory }) => loadInventory(options.inventoryPath!, options.env));
+    return inventory;
+  };
+
+  return {
+    openstack() {
+      client ??= (async () => {
+        const { connect, loadCloudConfig } = await import('../openstack/index.js');
+        const config: CloudConfig = await loadCloudConfig({ cloud: options.cloud, env: options.env, cwd: options.cwd, ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}) });
+        return connect(config, { warn: options.warn, ...(options.signal ? { signal: options.signal } : {}) });
+      })();
+      return client;
+    },
+    power(host) {
+      let controller = controllers.get(host);
+      if (!controller) {
+        controller = (async () => {
+          const loaded = await loadInventoryOnce();
+          const entry = loaded.host(host);
+          const password = await loaded.password(entry.bmc.password, host);
+          const { createPowerController } = await import('../fencing/index.js');
+          return createPowerController(host, entry.bmc, password, { warn: options.warn, baseDir: dirname(loaded.absolutePath) });
+        })();
+        controllers.set(host, controller);
+      }
+      return controller;
+    },
+    fetch: options.fetch ?? fetch,
+    confirm: options.confirm,
+    warn: options.warn,
+    async close() {
+      if (client) await (await client.catch(() => undefined))?.close();
+    },
+  };
+}

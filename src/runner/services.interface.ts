@@ -1,0 +1,24 @@
+import type { PowerController } from '../fencing/power.interface.js';
+import type { OpenStackClient } from '../openstack/openstack.interface.js';
+
+/** A yes/no question to the operator (TTY only). */
+export type Confirm = (question: string, signal: AbortSignal) => Promise<boolean>;
+
+/**
+ * What steps use to reach the world, created lazily (a runbook of `command` steps never
+ * authenticates to Keystone). Tests substitute doubles.
+ */
+export interface RunServices {
+  /** The connected OpenStack client (authenticated once per run). */
+  openstack(): Promise<OpenStackClient>;
+  /** Power control of an inventory host (see src/fencing). */
+  power(host: string): Promise<PowerController>;
+  /** Sends an HTTP request (notify); `fetch` unless a test injects one. */
+  readonly fetch: typeof fetch;
+  /** Asks the operator; undefined when there is no terminal. */
+  readonly confirm: Confirm | undefined;
+  /** Warnings for the operator (insecure TLS...). */
+  warn(message: string): void;
+  /** Closes clients and sockets. */
+  close(): Promise<void>;
+}
