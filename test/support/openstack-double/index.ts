@@ -137,8 +137,12 @@ export interface OpenStackDouble {
   isUp(host: string): boolean;
   setLatency(latency: number | { readonly min: number; readonly max: number }): void;
   failNext(spec: FailureSpec): void;
-  /** Sets the service_down_time / rebuild delay at run time. */
-  configure(settings: { readonly serviceDownTimeMs?: number; readonly rebuildDelayMs?: number }): void;
+  /** Drops the injected failures not yet used. */
+  clearFailures(): void;
+  /** Changes service_down_time, the rebuild delay or the microversion range at run time (e.g. a nova-api downgraded behind a load balancer). */
+  configure(settings: { readonly serviceDownTimeMs?: number; readonly rebuildDelayMs?: number; readonly microversions?: { readonly min: string; readonly max: string } }): void;
+  /** Every token Keystone issued (for secret scans). */
+  issuedTokens(): string[];
   /** Every issued token expires now (Nova answers 401 until the client re-authenticates). */
   expireTokens(): void;
   addUser(spec: { readonly name: string; readonly password: string; readonly roles: readonly string[]; readonly projectName?: string }): { readonly id: string; readonly projectId: string };
@@ -399,10 +403,18 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     failNext(spec) {
       failures.push({ status: spec.status, remaining: spec.times ?? 1, ...(spec.route === undefined ? {} : { route: spec.route }) });
     },
+    clearFailures() {
+      failures.length = 0;
+    },
     configure(settings) {
       if (settings.serviceDownTimeMs !== undefined) ctx.serviceDownTimeMs = settings.serviceDownTimeMs;
       if (settings.rebuildDelayMs !== undefined) ctx.rebuildDelayMs = settings.rebuildDelayMs;
+      if (settings.microversions !== undefined) {
+        ctx.minVersion = settings.microversions.min;
+        ctx.maxVersion = settings.microversions.max;
+      }
     },
+    issuedTokens: () => [...state.tokens.keys()],
     expireTokens() {
       const t = now() - 1;
       for (const record of state.tokens.values()) record.expiresAt = t;

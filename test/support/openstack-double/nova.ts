@@ -8,8 +8,8 @@ export interface NovaContext {
   readonly state: CloudState;
   readonly now: () => number;
   readonly baseUrl: () => string;
-  readonly minVersion: string;
-  readonly maxVersion: string;
+  minVersion: string;
+  maxVersion: string;
   readonly maxLimit: number;
   serviceDownTimeMs: number;
   rebuildDelayMs: number;
