@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ForcedownError } from '../../../src/errors/index.js';
+import type { ForcedownError } from '../../../src/errors/index.js';
 import { command } from '../../../src/cli/commands/services.js';
 import type { CommandContext, ParsedArgs } from '../../../src/cli/command.interface.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
