@@ -39,7 +39,7 @@ function parseReference(body: string): Reference {
   const rest = dot === -1 ? '' : body.slice(dot + 1);
   switch (root) {
     case 'params':
-      if (!NAME.test(rest)) throw new TemplateError(`${text}: expected \${params.NAME}`, text);
+      if (!NAME.test(rest)) throw new TemplateError(`${text} is not a reference: references only name data (no expressions, operators or spaces); expected \${params.NAME}`, text);
       return { kind: 'params', name: rest, text };
     case 'steps': {
       const parts = rest.split('.');

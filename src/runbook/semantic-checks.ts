@@ -25,7 +25,7 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
       try {
         new RegExp(param.pattern, 'u');
       } catch (error) {
-        at(`${pointer}/pattern`, `invalid regular expression: ${(error as Error).message}`);
+        at(`${pointer}/pattern`, regexProblem(error));
       }
     }
     if (param.default !== undefined) {
@@ -57,12 +57,12 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
           if (targetIndex === -1) {
             at(pointer, `${ref.text} refers to an unknown step "${ref.step}"${didYouMean(ref.step, runbook.steps.map((s) => s.id))}`);
           } else if (targetIndex >= index) {
-            at(pointer, `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1})`}; a step can only use outputs of steps before it`);
+            at(pointer, `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`);
           } else {
             const target = runbook.steps[targetIndex]!;
             const outputs = catalog.get(target.type)?.outputs ?? [];
             if (!outputs.includes(ref.output)) {
-              at(pointer, `${ref.text}: a ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`);
+              at(pointer, `${ref.text}: ${/^[aeiou]/.test(target.type) ? 'an' : 'a'} ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`);
             }
           }
           break;
@@ -91,7 +91,7 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
       try {
         new RegExp(step.skipNamePattern, 'u');
       } catch (error) {
-        at(`${base}/skipNamePattern`, `invalid regular expression: ${(error as Error).message}`);
+        at(`${base}/skipNamePattern`, regexProblem(error));
       }
     }
   });
@@ -148,4 +148,9 @@ export function checkParamValue(
     return `must be one of ${param.enum.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`;
   }
   return undefined;
+}
+
+function regexProblem(error: unknown): string {
+  const detail = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+  return `invalid regular expression: ${detail}`;
 }

@@ -195,37 +195,43 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
 
   const runStep = async (step: Step, task: TaskWrapper): Promise<void> => {
     const module = modules.get(step.type)!;
-    const title = step.title ?? module.title(step);
+    const title = step.title ?? `${step.id} (${step.type})`;
     const stepStarted = Date.now();
     const history = resume?.stepEvents.get(step.id) ?? [];
 
-    // when: evaluated against outputs of earlier steps
-    if (step.when !== undefined) {
-      let run: boolean;
-      try {
-        run = evaluateCondition(step.when, scope, statuses);
-      } catch (error) {
-        throw operationFailed('WHEN_FAILED', `step "${step.id}": ${(error as Error).message}`, 'fix the step\'s "when" in the runbook');
-      }
-      if (!run) {
-        await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
-        task.skip(`${title} (when: false)`);
-        return;
-      }
-    }
-
-    // resolve references, then check the resolved values against the schema again
+    // when, references and the resolved values: a problem here fails the step like any other
     let resolved: Step;
     try {
-      resolved = resolveDeep(step, scope);
-    } catch (error) {
-      throw operationFailed('REFERENCE_FAILED', `step "${step.id}": ${(error as Error).message}`, 'check the references in this step and the outputs of the steps it uses');
+      if (step.when !== undefined) {
+        let run: boolean;
+        try {
+          run = evaluateCondition(step.when, scope, statuses);
+        } catch (error) {
+          throw operationFailed('WHEN_FAILED', `step "${step.id}": ${(error as Error).message}`, 'fix the step\'s "when" in the runbook');
+        }
+        if (!run) {
+          await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
+          task.skip(`${title} (when: false)`);
+          return;
+        }
+      }
+      try {
+        resolved = resolveDeep(step, scope);
+      } catch (error) {
+        throw operationFailed('REFERENCE_FAILED', `step "${step.id}": ${(error as Error).message}`, 'check the references in this step and the outputs of the steps it uses');
+      }
+      validateResolvedStep(resolved, loaded.file);
+    } catch (thrown) {
+      const error = toForcedownError(thrown);
+      await finishStep(step, 'failed', error.message, {}, { durationMs: Date.now() - stepStarted, attempts: 0, error });
+      if (step.continueOnError === true) failedSoft = true;
+      else if (!firstFatal) firstFatal = error;
+      throw error;
     }
-    validateResolvedStep(resolved, loaded.file);
     const retries = Number(resolved.retries ?? 0);
     const retryDelayMs = parseDuration(String(resolved.retryDelay ?? '5s'));
     const timeoutMs = resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
-    const resolvedTitle = resolved.title ?? module.title(resolved);
+    const resolvedTitle = resolved.title ?? `${step.id}: ${module.title(resolved)}`;
     task.title = resolvedTitle;
 
     // a step the journal says finished: confirm it against live state instead of redoing it
@@ -273,7 +279,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           return operationFailed('STEP_TIMEOUT', `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`, 'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)', { timeoutMs });
         });
         await finishStep(step, outcome.status, outcome.summary, outcome.outputs, { durationMs: Date.now() - stepStarted, attempts: attempt, fromJournal: outcome.fromJournal });
-        task.title = `${resolvedTitle}: ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}${outcome.summary ? ` — ${outcome.summary}` : ''}`;
+        task.title = `${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`;
+        task.output = outcome.summary;
         return;
       } catch (thrown) {
         const error = toForcedownError(thrown);
@@ -312,7 +319,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       const tasks: ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>[] = runbook.steps.map((step) => {
         const continueOnError = step.continueOnError === true;
         return {
-          title: step.title ?? modules.get(step.type)?.title(step) ?? step.id,
+          title: step.title ?? `${step.id} (${step.type})`,
           exitOnError: !continueOnError,
           task: (_ctx, task) => runStep(step, task),
         };
