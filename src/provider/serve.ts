@@ -17,6 +17,7 @@
  * Heavy modules (grpc-js, protobufjs, msgpack, the OpenStack client) load only after the cookie
  * check, and the OpenStack client only when an operation needs Nova.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Connector } from './provider.js';
 
 /** go-plugin's handshake cookie for Terraform providers (the same for OpenTofu). */
@@ -111,6 +112,8 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   } else {
     certificate = generateServerCertificate();
     try {
+      // grpc-js takes any bytes as a CA and would then refuse every client: check it parses
+      new X509Certificate(clientCert ?? '');
       credentials = ServerCredentials.createSsl(Buffer.from(clientCert ?? '', 'utf8'), [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }], true);
     } catch (error) {
       stderr.write(`terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not a usable PEM certificate (${error instanceof Error ? error.message : String(error)}).\n`);
