@@ -177,7 +177,9 @@ async function drive(
         return state;
       } catch (error) {
         const failure = fencingErrorOf(controller, operation, error, signal);
-        if (!failure.isTransient || attempt >= statusRetries || signal?.aborted) throw failure;
+        // Only a driver's own transient failure is retried; anything else (a bug) is not.
+        const transient = error instanceof FencingError && failure.isTransient;
+        if (!transient || attempt >= statusRetries || signal?.aborted) throw failure;
         progress('retry', `${controller.host}: status read failed (${failure.message}); retry ${attempt + 1} of ${statusRetries}`);
         await sleep(retryDelayMs, undefined, { signal });
       }

@@ -1,4 +1,4 @@
-import { ExitCode, ForcedownError } from '../errors/index.js';
+import { ExitCode, ForcedownError, isForcedownError } from '../errors/index.js';
 import { redact, redactDeep } from '../secrets/index.js';
 import type { PowerDriver, PowerState } from './power.interface.js';
 
@@ -123,6 +123,21 @@ function hintFor(facts: FencingErrorFacts): string {
 }
 
 /**
+ * The cause kept on a FencingError: ForcedownErrors as they are (their texts are built redacted);
+ * anything else is replaced by a plain Error with the same name and a redacted message, so that
+ * printing the cause chain (`--debug`) cannot leak a secret a foreign error echoed.
+ */
+function safeCause(cause: unknown): unknown {
+  if (cause === undefined || isForcedownError(cause)) return cause;
+  const copy = new Error(redact(cause instanceof Error ? cause.message : String(cause)));
+  if (cause instanceof Error) {
+    copy.name = cause.name;
+    copy.stack = redact(cause.stack ?? '');
+  }
+  return copy;
+}
+
+/**
  * A power operation that failed. Carries the host, the driver and the redacted BMC target, a
  * {@link FencingFailure} reason with boolean flags in execa's style, and the exit code the run
  * ends with: 3 (refused for safety) for a `fence`, 130 when cancelled, 2 for a configuration
@@ -159,7 +174,7 @@ export class FencingError extends ForcedownError {
         ...(facts.lastState ? { lastState: facts.lastState } : {}),
         ...(facts.details ?? {}),
       }),
-      cause,
+      cause: safeCause(cause),
     });
     this.host = facts.host;
     this.driver = facts.driver;
