@@ -7,7 +7,7 @@ import type { LoadCloudConfigOptions } from '../openstack/openstack.interface.js
 import { secrets } from '../secrets/index.js';
 import { errorDiagnostic, warningDiagnostic, type Diagnostic } from './diagnostics.js';
 import { ENDPOINT_TYPES, attributesOf, providerSchema } from './schema/index.js';
-import { isUnknown, type TfObject, type TfValue } from './values.js';
+import { isUnknown, type TfObject, type TfValue } from './unknown.js';
 
 /** The provider block's known values, by camelCase key (unset and unknown arguments are absent). */
 export type ProviderConfigValues = { -readonly [K in keyof typeof providerSchema.attributes]?: (typeof providerSchema.attributes)[K]['type'] extends 'bool' ? boolean : string };

@@ -24,7 +24,7 @@ import {
 } from './resources/compute-service.js';
 import { COMPUTE_SERVICES_TYPE, readComputeServices, validateComputeServicesConfig } from './resources/compute-services.data-source.js';
 import { computeServiceResource, computeServicesDataSource, providerSchema, toSchemaMessage } from './schema/index.js';
-import type { TfValue } from './values.js';
+import type { TfValue } from './unknown.js';
 
 /** What the provider needs from a connected OpenStack client. */
 export interface ComputeConnection {

@@ -18,7 +18,7 @@ import { isForcedownError } from '../../errors/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, hasErrors, warningDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { DISABLED_REASON_MAX, NOVA_COMPUTE, REASON_PREFIX, attributesOf, computeServiceResource, terraformName } from '../schema/index.js';
-import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../values.js';
+import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
 
 export const COMPUTE_SERVICE_TYPE = computeServiceResource.typeName;
 

@@ -2,7 +2,7 @@
 import type { ComputeApi } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { computeServiceElement, computeServicesDataSource, terraformName } from '../schema/index.js';
-import { isUnknown, type TfObject, type TfValue } from '../values.js';
+import { isUnknown, type TfObject, type TfValue } from '../unknown.js';
 import type { StateResult } from './compute-service.js';
 
 export const COMPUTE_SERVICES_TYPE = computeServicesDataSource.typeName;
