@@ -162,6 +162,13 @@ function classify(service: OpenStackServiceName, status: number, message: string
       ...(policy === undefined ? {} : { policy }),
     };
   }
+  if (status === 404 && service === 'keystone') {
+    return {
+      code: 'KEYSTONE_TOKEN_NOT_FOUND',
+      exitCode: ExitCode.Auth,
+      hint: 'Keystone does not know the token given for token auth (expired or revoked): get a new one (openstack token issue) or use password / application credential auth',
+    };
+  }
   if (status === 404) {
     const host = HOST_NOT_FOUND.exec(message);
     if (host) {

@@ -159,10 +159,10 @@ export interface ComputeApi {
   readonly servicesMicroversion: string;
   /** The microversion used for evacuate (<= 2.94 when possible, so servers keep their power state). */
   readonly evacuateMicroversion: string;
-  /** The microversion used to read servers (embedded flavor from 2.47, tags from 2.26). */
-  readonly serversMicroversion: string;
-  /** The microversion used for os-migrations (2.59+ for `uuid` and paging, >= 2.23 for `migration_type`). */
-  readonly migrationsMicroversion: string;
+  /** The microversion used to read servers (embedded flavor from 2.47, tags from 2.26). Optional so test fakes need not set it. */
+  readonly serversMicroversion?: string;
+  /** The microversion used for os-migrations (2.59+ for `uuid` and paging, >= 2.23 for `migration_type`). Optional so test fakes need not set it. */
+  readonly migrationsMicroversion?: string;
 
   listServices(filter?: { readonly host?: string; readonly binary?: string }, options?: CallOptions): Promise<ComputeService[]>;
   /** The nova-compute service of `host`; an input error (exit 2) naming the known hosts if none. */
@@ -176,7 +176,10 @@ export interface ComputeApi {
   /** Every server on `host`, all projects, following pagination to the end. */
   listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]>;
   getServer(id: string, options?: CallOptions): Promise<Server>;
-  /** POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations. */
+  /**
+   * POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations.
+   * `onSharedStorage` is only sent below 2.14, where Nova requires it. @defaultValue `false`
+   */
   evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean }): Promise<void>;
   resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void>;
   stopServer(serverId: string, options?: CallOptions): Promise<void>;

@@ -54,6 +54,8 @@ export interface OpenStackDoubleOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Latency added to every answer. @defaultValue `0` */
   readonly latencyMs?: number | { readonly min: number; readonly max: number };
+  /** Requests kept in `log` (the oldest are dropped; `calls` counts all). @defaultValue `20000` */
+  readonly logLimit?: number;
   /** Hostname used in catalog URLs (must resolve to 127.0.0.1; use `localhost` for TLS with a `localhost` cert). @defaultValue `127.0.0.1` */
   readonly hostname?: string;
 }
@@ -185,6 +187,11 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
   const failures: { status: FailureSpec['status']; remaining: number; route?: string | RegExp }[] = [];
   const calls = new Map<string, number>();
   const log: DoubleCall[] = [];
+  const logLimit = options.logLimit ?? 20_000;
+  const record = (call: DoubleCall): void => {
+    log.push(call);
+    if (log.length > logLimit) log.splice(0, log.length - logLimit);
+  };
   const ctx: NovaContext = {
     state,
     now,
@@ -290,7 +297,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       const failure = failures.find((f) => f.remaining > 0 && (f.route === undefined || (typeof f.route === 'string' ? f.route === route : f.route.test(route))));
       if (failure !== undefined) {
         failure.remaining -= 1;
-        log.push({ ...entry, status: failure.status });
+        record({ ...entry, status: failure.status });
         if (failure.status === 'reset') {
           req.socket.destroy();
           return;
@@ -299,7 +306,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
         return;
       }
       const response = error ?? handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
-      log.push({ ...entry, status: response.status });
+      record({ ...entry, status: response.status });
       const versionHeaders: Record<string, string> =
         isNova && version !== undefined
           ? { 'openstack-api-version': `compute ${version}`, 'x-openstack-nova-api-version': version, vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' }

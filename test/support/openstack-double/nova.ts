@@ -395,35 +395,34 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
   };
   server.evacuation = { migrationId: migration.id, timers, originalVmState: server.vmState, microversion: version };
   const sourceHost = server.host;
-  schedule(Math.floor(ctx.rebuildDelayMs / 2), () => {
+  const half = Math.floor(ctx.rebuildDelayMs / 2);
+  const rest = ctx.rebuildDelayMs - half;
+  // the second phase is scheduled from the first, so the two can never run out of order
+  schedule(half, () => {
     const dest = target ?? pickDestination(ctx, sourceHost);
     if (dest === undefined) {
+      // NoValidHost: the conductor sets the migration to error and the instance to ERROR
       migration.status = 'error';
       migration.updatedAt = ctx.now();
       server.vmState = 'error';
       server.taskState = null;
       delete server.evacuation;
-      for (const t of timers) {
-        clearTimeout(t);
-        ctx.timers.delete(t);
-      }
       return;
     }
     migration.status = 'pre-migrating';
     migration.destCompute = dest;
     migration.updatedAt = ctx.now();
     server.taskState = 'rebuild_spawning';
-  });
-  schedule(ctx.rebuildDelayMs, () => {
-    if (migration.destCompute === null) return;
-    const original = server.evacuation?.originalVmState ?? server.vmState;
-    ctx.state.moveServer(server, migration.destCompute);
-    migration.status = 'done';
-    migration.updatedAt = ctx.now();
-    server.taskState = null;
-    server.vmState = original === 'error' ? 'active' : original === 'stopped' || mvAtLeast(version, '2.95') ? 'stopped' : 'active';
-    server.updatedAt = ctx.now();
-    delete server.evacuation;
+    schedule(rest, () => {
+      const original = server.evacuation?.originalVmState ?? server.vmState;
+      ctx.state.moveServer(server, dest);
+      migration.status = 'done';
+      migration.updatedAt = ctx.now();
+      server.taskState = null;
+      server.vmState = original === 'error' ? 'active' : original === 'stopped' || mvAtLeast(version, '2.95') ? 'stopped' : 'active';
+      server.updatedAt = ctx.now();
+      delete server.evacuation;
+    });
   });
   return evacuateAccepted(version);
 }

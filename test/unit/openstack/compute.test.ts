@@ -113,14 +113,17 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   assert.ok((refused as OpenStackApiError).isServiceInUse);
   await client.compute.setForcedDown(svc, true);
   double.resetCalls();
+  // long enough that the GET below sees the rebuild in progress, whatever the machine's load
+  double.configure({ rebuildDelayMs: 2000 });
   await client.compute.evacuate(id as string);
   await client.compute.evacuate(stopped);
+  double.configure({ rebuildDelayMs: 20 });
   assert.equal(double.log[0]?.body, { evacuate: {} });
   assert.is(double.log[0]?.microversion, '2.93');
   const during = await client.compute.getServer(id as string);
   assert.is(during.taskState, 'rebuilding');
   assert.is(during.status, 'REBUILD');
-  await until(async () => (await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' }))[0]?.status === 'done', 'migration done');
+  await until(async () => (await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' }))[0]?.status === 'done', 'migration done', 10_000);
   const [migration] = await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' });
   assert.is(migration?.sourceCompute, 'fake1');
   assert.match(migration?.uuid ?? '', /^[0-9a-f-]{36}$/);
@@ -128,7 +131,7 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   const after = await client.compute.getServer(id as string);
   assert.is(after.status, 'ACTIVE');
   assert.is.not(after.host, 'fake1');
-  await until(() => double.server(stopped)?.taskState === null, 'stopped server rebuilt');
+  await until(() => double.server(stopped)?.taskState === null, 'stopped server rebuilt', 10_000);
   assert.is((await client.compute.getServer(stopped)).status, 'SHUTOFF', 'SHUTOFF stays SHUTOFF below 2.95');
   assert.is(double.doubleEvacuations, 0);
   // clearing forced_down is refused while done records remain; a compute restart completes them

@@ -29,7 +29,7 @@ async function nova(method: string, path: string, options: { body?: unknown; ver
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await wait(5);
+  for (let i = 0; i < 2000 && !check(); i++) await wait(5);
   assert.ok(check(), what);
 }
 
@@ -115,6 +115,7 @@ test('evacuate: refused while the source is up, accepted (200, no body) when it 
   const refused = await nova('POST', `/servers/${id}/action`, { version: '2.93', body: { evacuate: {} } });
   assert.equal(refused.body, { badRequest: { code: 400, message: 'Compute service of fake1 is still in use.' } });
   double.killCompute('fake1', { now: true });
+  double.configure({ rebuildDelayMs: 1000 }); // the checks below must see the rebuild in progress
   const accepted = await nova('POST', `/servers/${id}/action`, { version: '2.93', body: { evacuate: {} } });
   assert.is(accepted.status, 200);
   assert.is(accepted.body, undefined);
@@ -123,12 +124,14 @@ test('evacuate: refused while the source is up, accepted (200, no body) when it 
   assert.is(during.server['OS-EXT-STS:task_state'], 'rebuilding');
   assert.is(double.migrations({ instanceUuid: id })[0]?.status, 'accepted');
   await until(() => double.migrations({ instanceUuid: id })[0]?.status === 'done', 'done');
+  double.configure({ rebuildDelayMs: 20 });
   assert.is.not(double.server(id)?.host, 'fake1');
   assert.is(double.server(id)?.vmState, 'active');
 });
 
 test('a second evacuate while the first is in flight is accepted and breaks the server (Zed)', async () => {
   const id = double.addServer({ host: 'fake1' }).id;
+  double.configure({ rebuildDelayMs: 1000 });
   const first = await nova('POST', `/servers/${id}/action`, { version: '2.93', body: { evacuate: {} } });
   const second = await nova('POST', `/servers/${id}/action`, { version: '2.93', body: { evacuate: {} } });
   assert.is(first.status, 200);
@@ -136,6 +139,7 @@ test('a second evacuate while the first is in flight is accepted and breaks the 
   assert.is(double.doubleEvacuations, 1);
   assert.equal(double.migrations({ instanceUuid: id }).map((m) => m.status).sort(), ['accepted', 'failed']);
   assert.is(double.server(id)?.vmState, 'error');
+  double.configure({ rebuildDelayMs: 20 });
 });
 
 test('SHUTOFF stays SHUTOFF below 2.95; at 2.95 ACTIVE ends STOPPED; paused → 409; <2.14 needs onSharedStorage', async () => {

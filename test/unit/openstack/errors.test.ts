@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { OpenStackApiError, OpenStackConnectionError, connect, type OpenStackClient } from '../../../src/openstack/index.js';
 import { redactDeep } from '../../../src/secrets/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
-import { FAST, configFor, connectTo, rejection } from './helpers.js';
+import { FAST, configFor, connectTo, rejection, until } from './helpers.js';
 
 let double: OpenStackDouble;
 let admin: OpenStackClient;
@@ -67,7 +67,7 @@ test('400 done records: isDoneEvacuationRecordsRemain, exit 3, hint says restart
   const id = double.addServer({ host: 'fake1' }).id;
   await admin.compute.setForcedDown(svc, true);
   await admin.compute.evacuate(id);
-  await new Promise((r) => setTimeout(r, 40));
+  await until(() => double.migrations({ instanceUuid: id })[0]?.status === 'done', 'evacuation done');
   const e = (await rejection(admin.compute.setForcedDown(svc, false))) as OpenStackApiError;
   assert.ok(e.isDoneEvacuationRecordsRemain);
   assert.is(e.exitCode, 3);

@@ -127,6 +127,15 @@ test('catalog selection: by interface; missing service lists what the catalog ha
   }
 });
 
+test('token auth with an unknown (expired/revoked) token: exit 4, not a generic 404', async () => {
+  const config = loadCloudConfig({ ...noFiles, env: { OS_AUTH_URL: double.keystoneUrl, OS_TOKEN: 'gAAAAA-revoked-token-value', OS_PROJECT_ID: double.adminProjectId, OS_REGION_NAME: 'RegionOne' } });
+  const e = (await rejection(connect(config, FAST))) as OpenStackApiError;
+  assert.is(e.status, 404);
+  assert.is(e.code, 'KEYSTONE_TOKEN_NOT_FOUND');
+  assert.is(e.exitCode, 4);
+  assert.not.match(e.message, 'gAAAAA-revoked-token-value');
+});
+
 test('a token about to expire is renewed before the next call', async () => {
   const short = await startOpenStackDouble({ tokenTtlMs: 60_000 });
   let clock = Date.now();
