@@ -1,7 +1,8 @@
 import { ImportableResource, TerraformResource, TerraformStack, Token, type IResolvable, type TerraformMetaArguments, type TerraformProvider } from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateComputeServiceConfig } from '../provider/resources/compute-service.js';
-import { PROVIDER_NAME, computeServiceAttributes, computeServiceResource } from '../provider/schema/index.js';
+import type { computeServiceAttributes} from '../provider/schema/index.js';
+import { PROVIDER_NAME, computeServiceResource } from '../provider/schema/index.js';
 import { PROVIDER_VERSION } from './forcedown-provider.js';
 import { propsAsTerraformValue, synthesizeProps, type PropsOf } from './schema-props.js';
 

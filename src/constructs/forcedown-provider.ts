@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Annotations, TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PROVIDER_SOURCE } from '../provider/address.js';
-import { PROVIDER_NAME, providerAttributes, providerSchema } from '../provider/schema/index.js';
+import type { providerAttributes} from '../provider/schema/index.js';
+import { PROVIDER_NAME, providerSchema } from '../provider/schema/index.js';
 import { synthesizeProps, type PropsOf } from './schema-props.js';
 
 /** The provider version these constructs are made for (forcedown's package version). */

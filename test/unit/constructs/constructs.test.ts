@@ -1,4 +1,4 @@
-import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
+import { Testing, TerraformOutput, TerraformStack, type TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -191,7 +191,7 @@ test('DataComputeServices: filters synthesize; services is a reference', () => {
 
 test('the props types are the schema: exactly these inputs (checked at compile time too)', () => {
   // a missing or extra key here fails `npm run typecheck`
-  const inputs: Record<keyof Omit<ComputeServiceConfig, keyof import('cdktf').TerraformMetaArguments>, true> = {
+  const inputs: Record<keyof Omit<ComputeServiceConfig, keyof TerraformMetaArguments>, true> = {
     host: true,
     binary: true,
     forcedDown: true,
