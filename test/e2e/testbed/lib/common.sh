@@ -1,0 +1,74 @@
+# shellcheck shell=bash disable=SC2034  # (variables used by the scripts that source this)
+# Shared settings and helpers for the forcedown testbed scripts (sourced, never run).
+#
+# Knobs (environment):
+#   FORCEDOWN_TESTBED_DIR              state dir                       (default /tmp/forcedown-testbed)
+#   FORCEDOWN_TESTBED_COMPUTES         number of fake computes         (default 3: fake1..fake3)
+#   FORCEDOWN_TESTBED_BMC_BASE_PORT    UDP port of fake1's BMC         (default 9001; fakeN = base+N-1)
+#   FORCEDOWN_TESTBED_REPORT_INTERVAL  nova report_interval, seconds   (default 10, Nova's default)
+#   FORCEDOWN_TESTBED_SERVICE_DOWN_TIME nova service_down_time, seconds (default 60, Nova's default)
+#   FORCEDOWN_TESTBED_DEBUG=1          debug logging in the OpenStack services
+
+TB_DIR=${FORCEDOWN_TESTBED_DIR:-/tmp/forcedown-testbed}
+TB_COMPUTES=${FORCEDOWN_TESTBED_COMPUTES:-3}
+TB_BMC_BASE_PORT=${FORCEDOWN_TESTBED_BMC_BASE_PORT:-9001}
+TB_REPORT_INTERVAL=${FORCEDOWN_TESTBED_REPORT_INTERVAL:-10}
+TB_SERVICE_DOWN_TIME=${FORCEDOWN_TESTBED_SERVICE_DOWN_TIME:-60}
+
+case $TB_DIR in /*) ;; *) echo "FORCEDOWN_TESTBED_DIR must be an absolute path" >&2; exit 2 ;; esac
+case $TB_DIR in *[[:space:]\"\']*) echo "FORCEDOWN_TESTBED_DIR must not contain spaces or quotes" >&2; exit 2 ;; esac
+for _v in TB_COMPUTES TB_BMC_BASE_PORT TB_REPORT_INTERVAL TB_SERVICE_DOWN_TIME; do
+  [[ ${!_v} =~ ^[1-9][0-9]*$ ]] || { echo "$_v must be a positive integer (got '${!_v}')" >&2; exit 2; }
+done
+unset _v
+
+TB_HOST=127.0.0.1
+TB_PY=/usr/bin/python3          # never `python3`: a pyenv shim may hide Debian's dist-packages
+TB_KEYSTONE_URL=http://$TB_HOST:5000/v3
+TB_NOVA_URL=http://$TB_HOST:8774/v2.1
+TB_GLANCE_URL=http://$TB_HOST:9292
+TB_PLACEMENT_URL=http://$TB_HOST:8778
+TB_NEUTRON_URL=http://$TB_HOST:9696
+TB_REGION=RegionOne
+TB_BMC_USER="admin"
+TB_CIPHER_SUITE=3
+
+# Loopback-only test credentials (documented in README.md; never passed on a command line).
+TB_ADMIN_PASS=adminpass
+TB_DEMO_PASS=demopass
+TB_DB_PASS=dbpass
+TB_SERVICE_PASS=servicepass
+
+RUN=$TB_DIR/run
+LOGDIR=$TB_DIR/log
+export ERL_EPMD_ADDRESS=$TB_HOST   # keep epmd (started by rabbitmq and rabbitmqctl) on loopback
+
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+# Hosts of the fake computes, in order.
+tb_hosts() { local i; for ((i = 1; i <= TB_COMPUTES; i++)); do echo "fake$i"; done; }
+
+# What a saved PID's command line must contain for it to be ours (guards against PID reuse).
+tb_marker() {
+  case $1 in
+    mariadb) echo mariadbd ;;
+    rabbitmq) echo rabbitmq-server ;;
+    epmd) echo epmd ;;
+    *) echo "$TB_DIR" ;;
+  esac
+}
+
+# pid_of NAME -> prints the PID saved in $RUN/NAME.pid if that process is alive (not a zombie)
+# and still ours; returns 1 otherwise.
+pid_of() {
+  local f=$RUN/$1.pid pid state cmd
+  [ -s "$f" ] || return 1
+  pid=$(<"$f")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$(tb_marker "$1")"* ]] || return 1
+  echo "$pid"
+}
+alive() { pid_of "$1" >/dev/null; }
