@@ -66,6 +66,9 @@ export function classifyIpmitoolFailure(stderr: string, operation: FencingOperat
   if (/Unable to read password from environment/i.test(stderr)) {
     return { failure: 'config', extraHint: 'the BMC password was not passed to ipmitool (empty password?)' };
   }
+  if (/password is longer than \d+ bytes/i.test(stderr)) {
+    return { failure: 'config', extraHint: 'the BMC password is longer than IPMI allows (20 bytes with lanplus, 16 with lan): check the password source' };
+  }
   if (AUTH_PATTERNS.some((pattern) => pattern.test(stderr))) return { failure: 'auth' };
   if (/invalid (authentication|integrity|confidentiality) algorithm|no matching (cipher suite|authentication algorithm|integrity payload)/i.test(stderr)) {
     return { failure: 'config', extraHint: 'the BMC does not support this cipher suite: set `cipherSuite` (3 and 17 are the usual ones)' };

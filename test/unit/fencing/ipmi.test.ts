@@ -127,6 +127,17 @@ test('a wrong password is an auth failure: exit 3, host stays on, no password an
   assertNoSecret(error, wrong, PASSWORD);
 });
 
+test('a password longer than IPMI allows is a configuration error, not a wrong password', async () => {
+  const error = await rejection(fence(controller({}, 'x'.repeat(21)), quick));
+  assert.is(error.code, 'FENCE_CONFIG_INVALID');
+  assert.is(error.exitCode, 3);
+  assert.match(error.message, 'lanplus: password is longer than 20 bytes.');
+  assert.match(error.hint, '20 bytes with lanplus, 16 with lan');
+  const lan = await rejection(controller({ interface: 'lan' }, 'y'.repeat(17)).status());
+  assert.ok(lan.isConfigError);
+  assert.match(lan.message, 'lan: password is longer than 16 bytes.');
+});
+
 test('an unknown user is an auth failure too', async () => {
   const error = await rejection(fence(controller({ username: 'nobody' }), quick));
   assert.ok(error.isAuthFailure);
@@ -291,6 +302,8 @@ test('classification of the texts ipmitool 1.8.19 printed against ipmi_sim', () 
     ['Get Chassis Power Status failed: Unspecified error', 'unknown-state'],
     [`Error in open session response message : invalid authentication algorithm\n\n${v2}`, 'config'],
     [`Unable to read password from environment\nPassword: ${v2}`, 'config'],
+    ['lanplus: password is longer than 20 bytes.', 'config'],
+    ['lan: password is longer than 16 bytes.', 'config'],
   ];
   for (const [stderr, expected] of cases) {
     assert.is(classifyIpmitoolFailure(stderr, 'status').failure, expected, stderr);
