@@ -104,6 +104,8 @@ export interface Server {
   readonly tags: readonly string[];
   readonly metadata: Readonly<Record<string, string>>;
   readonly updatedAt: string | null;
+  /** The message of Nova's `fault` (set on servers in ERROR, e.g. "No valid host was found."), if any. */
+  readonly fault?: string;
 }
 
 /** A migration record (os-migrations). */
@@ -176,6 +178,13 @@ export interface ComputeApi {
   /** Every server on `host`, all projects, following pagination to the end. */
   listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]>;
   getServer(id: string, options?: CallOptions): Promise<Server>;
+  /**
+   * Every server (all projects) whose record changed at or after `since` (ISO timestamp; Nova's
+   * `changes-since`), following pagination to the end; `host` narrows it to one host. One call per
+   * poll interval, whatever the number of servers in flight. Deleted servers are included (status
+   * DELETED). Optional so test fakes need not implement it; the real client always does.
+   */
+  listServersChangedSince?(since: string, options?: CallOptions & { readonly host?: string; readonly pageSize?: number }): Promise<Server[]>;
   /**
    * POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations.
    * `onSharedStorage` is only sent below 2.14, where Nova requires it. @defaultValue `false`

@@ -167,6 +167,17 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   async listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]> {
+    const servers = await this.#listServers({ host }, `on ${host}`, options);
+    return servers.filter((server) => server.host === host);
+  }
+
+  async listServersChangedSince(since: string, options?: CallOptions & { readonly host?: string; readonly pageSize?: number }): Promise<Server[]> {
+    const servers = await this.#listServers({ 'changes-since': since, host: options?.host }, `changed since ${since}`, options);
+    return options?.host === undefined ? servers : servers.filter((server) => server.host === options.host);
+  }
+
+  /** GET /servers/detail?all_tenants=1 with filters, every page (servers_links next → marker). */
+  async #listServers(filters: Readonly<Record<string, string | undefined>>, what: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]> {
     const pageSize = options?.pageSize ?? DEFAULT_SERVERS_PAGE_SIZE;
     const servers = new Map<string, Server>();
     const seenMarkers = new Set<string>();
@@ -176,7 +187,7 @@ export class NovaComputeApi implements ComputeApi {
         service: 'nova',
         method: 'GET',
         url: this.#url('/servers/detail'),
-        query: { all_tenants: 1, host, limit: pageSize, marker },
+        query: { all_tenants: 1, ...filters, limit: pageSize, marker },
         microversion: this.serversMicroversion,
         ...signalOf(options),
       });
@@ -188,18 +199,18 @@ export class NovaComputeApi implements ComputeApi {
           // this project's servers on every host
           throw authFailed(
             'NOVA_HOST_FILTER_IGNORED',
-            `Nova did not return the host of the servers: the user may not filter servers by host (it would list its own servers on all hosts instead of those on ${host})`,
+            `Nova did not return the host of the servers: this user may not list servers by host (listing servers ${what})`,
             'use a cloud entry with an admin user (os_compute_api:servers:detail:get_all_tenants and os-extended-server-attributes)',
-            { host },
+            { filters },
           );
         }
         const server = toServer(raw);
-        if (server.host === host) servers.set(server.id, server);
+        servers.set(server.id, server);
       }
       const next = nextMarker(body.servers_links);
       if (next === undefined || page.length === 0) break;
       if (seenMarkers.has(next)) {
-        throw operationFailed('NOVA_PAGINATION_LOOP', `Nova returned the same page marker ${next} twice while listing servers on ${host}`, 'retry; if it persists, report it with the request ids of the nova-api log', { host, marker: next });
+        throw operationFailed('NOVA_PAGINATION_LOOP', `Nova returned the same page marker ${next} twice while listing servers ${what}`, 'retry; if it persists, report it with the request ids of the nova-api log', { marker: next });
       }
       seenMarkers.add(next);
       marker = next;

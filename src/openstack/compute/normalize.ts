@@ -50,7 +50,14 @@ export function toServer(raw: Json): Server {
     tags: Array.isArray(raw.tags) ? raw.tags.filter((t): t is string => typeof t === 'string') : [],
     metadata: stringRecord(raw.metadata),
     updatedAt: s(raw.updated),
+    ...faultOf(raw.fault),
   };
+}
+
+function faultOf(fault: unknown): { fault?: string } {
+  if (typeof fault !== 'object' || fault === null) return {};
+  const message = s((fault as Json).message);
+  return message === null || message === '' ? {} : { fault: message };
 }
 
 /** A record of GET /os-migrations. */

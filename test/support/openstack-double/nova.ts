@@ -90,6 +90,9 @@ function serverView(ctx: NovaContext, server: ServerRecord, version: string, adm
       view.host_status = svc === undefined ? '' : svc.forcedDown ? 'DOWN' : svc.disabled ? 'MAINTENANCE' : serviceIsUp(ctx, svc) ? 'UP' : 'UNKNOWN';
     }
   }
+  if (server.vmState === 'error' && server.fault !== undefined) {
+    view.fault = { code: server.fault.code, created: novaTime(server.fault.created).slice(0, 19) + 'Z', message: server.fault.message, ...(admin ? { details: '' } : {}) };
+  }
   if (mvAtLeast(version, '2.26')) view.tags = server.tags;
   if (mvAtLeast(version, '2.73')) view.locked_reason = null;
   return view;
@@ -264,6 +267,12 @@ function listServers(ctx: NovaContext, req: DoubleRequest, version: string, toke
     candidates = [...ctx.state.servers.values()];
   }
   if (!allTenants) candidates = candidates.filter((s) => s.projectId === token.projectId);
+  const since = q.get('changes-since');
+  if (since !== null) {
+    const sinceMs = Date.parse(/[zZ]$|[+-]\d\d:?\d\d$/.test(since) ? since : `${since}Z`);
+    if (Number.isNaN(sinceMs)) return novaFault(400, `Invalid input for query parameters changes-since. Value: ${since}. '${since}' is not a 'date-time'`);
+    candidates = candidates.filter((s) => s.updatedAt >= sinceMs);
+  }
   candidates.sort((a, b) => b.seq - a.seq);
   const marker = q.get('marker');
   let start = 0;
@@ -379,6 +388,7 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
     server.vmState = 'error';
     server.taskState = null;
     server.updatedAt = now;
+    server.fault = { code: 500, message: "Conflict updating instance " + server.id + ". Expected: {'task_state': ['rebuilding']}. Actual: {'task_state': None}", created: now };
     return evacuateAccepted(version);
   }
   server.taskState = 'rebuilding';
@@ -406,6 +416,8 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
       migration.updatedAt = ctx.now();
       server.vmState = 'error';
       server.taskState = null;
+      server.updatedAt = ctx.now();
+      server.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: ctx.now() };
       delete server.evacuation;
       return;
     }
@@ -413,6 +425,7 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
     migration.destCompute = dest;
     migration.updatedAt = ctx.now();
     server.taskState = 'rebuild_spawning';
+    server.updatedAt = ctx.now();
     schedule(rest, () => {
       const original = server.evacuation?.originalVmState ?? server.vmState;
       ctx.state.moveServer(server, dest);

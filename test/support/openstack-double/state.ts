@@ -64,6 +64,8 @@ export interface ServerRecord {
   metadata: Record<string, string>;
   readonly createdAt: number;
   updatedAt: number;
+  /** The last fault (shown while vm_state is error, as Nova does). */
+  fault?: { readonly code: number; readonly message: string; readonly created: number };
   /** The in-flight evacuation, if any. */
   evacuation?: { readonly migrationId: number; readonly timers: NodeJS.Timeout[]; readonly originalVmState: string; readonly microversion: string };
 }

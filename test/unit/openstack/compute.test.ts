@@ -114,7 +114,7 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   await client.compute.setForcedDown(svc, true);
   double.resetCalls();
   // long enough that the GET below sees the rebuild in progress, whatever the machine's load
-  double.configure({ rebuildDelayMs: 2000 });
+  double.configure({ rebuildDelayMs: 500 });
   await client.compute.evacuate(id as string);
   await client.compute.evacuate(stopped);
   double.configure({ rebuildDelayMs: 20 });
@@ -133,7 +133,7 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   assert.is.not(after.host, 'fake1');
   await until(() => double.server(stopped)?.taskState === null, 'stopped server rebuilt', 10_000);
   assert.is((await client.compute.getServer(stopped)).status, 'SHUTOFF', 'SHUTOFF stays SHUTOFF below 2.95');
-  assert.is(double.doubleEvacuations, 0);
+  assert.is(double.doubleEvacuations, 0, 'the client never re-sent an evacuate');
   // clearing forced_down is refused while done records remain; a compute restart completes them
   const blocked = await rejection(client.compute.setForcedDown(svc, false));
   assert.ok((blocked as OpenStackApiError).isDoneEvacuationRecordsRemain);
@@ -189,6 +189,41 @@ test('os-migrations: filters and paging past max_limit (2.59+ markers)', async (
   assert.is(one.length, 1);
   assert.is(one[0]?.instanceUuid, ids[3]);
   double.restartCompute(host);
+  await client.compute.setForcedDown(svc, false);
+});
+
+test('servers changed since a time: all projects, every page, optionally one host; faults of ERROR servers', async () => {
+  const old = double.addServers(4, { host: 'fake2', name: 'old' });
+  await new Promise((r) => setTimeout(r, 5));
+  const since = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 5));
+  const fresh = [double.addServer({ host: 'fake2', name: 'fresh-a' }).id, double.addServer({ host: 'fake3', name: 'fresh-b', projectId: double.demoProjectId }).id];
+  await client.compute.resetState(old[0] as string, 'error');
+  double.resetCalls();
+  const changed = await client.compute.listServersChangedSince?.(since, { pageSize: 2 });
+  assert.ok(changed !== undefined);
+  const ids = new Set(changed.map((s) => s.id));
+  assert.ok(fresh.every((id) => ids.has(id)));
+  assert.ok(ids.has(old[0] as string), 'reset-state changed it');
+  assert.not.ok(ids.has(old[1] as string));
+  assert.ok(double.log.every((c) => c.path.includes('changes-since=') && c.path.includes('all_tenants=1')));
+  assert.ok(double.callCount('GET /v2.1/servers/detail') >= 2, 'paginated');
+  const onFake3 = (await client.compute.listServersChangedSince?.(since, { host: 'fake3' })) ?? [];
+  assert.equal(onFake3.map((s) => s.id), [fresh[1]]);
+  // a double evacuation leaves a fault message on the server
+  const svc = await client.compute.findComputeService('fake2');
+  await client.compute.setForcedDown(svc, true);
+  double.configure({ rebuildDelayMs: 2000 });
+  const victim = old[1] as string;
+  await client.compute.evacuate(victim);
+  await client.compute.evacuate(victim);
+  double.configure({ rebuildDelayMs: 20 });
+  const broken = await client.compute.getServer(victim);
+  assert.is(broken.vmState, 'error');
+  assert.match(broken.fault ?? '', "Expected: {'task_state': ['rebuilding']}");
+  assert.is(double.doubleEvacuations, 1, 'this test did it on purpose');
+  await client.compute.resetState(victim, 'active');
+  double.restartCompute('fake2');
   await client.compute.setForcedDown(svc, false);
 });
 
