@@ -220,6 +220,7 @@ async function novaRaw(token: string, method: string, path: string, body?: unkno
 test('servers on a host: all pages (page size 1), host fields; evacuate refused while the host is up (400 in use)', async () => {
   const token = await adminToken();
   const ids: string[] = [];
+  const started = new Date(Date.now() - 2000).toISOString();
   try {
     for (let i = 0; i < 3; i++) {
       const res = await novaRaw(token, 'POST', '/servers', { server: { name: `fd-e2e-client-${i}`, imageRef: testbed.imageId, flavorRef: testbed.flavorId, networks: 'none', host: 'fake2' } });
@@ -243,6 +244,8 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
     assert.is(mine?.vmState, 'active');
     assert.is(mine?.imageId, testbed.imageId);
     assert.is(mine?.flavor.name, 'm1.tiny');
+    const changed = (await admin.compute.listServersChangedSince?.(started, { host: 'fake2', pageSize: 2 })) ?? [];
+    for (const id of ids) assert.ok(changed.some((s) => s.id === id), `${id} changed since the test started`);
     const refused = (await admin.compute.evacuate(ids[0] as string).catch((error: unknown) => error)) as OpenStackApiError;
     assert.instance(refused, OpenStackApiError);
     assert.ok(refused.isServiceInUse);
@@ -257,6 +260,26 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
       while ((await novaRaw(token, 'GET', `/servers/${id}`)).status !== 404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     }
   }
+});
+
+test('Glance image tags/properties and flavor extra specs of the testbed', async () => {
+  const image = await admin.image.getImage(testbed.imageId);
+  assert.is(image.id, testbed.imageId);
+  assert.ok(Array.isArray(image.tags));
+  assert.is(image.properties.name, undefined, 'core fields are not properties');
+  const flavor = await admin.compute.getFlavor(testbed.flavorId);
+  assert.is(flavor.name, 'm1.tiny');
+  assert.equal(typeof flavor.extraSpecs, 'object');
+  const missing = (await admin.image.getImage('00000000-0000-0000-0000-000000000000').catch((error: unknown) => error)) as OpenStackApiError;
+  assert.is(missing.status, 404);
+  assert.is(missing.service, 'glance');
+});
+
+test('request counters: a services listing costs one request', async () => {
+  const before = admin.stats.requests;
+  await admin.compute.listServices({ binary: 'nova-compute' });
+  assert.is(admin.stats.requests - before, 1);
+  assert.is(admin.stats.retries, 0);
 });
 
 test.run();
