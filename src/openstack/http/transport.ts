@@ -1,6 +1,7 @@
 /**
  * The one place the OpenStack client opens sockets: Node's `http`/`https` with keep-alive agents.
- * TLS trusts Node's CA bundle, the system store (when Node exposes it) and an optional PEM bundle
+ * TLS trusts Node's CA bundle, the system store (when Node exposes it: `tls.getCACertificates`,
+ * Node 22.15+/23.9+; on 22.13 only the bundle and NODE_EXTRA_CA_CERTS) and an optional PEM bundle
  * file (`cacert`); verification is off only when the cloud says `insecure`/`verify: false`.
  *
  * Built on node:http rather than fetch so that a custom CA works on Node 22.13 without a new
