@@ -62,12 +62,23 @@ export function abortError(signal?: AbortSignal): Error {
   return error;
 }
 
+/** NODE_EXTRA_CA_CERTS, which an explicit `ca` would otherwise drop on Nodes without getCACertificates. */
+function extraCaCertificates(): string[] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (file === undefined || file === '') return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
+  }
+}
+
 type CaCertificatesFn = (type: 'default' | 'system' | 'bundled' | 'extra') => string[];
 
 /** The CAs to trust: Node's bundle, the system store when available, and `cacert`'s certificates. */
 export function trustedCertificates(cacert: string | undefined): string[] {
   const getCACertificates = (tls as unknown as { getCACertificates?: CaCertificatesFn }).getCACertificates;
-  const base = getCACertificates ? getCACertificates('default') : [...tls.rootCertificates];
+  const base = getCACertificates ? getCACertificates('default') : [...tls.rootCertificates, ...extraCaCertificates()];
   let system: string[];
   try {
     system = getCACertificates ? getCACertificates('system') : [];
