@@ -33,17 +33,18 @@ stop() {
   rm -f "$RUN/$name.pid"
 }
 
-# The computes go down through their BMC helper, which owns their PIDs (graceful: SIGTERM first).
+# The computes go down through their BMC helper, which owns their PIDs (graceful: SIGTERM first),
+# all at once (a graceful stop takes a few seconds each).
 for f in "$RUN"/nova-compute-*.pid; do
   [ -e "$f" ] || continue
   host=$(basename "$f" .pid); host=${host#nova-compute-}
   if [ -x "$TB_DIR/bin/bmc-power" ]; then
-    "$TB_DIR/bin/bmc-power" "$host" stop 20
-    rm -f "$f"
+    { "$TB_DIR/bin/bmc-power" "$host" stop 20 && rm -f "$f"; } 9>&- &
   else
     stop "nova-compute-$host"
   fi
 done
+wait
 for f in "$RUN"/ipmi_sim-*.pid; do
   [ -e "$f" ] || continue
   stop "$(basename "$f" .pid)" 10
@@ -53,6 +54,7 @@ for s in nova-api nova-scheduler nova-conductor fake-neutron glance-api placemen
 if pid=$(pid_of rabbitmq); then
   rabbitmqctl -q stop >/dev/null 2>&1 9>&- || true   # stops beam.smp; the sh wrapper (our PID) then exits
   for ((i = 0; i < 100; i++)); do alive rabbitmq || break; sleep 0.1; done
+  alive rabbitmq || echo "stopped rabbitmq (pid $pid, rabbitmqctl stop)"
 fi
 stop rabbitmq
 stop epmd 5
