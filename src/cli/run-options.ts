@@ -66,6 +66,7 @@ export function runOptionsFrom(args: ParsedArgs, context: CommandContext, dryRun
     yes: args.values.yes === true,
     approve: new Set((args.values.approve as string[] | undefined) ?? []),
     assumeFenced: assumeFencedReason(args),
+    breakLock: args.values['break-lock'] as string | undefined,
     interactive: process.stdin.isTTY === true && context.stderr.isTTY === true,
   };
 }

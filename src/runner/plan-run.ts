@@ -133,6 +133,7 @@ export async function planRun(request: PlanRequest): Promise<PlanEntry[]> {
       history: [],
       progress: async () => undefined,
       confirmFence: async (evidence) => safety.recordFence({ ...evidence, stepId: step.id, planned: true }),
+      atRunEnd: () => undefined,
       output: () => undefined,
       summarySoFar: () => EMPTY_SUMMARY,
       sleep: (ms) => sleep(ms, controller.signal),

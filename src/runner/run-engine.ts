@@ -105,6 +105,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const stepSummaries = new Map<string, string>();
   const servers: ServerOutcome[] = [];
   const pendingSafetyEvents: Promise<unknown>[] = [];
+  const runEndWork = new Map<string, (signal: AbortSignal) => Promise<void>>();
   const safety = new SafetyLedger(options.assumeFenced, (host, reason) => {
     pendingSafetyEvents.push(journal.append({ event: 'safety.assumed-fenced', host, reason }));
   });
@@ -265,6 +266,9 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           safety.recordFence({ ...evidence, stepId: step.id, ...(planned ? { planned: true } : {}) });
           if (!planned) await journal.append({ event: 'safety.fence-confirmed', host: evidence.host, data: { ...evidence, stepId: step.id } });
         },
+        atRunEnd: (key, work) => {
+          if (!options.dryRun && !runEndWork.has(key)) runEndWork.set(key, work);
+        },
         output: (message) => {
           task.output = message;
           void journal.append({ event: 'step.output', stepId: step.id, message });
@@ -350,6 +354,15 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     exitCode = firstFatal.exitCode;
   } finally {
     request.signal.removeEventListener('abort', onAbort);
+    for (const [key, work] of runEndWork) {
+      try {
+        await work(AbortSignal.timeout(30_000));
+      } catch (error) {
+        const problem = toForcedownError(error);
+        await journal.append({ event: 'step.output', stepId: '(run end)', message: `could not ${key}: ${problem.message}; ${problem.hint}` }).catch(() => undefined);
+        services.warn(`could not ${key}: ${problem.message}`);
+      }
+    }
     await locks?.release(exitCode! === ExitCode.Ok || exitCode! === ExitCode.StepFailed ? 'finished' : 'stopped').catch(() => undefined);
   }
   const summary = summarySoFar(exitCode, firstFatal);

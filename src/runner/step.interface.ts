@@ -13,6 +13,8 @@ export interface RunOptions {
   readonly approve: ReadonlySet<string>;
   /** `--assume-fenced REASON`: the operator asserts the hosts are fenced (recorded). */
   readonly assumeFenced: string | undefined;
+  /** `--break-lock REASON`: take over a host held by a dead run (recorded). */
+  readonly breakLock?: string | undefined;
   /** stdin and stderr are a terminal: approve steps may ask. */
   readonly interactive: boolean;
 }
@@ -68,6 +70,11 @@ export interface StepContext {
    * expectation only.
    */
   confirmFence(evidence: { readonly host: string; readonly driver: string; readonly target: string; readonly confirmedAt: string }): Promise<void>;
+  /**
+   * Registers work to do when the run ends, whatever the outcome (releasing the Nova-side lock
+   * marker...). Runs once per `key`, with its own 30 s budget, after the last step. Not in plans.
+   */
+  atRunEnd(key: string, work: (signal: AbortSignal) => Promise<void>): void;
   /** A line of progress for humans (renderer) and `step.output` events. */
   output(message: string): void;
   /** The run's summary so far (for `notify`). */

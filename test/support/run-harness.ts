@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadRunbookText } from '../../src/runbook/index.js';
+import { bindParams, loadRunbookText } from '../../src/runbook/index.js';
 import { executeRun, type RunEvent, type RunOutcome, type RunOptions, type RunServices } from '../../src/runner/index.js';
 
 /** Services for runs that must not touch OpenStack or BMCs (each use fails loudly). */
@@ -34,7 +34,7 @@ export async function runRunbook(
   const events: RunEvent[] = [];
   const outcome = await executeRun({
     loaded,
-    params: options.params ?? {},
+    params: bindParams(loaded.runbook, Object.fromEntries(Object.entries(options.params ?? {}).map(([k, v]) => [k, String(v)]))),
     secretParams: [],
     options: { dryRun: false, yes: true, approve: new Set(), assumeFenced: undefined, interactive: false, ...options.run },
     stateDir,

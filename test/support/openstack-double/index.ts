@@ -44,6 +44,8 @@ export interface OpenStackDoubleOptions {
   readonly maxLimit?: number;
   /** `service_down_time`: a killed compute reads `down` this long after its last heartbeat. @defaultValue `60000` */
   readonly serviceDownTimeMs?: number;
+  /** `report_interval`: a live compute's `updated_at` advances in steps of this. @defaultValue `10000` */
+  readonly reportIntervalMs?: number;
   /** Time from an accepted evacuate to migration `done` (half of it to `pre-migrating`). @defaultValue `50` */
   readonly rebuildDelayMs?: number;
   /** Token lifetime. @defaultValue `3600000` */
@@ -200,6 +202,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     maxVersion: options.microversions?.max ?? '2.93',
     maxLimit: options.maxLimit ?? 1000,
     serviceDownTimeMs: options.serviceDownTimeMs ?? 60_000,
+    reportIntervalMs: options.reportIntervalMs ?? 10_000,
     rebuildDelayMs: options.rebuildDelayMs ?? 50,
     doubleEvacuations: 0,
     timers: new Set(),

@@ -12,6 +12,8 @@ export interface NovaContext {
   maxVersion: string;
   readonly maxLimit: number;
   serviceDownTimeMs: number;
+  /** `report_interval`: a live compute's `updated_at` advances in steps of this. */
+  readonly reportIntervalMs: number;
   rebuildDelayMs: number;
   /** Counts evacuations accepted while one was in flight for the same server. */
   doubleEvacuations: number;
@@ -32,7 +34,7 @@ export function serviceIsUp(ctx: NovaContext, svc: ServiceRecord): boolean {
 
 function serviceUpdatedAt(ctx: NovaContext, svc: ServiceRecord): number {
   // a running service reports every report_interval (10 s)
-  return svc.alive ? Math.max(svc.updatedAt, Math.floor(ctx.now() / 10_000) * 10_000) : Math.max(svc.updatedAt, svc.lastHeartbeat);
+  return svc.alive ? Math.max(svc.updatedAt, Math.floor(ctx.now() / ctx.reportIntervalMs) * ctx.reportIntervalMs) : Math.max(svc.updatedAt, svc.lastHeartbeat);
 }
 
 function serviceView(ctx: NovaContext, svc: ServiceRecord, version: string): Json {

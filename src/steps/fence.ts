@@ -1,0 +1,59 @@
+import { fence, isFencingError } from '../fencing/index.js';
+import type { FenceStep } from '../generated/runbook.types.js';
+import { formatDuration } from '../runbook/index.js';
+import type { StepModule } from '../runner/step.interface.js';
+import { durationMs } from './support/services.js';
+
+/**
+ * `fence`: power the host off through its BMC and read the power state back until it is off.
+ * Only a read-back counts; the confirmation is journaled and lets force-down/evacuate proceed.
+ * A BMC that is unreachable, refuses the credentials or reports an unknown state stops the run
+ * (exit 3) before anything changes in Nova.
+ */
+export const step: StepModule<FenceStep> = {
+  type: 'fence',
+  defaultTimeoutMs: 60_000,
+  title: (s) => `fence ${s.host}`,
+  hosts: (s) => [s.host],
+  async check(s, context) {
+    const controller = await context.services.power(s.host);
+    // a failed read is a failed fence: the run must stop before Nova (exit 3)
+    const state = await controller.status({ signal: context.signal }).catch((error: unknown) => {
+      throw isFencingError(error) ? error.during('fence') : error;
+    });
+    if (state === 'off') {
+      const confirmedAt = new Date().toISOString();
+      await context.confirmFence({ host: s.host, driver: controller.driver, target: controller.target, confirmedAt });
+      return {
+        needed: false,
+        summary: `${s.host} is powered off (read back from ${controller.target})`,
+        outputs: { powerState: 'off', alreadyOff: true, confirmedAt, driver: controller.driver },
+      };
+    }
+    if (context.mode !== 'run') {
+      // a plan: later steps may count on this fence
+      await context.confirmFence({ host: s.host, driver: controller.driver, target: controller.target, confirmedAt: '(planned)' });
+    }
+    return {
+      needed: true,
+      summary: `${s.host} is ${state}; would power it off through ${controller.target} and read it back until off`,
+      outputs: { powerState: 'off', alreadyOff: false, confirmedAt: '(planned)', driver: controller.driver },
+      state: controller,
+    };
+  },
+  async apply(s, context) {
+    const controller = await context.services.power(s.host);
+    const evidence = await fence(controller, {
+      timeoutMs: context.timeoutMs,
+      pollIntervalMs: await durationMs(s.pollInterval, 1000),
+      signal: context.signal,
+      onProgress: (progress) => context.output(progress.message),
+    });
+    await context.confirmFence({ host: s.host, driver: evidence.driver, target: evidence.target, confirmedAt: evidence.confirmedAt });
+    return {
+      status: evidence.alreadyOff ? 'unchanged' : 'changed',
+      summary: `${s.host} powered off and read back off via ${evidence.target} in ${formatDuration(evidence.durationMs)}`,
+      outputs: { powerState: 'off', alreadyOff: evidence.alreadyOff, confirmedAt: evidence.confirmedAt, driver: evidence.driver },
+    };
+  },
+};
