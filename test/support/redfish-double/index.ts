@@ -407,6 +407,13 @@ export class RedfishDouble {
       Manufacturer: 'forcedown test double',
       Status: { State: 'Enabled', Health: 'OK' },
       PowerState: system.raw !== undefined ? system.raw : system.power,
+      // not required by the schema, but every real BMC has it and OpenStack's sushy insists on it
+      Boot: {
+        BootSourceOverrideEnabled: 'Disabled',
+        BootSourceOverrideTarget: 'None',
+        'BootSourceOverrideTarget@Redfish.AllowableValues': ['None', 'Pxe', 'Hdd', 'Cd', 'BiosSetup'],
+        BootSourceOverrideMode: 'UEFI',
+      },
       ...(this.#options.noResetAction ? {} : { Actions: { '#ComputerSystem.Reset': reset } }),
     };
   }
