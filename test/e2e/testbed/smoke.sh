@@ -8,8 +8,9 @@
 #   6. clear force-down -> 400 while `done` evacuation migrations remain on the host
 #   7. `ipmitool chassis power on` -> nova-compute restarts, migrations go `completed`, clear -> 200
 #   8. delete the servers
-# SMOKE_HEARTBEAT=1 also powers off a second host without force-down and times how long Nova
-# takes to report it down (report_interval/service_down_time), then powers it back on.
+# SMOKE_HEARTBEAT=1 also powers off a second host (SMOKE_HEARTBEAT_HOST, default the first other
+# host) without force-down, times how long Nova takes to report it down (report_interval and
+# service_down_time), then powers it back on.
 # Leaves the testbed as it found it (all hosts on, none forced down). Exit 0 on success.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -124,7 +125,7 @@ wait_for 120 "$SRC up" test "$(svc "$SRC" state)" = up
 
 # SMOKE_HEARTBEAT=1: a host lost without force-down goes down after the heartbeat timeout
 if [ "${SMOKE_HEARTBEAT:-0}" = 1 ]; then
-  other=$(jq -r --arg s "$SRC" '[.computes[].host | select(. != $s)][0]' "$TB_JSON")
+  other=${SMOKE_HEARTBEAT_HOST:-$(jq -r --arg s "$SRC" '[.computes[].host | select(. != $s)][0]' "$TB_JSON")}
   say "ipmitool power off $other (no force-down): $(ipmi "$other" chassis power off)"
   t_off=$SECONDS
   wait_for 200 "$other down" test "$(svc "$other" state)" = down
