@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient } from '../../../src/openstack/index.js';
-import { adminClient, ensureBuilt, loudSkip, restore, root, run, settled, terraformAvailable, workspace, type Run, type Workspace } from './harness.js';
+import { adminClient, ensureBuilt, ensureNodePty, loudSkip, restore, root, run, settled, terraformAvailable, workspace, type Run, type Workspace } from './harness.js';
 
 const HOST = 'fake2';
 const STACK = 'e2e';
@@ -43,6 +43,8 @@ if (!terraformAvailable()) {
 } else {
   test.before(async (ctx) => {
     assert.ok(existsSync(cdktf), 'cdktf-cli is a devDependency (npm ci installs it)');
+    const pty = ensureNodePty();
+    assert.is(pty, undefined, pty);
     ensureBuilt();
     ctx.ws = workspace();
     ctx.file = join(ctx.ws.dir, 'desired-state.json');

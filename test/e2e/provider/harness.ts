@@ -5,9 +5,9 @@
  * and put the hosts back.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect, loadCloudConfig, type ComputeService, type OpenStackClient } from '../../../src/openstack/index.js';
 import { installProvider, writeCliConfig } from '../../../src/provider/install.js';
 
@@ -124,4 +124,24 @@ export async function restore(client: OpenStackClient, host: string): Promise<vo
   let svc = await client.compute.findComputeService(host);
   if (svc.forcedDown) svc = await client.compute.setForcedDown(svc, false);
   if (svc.status !== 'enabled') await client.compute.enableService(svc);
+}
+
+/**
+ * cdktf-cli runs terraform in a pseudo-terminal (@cdktf/node-pty-prebuilt-multiarch). That package
+ * ships prebuilt binaries up to Node 22's ABI and npm 11 does not run its install script, so under
+ * Node 24 it is compiled here, once, with npm's node-gyp against the running Node's headers
+ * (a few seconds; needs g++ and make). Returns a reason when that is impossible.
+ */
+export function ensureNodePty(): string | undefined {
+  const pkg = join(root, 'node_modules/@cdktf/node-pty-prebuilt-multiarch');
+  const loads = (): boolean => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
+  if (loads()) return undefined;
+  const nodedir = join(dirname(process.execPath), '..');
+  if (!existsSync(join(nodedir, 'include/node/node.h'))) return `no Node.js headers under ${nodedir}/include/node to build node-pty with`;
+  const npm = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
+  const gyp = npm === '' ? '' : join(dirname(realpathSync(npm)), '../node_modules/node-gyp/bin/node-gyp.js');
+  if (gyp === '' || !existsSync(gyp)) return "npm's node-gyp was not found (needed to build node-pty for this Node.js)";
+  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { cwd: pkg, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: nodedir } });
+  if (build.status !== 0 || !loads()) return `building node-pty failed:\n${build.stdout.slice(-2000)}\n${build.stderr.slice(-2000)}`;
+  return undefined;
 }

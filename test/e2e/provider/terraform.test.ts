@@ -107,7 +107,6 @@ if (!available) {
     const svc = await client.compute.findComputeService(IMPORTED);
     const shown = terraform(ws, dir, 'state', 'show', 'forcedown_compute_service.imported');
     assert.match(shown.stdout, new RegExp(`\\bid\\s+= "${svc.id}"`));
-    assert.match(shown.stdout, /fenced_reason\s+= null|fenced_reason/);
     const plan = terraform(ws, dir, 'plan', '-detailed-exitcode');
     assert.is(plan.status, 0, show(plan));
 
