@@ -51,7 +51,7 @@ test('--help lists the commands and exit codes; each subcommand explains itself'
   const main = await forcedown(['--help']);
   assert.is(main.code, 0);
   for (const word of ['validate', 'plan', 'run', 'resume', 'runs', 'Exit codes', '--assume-fenced']) assert.match(main.stdout, word);
-  for (const command of ['validate', 'plan', 'run', 'resume', 'runs']) {
+  for (const command of ['validate', 'plan', 'run', 'resume', 'runs', 'services', 'provider']) {
     const help = await forcedown([command, '--help']);
     assert.is(help.code, 0, command);
     assert.match(help.stdout, `Usage: forcedown ${command}`);
