@@ -28,14 +28,18 @@ export class ForcedownError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint: string;
-  readonly details: Readonly<Record<string, unknown>>;
+  /**
+   * Structured facts (the `details` option). Not named `details`: test runners such as uvu treat
+   * an error's `details` as preformatted text.
+   */
+  readonly data: Readonly<Record<string, unknown>>;
 
   constructor(message: string, options: ForcedownErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = options.code;
     this.exitCode = options.exitCode ?? ExitCode.StepFailed;
     this.hint = options.hint;
-    this.details = options.details ?? {};
+    this.data = options.details ?? {};
     Object.defineProperty(this, brand, { value: true });
   }
 
@@ -58,7 +62,7 @@ export class ForcedownError extends Error {
 
   /** The shape written to events and the journal. */
   toJSON(): { code: string; message: string; hint: string; exitCode: number; details: Readonly<Record<string, unknown>> } {
-    return { code: this.code, message: this.message, hint: this.hint, exitCode: this.exitCode, details: this.details };
+    return { code: this.code, message: this.message, hint: this.hint, exitCode: this.exitCode, details: this.data };
   }
 }
 ForcedownError.prototype.name = 'ForcedownError';

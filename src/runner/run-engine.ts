@@ -67,7 +67,7 @@ const STATUS_BY_EXIT: Readonly<Record<number, RunStatus>> = {
 };
 
 function eventError(error: ForcedownError): EventError {
-  return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.details };
+  return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.data };
 }
 
 /** Errors worth another attempt: not refusals, input or auth errors, not interruptions. */

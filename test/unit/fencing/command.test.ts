@@ -93,7 +93,7 @@ test('a failing program is reported with its stderr, and no password', async () 
   assert.is(error.exitCode, 3);
   assert.match(error.message, 'exited 2');
   assert.match(error.message, 'PDU outlet 7 refused status');
-  assert.is(error.details.commandExitCode, 2);
+  assert.is(error.data.commandExitCode, 2);
   assertNoSecret(error, PASSWORD);
 });
 
@@ -101,7 +101,7 @@ test('a program that hangs is killed at the call timeout: unreachable', async ()
   setPdu({ mode: 'hang' });
   const error = await rejection(fence(createPowerController('fake4', entry({ callTimeoutSec: 0.3 }), PASSWORD), { ...quick, statusRetries: 0 }));
   assert.ok(error.isUnreachable);
-  assert.is(error.details.callTimedOut, true);
+  assert.is(error.data.callTimedOut, true);
 });
 
 test('a missing program is a configuration error', async () => {

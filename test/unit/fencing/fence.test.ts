@@ -254,8 +254,8 @@ test('errors keep their cause chain and details, and say nothing secret', async 
   secrets.add(secret);
   const c = new ScriptedController([new Error(`driver said password=${secret}`)]);
   const error = await rejection(fence(c, quick));
-  assert.is(error.details.host, 'fake9');
-  assert.is(error.details.operation, 'fence');
+  assert.is(error.data.host, 'fake9');
+  assert.is(error.data.operation, 'fence');
   assertNoSecret(error, secret);
   const json = JSON.stringify(error.toJSON());
   assert.match(json, 'FENCE_FAILED');
@@ -269,7 +269,7 @@ test('FencingError.during re-codes a call failure for the primitive', () => {
   assert.is(fenced.code, 'FENCE_AUTH_FAILED');
   assert.is(fenced.exitCode, 3);
   assert.is(fenced.cause, base);
-  assert.is(fenced.details.step, 'status');
+  assert.is(fenced.data.step, 'status');
   const on = base.during('power-on');
   assert.is(on.code, 'POWER_ON_AUTH_FAILED');
   assert.is(on.exitCode, 1);

@@ -169,7 +169,7 @@ test('ipmitool that never answers is killed at the call timeout and reported unr
   assert.ok(error.isUnreachable);
   assert.is(error.exitCode, 3);
   assert.match(error.message, 'no answer within 0.3 s');
-  assert.is(error.details.callTimedOut, true);
+  assert.is(error.data.callTimedOut, true);
 });
 
 test('a BMC that cannot say its power state is an unknown state', async () => {

@@ -125,7 +125,7 @@ test('a bad password is an auth failure (exit 3) with the Redfish message; nothi
   assert.match(error.hint, 'environment variable BMC_PW_FAKE2');
   assert.is(d.count('POST'), 0);
   assert.is(d.power(), 'On');
-  assert.equal(error.details.httpStatus, 401);
+  assert.equal(error.data.httpStatus, 401);
   const basicWrong = Buffer.from(`admin:${wrong}`).toString('base64');
   assertNoSecret(error, wrong, basicWrong, PASSWORD, BASIC);
 });
@@ -156,7 +156,7 @@ test('a BMC that never answers is abandoned at the call timeout', async () => {
   d.failNext(10, 'hang');
   const error = await rejection(fence(controller(d, { callTimeoutSec: 0.2 }), { ...quick, statusRetries: 0 }));
   assert.ok(error.isUnreachable);
-  assert.is(error.details.callTimedOut, true);
+  assert.is(error.data.callTimedOut, true);
 });
 
 test('an unknown PowerState is an unknown-state error', async () => {
@@ -240,7 +240,7 @@ test('400 ActionParameterValueNotInList from the BMC is reported (ActionInfo unr
   assert.ok(error.isRejected);
   assert.match(error.message, 'HTTP 400');
   assert.match(error.message, "The value 'ForceOff' for the parameter ResetType");
-  assert.equal(error.details.redfishMessages, [
+  assert.equal(error.data.redfishMessages, [
     "The value 'ForceOff' for the parameter ResetType in the action ComputerSystem.Reset is not in the list of acceptable values. [Base.1.16.ActionParameterValueNotInList]",
   ]);
 });

@@ -40,7 +40,7 @@ test('every problem of an invalid file at once, with JSON paths and lines; exit 
     assert.ok(isForcedownError(error));
     assert.is(error.exitCode, 2);
     assert.is(error.code, 'DESIRED_STATE_INVALID');
-    const pointers = (error.details.problems as { pointer: string }[]).map((p) => p.pointer);
+    const pointers = (error.data.problems as { pointer: string }[]).map((p) => p.pointer);
     assert.equal(pointers, ['/stack', '/provider/password', '/hosts/fake2', '/hosts/fake3/state', '/hosts/bad host', '/hosts/fake1/disabledReason', '/hosts/fake4/forcedDown']);
     assert.match(error.message, 'desired-state.invalid.json:6:14 /hosts/fake2: missing required property "fencedReason"');
     assert.match(error.message, 'set OS_PASSWORD in the environment');

@@ -35,7 +35,7 @@ test('every problem is reported at once, exit 2', () => {
   } catch (error) {
     assert.ok(isForcedownError(error));
     assert.is(error.exitCode, 2);
-    const problems = error.details.problems as string[];
+    const problems = error.data.problems as string[];
     assert.equal(problems, [
       'unknown parameter "hots" (did you mean "host"?); this runbook takes host, concurrency, dry, mode, token',
       'missing --var host=... (compute host)',

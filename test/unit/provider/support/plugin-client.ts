@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtocolRoot, serviceDefinition } from '../../../../src/provider/protocol/codec.js';
+import { loadProtocol, serviceDefinition } from '../../../../src/provider/protocol/codec.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../../../src/provider/serve.js';
 import { generateServerCertificate, type ServerCertificate } from '../../../../src/provider/tls.js';
 import { decodeValue, encodeValue, type TfValue } from '../../../../src/provider/values.js';
@@ -48,7 +48,7 @@ export interface PluginProcess {
   kill(): void;
 }
 
-const root = loadProtocolRoot();
+const root = loadProtocol();
 const ProviderClient = grpc.makeGenericClientConstructor(serviceDefinition(root, 'tfplugin6.Provider'), 'Provider');
 const ControllerClient = grpc.makeGenericClientConstructor(serviceDefinition(root, 'plugin.GRPCController'), 'GRPCController');
 const CHANNEL_OPTIONS = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
