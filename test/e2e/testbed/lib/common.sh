@@ -17,10 +17,13 @@ TB_SERVICE_DOWN_TIME=${FORCEDOWN_TESTBED_SERVICE_DOWN_TIME:-60}
 
 case $TB_DIR in /*) ;; *) echo "FORCEDOWN_TESTBED_DIR must be an absolute path" >&2; exit 2 ;; esac
 case $TB_DIR in *[[:space:]\"\']*) echo "FORCEDOWN_TESTBED_DIR must not contain spaces or quotes" >&2; exit 2 ;; esac
-for _v in TB_COMPUTES TB_BMC_BASE_PORT TB_REPORT_INTERVAL TB_SERVICE_DOWN_TIME; do
-  [[ ${!_v} =~ ^[1-9][0-9]*$ ]] || { echo "$_v must be a positive integer (got '${!_v}')" >&2; exit 2; }
+for _v in COMPUTES:TB_COMPUTES BMC_BASE_PORT:TB_BMC_BASE_PORT REPORT_INTERVAL:TB_REPORT_INTERVAL \
+          SERVICE_DOWN_TIME:TB_SERVICE_DOWN_TIME; do
+  _n=${_v#*:}
+  [[ ${!_n} =~ ^[1-9][0-9]*$ ]] ||
+    { echo "FORCEDOWN_TESTBED_${_v%%:*} must be a positive integer (got '${!_n}')" >&2; exit 2; }
 done
-unset _v
+unset _v _n
 
 TB_HOST=127.0.0.1
 TB_PY=/usr/bin/python3          # never `python3`: a pyenv shim may hide Debian's dist-packages
