@@ -65,7 +65,8 @@ write_if_changed() {
 # ------------------------------------------------------------------------------- 1. packages
 PKGS=(python3-nova python3-keystone python3-glance python3-placement python3-pymysql
       python3-keystonemiddleware python3-keystoneclient rabbitmq-server mariadb-server
-      openipmi ipmitool curl jq)
+      openipmi ipmitool curl jq
+      python3-sushy)   # OpenStack's Redfish client: cross-checks the Redfish BMC double (test/e2e/fencing)
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
