@@ -7,7 +7,7 @@
 import type { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { diagnosticFromError, toDiagnosticMessage, type Diagnostic } from './diagnostics.js';
 import { log } from './log.js';
-import { serviceDefinition, loadProtocolRoot } from './protocol/codec.js';
+import { loadProtocol, serviceDefinition } from './protocol/codec.js';
 import { CONTROLLER_SERVICE, PROVIDER_SERVICE } from './protocol/definitions.js';
 import type {
   ApplyResourceChangeRequest,
@@ -121,7 +121,7 @@ export interface GrpcServerOptions {
 /** Starts the server; resolves once it listens, with the port it got. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<{ server: Server; port: number }> {
   const grpc = await import('@grpc/grpc-js');
-  const root = loadProtocolRoot();
+  const root = loadProtocol();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
   const implementation: UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(providerHandlers(options.provider))) implementation[name] = unary(name, handler);

@@ -14,7 +14,7 @@
  * 5. It runs until `plugin.GRPCController/Shutdown` (or SIGTERM). SIGINT is ignored, as go-plugin
  *    plugins do: Terraform forwards interrupts as `StopProvider`.
  *
- * Heavy modules (grpc-js, protobufjs, msgpack, the OpenStack client) load only after the cookie
+ * Heavy modules (grpc-js, msgpack, the OpenStack client) load only after the cookie
  * check, and the OpenStack client only when an operation needs Nova.
  */
 import { X509Certificate } from 'node:crypto';

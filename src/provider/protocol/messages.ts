@@ -1,7 +1,7 @@
 /**
  * TypeScript shapes of the protocol messages as they cross the gRPC boundary (field names as in
  * the definitions, snake_case; bytes as Uint8Array; int64 as number; enums as numbers).
- * Requests are what protobufjs decodes (with defaults), responses what the handlers return.
+ * Requests are what the codec (wire.ts) decodes (with defaults), responses what the handlers return.
  */
 
 export interface DynamicValueMessage {
