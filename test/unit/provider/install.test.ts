@@ -110,4 +110,13 @@ test('forcedown provider install --dir --config-file --print-config', async () =
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('forcedown provider serve run by hand: the plugin message and exit 1', async () => {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await command.run({ values: {}, positionals: ['serve'] }, { stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/', signal: new AbortController().signal, debug: false });
+  assert.is(code, 1);
+  assert.is(stdout.text(), '');
+  assert.match(stderr.text(), 'is a Terraform plugin');
+});
+
 test.run();
