@@ -408,24 +408,38 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Settles with `work`, or rejects with `onAbort()` as soon as `signal` aborts (a step that ignores its signal still stops). */
+/** How long a step may take to wind down after its signal aborts (report what was in flight). */
+const ABORT_GRACE_MS = 3000;
+
+/**
+ * Settles with `work`; when `signal` aborts, gives the step {@link ABORT_GRACE_MS} to stop and
+ * report (e.g. the evacuations still in flight), then rejects with `onAbort()` even if the step
+ * ignores its signal.
+ */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => ForcedownError): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(onAbort());
-  }
   return new Promise<T>((resolve, reject) => {
-    const abort = (): void => reject(onAbort());
-    signal.addEventListener('abort', abort, { once: true });
+    let graceTimer: NodeJS.Timeout | undefined;
+    const abort = (): void => {
+      graceTimer = setTimeout(() => reject(onAbort()), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
     work.then(
       (value) => {
         signal.removeEventListener('abort', abort);
+        clearTimeout(graceTimer);
         resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', abort);
-        // an error caused by the abort itself is reported as the abort
-        reject(signal.aborted ? onAbort() : isForcedownError(error) ? error : toForcedownError(error));
+        clearTimeout(graceTimer);
+        // the step's own account of an interruption is the better one; anything else caused by
+        // the abort is reported as the abort
+        if (signal.aborted) {
+          const fallback = onAbort();
+          reject(fallback.isInterrupted && isForcedownError(error) && error.isInterrupted ? error : fallback);
+        }
+        else reject(isForcedownError(error) ? error : toForcedownError(error));
       },
     );
   });

@@ -1,4 +1,4 @@
-import { operationFailed, refused } from '../errors/index.js';
+import { interrupted, operationFailed, refused } from '../errors/index.js';
 import type { EvacuateStep } from '../generated/runbook.types.js';
 import { OpenStackApiError, OpenStackConnectionError } from '../openstack/errors.js';
 import type { Migration, OpenStackClient, Server } from '../openstack/openstack.interface.js';
@@ -290,99 +290,113 @@ export const step: StepModule<EvacuateStep> = {
 
     const totalWork = queue.length + flights.size;
     let lastReport = '';
-    while (queue.length > 0 || flights.size > 0) {
-      while (flights.size < concurrency && queue.length > 0) {
-        const plan = queue.shift()!;
-        const retry = (plan as ServerPlan & { retryOf?: number }).retryOf;
-        await send(plan, retry === undefined ? 1 : retry + 1);
-      }
-      if (flights.size === 0) continue;
-      await context.sleep(pollIntervalMs);
-
-      // one migrations list and one servers list per interval, whatever the number of servers
-      const migrations = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
-      const changed = new Map((await changedServers(client, changesSince, [...flights.keys()], signal)).map((server) => [server.id, server]));
-
-      for (const flight of [...flights.values()]) {
-        const { server } = flight.plan;
-        const migration = migrations.get(server.id);
-        const relevant = migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS ? migration : flight.migrationId !== undefined ? migration : undefined;
-        if (relevant) {
-          flight.migrationId = relevant.id;
-          flight.lastStatus = relevant.status;
+    try {
+      while (queue.length > 0 || flights.size > 0) {
+        while (flights.size < concurrency && queue.length > 0) {
+          const plan = queue.shift()!;
+          const retry = (plan as ServerPlan & { retryOf?: number }).retryOf;
+          await send(plan, retry === undefined ? 1 : retry + 1);
         }
-        const now = changed.get(server.id);
-        const elapsed = Date.now() - flight.sentAt;
+        if (flights.size === 0) continue;
+        await context.sleep(pollIntervalMs);
 
-        if (relevant && FAILED.has(relevant.status)) {
-          const fault = now?.fault ?? (await client.compute.getServer(server.id, { signal }).catch(() => undefined))?.fault;
-          const reason = `evacuation ${relevant.status} in Nova (migration ${relevant.id})${fault ? `: ${fault}` : ''}`;
-          if (flight.attempts <= retries) {
-            flights.delete(server.id);
-            context.output(`${server.name}: ${reason}; trying again (${flight.attempts + 1}/${retries + 1})`);
-            await context.progress('evacuation.failed-attempt', { serverId: server.id, reason, attempt: flight.attempts });
-            queue.push(Object.assign({ ...flight.plan }, { retryOf: flight.attempts }));
-          } else {
-            await finish(flight, { id: server.id, name: server.name, result: 'failed', reason, fromHost: s.host, toHost: null, migrationId: relevant.id, attempts: flight.attempts });
+        // one migrations list and one servers list per interval, whatever the number of servers
+        const migrations = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
+        const changed = new Map((await changedServers(client, changesSince, [...flights.keys()], signal)).map((server) => [server.id, server]));
+
+        for (const flight of [...flights.values()]) {
+          const { server } = flight.plan;
+          const migration = migrations.get(server.id);
+          const relevant = migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS ? migration : flight.migrationId !== undefined ? migration : undefined;
+          if (relevant) {
+            flight.migrationId = relevant.id;
+            flight.lastStatus = relevant.status;
           }
-          continue;
-        }
+          const now = changed.get(server.id);
+          const elapsed = Date.now() - flight.sentAt;
 
-        if (relevant && SUCCEEDED.has(relevant.status) && now && now.host !== null && now.host !== s.host && now.taskState === null) {
-          const wanted = flight.plan.restoreTo;
-          const actual = now.vmState;
-          if (wanted === 'stopped' && actual === 'active' && flight.restoring !== 'stop') {
-            flight.restoring = 'stop';
-            await client.compute.stopServer(server.id, { signal });
-            context.output(`${server.name}: was SHUTOFF before; stopping it again on ${now.host}`);
+          if (relevant && FAILED.has(relevant.status)) {
+            const fault = now?.fault ?? (await client.compute.getServer(server.id, { signal }).catch(() => undefined))?.fault;
+            const reason = `evacuation ${relevant.status} in Nova (migration ${relevant.id})${fault ? `: ${fault}` : ''}`;
+            if (flight.attempts <= retries) {
+              flights.delete(server.id);
+              context.output(`${server.name}: ${reason}; trying again (${flight.attempts + 1}/${retries + 1})`);
+              await context.progress('evacuation.failed-attempt', { serverId: server.id, reason, attempt: flight.attempts });
+              queue.push(Object.assign({ ...flight.plan }, { retryOf: flight.attempts }));
+            } else {
+              await finish(flight, { id: server.id, name: server.name, result: 'failed', reason, fromHost: s.host, toHost: null, migrationId: relevant.id, attempts: flight.attempts });
+            }
             continue;
           }
-          if (wanted === 'active' && actual === 'stopped' && flight.restoring !== 'start') {
-            flight.restoring = 'start';
-            await client.compute.startServer(server.id, { signal });
-            context.output(`${server.name}: was ACTIVE before; starting it on ${now.host} (this microversion stops evacuated servers)`);
-            continue;
+
+          if (relevant && SUCCEEDED.has(relevant.status) && now && now.host !== null && now.host !== s.host && now.taskState === null) {
+            const wanted = flight.plan.restoreTo;
+            const actual = now.vmState;
+            if (wanted === 'stopped' && actual === 'active' && flight.restoring !== 'stop') {
+              flight.restoring = 'stop';
+              await client.compute.stopServer(server.id, { signal });
+              context.output(`${server.name}: was SHUTOFF before; stopping it again on ${now.host}`);
+              continue;
+            }
+            if (wanted === 'active' && actual === 'stopped' && flight.restoring !== 'start') {
+              flight.restoring = 'start';
+              await client.compute.startServer(server.id, { signal });
+              context.output(`${server.name}: was ACTIVE before; starting it on ${now.host} (this microversion stops evacuated servers)`);
+              continue;
+            }
+            if (wanted === 'error' && actual !== 'error') {
+              await client.compute.resetState(server.id, 'error', { signal });
+            }
+            const settled = wanted === 'error' || actual === wanted || actual === 'error';
+            if (settled) {
+              const restoredNote = wanted === 'error' ? `; put back in ERROR (${flight.plan.action === 'reset-then-evacuate' ? `was ${flight.plan.server.vmState}` : 'it was in ERROR before'})` : '';
+              const failedOnArrival = actual === 'error' && wanted !== 'error';
+              await finish(flight, {
+                id: server.id,
+                name: server.name,
+                result: failedOnArrival ? 'failed' : 'evacuated',
+                reason: failedOnArrival ? `rebuilt on ${now.host} but in ERROR${now.fault ? `: ${now.fault}` : ''}` : `now ${now.status} on ${now.host}${restoredNote}`,
+                fromHost: s.host,
+                toHost: now.host,
+                migrationId: relevant.id,
+                attempts: flight.attempts,
+              });
+              continue;
+            }
           }
-          if (wanted === 'error' && actual !== 'error') {
-            await client.compute.resetState(server.id, 'error', { signal });
-          }
-          const settled = wanted === 'error' || actual === wanted || actual === 'error';
-          if (settled) {
-            const restoredNote = wanted === 'error' ? `; put back in ERROR (${flight.plan.action === 'reset-then-evacuate' ? `was ${flight.plan.server.vmState}` : 'it was in ERROR before'})` : '';
-            const failedOnArrival = actual === 'error' && wanted !== 'error';
+
+          if (elapsed > serverTimeoutMs) {
             await finish(flight, {
               id: server.id,
               name: server.name,
-              result: failedOnArrival ? 'failed' : 'evacuated',
-              reason: failedOnArrival ? `rebuilt on ${now.host} but in ERROR${now.fault ? `: ${now.fault}` : ''}` : `now ${now.status} on ${now.host}${restoredNote}`,
+              result: 'failed',
+              reason: `not confirmed within ${formatDuration(serverTimeoutMs)} (Nova: ${flight.lastStatus}${flight.migrationId !== undefined ? `, migration ${flight.migrationId}` : ''}); not sent again — check it by hand`,
               fromHost: s.host,
-              toHost: now.host,
-              migrationId: relevant.id,
+              toHost: now?.host ?? null,
+              ...(flight.migrationId !== undefined ? { migrationId: flight.migrationId } : {}),
               attempts: flight.attempts,
             });
-            continue;
           }
         }
 
-        if (elapsed > serverTimeoutMs) {
-          await finish(flight, {
-            id: server.id,
-            name: server.name,
-            result: 'failed',
-            reason: `not confirmed within ${formatDuration(serverTimeoutMs)} (Nova: ${flight.lastStatus}${flight.migrationId !== undefined ? `, migration ${flight.migrationId}` : ''}); not sent again — check it by hand`,
-            fromHost: s.host,
-            toHost: now?.host ?? null,
-            ...(flight.migrationId !== undefined ? { migrationId: flight.migrationId } : {}),
-            attempts: flight.attempts,
-          });
-        }
+        const done = [...results.values()].filter((r) => r.result === 'evacuated').length;
+        const failed = [...results.values()].filter((r) => r.result === 'failed').length;
+        const report = `${done}/${totalWork} evacuated, ${flights.size} in flight, ${queue.length} queued, ${failed} failed — ${formatDuration(Date.now() - stepStartedAt)}`;
+        if (report !== lastReport) context.output(report);
+        lastReport = report;
       }
-
-      const done = [...results.values()].filter((r) => r.result === 'evacuated').length;
-      const failed = [...results.values()].filter((r) => r.result === 'failed').length;
-      const report = `${done}/${totalWork} evacuated, ${flights.size} in flight, ${queue.length} queued, ${failed} failed — ${formatDuration(Date.now() - stepStartedAt)}`;
-      if (report !== lastReport) context.output(report);
-      lastReport = report;
+    } catch (error) {
+      if (!signal.aborted || flights.size === 0) throw error;
+      // stopped (Ctrl+C, SIGTERM, timeout) with evacuations running in Nova: say which, for resume
+      const inFlight = [...flights.values()].map((f) => ({ id: f.plan.server.id, name: f.plan.server.name, migrationId: f.migrationId ?? null, status: f.lastStatus }));
+      await context.progress('evacuation.interrupted', { inFlight });
+      throw interrupted(
+        'EVACUATION_INTERRUPTED',
+        `stopped with ${inFlight.length} evacuation(s) from ${s.host} still running in Nova: ${inFlight.map((f) => f.name).join(', ')}`,
+        `run \`forcedown resume ${context.runId}\`: it confirms them through os-migrations and never sends them again`,
+        { inFlight },
+        error,
+      );
     }
 
     const outputs = outputsFrom(results, servers.length);

@@ -38,6 +38,8 @@ export const step: StepModule<ForceDownStep> = {
   async check(s, context) {
     const service = await computeService(context, s.host);
     assertNotHeldByOther(service, context.runId, context.options.breakLock);
+    // this run holds the host (e.g. resumed after a crash): release the marker when the run ends
+    if (service.disabledReason?.includes(`[forcedown:${context.runId}]`)) releaseMarkerAtRunEnd(context, s.host);
     const disable = s.disable !== false;
     const done = service.forcedDown && service.state === 'down' && (!disable || service.status === 'disabled');
     if (done) return { needed: false, summary: `${describeService(service)}: nothing to do`, outputs: outputsOf(service) };

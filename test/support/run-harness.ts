@@ -26,7 +26,15 @@ export interface HarnessRun extends RunOutcome {
 /** Runs a runbook (object or JSON text) in-process with the silent renderer, collecting events. */
 export async function runRunbook(
   runbook: unknown,
-  options: { params?: Record<string, unknown>; run?: Partial<RunOptions>; services?: RunServices; signal?: AbortSignal; stateDir?: string; env?: Record<string, string | undefined> } = {},
+  options: {
+    params?: Record<string, unknown>;
+    run?: Partial<RunOptions>;
+    services?: RunServices;
+    signal?: AbortSignal;
+    stateDir?: string;
+    env?: Record<string, string | undefined>;
+    onEvent?: (event: RunEvent) => void;
+  } = {},
 ): Promise<HarnessRun> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'fd-run-')));
   const text = typeof runbook === 'string' ? runbook : JSON.stringify(runbook, null, 2);
@@ -42,7 +50,10 @@ export async function runRunbook(
     signal: options.signal ?? new AbortController().signal,
     renderer: 'silent',
     progressStream: new PassThrough(),
-    onEvent: (event) => events.push(event),
+    onEvent: (event) => {
+      events.push(event);
+      options.onEvent?.(event);
+    },
     env: options.env ?? process.env,
   });
   return { ...outcome, events, stateDir };
