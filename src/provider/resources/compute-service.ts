@@ -153,6 +153,10 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
   const config = asObject(configValue) ?? {};
   const prior = asObject(priorValue);
   if (proposed === null) return { planned: null, requiresReplace: [], diagnostics: [] };
+  // validation saw unknowns as "not judged"; by plan time they may be known (e.g. forced_down
+  // from another resource): the safety rules hold here too
+  const invalid = validateComputeServiceConfig(configValue).filter((d) => d.severity === 'error');
+  if (invalid.length > 0) return { planned: null, requiresReplace: [], diagnostics: invalid };
 
   const planned: Record<string, TfValue> = { ...complete(proposed) };
   for (const [name, value] of Object.entries(DEFAULTS)) {

@@ -43,6 +43,14 @@ test('a create plan keeps config, fills defaults, leaves id/state/zone unknown',
   assert.ok(isUnknown(p.id) && isUnknown(p.state) && isUnknown(p.zone));
 });
 
+test('plan enforces the safety rule too (values unknown at validation may be known at plan)', () => {
+  const { provider } = setup();
+  const config = cfg({ host: 'fake2', forced_down: true });
+  const result = provider.planResourceChange(TYPE, null, proposed(null, config), config);
+  assert.is(result.planned, null);
+  assert.match(result.diagnostics[0]?.summary ?? '', 'fenced_reason is required');
+});
+
 test('re-planning an applied resource is a no-op: planned equals prior exactly', async () => {
   const { provider } = setup();
   const config = cfg({ host: 'fake2', forced_down: true, fenced_reason: 'INC-1: BMC off', disabled: true });
