@@ -347,6 +347,16 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       }
     }
     await Promise.all(pendingSafetyEvents);
+    // every step may have done its job and still some servers were not evacuated: say so
+    const notEvacuated = [...new Set(servers.filter((server) => server.result === 'failed').map((server) => server.id))];
+    if (!firstFatal && notEvacuated.length > 0 && !options.dryRun) {
+      firstFatal = operationFailed(
+        'SERVERS_NOT_EVACUATED',
+        `${notEvacuated.length} server(s) were not evacuated: ${servers.filter((server) => server.result === 'failed').map((server) => `${server.name} (${server.reason ?? 'failed'})`).join('; ')}`,
+        'see the SERVER table of the summary: handle them by hand (they were reset to error where the runbook says so), or fix the cause and run the runbook again',
+        { servers: notEvacuated },
+      );
+    }
     exitCode = firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok;
     if (runController.signal.aborted) exitCode = ExitCode.Interrupted;
   } catch (error) {

@@ -5,6 +5,9 @@ import type { LoadedInventory } from '../inventory/index.js';
 import type { CloudConfig, LoadCloudConfigOptions, OpenStackClient } from '../openstack/openstack.interface.js';
 import type { Confirm, RunServices } from './services.interface.js';
 
+/** Retries of idempotent OpenStack calls during a run: 10 retries, 0.5 s doubling to 8 s, jittered (28–55 s in all). */
+export const RUN_RETRY_POLICY = { retries: 10, baseDelayMs: 500, maxDelayMs: 8000 } as const;
+
 /** Options of {@link createRunServices}. */
 export interface RunServicesOptions {
   /** `--os-cloud` (else OS_CLOUD / OS_* as openstacksdk reads them). */
@@ -46,7 +49,9 @@ export function createRunServices(options: RunServicesOptions): RunServices {
       client ??= (async () => {
         const { connect, loadCloudConfig } = await import('../openstack/index.js');
         const config: CloudConfig = await loadCloudConfig({ cloud: options.cloud, env: options.env, cwd: options.cwd, ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}) });
-        return connect(config, { warn: options.warn, ...(options.signal ? { signal: options.signal } : {}) });
+        // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
+        // idempotent calls are retried for about half a minute (evacuate POSTs never are)
+        return connect(config, { warn: options.warn, retry: RUN_RETRY_POLICY, ...(options.signal ? { signal: options.signal } : {}) });
       })();
       return client;
     },

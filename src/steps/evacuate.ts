@@ -24,6 +24,8 @@ export interface EvacuationResult {
 const IN_FLIGHT = new Set(['accepted', 'pre-migrating', 'queued', 'preparing', 'running', 'migrating', 'post-migrating']);
 const SUCCEEDED = new Set(['done', 'completed']);
 const FAILED = new Set(['error', 'failed', 'cancelled']);
+/** Evacuate calls that fail in transit (connection, 5xx) and were not accepted, per server, before the step gives up. */
+const MAX_SEND_FAILURES = 5;
 /** Allowance for clock skew between this machine and Nova when matching migrations to requests. */
 const SKEW_MS = 120_000;
 
@@ -255,9 +257,10 @@ export const step: StepModule<EvacuateStep> = {
       await context.progress('evacuation.finished', { serverId: result.id, name: result.name, result: result.result, reason: result.reason ?? '', toHost: result.toHost ?? null, migrationId: result.migrationId ?? null, attempts: flight.attempts });
     };
 
+    const sendFailures = new Map<string, number>();
     const send = async (plan: ServerPlan, attempt: number): Promise<void> => {
       const { server } = plan;
-      if (plan.action === 'reset-then-evacuate' && attempt === 1) {
+      if (plan.action === 'reset-then-evacuate' && attempt === 1 && !sendFailures.has(server.id)) {
         await client.compute.resetState(server.id, 'error', { signal });
         context.output(`${server.name}: reset from ${server.vmState} to error so Nova will evacuate it`);
       }
@@ -267,9 +270,19 @@ export const step: StepModule<EvacuateStep> = {
         await client.compute.evacuate(server.id, { signal, ...(s.targetHost ? { targetHost: s.targetHost } : {}) });
       } catch (error) {
         if (error instanceof OpenStackConnectionError || (error instanceof OpenStackApiError && error.isServerError)) {
-          // the request may or may not have reached Nova: the migration records decide
+          // the request may or may not have reached Nova: give it a moment, then the migration
+          // records decide (that read is retried, so it also waits out a short API outage)
+          await context.sleep(1000);
           const migration = await evacuationAcceptedSince(client, server.id, sentAt, signal);
-          if (!migration) throw error;
+          if (!migration) {
+            const failures = (sendFailures.get(server.id) ?? 0) + 1;
+            sendFailures.set(server.id, failures);
+            if (failures > MAX_SEND_FAILURES) throw error;
+            await context.progress('evacuation.not-accepted', { serverId: server.id, reason: (error as Error).message });
+            context.output(`${server.name}: Nova did not accept the evacuation (${(error as Error).message}); sending it again`);
+            queue.unshift(plan);
+            return;
+          }
           context.output(`${server.name}: the evacuate call failed (${(error as Error).message}) but Nova accepted it (migration ${migration.id}); tracking it`);
         } else if (error instanceof OpenStackApiError && error.isNotFound) {
           results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });

@@ -46,8 +46,11 @@ export interface OpenStackDoubleOptions {
   readonly serviceDownTimeMs?: number;
   /** `report_interval`: a live compute's `updated_at` advances in steps of this. @defaultValue `10000` */
   readonly reportIntervalMs?: number;
-  /** Time from an accepted evacuate to migration `done` (half of it to `pre-migrating`). @defaultValue `50` */
-  readonly rebuildDelayMs?: number;
+  /**
+   * Time from an accepted evacuate to migration `done` (half of it to `pre-migrating`): a fixed
+   * number, or a range from which each evacuation draws its own (uniformly). @defaultValue `50`
+   */
+  readonly rebuildDelayMs?: number | { readonly min: number; readonly max: number };
   /** Token lifetime. @defaultValue `3600000` */
   readonly tokenTtlMs?: number;
   /** Regions with the same endpoints. @defaultValue `['RegionOne']` */
@@ -88,6 +91,8 @@ export interface FailureSpec {
   readonly times?: number;
   /** Route key (`GET /v2.1/os-services`, see `calls`) or a RegExp on it. @defaultValue every route */
   readonly route?: string | RegExp;
+  /** Carry the request out first, then fail the answer (a reply lost on the way back). @defaultValue `false` */
+  readonly afterProcessing?: boolean;
 }
 
 /** One request the double answered. */
@@ -144,7 +149,7 @@ export interface OpenStackDouble {
   /** Drops the injected failures not yet used. */
   clearFailures(): void;
   /** Changes service_down_time, the rebuild delay or the microversion range at run time (e.g. a nova-api downgraded behind a load balancer). */
-  configure(settings: { readonly serviceDownTimeMs?: number; readonly rebuildDelayMs?: number; readonly microversions?: { readonly min: string; readonly max: string } }): void;
+  configure(settings: { readonly serviceDownTimeMs?: number; readonly rebuildDelayMs?: number | { readonly min: number; readonly max: number }; readonly microversions?: { readonly min: string; readonly max: string } }): void;
   /** Every token Keystone issued (for secret scans). */
   issuedTokens(): string[];
   /** Every issued token expires now (Nova answers 401 until the client re-authenticates). */
@@ -186,7 +191,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
   const hostname = options.hostname ?? '127.0.0.1';
   let baseUrl = '';
   let latency: number | { min: number; max: number } = options.latencyMs ?? 0;
-  const failures: { status: FailureSpec['status']; remaining: number; route?: string | RegExp }[] = [];
+  const failures: { status: FailureSpec['status']; remaining: number; route?: string | RegExp; afterProcessing?: boolean }[] = [];
   const calls = new Map<string, number>();
   const log: DoubleCall[] = [];
   const logLimit = options.logLimit ?? 20_000;
@@ -300,6 +305,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       const failure = failures.find((f) => f.remaining > 0 && (f.route === undefined || (typeof f.route === 'string' ? f.route === route : f.route.test(route))));
       if (failure !== undefined) {
         failure.remaining -= 1;
+        if (failure.afterProcessing) handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
         record({ ...entry, status: failure.status });
         if (failure.status === 'reset') {
           req.socket.destroy();
@@ -411,7 +417,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       latency = typeof value === 'number' ? value : { min: value.min, max: value.max };
     },
     failNext(spec) {
-      failures.push({ status: spec.status, remaining: spec.times ?? 1, ...(spec.route === undefined ? {} : { route: spec.route }) });
+      failures.push({ status: spec.status, remaining: spec.times ?? 1, ...(spec.route === undefined ? {} : { route: spec.route }), ...(spec.afterProcessing ? { afterProcessing: true } : {}) });
     },
     clearFailures() {
       failures.length = 0;
