@@ -15,9 +15,15 @@ const main = join(root, 'src/iac/main.ts');
 
 type Synth = { resource: { forcedown_compute_service: Record<string, Record<string, unknown>> }; provider: { forcedown: Record<string, unknown>[] }; output: Record<string, unknown>; terraform: { backend?: { local?: { path: string } } } };
 
+const made: string[] = [];
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'forcedown-iac-'));
+  const dir = mkdtempSync(join(tmpdir(), 'forcedown-iac-'));
+  made.push(dir);
+  return dir;
 }
+test.after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 test('a valid desired state synthesizes one resource per host, named after the host', () => {
   const { stack } = buildApp({ env: { FORCEDOWN_DESIRED_STATE: valid }, outdir: tmp() });
