@@ -152,7 +152,7 @@ test('clear-force-down explains Nova\'s "done evacuation records" 400 when the c
   // heartbeat back, but no restart: the done records stay
   cloud.bmcs.get('fake1')!.state = 'on';
   cloud.double.startCompute('fake1');
-  const run = await runRunbook({ name: 'clear', steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1', timeout: '1500ms', pollInterval: '100ms' }] }, { services: cloud.services() });
+  const run = await runRunbook({ name: 'clear', steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1', timeout: '5s', pollInterval: '100ms' }] }, { services: cloud.services() });
   assert.is(run.exitCode, 1);
   const error = finished(run.events)[0]!.error!;
   assert.is(error.code, 'EVACUATION_RECORDS_REMAIN');
