@@ -258,3 +258,44 @@ export function events(stdout: string): Record<string, unknown>[] {
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
+
+/**
+ * Stops nova-api (SIGTERM, by its saved PID) and returns a function that starts it again with
+ * the same command line (saving the new PID where the testbed's scripts look for it).
+ */
+export async function stopNovaApi(): Promise<() => Promise<void>> {
+  const tb = testbed();
+  const pidFile = join(tb.dir, 'run', 'nova-api.pid');
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  process.kill(pid, 'SIGTERM');
+  await until(async () => {
+    try {
+      process.kill(pid, 0);
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z' ? true : undefined;
+    } catch {
+      return true;
+    }
+  }, 'nova-api to stop', 30_000, 100);
+  return async () => {
+    const { openSync, writeFileSync } = await import('node:fs');
+    const log = openSync(join(tb.logDir, 'nova-api.log'), 'a');
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    writeFileSync(pidFile, `${child.pid}\n`);
+    await until(
+      async () => {
+        try {
+          const response = await fetch(`${tb.novaUrl}/`);
+          await response.arrayBuffer();
+          return response.status < 500 ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      'nova-api back',
+      120_000,
+      250,
+    );
+  };
+}
