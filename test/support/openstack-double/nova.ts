@@ -14,7 +14,8 @@ export interface NovaContext {
   serviceDownTimeMs: number;
   /** `report_interval`: a live compute's `updated_at` advances in steps of this. */
   readonly reportIntervalMs: number;
-  rebuildDelayMs: number;
+  /** A fixed rebuild time, or a range each evacuation draws from. */
+  rebuildDelayMs: number | { readonly min: number; readonly max: number };
   /** Counts evacuations accepted while one was in flight for the same server. */
   doubleEvacuations: number;
   readonly timers: Set<NodeJS.Timeout>;
@@ -407,8 +408,9 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
   };
   server.evacuation = { migrationId: migration.id, timers, originalVmState: server.vmState, microversion: version };
   const sourceHost = server.host;
-  const half = Math.floor(ctx.rebuildDelayMs / 2);
-  const rest = ctx.rebuildDelayMs - half;
+  const delay = typeof ctx.rebuildDelayMs === 'number' ? ctx.rebuildDelayMs : Math.round(ctx.rebuildDelayMs.min + Math.random() * (ctx.rebuildDelayMs.max - ctx.rebuildDelayMs.min));
+  const half = Math.floor(delay / 2);
+  const rest = delay - half;
   // the second phase is scheduled from the first, so the two can never run out of order
   schedule(half, () => {
     const dest = target ?? pickDestination(ctx, sourceHost);
