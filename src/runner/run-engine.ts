@@ -4,6 +4,7 @@ import { Listr, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTask
 import { ExitCode, isForcedownError, operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
 import { evaluateCondition, formatDuration, parseDuration, resolveDeep, type LoadedRunbook, type Scope, type StepStatus } from '../runbook/index.js';
+import { escapeForTerminal } from '../validation/index.js';
 import { forcedownVersion } from '../version.js';
 import type { EventError, RunEvent, RunStatus, RunSummary, ServerOutcome, StepFinishStatus, StepFinishedEvent } from './events.interface.js';
 import { JournalWriter } from './journal.js';
@@ -68,6 +69,16 @@ const STATUS_BY_EXIT: Readonly<Record<number, RunStatus>> = {
 
 function eventError(error: ForcedownError): EventError {
   return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.data };
+}
+
+/**
+ * The error listr2 shows for a failed step: its message may quote runbook values (a host name,
+ * a title) with control characters, so the shown copy has them escaped. The run's outcome keeps
+ * the original (firstFatal / failedSoft are set before this is thrown).
+ */
+function forDisplay(error: ForcedownError): Error {
+  const shown = escapeForTerminal(error.message);
+  return shown === error.message ? error : Object.assign(new Error(shown), { name: error.name });
 }
 
 /** Errors worth another attempt: not refusals, input or auth errors, not interruptions. */
@@ -212,7 +223,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         }
         if (!run) {
           await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
-          task.skip(`${title} (when: false)`);
+          task.skip(escapeForTerminal(`${title} (when: false)`));
           return;
         }
       }
@@ -227,13 +238,13 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       await finishStep(step, 'failed', error.message, {}, { durationMs: Date.now() - stepStarted, attempts: 0, error });
       if (step.continueOnError === true) failedSoft = true;
       else if (!firstFatal) firstFatal = error;
-      throw error;
+      throw forDisplay(error);
     }
     const retries = Number(resolved.retries ?? 0);
     const retryDelayMs = parseDuration(String(resolved.retryDelay ?? '5s'));
     const timeoutMs = resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
     const resolvedTitle = resolved.title ?? `${step.id}: ${module.title(resolved)}`;
-    task.title = resolvedTitle;
+    task.title = escapeForTerminal(resolvedTitle);
 
     // a step the journal says finished: confirm it against live state instead of redoing it
     const journaled = resume?.finished.get(step.id);
@@ -254,7 +265,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         options,
         services: {
           ...services,
-          confirm: options.interactive ? (question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal) : undefined,
+          // a terminal: ask through listr2's prompt (or the services' own confirm, e.g. in tests)
+          confirm: options.interactive ? (services.confirm ?? ((question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal))) : undefined,
         },
         safety,
         history,
@@ -270,7 +282,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           if (!options.dryRun && !runEndWork.has(key)) runEndWork.set(key, work);
         },
         output: (message) => {
-          task.output = message;
+          task.output = escapeForTerminal(message);
           void journal.append({ event: 'step.output', stepId: step.id, message });
         },
         summarySoFar: () => summarySoFar(firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok),
@@ -283,14 +295,14 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           return operationFailed('STEP_TIMEOUT', `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`, 'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)', { timeoutMs });
         });
         await finishStep(step, outcome.status, outcome.summary, outcome.outputs, { durationMs: Date.now() - stepStarted, attempts: attempt, fromJournal: outcome.fromJournal });
-        task.title = `${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`;
-        task.output = outcome.summary;
+        task.title = escapeForTerminal(`${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`);
+        task.output = escapeForTerminal(outcome.summary);
         return;
       } catch (thrown) {
         const error = toForcedownError(thrown);
         if (attempt <= retries && isRetryable(error) && !runController.signal.aborted) {
           await journal.append({ event: 'step.retrying', stepId: step.id, attempt, delayMs: retryDelayMs, error: eventError(error) });
-          task.output = `attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`;
+          task.output = escapeForTerminal(`attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`);
           try {
             await sleep(retryDelayMs, runController.signal);
           } catch {
@@ -303,7 +315,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         const continueOnError = resolved.continueOnError === true && !finalError.isInterrupted;
         if (continueOnError) failedSoft = true;
         else if (!firstFatal) firstFatal = finalError;
-        throw finalError;
+        throw forDisplay(finalError);
       } finally {
         clearTimeout(timer);
         runController.signal.removeEventListener('abort', relay);
@@ -323,7 +335,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       const tasks: ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>[] = runbook.steps.map((step) => {
         const continueOnError = step.continueOnError === true;
         return {
-          title: step.title ?? `${step.id} (${step.type})`,
+          title: escapeForTerminal(step.title ?? `${step.id} (${step.type})`),
           exitOnError: !continueOnError,
           task: (_ctx, task) => runStep(step, task),
         };
