@@ -1,0 +1,190 @@
+/**
+ * The real testbed as the benchmarks use it: the e2e helpers (test/e2e/support/testbed.ts) plus a
+ * timed direct BMC power-off, a raw os-services poller independent of forcedown's client, and
+ * putting the failed host back (powered on, force-down cleared, enabled, up) and the benchmark's
+ * servers deleted.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { OpenStackClient } from '../../src/openstack/index.js';
+import { adminClient, cloudEnv, deleteServers, ensureHealthy, testbed, until } from '../../test/e2e/support/testbed.js';
+
+export { adminClient, bootServers, cloudEnv, deleteServers, ensureHealthy, testbed } from '../../test/e2e/support/testbed.js';
+
+/** Prefix of every server the benchmarks boot (deleted afterwards). */
+export const SERVER_PREFIX = 'bench';
+
+function ipmitoolArgs(host: string, action: 'status' | 'on' | 'off'): { args: string[]; env: NodeJS.ProcessEnv } {
+  const compute = testbed().computes.find((c) => c.host === host);
+  if (!compute) throw new Error(`no compute ${host} in the testbed`);
+  return {
+    args: ['-I', 'lanplus', '-C', String(compute.bmc.cipherSuite), '-H', compute.bmc.address, '-p', String(compute.bmc.port), '-U', compute.bmc.username, '-E', 'chassis', 'power', action],
+    env: { ...process.env, IPMI_PASSWORD: readFileSync(compute.bmc.passwordFile, 'utf8').trim() },
+  };
+}
+
+/** Runs ipmitool against a host's BMC; returns stdout and the wall time of the call. */
+export function ipmi(host: string, action: 'status' | 'on' | 'off'): { ms: number; stdout: string; status: number | null } {
+  const { args, env } = ipmitoolArgs(host, action);
+  const started = performance.now();
+  const result = spawnSync('ipmitool', args, { encoding: 'utf8', env, timeout: 30_000 });
+  return { ms: performance.now() - started, stdout: result.stdout, status: result.status };
+}
+
+/**
+ * The BMC's own power-off, measured directly: `ipmitool chassis power off`, then status reads
+ * until one says off. Returns the time of the off call, of the read(s), and the total.
+ */
+export function directPowerOff(host: string): { offMs: number; readMs: number; reads: number; totalMs: number } {
+  const started = performance.now();
+  const off = ipmi(host, 'off');
+  if (!/Down\/Off/.test(off.stdout)) throw new Error(`ipmitool power off ${host}: ${off.stdout.trim()} (exit ${off.status})`);
+  let reads = 0;
+  const readStarted = performance.now();
+  for (;;) {
+    reads += 1;
+    const status = ipmi(host, 'status');
+    if (/is off/.test(status.stdout)) break;
+    if (reads >= 20) throw new Error(`${host} still not off after ${reads} reads`);
+  }
+  const end = performance.now();
+  return { offMs: readStarted - started, readMs: end - readStarted, reads, totalMs: end - started };
+}
+
+/** A token for raw calls (the poller must not share forcedown's client). */
+export async function adminToken(): Promise<string> {
+  const tb = testbed();
+  const secure = readFileSync(tb.secureYaml, 'utf8');
+  const password = /testbed-admin:\s*\n\s*auth:\s*\n\s*password:\s*"?([^"\n]+)"?/.exec(secure)?.[1] ?? 'adminpass';
+  const response = await fetch(`${tb.keystoneUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
+  });
+  await response.arrayBuffer();
+  const token = response.headers.get('x-subject-token');
+  if (!token) throw new Error(`Keystone did not issue a token (${response.status})`);
+  return token;
+}
+
+export interface ServicePoll {
+  readonly sentAt: number;
+  readonly receivedAt: number;
+  readonly state: string;
+  readonly forcedDown: boolean;
+}
+
+/**
+ * Polls `GET /os-services?host=H&binary=nova-compute` back to back (a pause of `gapMs` between
+ * calls) until stopped; reports when Nova first answered `down`.
+ */
+export function pollServiceState(host: string, token: string, gapMs = 50): { stop: () => Promise<ServicePoll[]> } {
+  const url = `${testbed().novaUrl}/os-services?host=${encodeURIComponent(host)}&binary=nova-compute`;
+  const samples: ServicePoll[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const sentAt = Date.now();
+      try {
+        const response = await fetch(url, { headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.53' } });
+        const body = (await response.json()) as { services?: { state: string; forced_down: boolean }[] };
+        const service = body.services?.[0];
+        if (service) samples.push({ sentAt, receivedAt: Date.now(), state: service.state, forcedDown: service.forced_down });
+      } catch {
+        // a failed poll is just a missing sample
+      }
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/** Fences (direct ipmitool) and forces down a host outside forcedown: the reference strategies' starting point. */
+export async function fenceAndForceDownDirectly(client: OpenStackClient, host: string): Promise<void> {
+  if (!/is off/.test(ipmi(host, 'status').stdout)) directPowerOff(host);
+  const service = await client.compute.findComputeService(host);
+  if (!service.forcedDown) await client.compute.setForcedDown(service, true);
+  await until(async () => (await client.compute.findComputeService(host)).state === 'down', `${host} down`, 30_000, 200);
+}
+
+/**
+ * Back to healthy after a benchmark: powered on (which restarts its nova-compute: the `done`
+ * evacuation records become `completed`), force-down cleared once Nova allows it, enabled, up;
+ * the benchmark's servers deleted.
+ */
+export async function restore(client: OpenStackClient, host: string): Promise<void> {
+  if (!/is on/.test(ipmi(host, 'status').stdout)) ipmi(host, 'on');
+  const service = await client.compute.findComputeService(host);
+  if (service.forcedDown) {
+    await until(
+      async () => {
+        try {
+          return await client.compute.setForcedDown(await client.compute.findComputeService(host), false);
+        } catch {
+          return undefined;
+        }
+      },
+      `clearing forced_down of ${host} after its nova-compute restarted`,
+      30_000,
+      500,
+    ).catch(() => undefined); // ensureHealthy restarts the compute if it is still refused
+  }
+  await ensureHealthy(client, host);
+  await deleteServers(client, SERVER_PREFIX);
+  await waitComputeSettled(host);
+}
+
+function cpuTicks(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until a host's nova-compute (its "power") has finished starting: a freshly started
+ * nova-compute keeps a core busy for seconds, which on a small machine slows everything else
+ * down. Settled = alive and under 10 % of a core over one second.
+ */
+export async function waitComputeSettled(host: string, timeoutMs = 120_000): Promise<void> {
+  const compute = testbed().computes.find((c) => c.host === host)!;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(compute.pidFile, 'utf8').trim());
+    } catch {
+      // not written yet
+    }
+    const before = Number.isNaN(pid) ? null : cpuTicks(pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = Number.isNaN(pid) ? null : cpuTicks(pid);
+    if (before !== null && after !== null && after - before < 10) return;
+  }
+}
+
+/** Every compute of the testbed up, enabled, not forced down (someone else's test may be running: wait). */
+export async function allHealthy(client: OpenStackClient): Promise<boolean> {
+  const services = await client.compute.listServices({ binary: 'nova-compute' });
+  return services.length > 0 && services.every((s) => s.state === 'up' && !s.forcedDown && s.status === 'enabled');
+}
+
+export async function waitAllHealthy(client: OpenStackClient, timeoutMs = 300_000): Promise<void> {
+  await until(async () => allHealthy(client), 'every testbed compute up, enabled and not forced down (another test may be using the testbed)', timeoutMs, 2000);
+}
+
+export function cliEnv(): Record<string, string> {
+  return cloudEnv();
+}
+
+export async function connectAdmin(): Promise<OpenStackClient> {
+  return adminClient();
+}
