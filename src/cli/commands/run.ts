@@ -5,6 +5,9 @@ import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunOutcome, ResumeState } from '../../runner/index.js';
 
+/** Step types that talk to Nova (the client is connected ahead of them). */
+const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set(['force-down', 'clear-force-down', 'disable', 'enable', 'evacuate', 'reset-state', 'wait-service']);
+
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
   yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
@@ -52,7 +55,13 @@ export async function executeFromCli(
         return ExitCode.Refused;
       }
     }
-    const progressTty = context.stderr.isTTY === true && context.env.CI === undefined;
+    // sign in to the cloud now (Keystone token, compute version document: nothing but reads) so
+    // that it happens while the first steps work the BMC, not after the fence: force-down then
+    // costs one API call. A failure is not lost: the step that needs the client gets it.
+    if (!dryRun && loaded.runbook.steps.some((step) => OPENSTACK_STEP_TYPES.has(step.type))) void services.openstack().catch(() => undefined);
+    // listr2's live view needs a real terminal width (a PTY without one wraps every character)
+    const columns = (context.stderr as { columns?: number }).columns ?? 0;
+    const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
     const outcome: RunOutcome = await executeRun({
       loaded,
       params,
