@@ -193,7 +193,7 @@ export const step: StepModule<EvacuateStep> = {
     const signal = context.signal;
     const concurrency = Number(s.concurrency ?? 10);
     const serverTimeoutMs = await durationMs(s.serverTimeout, 5 * 60_000);
-    const pollIntervalMs = await durationMs(s.pollInterval, 1000);
+    const pollIntervalMs = await durationMs(s.pollInterval, 500);
     const retries = Number(s.serverRetries ?? 1);
     const stepStartedAt = Date.now();
 
@@ -305,10 +305,13 @@ export const step: StepModule<EvacuateStep> = {
     let lastReport = '';
     try {
       while (queue.length > 0 || flights.size > 0) {
+        // fill the free slots: the requests go out together (each journaled before it is sent),
+        // not one after the other, so a refill costs one API round trip, not one per server
         while (flights.size < concurrency && queue.length > 0) {
-          const plan = queue.shift()!;
-          const retry = (plan as ServerPlan & { retryOf?: number }).retryOf;
-          await send(plan, retry === undefined ? 1 : retry + 1);
+          const batch = queue.splice(0, concurrency - flights.size);
+          const sent = await Promise.allSettled(batch.map((plan) => send(plan, ((plan as ServerPlan & { retryOf?: number }).retryOf ?? 0) + 1)));
+          const failure = sent.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+          if (failure) throw failure.reason;
         }
         if (flights.size === 0) continue;
         await context.sleep(pollIntervalMs);
