@@ -5,6 +5,10 @@ if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(`forcedown: Node.js ${process.versions.node} is too old; forcedown needs Node.js >= 22.13 (24 LTS recommended)\n`);
   process.exit(2);
 }
+// V8's code cache for forcedown's modules (Node >= 22.1; in the OS temp dir, per Node version):
+// the second and later starts skip most of the parsing and compiling of listr2, ajv, the CLI
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 let cli;
 try {
   cli = await import('../dist/cli/main.js');
