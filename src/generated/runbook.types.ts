@@ -177,7 +177,7 @@ export type EvacuateStep = StepCommon & EvacuateStep1;
  */
 export type Duration6 = Expression;
 /**
- * Pause between confirmation polls (one os-migrations list and one servers list per poll, not one call per server).
+ * Pause between confirmation polls (one os-migrations list per poll whatever the number of servers; each server is read once its evacuation has ended).
  */
 export type Duration7 = Expression;
 /**

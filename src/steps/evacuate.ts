@@ -127,19 +127,21 @@ async function evacuationAcceptedSince(client: OpenStackClient, serverId: string
   return [...migrations].filter((m) => parseNovaTime(m.createdAt) >= sinceMs - SKEW_MS).sort((a, b) => b.id - a.id)[0];
 }
 
-/** Servers changed since `since` (one paginated call); a per-server fallback for clients without it. */
-async function changedServers(client: OpenStackClient, since: string, ids: readonly string[], signal: AbortSignal): Promise<Server[]> {
-  if (client.compute.listServersChangedSince) return client.compute.listServersChangedSince(since, { signal });
-  const out: Server[] = [];
-  for (const id of ids) out.push(await client.compute.getServer(id, { signal }));
-  return out;
+/** The server as Nova shows it now; undefined when it was deleted meanwhile. */
+async function currentServer(client: OpenStackClient, id: string, signal: AbortSignal): Promise<Server | undefined> {
+  try {
+    return await client.compute.getServer(id, { signal });
+  } catch (error) {
+    if (error instanceof OpenStackApiError && error.isNotFound) return undefined;
+    throw error;
+  }
 }
 
 /**
  * `evacuate`: rebuild every server of a fenced, forced-down host elsewhere. Bounded concurrency;
  * each evacuation is confirmed through os-migrations (`done`) and the server's new host and
- * settled state, polled with a constant number of API calls per interval (one migrations list,
- * one servers list) whatever the number of servers. An evacuation Nova accepted is never sent
+ * settled state: one migrations list per interval whatever the number of servers, and one read
+ * of each server once its migration has ended. An evacuation Nova accepted is never sent
  * again: requests are journaled before they are sent, and on resume (or when a server is found
  * mid-rebuild) the migration records decide. SHUTOFF servers stay SHUTOFF and ACTIVE ones ACTIVE
  * whatever the microversion; servers that were in ERROR are put back in ERROR.
@@ -316,14 +318,23 @@ export const step: StepModule<EvacuateStep> = {
         if (flights.size === 0) continue;
         await context.sleep(pollIntervalMs);
 
-        // one migrations list and one servers list per interval, whatever the number of servers
+        // one migrations list per interval, whatever the number of servers; a server itself is
+        // read only once its migration has ended (so about once per server, not once per poll)
         const migrations = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
-        const changed = new Map((await changedServers(client, changesSince, [...flights.keys()], signal)).map((server) => [server.id, server]));
+        const relevantOf = (flight: Flight): Migration | undefined => {
+          const migration = migrations.get(flight.plan.server.id);
+          return migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS ? migration : flight.migrationId !== undefined ? migration : undefined;
+        };
+        const ended = [...flights.values()].filter((flight) => {
+          const status = relevantOf(flight)?.status;
+          return status !== undefined && (SUCCEEDED.has(status) || FAILED.has(status));
+        });
+        const changed = new Map<string, Server>();
+        for (const server of await Promise.all(ended.map((flight) => currentServer(client, flight.plan.server.id, signal)))) if (server) changed.set(server.id, server);
 
         for (const flight of [...flights.values()]) {
           const { server } = flight.plan;
-          const migration = migrations.get(server.id);
-          const relevant = migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS ? migration : flight.migrationId !== undefined ? migration : undefined;
+          const relevant = relevantOf(flight);
           if (relevant) {
             flight.migrationId = relevant.id;
             flight.lastStatus = relevant.status;
