@@ -22,6 +22,12 @@ export interface PowerPrimitiveOptions {
    * @defaultValue `false`
    */
   readonly dryRun?: boolean;
+  /**
+   * The state the caller has just read from this BMC (a step's check): used instead of a first
+   * read of its own, which saves one BMC round trip before the request is sent. Only the state
+   * read back after the request confirms anything.
+   */
+  readonly justRead?: PowerState;
   /** Called on each step (read, send, wait, retry, confirmed); for listr2 `task.output`. */
   readonly onProgress?: (event: PowerProgress) => void;
   /**
@@ -208,7 +214,7 @@ async function drive(
   };
 
   try {
-    const initial = await read();
+    const initial = options.justRead ?? (await read());
     if (initial === want) return done(true);
 
     if (options.dryRun) {

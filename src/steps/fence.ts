@@ -1,4 +1,5 @@
 import { fence, isFencingError } from '../fencing/index.js';
+import type { PowerState } from '../fencing/power.interface.js';
 import type { FenceStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
 import type { StepModule } from '../runner/step.interface.js';
@@ -38,12 +39,15 @@ export const step: StepModule<FenceStep> = {
       needed: true,
       summary: `${s.host} is ${state}; would power it off through ${controller.target} and read it back until off`,
       outputs: { powerState: 'off', alreadyOff: false, confirmedAt: '(planned)', driver: controller.driver },
-      state: controller,
+      state: { powerState: state, readAt: Date.now() },
     };
   },
-  async apply(s, context) {
+  async apply(s, context, check) {
     const controller = await context.services.power(s.host);
+    // the check has just read the state (on): send the power-off at once, unless that read is stale
+    const read = check.state as { powerState: PowerState; readAt: number } | undefined;
     const evidence = await fence(controller, {
+      ...(read && Date.now() - read.readAt < 5000 ? { justRead: read.powerState } : {}),
       timeoutMs: context.timeoutMs,
       pollIntervalMs: await durationMs(s.pollInterval, 1000),
       signal: context.signal,

@@ -49,17 +49,21 @@ export const step: StepModule<ForceDownStep> = {
       needed: true,
       summary: `${describeService(service)}; would ${service.forcedDown ? '' : 'force it down'}${!service.forcedDown && disable && service.status !== 'disabled' ? ' and ' : ''}${disable && service.status !== 'disabled' ? 'disable it' : ''} (${how})`,
       outputs: { ...outputsOf(service), forcedDown: true, state: 'down', status: disable ? 'disabled' : service.status },
-      state: { service, basis },
+      state: { service, basis, readAt: Date.now() },
     };
   },
   async apply(s, context, check) {
-    const { basis } = check.state as { service: ComputeService; basis: ReturnType<StepContext['safety']['requireFenced']> };
+    const { basis, service: checked, readAt } = check.state as { service: ComputeService; basis: ReturnType<StepContext['safety']['requireFenced']>; readAt: number };
     const client = await context.services.openstack();
-    let service = await computeService(context, s.host);
+    // the check has just read the service (and checked the lock marker): act on that read unless
+    // it is stale, so that forcing the host down costs one API call; the result is read back below
+    let service = Date.now() - readAt < 2000 ? checked : await computeService(context, s.host);
     assertNotHeldByOther(service, context.runId, context.options.breakLock);
     const basisText = basis.kind === 'confirmed' ? `power-off read back ${basis.evidence.confirmedAt}` : `assumed fenced: ${basis.reason}`;
     if (!service.forcedDown) {
       service = await client.compute.setForcedDown(service, true, { signal: context.signal });
+      // Nova's answer is the service as it is now: the lock marker is checked again on it
+      assertNotHeldByOther(service, context.runId, context.options.breakLock);
       context.output(`forced_down set on ${s.host} (microversion ${client.compute.servicesMicroversion})`);
     }
     if (s.disable !== false && (service.status !== 'disabled' || !service.disabledReason?.includes(`[forcedown:${context.runId}]`))) {
