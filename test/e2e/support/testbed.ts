@@ -173,13 +173,13 @@ export function ipmitool(host: string, action: 'status' | 'on' | 'off', password
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Is the host's nova-compute process alive (its "power")? */
+/** Is the host's nova-compute process alive (its "power")? A zombie awaiting its reaper is not. */
 export function computeAlive(host: string): boolean {
   const compute = testbed().computes.find((c) => c.host === host)!;
   try {
     const pid = Number(readFileSync(compute.pidFile, 'utf8').trim());
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
   } catch {
     return false;
   }
