@@ -1,8 +1,11 @@
 import type { Writable } from 'node:stream';
+import { escapeForTerminal } from '../validation/terminal-text.js';
 
-/** Writes a line to a stream. */
+export { escapeForTerminal };
+
+/** Writes a line to a stream, with control characters escaped (input files are echoed in messages). */
 export function writeLine(stream: Writable, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${escapeForTerminal(text)}\n`);
 }
 
 /** Whether to use colour on a stream: a TTY, unless NO_COLOR is set. */

@@ -5,6 +5,7 @@
  */
 import { App } from 'cdktf';
 import { ExitCode, isForcedownError, invalidInput } from '../errors/index.js';
+import { escapeForTerminal } from '../validation/index.js';
 import { loadDesiredState } from './desired-state.js';
 import { DesiredStateStack } from './stack.js';
 
@@ -44,12 +45,12 @@ export function synthesizeApp(options: SynthesizeOptions & { readonly stderr?: {
     return ExitCode.Ok;
   } catch (error) {
     if (isForcedownError(error)) {
-      stderr.write(`forcedown: ${error.message}\n  hint: ${error.hint}\n`);
+      stderr.write(`forcedown: ${escapeForTerminal(error.message)}\n  hint: ${escapeForTerminal(error.hint)}\n`);
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
     if (/Validation failed with the following errors/.test(message)) {
-      stderr.write(`forcedown: the desired state does not make a valid stack:\n${message}\n`);
+      stderr.write(`forcedown: the desired state does not make a valid stack:\n${escapeForTerminal(message)}\n`);
       return ExitCode.InvalidInput;
     }
     throw error;

@@ -129,7 +129,7 @@ function semanticProblems(value: unknown, file: string, at: (pointer: string) =>
 /** Validates the text of a desired-state file; problems are empty when it is valid. */
 export function checkDesiredState(text: string, file: string): { state: DesiredState | undefined; problems: Problem[] } {
   const { document, problems: schemaProblems } = validateDocumentText('desired-state', text, file);
-  if (document === undefined) return { state: undefined, problems: [...schemaProblems] };
+  if (document === undefined) return { state: undefined, problems: sortProblems(schemaProblems) };
   const at = (pointer: string): Problem['position'] => document.keyPositions.get(pointer) ?? document.positions.get(pointer);
   const problems = sortProblems([...reword(schemaProblems), ...semanticProblems(document.value, file, at)]);
   if (problems.length > 0) return { state: undefined, problems };

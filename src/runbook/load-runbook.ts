@@ -24,7 +24,7 @@ export type RunbookCheck = { readonly ok: true; readonly runbook: Runbook; reado
 /** Validates runbook text: JSON syntax, the schema (all errors), then semantics. */
 export function checkRunbookText(text: string, file: string): RunbookCheck {
   const { document, problems } = validateDocumentText('runbook', text, file);
-  if (!document) return { ok: false, problems };
+  if (!document) return { ok: false, problems: sortProblems(problems) };
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   const runbook = document.value as Runbook;
   const semantic = checkRunbookSemantics(runbook, document, file);

@@ -125,7 +125,7 @@ export function checkParamValue(
         } catch {
           pattern = undefined;
         }
-        if (pattern && !pattern.test(value)) return `must match ${param.pattern}, not ${JSON.stringify(value)}`;
+        if (pattern && !pattern.test(value)) return `must match the pattern ${JSON.stringify(param.pattern)}, not ${JSON.stringify(value)}`;
       }
       break;
     case 'integer':

@@ -90,7 +90,7 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
       const candidates = [...known, ...inherited].filter((key) => key !== '$schema');
       return {
         pointer: `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `unknown property "${name}"${didYouMean(name, candidates)}${candidates.length ? `; allowed: ${[...new Set(candidates)].join(', ')}` : ''}`,
+        message: `unknown property ${quoteValue(name)}${didYouMean(name, candidates)}${candidates.length ? `; allowed: ${[...new Set(candidates)].join(', ')}` : ''}`,
         atKey: true,
       };
     }
@@ -98,7 +98,7 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
       if (params.error === 'mapping') {
         const types = ((parent?.oneOf as Schema[] | undefined) ?? []).map((alt) => stepTypeOf(deref(alt) ?? alt)).filter(Boolean) as string[];
         const value = String(params.tagValue);
-        return { pointer: `${pointer}/${String(params.tag)}`, message: `unknown step type "${value}"${didYouMean(value, types)}; expected one of ${types.join(', ')}`, atKey: false };
+        return { pointer: `${pointer}/${String(params.tag)}`, message: `unknown step type ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`, atKey: false };
       }
       return { pointer: `${pointer}/${String(params.tag)}`, message: `"${String(params.tag)}" must be a string naming the step type`, atKey: false };
     }
@@ -130,7 +130,7 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
     case 'uniqueItems':
       return { pointer, message: `must not repeat items (items ${String(params.j)} and ${String(params.i)} are the same)`, atKey: false };
     case 'propertyNames':
-      return { pointer: `${pointer}/${String(params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `invalid name "${String(params.propertyName)}"`, atKey: true };
+      return { pointer: `${pointer}/${String(params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `invalid name ${quoteValue(String(params.propertyName))}`, atKey: true };
     case 'anyOf':
     case 'oneOf':
       if (error.keyword === 'oneOf' && params.passingSchemas) {

@@ -1,5 +1,5 @@
 import { problemsFromAjv } from './format-errors.js';
-import { JsonSyntaxError, parseJsonDocument, type JsonDocument } from './json-document.js';
+import { JsonSyntaxError, escapePointerSegment, parseJsonDocument, type JsonDocument } from './json-document.js';
 import type { Problem } from './problem.js';
 import { loadSchema, validateAgainst, type SchemaName } from './schema-registry.js';
 
@@ -24,6 +24,35 @@ function resolverFor(name: SchemaName): (ref: string) => Record<string, unknown>
   };
 }
 
+/** Most entries one object or array may have (more is no runbook, inventory or desired state). */
+export const MAX_COLLECTION_ENTRIES = 5000;
+/** Most values a whole document may have. */
+export const MAX_DOCUMENT_VALUES = 100_000;
+
+/**
+ * Why the document is too big to validate, if it is. ajv's cost grows with the square of the
+ * number of errors (it copies the error list at every failing $ref), so a file with thousands of
+ * bad entries would stall the CLI for minutes; such a file is refused before ajv sees it.
+ */
+function sizeProblem(document: JsonDocument, file: string): Problem | undefined {
+  let values = 0;
+  const stack: { value: unknown; pointer: string }[] = [{ value: document.value, pointer: '' }];
+  while (stack.length > 0) {
+    const { value, pointer } = stack.pop()!;
+    values += 1;
+    if (values > MAX_DOCUMENT_VALUES) {
+      return { file, pointer: '', position: document.positions.get(''), message: `the file has more than ${MAX_DOCUMENT_VALUES} values; that is not a forcedown file (split it, or check that it is the right file)` };
+    }
+    if (value === null || typeof value !== 'object') continue;
+    const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
+    if (entries.length > MAX_COLLECTION_ENTRIES) {
+      return { file, pointer, position: document.positions.get(pointer), message: `has ${entries.length} ${Array.isArray(value) ? 'items' : 'entries'}; at most ${MAX_COLLECTION_ENTRIES} are accepted (split the file)` };
+    }
+    for (const [key, item] of entries) stack.push({ value: item, pointer: `${pointer}/${escapePointerSegment(key)}` });
+  }
+  return undefined;
+}
+
 /** Parses `text` as JSON and validates it against the named schema, reporting all problems. */
 export function validateDocumentText(name: SchemaName, text: string, file: string): DocumentValidation {
   let document: JsonDocument;
@@ -35,6 +64,8 @@ export function validateDocumentText(name: SchemaName, text: string, file: strin
     }
     throw error;
   }
+  const tooBig = sizeProblem(document, file);
+  if (tooBig) return { document, problems: [tooBig] };
   const errors = validateAgainst(name, document.value);
   return { document, problems: problemsFromAjv(errors, file, document, resolverFor(name)) };
 }
