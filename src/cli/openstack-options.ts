@@ -5,6 +5,7 @@
  */
 import type { CloudConfig, ConnectOptions, OpenStackClient } from '../openstack/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
+import { escapeForTerminal } from './io.js';
 
 /** `--os-cloud` and `--insecure`, for a command's `options`. */
 export const openstackOptions: Readonly<Record<'os-cloud' | 'insecure', OptionSpec>> = {
@@ -15,7 +16,7 @@ export const openstackOptions: Readonly<Record<'os-cloud' | 'insecure', OptionSp
 /** Prints a configuration or TLS warning on stderr. */
 export function warnTo(context: CommandContext): (message: string) => void {
   return (message) => {
-    context.stderr.write(`forcedown: warning: ${message}\n`);
+    context.stderr.write(`forcedown: warning: ${escapeForTerminal(message)}\n`);
   };
 }
 
@@ -27,6 +28,8 @@ export async function cloudConfigFromArgs(args: ParsedArgs, context: CommandCont
     ...(typeof cloud === 'string' && cloud !== '' ? { cloud } : {}),
     env: context.env,
     cwd: context.cwd,
+    // ~/.config/openstack of the HOME this command runs with (openstacksdk expands ~ from $HOME)
+    ...(context.env.HOME ? { home: context.env.HOME } : {}),
     ...(args.values.insecure === true ? { overrides: { verify: false } } : {}),
     warn: warnTo(context),
   });

@@ -2,6 +2,7 @@ import { invalidInput } from '../errors/index.js';
 import type { LoadedRunbook } from '../runbook/index.js';
 import type { RunOptions, RunServices } from '../runner/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
+import { escapeForTerminal } from './io.js';
 
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
@@ -37,23 +38,28 @@ export function assumeFencedReason(args: ParsedArgs): string | undefined {
 
 /** Builds the services of a run from the shared options. */
 export async function servicesFor(args: ParsedArgs, context: CommandContext, loaded: LoadedRunbook | undefined, storedInventory?: string): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
-  const { resolveInventoryPath } = await import('../inventory/index.js');
+  const { loadInventory, resolveInventoryPath } = await import('../inventory/index.js');
   const { createRunServices } = await import('../runner/index.js');
-  const inventoryPath =
-    resolveInventoryPath({
-      flag: args.values.inventory as string | undefined,
-      env: context.env,
-      cwd: context.cwd,
-      runbookInventory: loaded?.runbook.inventory,
-      runbookPath: loaded?.absolutePath,
-    }) ?? storedInventory;
+  const given = resolveInventoryPath({
+    flag: args.values.inventory as string | undefined,
+    env: context.env,
+    cwd: context.cwd,
+    runbookInventory: loaded?.runbook.inventory,
+    runbookPath: loaded?.absolutePath,
+  });
+  // an inventory named on this command line (or FORCEDOWN_INVENTORY, or the runbook) is read and
+  // validated now: an invalid one is invalid input (exit 2) before any journal, BMC or API call,
+  // not a failed step halfway through a run or an error line in an otherwise "successful" plan
+  const inventory = given === undefined ? undefined : await loadInventory(given, context.env);
+  const inventoryPath = given ?? storedInventory;
   const services = createRunServices({
+    ...(inventory ? { inventory } : {}),
     cloud: args.values['os-cloud'] as string | undefined,
     ...(args.values.insecure === true ? { cloudOverrides: { verify: false } } : {}),
     inventoryPath,
     env: context.env,
     cwd: context.cwd,
-    warn: (message) => context.stderr.write(`forcedown: warning: ${message}\n`),
+    warn: (message) => context.stderr.write(`forcedown: warning: ${escapeForTerminal(message)}\n`),
     signal: context.signal,
   });
   return { services, inventoryPath };

@@ -8,8 +8,20 @@ import type { Construct } from 'constructs';
 import { FailedHost, ForcedownProvider, HealthyHost, MaintenanceHost } from '../constructs/index.js';
 import { resourceName, type DesiredHost, type DesiredState } from './desired-state.js';
 
+/**
+ * The construct id of a host's construct: its resource name, except names that every JavaScript
+ * object has ("constructor", "toString", "valueOf"...): constructs 10 looks children up in a plain
+ * object and takes those for an existing child ("There is already a Construct with name
+ * 'constructor'"). Such ids get a suffix; a resource name has no spaces, so it cannot collide.
+ * The Terraform address stays the resource name (overrideLogicalId).
+ */
+export function constructId(host: string): string {
+  const name = resourceName(host);
+  return name in Object.prototype ? `${name} (host)` : name;
+}
+
 function hostConstruct(scope: Construct, host: string, desired: DesiredHost): FailedHost | MaintenanceHost | HealthyHost {
-  const id = resourceName(host);
+  const id = constructId(host);
   switch (desired.state) {
     case 'failed':
       return new FailedHost(scope, id, {

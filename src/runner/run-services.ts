@@ -16,6 +16,8 @@ export interface RunServicesOptions {
   readonly cloudOverrides?: LoadCloudConfigOptions['overrides'];
   /** Absolute path of the inventory, if one was given or found. */
   readonly inventoryPath?: string;
+  /** The inventory, when the caller has already loaded (and so validated) it. */
+  readonly inventory?: LoadedInventory;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly warn: (message: string) => void;
@@ -31,11 +33,11 @@ export interface RunServicesOptions {
  */
 export function createRunServices(options: RunServicesOptions): RunServices {
   let client: Promise<OpenStackClient> | undefined;
-  let inventory: Promise<LoadedInventory> | undefined;
+  let inventory: Promise<LoadedInventory> | undefined = options.inventory ? Promise.resolve(options.inventory) : undefined;
   const controllers = new Map<string, Promise<PowerController>>();
 
   const loadInventoryOnce = (): Promise<LoadedInventory> => {
-    if (!options.inventoryPath) {
+    if (!options.inventoryPath && !inventory) {
       return Promise.reject(
         invalidInput('NO_INVENTORY', 'this runbook needs an inventory (how to reach each host\'s BMC) and none was given', 'pass --inventory FILE or set FORCEDOWN_INVENTORY (format: runbooks/README.md, example: runbooks/inventory.example.json)'),
       );
@@ -48,7 +50,14 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     openstack() {
       client ??= (async () => {
         const { connect, loadCloudConfig } = await import('../openstack/index.js');
-        const config: CloudConfig = await loadCloudConfig({ cloud: options.cloud, env: options.env, cwd: options.cwd, ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}) });
+        const config: CloudConfig = await loadCloudConfig({
+          cloud: options.cloud,
+          env: options.env,
+          cwd: options.cwd,
+          ...(options.env.HOME ? { home: options.env.HOME } : {}),
+          warn: options.warn,
+          ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}),
+        });
         // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
         // idempotent calls are retried for about half a minute (evacuate POSTs never are)
         return connect(config, { warn: options.warn, retry: RUN_RETRY_POLICY, ...(options.signal ? { signal: options.signal } : {}) });

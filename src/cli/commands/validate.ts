@@ -14,8 +14,11 @@ function detectKind(text: string): Kind {
   if (schema.includes('desired-state')) return 'desired-state';
   if (schema.includes('runbook')) return 'runbook';
   if (/"steps"\s*:/.test(text)) return 'runbook';
+  // both inventories and desired-state files have "hosts": an inventory's hosts have a "bmc", a
+  // desired state's a "state" (and it may have "provider", "stack" or "statePath")
+  if (/"bmc"\s*:/.test(text)) return 'inventory';
+  if (/"hosts"\s*:\s*\{/.test(text) && /"(state|provider|stack|statePath)"\s*:/.test(text)) return 'desired-state';
   if (/"hosts"\s*:\s*\{/.test(text)) return 'inventory';
-  if (/"services"\s*:/.test(text)) return 'desired-state';
   return 'runbook';
 }
 
@@ -52,7 +55,9 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
     }
     const { checkRunbookText } = await import('../../runbook/index.js');
     const { checkInventoryText } = await import('../../inventory/index.js');
-    const { formatProblem, validateDocumentText, sortProblems } = await import('../../validation/index.js');
+    const { formatProblem } = await import('../../validation/index.js');
+    // what `cdktf synth` checks (schema, reworded secrets, colliding resource names...), not only the schema
+    const { checkDesiredState } = await import('../../iac/desired-state.js');
     const results: { file: string; kind: Kind; valid: boolean; problems: { line?: number; column?: number; pointer: string; message: string }[] }[] = [];
     for (const file of args.positionals) {
       let text: string;
@@ -72,7 +77,7 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
         const check = checkInventoryText(text, file);
         problems = check.ok ? [] : check.problems;
       } else {
-        problems = sortProblems(validateDocumentText('desired-state', text, file).problems);
+        problems = checkDesiredState(text, file).problems;
       }
       results.push({ file, kind, valid: problems.length === 0, problems: problems.map((p) => ({ line: p.position?.line, column: p.position?.column, pointer: p.pointer, message: p.message, text: formatProblem(p) })) });
     }

@@ -7,6 +7,7 @@
  * instead of being skipped with a warning: silently falling through to another cloud definition is
  * not what an operator fencing hosts wants.
  */
+import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
@@ -62,12 +63,65 @@ export function loadFirstFile(paths: readonly string[]): LoadedFile | undefined 
   return undefined;
 }
 
+/** Largest clouds.yaml/secure.yaml read (real ones are a few KiB; the YAML parser is slow on megabytes). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Deepest `[`/`{` nesting accepted (the YAML parser takes seconds, then minutes, on thousands). */
+export const MAX_FLOW_DEPTH = 64;
+
+/** The deepest nesting of flow collections (`[`, `{`) outside quoted scalars and comments. */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  let comment = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i]!;
+    if (comment) {
+      if (ch === '\n') comment = false;
+    } else if (quote) {
+      if (ch === '\\' && quote === '"') i += 1;
+      else if (ch === quote) quote = '';
+    } else if ((ch === '"' || ch === "'") && /[\s[{,:]/.test(text[i - 1] ?? ' ')) {
+      // a quoted scalar starts only there; a quote inside a plain scalar is just a character
+      quote = ch;
+    } else if (ch === '#' && /\s/.test(text[i - 1] ?? ' ')) {
+      comment = true;
+    } else if (ch === '[' || ch === '{') {
+      depth += 1;
+      if (depth > max) max = depth;
+    } else if ((ch === ']' || ch === '}') && depth > 0) {
+      depth -= 1;
+    }
+  }
+  return max;
+}
+
 /** Parses YAML (or JSON, which is YAML) into a mapping; errors name the file and the line. */
 export function parseConfigText(path: string, text: string): Record<string, unknown> {
+  // hostile or broken files must not stall the CLI in the parser
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw invalidInput('CLOUD_CONFIG_TOO_BIG', `${path}: ${Buffer.byteLength(text)} bytes is too big for a clouds.yaml/secure.yaml (at most ${MAX_CONFIG_BYTES})`, 'point OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE at the right file; a configuration is a few KiB', { file: path });
+  }
+  if (flowDepth(text) > MAX_FLOW_DEPTH) {
+    throw invalidInput('CLOUD_CONFIG_INVALID_YAML', `${path}: invalid YAML: [ ] or { } nested more than ${MAX_FLOW_DEPTH} deep`, 'fix the brackets: a cloud configuration is a few levels deep', { file: path });
+  }
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true, uniqueKeys: false });
+    // maxAliasCount bounds "billion laughs" alias bombs (yaml throws a ReferenceError past it);
+    // merge keys (`<<: *defaults`) as PyYAML's safe_load (openstacksdk) reads them
+    data = parseYaml(text, { prettyErrors: true, uniqueKeys: false, maxAliasCount: 100, merge: true });
   } catch (error) {
+    if (error instanceof ReferenceError) {
+      // aliases: an alias bomb ("Excessive alias count...") or an alias of an anchor never set
+      const excessive = /excessive alias count/i.test(error.message);
+      throw invalidInput(
+        'CLOUD_CONFIG_INVALID_YAML',
+        `${path}: invalid YAML: ${excessive ? 'too many aliases (*name) expand to too much data (a "billion laughs" document?)' : `an alias (*name) refers to an anchor (&name) that is not defined before it`}`,
+        excessive ? 'write the settings out instead of nesting aliases of aliases' : 'define the anchor (&name) before using the alias, or write the value out',
+        { file: path },
+        error,
+      );
+    }
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0].line;
       const col = error.linePos?.[0].col;

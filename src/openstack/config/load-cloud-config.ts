@@ -272,6 +272,20 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
       { cloud: name },
     );
   }
+  let parsedAuthUrl: URL | undefined;
+  try {
+    parsedAuthUrl = new URL(authUrl);
+  } catch {
+    parsedAuthUrl = undefined;
+  }
+  if (parsedAuthUrl === undefined || (parsedAuthUrl.protocol !== 'https:' && parsedAuthUrl.protocol !== 'http:')) {
+    throw invalidInput(
+      'CLOUD_CONFIG_INVALID_AUTH_URL',
+      `${where}: auth_url ${JSON.stringify(authUrl.length > 80 ? `${authUrl.slice(0, 77)}...` : authUrl)} is not an http:// or https:// URL`,
+      'set auth: {auth_url: https://keystone.example:5000/v3} in clouds.yaml, or OS_AUTH_URL',
+      { cloud: name },
+    );
+  }
   const authType = resolveAuthType(s, name, warn);
   const pick = (keys: readonly string[]): Partial<CloudAuth> => {
     const out: Record<string, string> = {};
