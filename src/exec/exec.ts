@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { invalidInput } from '../errors/index.js';
 import { SecretRegistry, secrets as processSecrets } from '../secrets/index.js';
@@ -19,6 +20,33 @@ const MAX_SPAWN_LOG = 1000;
 /** The spawns of this process so far (redacted argv), newest last; for audits and tests. */
 export function spawnHistory(): readonly ExecRecord[] {
   return spawnLog;
+}
+
+/** The environment variable naming the spawn audit file (see {@link auditSpawn}). */
+export const SPAWN_AUDIT_ENV = 'FORCEDOWN_SPAWN_AUDIT';
+
+/**
+ * Opt-in audit of child processes: with FORCEDOWN_SPAWN_AUDIT=<file> in forcedown's environment,
+ * every spawn appends one JSON line `{at, pid, file, args, cwd, envKeys}` to that file (created
+ * 0600) before the child starts. `args` are the argv exactly as the child gets it, unredacted,
+ * so that a secret scan can prove none is there: they hold nothing the kernel does not already
+ * show every local user in /proc/PID/cmdline while the child runs (and a registered secret in
+ * argv is refused above). Only the names of extra environment variables are written, never
+ * their values. The audit fails closed: if the line cannot be written, nothing is spawned.
+ */
+function auditSpawn(file: string, args: readonly string[], options: ExecOptions): void {
+  const target = process.env[SPAWN_AUDIT_ENV];
+  if (!target) return;
+  const line = `${JSON.stringify({ at: new Date().toISOString(), pid: process.pid, file, args, cwd: options.cwd ?? process.cwd(), envKeys: Object.keys(options.env ?? {}).sort() })}\n`;
+  try {
+    appendFileSync(target, line, { mode: 0o600 });
+  } catch (error) {
+    throw invalidInput(
+      'EXEC_AUDIT_FAILED',
+      `refusing to run ${file}: cannot append to the spawn audit file ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      `fix ${SPAWN_AUDIT_ENV} (a writable file), or unset it`,
+    );
+  }
 }
 
 /** The fields of execa's result (with `reject: false`) that forcedown reads. */
@@ -70,6 +98,7 @@ export async function run(file: string, args: readonly string[], options: ExecOp
   if (options.dryRun) {
     return { command, exitCode: 0, stdout: '', stderr: '', durationMs: 0, dryRun: true };
   }
+  auditSpawn(file, args, options);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {

@@ -1,3 +1,3 @@
 export { ExecError, type ExecErrorFacts } from './exec-error.js';
-export { run, spawnHistory } from './exec.js';
+export { SPAWN_AUDIT_ENV, run, spawnHistory } from './exec.js';
 export type { ExecOptions, ExecRecord, ExecResult } from './exec.interface.js';
