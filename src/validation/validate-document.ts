@@ -53,6 +53,18 @@ function sizeProblem(document: JsonDocument, file: string): Problem | undefined 
   return undefined;
 }
 
+/**
+ * Why a file read as UTF-8 may look like garbage: it is UTF-16 (a byte order mark, or a NUL after
+ * every ASCII character), or it has bytes that are not UTF-8 (read as U+FFFD).
+ */
+function encodingHint(text: string): string {
+  const head = text.slice(0, 200);
+  // eslint-disable-next-line no-control-regex
+  if (head.startsWith('\ufffd\ufffd') || /^(?:[\s{["]\u0000){2}/.test(head) || /^\u0000[\s{["]/.test(head)) return ' (the file looks UTF-16 encoded: save it as UTF-8)';
+  if (text.includes('\ufffd')) return ' (the file has bytes that are not UTF-8: save it as UTF-8)';
+  return '';
+}
+
 /** Parses `text` as JSON and validates it against the named schema, reporting all problems. */
 export function validateDocumentText(name: SchemaName, text: string, file: string): DocumentValidation {
   let document: JsonDocument;
@@ -60,7 +72,7 @@ export function validateDocumentText(name: SchemaName, text: string, file: strin
     document = parseJsonDocument(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError) {
-      return { document: undefined, problems: [{ file, pointer: '', position: error.position, message: `not valid JSON: ${error.message}` }] };
+      return { document: undefined, problems: [{ file, pointer: '', position: error.position, message: `not valid JSON: ${error.message}${encodingHint(text)}` }] };
     }
     throw error;
   }

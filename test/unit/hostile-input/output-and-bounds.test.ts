@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,14 @@ test('a collection too big to validate is refused before ajv, quickly', () => {
   const atLimit = validateDocumentText('desired-state', JSON.stringify({ hosts }), 'ds.json');
   assert.ok(atLimit.problems.length > MAX_PROBLEMS);
   assert.is(sortProblems(atLimit.problems).length, MAX_PROBLEMS + 1);
+});
+
+test('a UTF-16 or Latin-1 file: the syntax error says to save it as UTF-8', () => {
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"name": "x"}', 'utf16le')]).toString('utf8');
+  assert.match(validateDocumentText('runbook', utf16, 'rb.json').problems[0]!.message, 'looks UTF-16 encoded: save it as UTF-8');
+  const latin1 = Buffer.from('{"name": "caf\u00e9"', 'latin1').toString('utf8');
+  assert.match(validateDocumentText('runbook', latin1, 'rb.json').problems[0]!.message, 'bytes that are not UTF-8');
+  assert.not.match(validateDocumentText('runbook', '{"name": ', 'rb.json').problems[0]!.message, 'UTF');
 });
 
 test('a --var value outside the parameter\'s pattern: the pattern is quoted', async () => {
