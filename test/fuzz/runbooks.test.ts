@@ -1,0 +1,137 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { bindParams, loadRunbook, parseVars } from '../../src/runbook/index.js';
+import { startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
+import { baseEnv, caseIndexesFor, removeCase, checkAlways, checkRejected, fakeToolsOnPath, newTally, report, root, runCli, settingsFor, timed, workspace, writePayload, type Tally } from './support/harness.js';
+import { dictionaryOf, mutate, type Dictionary } from './support/mutate.js';
+import { Rng } from './support/rng.js';
+
+/**
+ * Mutated runbooks (from runbooks/*.json and test/fixtures/runbooks/valid) through `forcedown
+ * validate`, then `forcedown plan` or `forcedown run --dry-run` with the in-process OpenStack
+ * double and a BMC inventory whose ipmitool is a harmless fake. The loader (`loadRunbook` +
+ * `bindParams`) decides whether a mutant is still valid; the CLI must agree with it, and for
+ * invalid ones exit 2 with a hint and leave no journal, spawn nothing and send no request.
+ */
+const TARGET = 'runbooks';
+const settings = settingsFor(TARGET);
+
+const bases: readonly { file: string; vars: readonly string[] }[] = [
+  { file: 'runbooks/host-failure.json', vars: ['host=fake2', 'reason=INC-fuzz'] },
+  { file: 'runbooks/host-recovery.json', vars: ['host=fake2'] },
+  { file: 'runbooks/evacuate-only.json', vars: ['host=fake2'] },
+  { file: 'test/fixtures/runbooks/valid/commands.json', vars: [] },
+];
+
+let double: OpenStackDouble;
+let work: { dir: string; remove: () => Promise<void> };
+let restorePath: () => void;
+let inventory = '';
+const texts = new Map<string, { text: string; value: unknown }>();
+let dictionary: Dictionary;
+
+test.before(async () => {
+  double = await startOpenStackDouble();
+  work = await workspace(TARGET);
+  restorePath = await fakeToolsOnPath(work.dir);
+  inventory = join(work.dir, 'inventory.json');
+  const bmc = (port: number): unknown => ({ bmc: { driver: 'ipmi', address: '127.0.0.1', port, username: 'admin', password: { env: 'FUZZ_BMC_PASSWORD' } } });
+  await writeFile(inventory, JSON.stringify({ hosts: { fake1: bmc(1), fake2: bmc(2), fake3: bmc(3) } }));
+  for (const base of bases) {
+    const text = await readFile(join(root, base.file), 'utf8');
+    texts.set(base.file, { text, value: JSON.parse(text) as unknown });
+  }
+  dictionary = dictionaryOf([...texts.values()].map((t) => t.value));
+});
+
+test.after(async () => {
+  restorePath();
+  await double.close();
+  await work.remove();
+});
+
+function env(caseDir: string): Record<string, string> {
+  return baseEnv(caseDir, {
+    OS_AUTH_URL: double.keystoneUrl,
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: 'adminpass',
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    FUZZ_BMC_PASSWORD: 'fuzz-bmc-password',
+  });
+}
+
+/** Whether forcedown's own loader accepts the mutant (file + parameters). */
+async function loaderVerdict(file: string, cwd: string, vars: readonly string[]): Promise<boolean> {
+  try {
+    const loaded = await loadRunbook(file, cwd);
+    bindParams(loaded.runbook, parseVars(vars));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runCase(index: number, tally: Tally): Promise<void> {
+  const rng = Rng.forCase(settings.seed, TARGET, index);
+  const base = rng.pick(bases);
+  const source = texts.get(base.file)!;
+  const mutant = mutate(rng, { text: source.text, value: source.value, format: 'json', dictionary });
+  const caseDir = join(work.dir, `case-${index}`);
+  const failuresBefore = tally.failures.length;
+  const stateDir = join(caseDir, 'state');
+  await mkdir(caseDir, { recursive: true });
+  const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
+    if (failures.length > 0) tally.failures.push({ target: TARGET, index, base: base.file, steps: mutant.steps, failures, ...(argv ? { argv } : {}), ...(output ? { output } : {}) });
+  };
+  try {
+    await writePayload(join(caseDir, 'runbook.json'), mutant.payload);
+    const valid = await loaderVerdict('runbook.json', caseDir, base.vars);
+    const loadable = valid || (await loadRunbook('runbook.json', caseDir).then(() => true, () => false));
+    tally.cases += 1;
+    if (valid) tally.stillValid += 1;
+    else tally.rejected += 1;
+    const options = { env: env(caseDir), cwd: caseDir, timeoutMs: settings.caseTimeoutMs, httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0) };
+
+    // 1. validate (the kind given, so its verdict is comparable with the loader's)
+    const json = rng.chance(0.25);
+    const validateArgv = ['validate', rng.chance(0.5) ? 'runbook.json' : join(caseDir, 'runbook.json'), '--kind', 'runbook', ...(json ? ['--output', 'json'] : [])];
+    const validated = timed(tally, await runCli(validateArgv, options), `${TARGET}#${index}`);
+    const failures = checkAlways(validated);
+    if (loadable && validated.code !== 0) failures.push(`validate exits ${validated.code} but the loader accepts the runbook`);
+    if (!loadable) failures.push(...checkRejected(validated, { stateDir, hintPattern: json ? /"problems": \[\s*\{/ : /INVALID {2}\S.*\n {2}\S/ }));
+    if (json && validated.code !== 'timeout') {
+      try {
+        JSON.parse(validated.stdout);
+      } catch {
+        failures.push('validate --output json printed something that is not JSON');
+      }
+    }
+    fail(failures, validateArgv, validated.stdout + validated.stderr);
+
+    // 2. plan, or run --dry-run (the commands that act on a runbook)
+    const command = rng.chance(0.5) ? 'plan' : 'run';
+    const argv = [command, 'runbook.json', ...base.vars.flatMap((v) => ['--var', v]), '--inventory', inventory, '--state-dir', stateDir, ...(command === 'run' ? ['--dry-run'] : []), ...(rng.chance(0.3) ? ['--output', 'json'] : [])];
+    const ran = timed(tally, await runCli(argv, options), `${TARGET}#${index}`);
+    const runFailures = checkAlways(ran);
+    if (!valid) runFailures.push(...checkRejected(ran, { stateDir }));
+    fail(runFailures, argv, ran.stdout + ran.stderr);
+  } finally {
+    await removeCase(caseDir, tally, failuresBefore);
+  }
+}
+
+test(`${TARGET}: mutated runbooks through validate and plan / run --dry-run`, async () => {
+  const started = Date.now();
+  const tally = newTally();
+  for (const index of caseIndexesFor(settings, TARGET)) await runCase(index, tally);
+  const text = report(TARGET, settings, tally, started);
+  process.stdout.write(`${text}\n`);
+  assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
+  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+});
+
+test.run();
