@@ -45,10 +45,10 @@ export interface EvacuationFigures {
   readonly byN: Readonly<Record<string, { readonly wallMs: Readonly<Record<StrategyName, Stats>>; readonly noticeToAllEvacuatedMs: Stats; readonly forcedownOverFasterReference: number; readonly oneAtATimeOverForcedown: number; readonly serversPerSecond: Readonly<Record<StrategyName, number>> }>>;
 }
 
-async function forcedownTrial(n: number, round: number): Promise<EvacuationTrial> {
+async function forcedownTrial(n: number, round: number, concurrency: number | undefined): Promise<EvacuationTrial> {
   const stateDir = mkdtempSync(join(tmpdir(), 'fd-bench-evac-'));
   try {
-    const run = await runCli(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'reason=benchmark', '--inventory', testbed().inventory, '--yes', '--output', 'json', '--state-dir', stateDir], cliEnv());
+    const run = await runCli(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'reason=benchmark', ...(concurrency === undefined ? [] : ['--var', `concurrency=${concurrency}`]), '--inventory', testbed().inventory, '--yes', '--output', 'json', '--state-dir', stateDir], cliEnv());
     const requested = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.requested' });
     const finished = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.finished' });
     if (run.code !== 0 || requested.length === 0 || finished.length === 0) throw new Error(`forcedown run exited ${run.code}: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`);
@@ -86,7 +86,15 @@ async function referenceTrial(strategy: Exclude<StrategyName, 'forcedown'>, clie
 
 export async function evacuationBench(
   client: OpenStackClient,
-  options: { readonly sizes: readonly number[]; readonly rounds: number; readonly pollIntervalMs: number; readonly masakariWorkers: number; readonly strategies?: readonly StrategyName[] },
+  options: {
+    readonly sizes: readonly number[];
+    readonly rounds: number;
+    readonly pollIntervalMs: number;
+    readonly masakariWorkers: number;
+    readonly strategies?: readonly StrategyName[];
+    /** forcedown's `concurrency` (the runbook's default when absent). */
+    readonly forcedownConcurrency?: number;
+  },
   log: (line: string) => void,
 ): Promise<EvacuationFigures> {
   const strategies = options.strategies ?? STRATEGIES;
@@ -100,7 +108,7 @@ export async function evacuationBench(
         await bootServers(client, HOST, n, { prefix: SERVER_PREFIX });
         let trial: EvacuationTrial;
         try {
-          trial = strategy === 'forcedown' ? await forcedownTrial(n, round) : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
+          trial = strategy === 'forcedown' ? await forcedownTrial(n, round, options.forcedownConcurrency) : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
         } finally {
           await restore(client, HOST);
         }

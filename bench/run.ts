@@ -113,7 +113,7 @@ if (!smoke && (only.has('ttd') || only.has('evacuation'))) {
   const client = await testbedModule.connectAdmin();
   const tb = testbedModule.testbed();
   const api = await novaApiVersions(tb.novaUrl);
-  novaInfo = { manageVersion: novaManageVersion(), minMicroversion: api?.minMicroversion ?? null, maxMicroversion: api?.maxMicroversion ?? null, where: 'the Debian 12 testbed, 3 fake-driver computes' };
+  novaInfo = { manageVersion: novaManageVersion([join(tb.dir, 'bin', 'nova-manage')]), minMicroversion: api?.minMicroversion ?? null, maxMicroversion: api?.maxMicroversion ?? null, where: 'the Debian 12 testbed, 3 fake-driver computes' };
   try {
     if (only.has('ttd')) {
       await figure('time to down', async () => {

@@ -49,13 +49,21 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** `nova-manage --version` when it is installed here (the testbed's Nova), else null. */
-export function novaManageVersion(): string | null {
-  try {
-    return execFileSync('nova-manage', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim() || null;
-  } catch {
-    return null;
+/**
+ * `nova-manage --version` of the Nova under test: the given nova-manage (the testbed's wrapper),
+ * else one on PATH; null when there is none. Only its last line counts (eventlet warns first).
+ */
+export function novaManageVersion(candidates: readonly string[] = []): string | null {
+  for (const command of [...candidates, 'nova-manage']) {
+    try {
+      const out = execFileSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).trim();
+      const version = out.split('\n').pop()?.trim();
+      if (version) return version;
+    } catch {
+      // not there: the next one
+    }
   }
+  return null;
 }
 
 /** The compute API's version document (`GET /v2.1/`, no token needed): its min and max microversion. */
