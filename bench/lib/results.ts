@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, platform, arch } from 'node:os';
 import { join } from 'node:path';
+import type { Figures } from './table.js';
 
 export const benchRoot = join(import.meta.dirname, '..');
 export const repoRoot = join(benchRoot, '..');
@@ -93,7 +94,7 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly nova: { readonly manageVersion: string | null; readonly minMicroversion: string | null; readonly maxMicroversion: string | null; readonly where: string } | null;
   readonly durationS: number;
-  readonly figures: Record<string, unknown>;
+  readonly figures: Figures & Record<string, unknown>;
   readonly table: readonly TableRow[];
   readonly problems: readonly string[];
 }

@@ -1,0 +1,80 @@
+/**
+ * The results table (latest.md, and the lines `npm run bench` prints), derived from the figures
+ * alone, so that a results file can be rendered again (`npm run bench -- --render FILE`).
+ */
+import type { EvacuationFigures } from '../evacuation.js';
+import type { ScaleFigures } from '../scale.js';
+import type { StartupFigures } from '../startup.js';
+import type { TimeToDownFigures } from '../time-to-down.js';
+import { fmtMs, fmtS, type TableRow } from './results.js';
+
+export interface Figures {
+  startup?: StartupFigures;
+  timeToDown?: TimeToDownFigures;
+  evacuation?: EvacuationFigures;
+  scale?: ScaleFigures;
+}
+
+export function tableOf(figures: Figures): TableRow[] {
+  const table: TableRow[] = [];
+  const startup = figures.startup;
+  if (startup) {
+    table.push(
+      { figure: 'Start-up: `forcedown --help` (whole process, median)', value: `${fmtMs(startup.help.wallMs.median)} (min ${fmtMs(startup.help.wallMs.min)}; bare \`node -e 0\`: ${fmtMs(startup.nodeBare.wallMs.median)})`, target: '< 300 ms', met: startup.help.wallMs.median < 300 },
+      { figure: 'Start-up: `forcedown validate runbooks/host-failure.json`', value: `${fmtMs(startup.validate.wallMs.median)} (min ${fmtMs(startup.validate.wallMs.min)})`, target: '< 300 ms', met: startup.validate.wallMs.median < 300 },
+    );
+    if ('handshakeMs' in startup.provider) {
+      table.push({ figure: 'Start-up: provider exec → handshake line', value: `${fmtMs(startup.provider.handshakeMs.median!)} (min ${fmtMs(startup.provider.handshakeMs.min!)})`, target: '< 300 ms', met: startup.provider.handshakeMs.median! < 300 });
+    }
+  }
+  const ttd = figures.timeToDown;
+  if (ttd) {
+    const s = ttd.summary;
+    table.push(
+      {
+        figure: `Time to down: spawn → Nova reports \`down\` (independent os-services poller, median of ${s.downByPollerMs.n})`,
+        value: `${fmtS(s.downByPollerMs.median)} (start-up ${fmtMs(s.startupMs.median)}, fence ${fmtMs(s.fenceMs.median)}, force-down call ${fmtMs(s.forceDownCallMs.median)}, confirmation ${fmtMs(s.confirmationMs.median)})`,
+        target: `≤ BMC's own power-off + 1 s = ${fmtS(s.bmcOwnMs.median + 1000)}`,
+        met: ttd.overBmcMs.median <= 1000,
+      },
+      { figure: "BMC's own power-off (ipmitool power off + status read)", value: `${fmtMs(s.bmcOwnMs.median)} (off ${fmtMs(s.bmcOffCallMs.median)}, read ${fmtMs(s.bmcReadMs.median)})`, target: '', met: null },
+    );
+  }
+  const evacuation = figures.evacuation;
+  if (evacuation) {
+    for (const [n, f] of Object.entries(evacuation.byN)) {
+      const w = f.wallMs;
+      const big = Number(n) >= 30;
+      table.push(
+        {
+          figure: `Evacuate N = ${n}: forcedown / Masakari-like (3 workers) / one at a time, median (min) of ${w.forcedown.n}`,
+          value: `${fmtS(w.forcedown.median, 1)} (${fmtS(w.forcedown.min, 1)}) / ${fmtS(w['masakari-like'].median, 1)} (${fmtS(w['masakari-like'].min, 1)}) / ${fmtS(w['one-at-a-time'].median, 1)} (${fmtS(w['one-at-a-time'].min, 1)})`,
+          target: '',
+          met: null,
+        },
+        { figure: `Evacuate N = ${n}: forcedown ÷ the faster reference`, value: `${f.forcedownOverFasterReference}×`, target: big ? '≤ 1.1×' : '', met: big ? f.forcedownOverFasterReference <= 1.1 : null },
+        { figure: `Evacuate N = ${n}: one at a time ÷ forcedown`, value: `${f.oneAtATimeOverForcedown}×`, target: big ? '≥ 1.8×' : '', met: big ? f.oneAtATimeOverForcedown >= 1.8 : null },
+        {
+          figure: `Failure notice → all ${n} evacuated (forcedown: fence + force-down + evacuation)`,
+          value: `${fmtS(f.noticeToAllEvacuatedMs.median, 1)}; Masakari waits 180 s before it starts: ≥ ${fmtS(180_000 + w['masakari-like'].median, 1)}`,
+          target: '',
+          met: null,
+        },
+      );
+    }
+  }
+  const scale = figures.scale;
+  if (scale) {
+    table.push(
+      {
+        figure: `Scale: ${scale.servers} servers on the API double (API ${scale.latencyMs.min}–${scale.latencyMs.max} ms, rebuild ${scale.rebuildMs.min / 1000}–${scale.rebuildMs.max / 1000} s, concurrency ${scale.concurrency})`,
+        value: `${fmtS(scale.evacuationWallMs, 1)} vs ideal ${fmtS(scale.idealMs, 1)} (${scale.overIdeal}×)`,
+        target: '',
+        met: null,
+      },
+      { figure: 'Scale: peak RSS of the CLI process (VmHWM)', value: scale.peakRssMiB === null ? 'not read' : `${scale.peakRssMiB} MiB`, target: '< 150 MB', met: scale.peakRssMiB === null ? null : scale.peakRssMiB * 1.048576 < 150 },
+      { figure: 'Scale: API calls per server (all calls / servers)', value: `${scale.apiCallsPerServer} (${scale.apiCalls} calls)`, target: 'fewer is better', met: null },
+    );
+  }
+  return table;
+}
