@@ -134,7 +134,15 @@ export function parseConfigText(path: string, text: string): Record<string, unkn
         error,
       );
     }
-    throw error;
+    // anything else the parser throws is still a broken file (e.g. "Merge sources must be maps
+    // or map aliases" for `<<: *scalar`), not a bug of forcedown's
+    throw invalidInput(
+      'CLOUD_CONFIG_INVALID_YAML',
+      `${path}: invalid YAML: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+      'fix the YAML of that file (merge keys <<: need a mapping or an alias of one)',
+      { file: path },
+      error,
+    );
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {

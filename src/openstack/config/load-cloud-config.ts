@@ -57,6 +57,12 @@ const CAMEL_TO_SNAKE: Readonly<Record<string, string>> = {
   token: 'token',
 };
 
+/** At most 20 names, then how many more (a file may define thousands of clouds). */
+export function someNames(names: readonly string[], max = 20): string {
+  const shown = names.slice(0, max).map((name) => (name.length > 60 ? `${name.slice(0, 57)}...` : name));
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
+}
+
 /** The default warning printer: one line on stderr. */
 function defaultWarn(message: string): void {
   process.stderr.write(`forcedown: warning: ${message}\n`);
@@ -110,8 +116,8 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
       if (!isMapping(entry)) {
         throw invalidInput(
           'CLOUD_CONFIG_UNKNOWN_CLOUD',
-          `cloud "${requested}" was not found${fileSources.length ? ` in ${fileSources.join(', ')}` : ' (no clouds.yaml found)'}; known clouds: ${known.length ? known.join(', ') : 'none'}`,
-          known.length ? `use one of: ${known.join(', ')} (--os-cloud / OS_CLOUD)` : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
+          `cloud "${requested}" was not found${fileSources.length ? ` in ${fileSources.join(', ')}` : ' (no clouds.yaml found)'}; known clouds: ${known.length ? someNames(known) : 'none'}`,
+          known.length ? `use one of: ${someNames(known)} (--os-cloud / OS_CLOUD)` : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
           { cloud: requested, known, searched: cloudsFiles },
         );
       }
@@ -125,7 +131,7 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
   } else if (fileNames.length > 1) {
     throw invalidInput(
       'CLOUD_CONFIG_NO_CLOUD_SELECTED',
-      `${fileSources.join(', ')} define several clouds (${fileNames.join(', ')}) and none was selected`,
+      `${fileSources.join(', ')} define several clouds (${someNames(fileNames)}) and none was selected`,
       'select one with --os-cloud NAME or OS_CLOUD=NAME',
       { known: fileNames },
     );

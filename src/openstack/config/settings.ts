@@ -97,7 +97,7 @@ export function flattenCloud(entry: Record<string, unknown>, where: string, regi
     if (region === undefined) {
       throw invalidInput(
         'CLOUD_CONFIG_UNKNOWN_REGION',
-        `region ${regionName ?? ''} is not a valid region of ${where}; valid regions: ${regions.map((r) => r.name).join(', ')}`,
+        `region ${regionName ?? ''} is not a valid region of ${where}; valid regions: ${regions.slice(0, 20).map((r) => r.name).join(', ')}${regions.length > 20 ? ` and ${regions.length - 20} more` : ''}`,
         'use one of those names (they are case sensitive) in OS_REGION_NAME / region_name',
         { regions: regions.map((r) => r.name) },
       );

@@ -153,6 +153,20 @@ test('clouds.yaml: merge keys (<<: *defaults) work as in openstacksdk (PyYAML)',
   assert.equal([config.auth.authUrl, config.auth.userDomainName, config.auth.username], [double.keystoneUrl, 'Default', 'admin']);
 });
 
+test('clouds.yaml: a merge key of a scalar is invalid YAML; thousands of cloud names are not all listed', async () => {
+  await writeFile(join(dir, 'merge.yaml'), 'base: &base "text"\nclouds:\n  a:\n    auth:\n      <<: *base\n');
+  const e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') }, cwd: dir, home: dir, etcDir: dir }));
+  assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
+  assert.match(e.message, 'Merge sources must be maps');
+  const clouds = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`cloud-${i}`, { auth: { auth_url: double.keystoneUrl } }]));
+  await writeFile(join(dir, 'many.yaml'), JSON.stringify({ clouds }));
+  for (const env of [{}, { OS_CLOUD: 'nope' }]) {
+    const many = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'many.yaml'), ...env }, cwd: dir, home: dir, etcDir: dir }));
+    assert.match(many.message, 'cloud-19 and 2980 more');
+    assert.ok(many.message.length + many.hint.length < 2000, `${many.message.length} characters`);
+  }
+});
+
 test('an auth_url that is no http(s) URL is invalid configuration (exit 2), not an internal error', async () => {
   for (const url of ['../../etc/passwd', 'keystone.example:5000/v3', 'file:///etc/passwd', '12345']) {
     const e = configError(() => loadCloudConfig({ env: { ...cloudEnv(), OS_AUTH_URL: url }, cwd: dir, home: dir, etcDir: dir, warn: () => undefined }));
