@@ -577,6 +577,9 @@ function mutateYamlText(rng: Rng, text: string): { text: string; step: string } 
   }
 }
 
+/** Largest mutant written (bigger ones are replaced by the original text, then byte-mutated). */
+export const MAX_MUTANT_CHARS = 16 * 1024 * 1024;
+
 /** What the mutator needs to know about the input. */
 export interface MutationInput {
   /** The original text (its own formatting). */
@@ -605,11 +608,19 @@ export function mutate(rng: Rng, input: MutationInput): Mutant {
     const root = { value: fromValue(input.value) };
     const n = rng.int(1, 3);
     for (let i = 0; i < n; i += 1) steps.push(mutateTree(rng, root, input.dictionary));
-    if (input.format === 'json') {
-      const indent = rng.pick(['', '  ', '\t', '    ']);
-      text = toJson(root.value, indent);
-    } else {
-      text = rng.chance(0.2) ? toJson(root.value, '  ') : toYaml(root.value);
+    const indent = rng.pick(['', '  ', '\t', '    ']);
+    const asJson = input.format === 'json' || rng.chance(0.2);
+    try {
+      text = asJson ? toJson(root.value, input.format === 'json' ? indent : '  ') : toYaml(root.value);
+    } catch (error) {
+      // stacked huge mutations (a megabyte string copied 20000 times) exceed what a string can hold
+      if (!(error instanceof RangeError)) throw error;
+      text = input.text;
+      steps.push('(too big to write: original text)');
+    }
+    if (text.length > MAX_MUTANT_CHARS) {
+      text = input.text;
+      steps.push(`(over ${MAX_MUTANT_CHARS} characters: original text)`);
     }
   } else {
     steps.push('original text');
@@ -620,7 +631,7 @@ export function mutate(rng: Rng, input: MutationInput): Mutant {
     steps.push(result.step);
   }
   let bytes: Buffer = Buffer.from(text, 'utf8');
-  if (steps[0] === 'original text' || rng.chance(0.3)) {
+  if (steps[0] === 'original text' || text === input.text || rng.chance(0.3)) {
     const n = rng.int(1, 2);
     for (let i = 0; i < n; i += 1) {
       const result = mutateBytes(rng, bytes, input.format === 'yaml');
