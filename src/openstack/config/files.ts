@@ -63,8 +63,8 @@ export function loadFirstFile(paths: readonly string[]): LoadedFile | undefined 
   return undefined;
 }
 
-/** Largest clouds.yaml/secure.yaml read (real ones are a few KiB; the YAML parser is slow on megabytes). */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Largest clouds.yaml/secure.yaml read (real ones are a few KiB; the YAML parser needs seconds for a few hundred KiB of one long line). */
+export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Deepest `[`/`{` nesting accepted (the YAML parser takes seconds, then minutes, on thousands). */
 export const MAX_FLOW_DEPTH = 64;
 
