@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, invalidInput } from '../errors/index.js';
 import { didYouMean } from '../validation/suggest.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from './command.interface.js';
+import { guardClosedOutput } from './closed-output.js';
 import { printError } from './format/error-output.js';
 import { commandHelp, mainHelp } from './help.js';
 import { commands } from './registry.js';
@@ -47,6 +48,12 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
   const env = io?.env ?? process.env;
   const cwd = io?.cwd ?? process.cwd();
   const debug = argv.includes('--debug');
+  // a reader that exits early (`| head -1`) must not crash a run half-way (EPIPE)
+  // (kept for the life of the process: a write may fail after main has returned)
+  // (a notice only for runs, which go on; `forcedown --help | head` stays quiet like other tools)
+  const running = ['run', 'resume'].includes(argv.find((arg) => arg !== '--debug') ?? '');
+  if (!io?.stdout) guardClosedOutput(process.stdout, 'standard output', running ? process.stderr : undefined);
+  if (!io?.stderr) guardClosedOutput(process.stderr, 'standard error');
 
   let signal = io?.signal;
   let removeSignalHandlers = (): void => undefined;

@@ -170,4 +170,24 @@ test('SIGTERM during a run: exit 130, journal finished as interrupted', async ()
   assert.is(last.summary.status, 'interrupted');
 });
 
+test('a reader that closes stdout early (`| head -1`) does not crash a run: it finishes, exit 0, journal complete', async () => {
+  const state = join(dir, 'state');
+  const runbook = join(dir, 'chatty.json');
+  // enough output that writes go on after the reader has gone
+  const steps = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, type: 'wait', duration: '10ms' }));
+  await writeFile(runbook, JSON.stringify({ name: 'chatty', steps }));
+  const child = spawn(process.execPath, [bin, 'run', runbook, '--yes', '--state-dir', state, '--output', 'json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.once('data', () => child.stdout.destroy()); // like `head -1`: read one chunk, close the pipe
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  noStackTrace(stderr);
+  assert.not.match(stderr, 'EPIPE');
+  assert.is(code, 0, stderr);
+  const [journal] = await readdir(join(state, 'runs'));
+  const lines = (await readFile(join(state, 'runs', journal!), 'utf8')).trim().split('\n');
+  assert.is((JSON.parse(lines.at(-1)!) as { event: string }).event, 'run.finished');
+  assert.ok(lines.filter((l) => l.includes('"step.finished"')).length === 40, 'every step ran');
+});
+
 test.run();
