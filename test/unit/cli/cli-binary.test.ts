@@ -35,6 +35,8 @@ function forcedown(args: string[], env: Record<string, string> = {}, input?: str
 let dir = '';
 test.before(async () => {
   assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first (npm test does)');
+  // the binary runs the bundle (scripts/bundle.mjs): these tests are what proves the bundle works
+  assert.ok(existsSync(join(root, 'dist/cli-bundle/main.mjs')), 'dist/cli-bundle/ is missing: run `npm run build` first (npm test does)');
 });
 test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fd-cli-'));
