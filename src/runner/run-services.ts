@@ -1,12 +1,15 @@
 import { dirname } from 'node:path';
 import { invalidInput } from '../errors/index.js';
-import type { PowerController } from '../fencing/power.interface.js';
+import type { PowerController, PowerState } from '../fencing/power.interface.js';
 import type { LoadedInventory } from '../inventory/index.js';
 import type { CloudConfig, LoadCloudConfigOptions, OpenStackClient } from '../openstack/openstack.interface.js';
 import type { Confirm, RunServices } from './services.interface.js';
 
 /** Retries of idempotent OpenStack calls during a run: 10 retries, 0.5 s doubling to 8 s, jittered (28–55 s in all). */
 export const RUN_RETRY_POLICY = { retries: 10, baseDelayMs: 500, maxDelayMs: 8000 } as const;
+
+/** How long a primed power read stays usable: a step that starts later reads the BMC itself. */
+export const PRIMED_READ_MAX_AGE_MS = 3000;
 
 /** Options of {@link createRunServices}. */
 export interface RunServicesOptions {
@@ -25,6 +28,11 @@ export interface RunServicesOptions {
   readonly fetch?: typeof fetch;
   /** Cancels connecting to the cloud. */
   readonly signal?: AbortSignal;
+  /**
+   * How long a primed power read stays usable.
+   * @defaultValue {@link PRIMED_READ_MAX_AGE_MS}
+   */
+  readonly primedReadMaxAgeMs?: number;
 }
 
 /**
@@ -35,6 +43,7 @@ export function createRunServices(options: RunServicesOptions): RunServices {
   let client: Promise<OpenStackClient> | undefined;
   let inventory: Promise<LoadedInventory> | undefined = options.inventory ? Promise.resolve(options.inventory) : undefined;
   const controllers = new Map<string, Promise<PowerController>>();
+  const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
 
   const loadInventoryOnce = (): Promise<LoadedInventory> => {
     if (!options.inventoryPath && !inventory) {
@@ -46,7 +55,7 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     return inventory;
   };
 
-  return {
+  const services: RunServices = {
     openstack() {
       client ??= (async () => {
         const { connect, loadCloudConfig } = await import('../openstack/index.js');
@@ -78,6 +87,18 @@ export function createRunServices(options: RunServicesOptions): RunServices {
       }
       return controller;
     },
+    primePowerStatus(host) {
+      if (primed.has(host)) return;
+      const read = services.power(host).then((controller) => controller.status(options.signal ? { signal: options.signal } : {}));
+      read.catch(() => undefined); // a failed primed read is not used: the step reads again
+      primed.set(host, { startedAt: performance.now(), read });
+    },
+    takePrimedPowerStatus(host) {
+      const entry = primed.get(host);
+      primed.delete(host);
+      if (!entry || performance.now() - entry.startedAt > (options.primedReadMaxAgeMs ?? PRIMED_READ_MAX_AGE_MS)) return undefined;
+      return entry.read;
+    },
     fetch: options.fetch ?? fetch,
     confirm: options.confirm,
     warn: options.warn,
@@ -85,4 +106,5 @@ export function createRunServices(options: RunServicesOptions): RunServices {
       if (client) await (await client.catch(() => undefined))?.close();
     },
   };
+  return services;
 }

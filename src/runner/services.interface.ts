@@ -1,4 +1,4 @@
-import type { PowerController } from '../fencing/power.interface.js';
+import type { PowerController, PowerState } from '../fencing/power.interface.js';
 import type { OpenStackClient } from '../openstack/openstack.interface.js';
 
 /** A yes/no question to the operator (TTY only). */
@@ -13,6 +13,16 @@ export interface RunServices {
   openstack(): Promise<OpenStackClient>;
   /** Power control of an inventory host (see src/fencing). */
   power(host: string): Promise<PowerController>;
+  /**
+   * Starts reading a host's power state now, ahead of the step that will need it (the first
+   * fence of a run: the BMC's answer is awaited while the run sets up, not after). A read only.
+   */
+  primePowerStatus?(host: string): void;
+  /**
+   * The read started by {@link primePowerStatus}, once, if it is still fresh (started at most
+   * a few seconds ago); undefined otherwise, and the step reads the BMC itself.
+   */
+  takePrimedPowerStatus?(host: string): Promise<PowerState> | undefined;
   /** Sends an HTTP request (notify); `fetch` unless a test injects one. */
   readonly fetch: typeof fetch;
   /** Asks the operator; undefined when there is no terminal. */

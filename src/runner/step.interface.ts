@@ -1,3 +1,4 @@
+import type { ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
 import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface.js';
 import type { RunServices } from './services.interface.js';
@@ -102,4 +103,10 @@ export interface StepModule<S extends Step = Step> {
    * are kept when it is. @defaultValue run `check`; confirmed when nothing is needed
    */
   confirmJournaled?(step: S, context: StepContext, journaled: StepFinishedEvent): Promise<boolean>;
+  /**
+   * The error of an attempt that ran out of time, for steps whose timeout means more than slowness
+   * (a fence that timed out has not confirmed the power-off: refused, exit 3).
+   * @defaultValue a `STEP_TIMEOUT` step failure (exit 1)
+   */
+  timeoutError?(step: S, timeoutMs: number): ForcedownError;
 }

@@ -1,3 +1,4 @@
+import { refused } from '../errors/index.js';
 import { fence, isFencingError } from '../fencing/index.js';
 import type { PowerState } from '../fencing/power.interface.js';
 import type { FenceStep } from '../generated/runbook.types.js';
@@ -15,11 +16,21 @@ export const step: StepModule<FenceStep> = {
   type: 'fence',
   defaultTimeoutMs: 60_000,
   title: (s) => `fence ${s.host}`,
+  // out of time is not "slow": the power-off is not confirmed, and nothing may be forced down
+  timeoutError: (s, timeoutMs) =>
+    refused(
+      'FENCE_TIMEOUT',
+      `fence ${s.host}: the power-off was not confirmed by a read-back within ${formatDuration(timeoutMs)}`,
+      'the host is NOT confirmed off, so nothing was forced down; check the BMC (or raise the step\'s "timeout"), power the host off by other means and re-run, or pass --assume-fenced "<reason>" only if you are certain it is off',
+      { timeoutMs },
+    ),
   hosts: (s) => [s.host],
   async check(s, context) {
     const controller = await context.services.power(s.host);
     // a failed read is a failed fence: the run must stop before Nova (exit 3)
-    const state = await controller.status({ signal: context.signal }).catch((error: unknown) => {
+    // the run may have started this read while it set up (primePowerStatus): the same single read
+    const read = context.services.takePrimedPowerStatus?.(s.host) ?? controller.status({ signal: context.signal });
+    const state = await read.catch((error: unknown) => {
       throw isFencingError(error) ? error.during('fence') : error;
     });
     if (state === 'off') {
