@@ -28,6 +28,12 @@ const FAILED = new Set(['error', 'failed', 'cancelled']);
 const MAX_SEND_FAILURES = 5;
 /** Allowance for clock skew between this machine and Nova when matching migrations to requests. */
 const SKEW_MS = 120_000;
+/**
+ * On resume, how old a journaled evacuate request without a migration record must be before it
+ * is sent again: a request of a runner killed mid-call can still reach Nova after the resume has
+ * looked (seen on the testbed: ~2 s late under load).
+ */
+export const LATE_REQUEST_GRACE_MS = 15_000;
 
 interface Flight {
   readonly plan: ServerPlan;
@@ -215,16 +221,38 @@ export const step: StepModule<EvacuateStep> = {
     // never re-send what Nova already accepted: servers mid-rebuild, and (on resume) requests the journal holds
     const existing = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
     for (const plan of [...classified.track]) flights.set(plan.server.id, { plan, sentAt: Date.now(), attempts: 1, migrationId: existing.get(plan.server.id)?.id, restoring: undefined, lastStatus: existing.get(plan.server.id)?.status ?? 'rebuilding' });
-    for (let index = queue.length - 1; index >= 0; index -= 1) {
-      const plan = queue[index]!;
-      const migration = existing.get(plan.server.id);
-      const journal = journaled.get(plan.server.id);
-      const acceptedEarlier = migration !== undefined && IN_FLIGHT.has(migration.status) && (journal === undefined || parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
-      if (acceptedEarlier) {
-        queue.splice(index, 1);
-        flights.set(plan.server.id, { plan, sentAt: journal?.requestedAt ?? Date.now(), attempts: 1, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
-        context.output(`${plan.server.name}: an evacuation is already in progress in Nova (migration ${migration.id}, ${migration.status}); tracking it, not re-sending`);
+    const trackAccepted = (migrations: ReadonlyMap<string, Migration>, only?: ReadonlySet<string>): void => {
+      for (let index = queue.length - 1; index >= 0; index -= 1) {
+        const plan = queue[index]!;
+        if (only && !only.has(plan.server.id)) continue;
+        const migration = migrations.get(plan.server.id);
+        const journal = journaled.get(plan.server.id);
+        // in flight, or already done: an evacuation accepted before a crash can finish between the
+        // listing of the host (the server still there) and this read; re-sending it would fail
+        const acceptedEarlier =
+          migration !== undefined && (IN_FLIGHT.has(migration.status) || SUCCEEDED.has(migration.status)) && (journal === undefined || parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
+        if (acceptedEarlier) {
+          queue.splice(index, 1);
+          flights.set(plan.server.id, { plan, sentAt: journal?.requestedAt ?? Date.now(), attempts: 1, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
+          context.output(`${plan.server.name}: an evacuation is already in progress in Nova (migration ${migration.id}, ${migration.status}); tracking it, not re-sending`);
+        }
       }
+    };
+    trackAccepted(existing);
+
+    // On resume: requests the journal holds that Nova has no record of. A request sent just before
+    // the runner died can still be on its way (queued in nova-api) and land after this look; one
+    // sent again meanwhile would be a second evacuation of the same server (Nova accepts it, and
+    // the two rebuilds leave the server in ERROR). So wait until the last of them is
+    // LATE_REQUEST_GRACE_MS old, look again, and only then send what is still unknown.
+    const unknown = new Set(queue.filter((plan) => journaled.has(plan.server.id)).map((plan) => plan.server.id));
+    if (unknown.size > 0) {
+      const wait = Math.max(...[...unknown].map((id) => journaled.get(id)!.requestedAt)) + LATE_REQUEST_GRACE_MS - Date.now();
+      if (wait > 0) {
+        context.output(`${unknown.size} evacuation request(s) of the stopped run have no migration record in Nova: waiting ${formatDuration(wait)} for any still on their way before sending them again`);
+        await context.sleep(wait);
+      }
+      trackAccepted(latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal })), unknown);
     }
 
     // requests the journal holds for servers no longer listed on the host (moved while we were down): confirm them
@@ -289,9 +317,35 @@ export const step: StepModule<EvacuateStep> = {
         } else if (error instanceof OpenStackApiError && error.isNotFound) {
           results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });
           return;
-        } else if (error instanceof OpenStackApiError && error.isServiceInUse) {
-          throw refused('SERVICE_NOT_DOWN', `Nova refuses to evacuate from ${s.host}: "${error.apiMessage}"`, 'the service is not down in Nova: run the force-down step first', { host: s.host });
-        } else if (error instanceof OpenStackApiError && (error.isConflict || error.isBadRequest)) {
+        } else if (error instanceof OpenStackApiError && (error.isServiceInUse || error.isConflict)) {
+          // Refused because an evacuation is already under way? A request of a run killed
+          // mid-call can reach Nova seconds later, after this run listed the host: Nova then says
+          // the server's task is "rebuilding" (409) or names the service of its new host (400).
+          // Such a server is tracked, never sent again.
+          const since = journaled.get(server.id)?.requestedAt ?? stepStartedAt;
+          const migration = await evacuationAcceptedSince(client, server.id, since, signal);
+          if (migration && migration.sourceCompute === s.host && !FAILED.has(migration.status)) {
+            flights.set(server.id, { plan, sentAt: since, attempts: attempt, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
+            context.output(`${server.name}: an evacuation accepted earlier is under way (migration ${migration.id}, ${migration.status}); confirming it, not re-sending`);
+            return;
+          }
+          if (error.isServiceInUse) {
+            const now = await currentServer(client, server.id, signal);
+            if (now === undefined) {
+              results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });
+              return;
+            }
+            if (now.host !== null && now.host !== s.host) {
+              const reason = `moved to ${now.host} since the host was listed, not by an evacuation`;
+              results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason, fromHost: s.host, toHost: now.host });
+              return;
+            }
+            throw refused('SERVICE_NOT_DOWN', `Nova refuses to evacuate from ${s.host}: "${error.apiMessage}"`, 'the service is not down in Nova: run the force-down step first', { host: s.host });
+          }
+          results.set(server.id, { id: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, fromHost: s.host, attempts: attempt });
+          await context.progress('evacuation.finished', { serverId: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, attempts: attempt });
+          return;
+        } else if (error instanceof OpenStackApiError && error.isBadRequest) {
           results.set(server.id, { id: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, fromHost: s.host, attempts: attempt });
           await context.progress('evacuation.finished', { serverId: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, attempts: attempt });
           return;

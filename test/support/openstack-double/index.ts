@@ -146,6 +146,11 @@ export interface OpenStackDouble {
   isUp(host: string): boolean;
   setLatency(latency: number | { readonly min: number; readonly max: number }): void;
   failNext(spec: FailureSpec): void;
+  /**
+   * Runs `action` (and waits for it) before the next request on `route` is handled, with that
+   * request's path: something that happens in Nova between a client's look and its request.
+   */
+  beforeNext(route: string | RegExp, action: (path: string) => void | Promise<void>): void;
   /** Drops the injected failures not yet used. */
   clearFailures(): void;
   /** Changes service_down_time, the rebuild delay or the microversion range at run time (e.g. a nova-api downgraded behind a load balancer). */
@@ -192,6 +197,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
   let baseUrl = '';
   let latency: number | { min: number; max: number } = options.latencyMs ?? 0;
   const failures: { status: FailureSpec['status']; remaining: number; route?: string | RegExp; afterProcessing?: boolean }[] = [];
+  const interludes: { route: string | RegExp; action: (path: string) => void | Promise<void> }[] = [];
   const calls = new Map<string, number>();
   const log: DoubleCall[] = [];
   const logLimit = options.logLimit ?? 20_000;
@@ -299,6 +305,8 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       calls.set(route, (calls.get(route) ?? 0) + 1);
       const wait = typeof latency === 'number' ? latency : latency.min + Math.random() * (latency.max - latency.min);
       if (wait > 0) await sleep(wait);
+      const interlude = interludes.findIndex((i) => (typeof i.route === 'string' ? i.route === route : i.route.test(route)));
+      if (interlude >= 0) await interludes.splice(interlude, 1)[0]!.action(url.pathname);
       const isNova = url.pathname.startsWith('/v2.1');
       const { version, error } = isNova ? negotiate(req) : {};
       const entry = { route, method, path: `${url.pathname}${url.search}`, microversion: isNova ? version : undefined, hadToken: typeof req.headers['x-auth-token'] === 'string', body };
@@ -419,8 +427,12 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     failNext(spec) {
       failures.push({ status: spec.status, remaining: spec.times ?? 1, ...(spec.route === undefined ? {} : { route: spec.route }), ...(spec.afterProcessing ? { afterProcessing: true } : {}) });
     },
+    beforeNext(route, action) {
+      interludes.push({ route, action });
+    },
     clearFailures() {
       failures.length = 0;
+      interludes.length = 0;
     },
     configure(settings) {
       if (settings.serviceDownTimeMs !== undefined) ctx.serviceDownTimeMs = settings.serviceDownTimeMs;

@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bindParams, loadRunbookText } from '../../../src/runbook/index.js';
 import { JournalWriter, executeRun, newRunId, readJournal, resumeStateFrom, type RunEvent, type StepFinishedEvent } from '../../../src/runner/index.js';
+import { LATE_REQUEST_GRACE_MS } from '../../../src/steps/evacuate.js';
 import { runRunbook } from '../../support/run-harness.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 
@@ -122,8 +123,9 @@ test('a crash between journaling a request and its acceptance: the migration rec
     await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
   }
   await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
+  // (requested more than LATE_REQUEST_GRACE_MS ago: the resume does not wait for late arrivals)
   const requested = async (id: string): Promise<void> => {
-    await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: id, name: id, at: at(), attempt: 1, vmState: 'active', restoreTo: 'active' } });
+    await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: id, name: id, at: at(-LATE_REQUEST_GRACE_MS - 1000), attempt: 1, vmState: 'active', restoreTo: 'active' } });
   };
   await requested(accepted!);
   await client.compute.evacuate(accepted!);
@@ -143,6 +145,57 @@ test('a crash between journaling a request and its acceptance: the migration rec
   assert.is(d.callCount('POST /v2.1/servers/{id}/action:evacuate'), 4, '2 before the crash, 2 after');
   const releasedReason = d.service('fake1')!.disabledReason ?? '';
   assert.match(releasedReason, `[forcedown:${runId} released]`);
+});
+
+test('a request of the killed run that reaches Nova after the resume looked: tracked, never a second evacuation', async () => {
+  const d = cloud.double;
+  const [late, other] = d.addServers(2, { host: 'fake1' });
+  const runId = newRunId('host-failure');
+  cloud.bmcs.get('fake1')!.state = 'off';
+  d.killCompute('fake1', { now: true });
+  const client = await cloud.services().openstack();
+  const service = await client.compute.setForcedDown(await client.compute.findComputeService('fake1'), true);
+  await client.compute.disableService(service, `host failure [forcedown:${runId}]`);
+  const journal = await JournalWriter.open(stateDir, runId);
+  await journal.append({
+    event: 'run.started',
+    runbook: { name: 'host-failure', file: 'runbooks/host-failure.json', sha256: 'x', text: runbookText },
+    params: { host: 'fake1', reason: 'host failure', concurrency: 10 },
+    secretParams: [],
+    options: { dryRun: false },
+    hosts: ['fake1'],
+    machine: 'm',
+    pid: 1,
+    forcedownVersion: '0.1.0',
+  });
+  for (const [stepId, type] of [['fence', 'fence'], ['force-down', 'force-down']] as const) {
+    await journal.append({ event: 'step.started', stepId, type, title: stepId, attempt: 1 });
+    if (stepId === 'fence') await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 't', confirmedAt: new Date().toISOString(), stepId } });
+    await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
+  }
+  await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
+  // journaled a little less than the grace ago; its POST is still queued somewhere on the way
+  const requestedAt = Date.now() - LATE_REQUEST_GRACE_MS + 2500;
+  await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: late, name: late, at: new Date(requestedAt).toISOString(), attempt: 1, vmState: 'active', restoreTo: 'active' } });
+  await journal.close();
+
+  // the late request lands one second into the resume (after its first look at Nova); rebuilds
+  // take 3 s, so a request the resume sent at once would still be rebuilding then: a double evacuation
+  d.configure({ rebuildDelayMs: 3000 });
+  const landing = setTimeout(() => void client.compute.evacuate(late!), 1000);
+  const started = Date.now();
+  const resumed = await resume(runId);
+  clearTimeout(landing);
+  const waited = Date.now() - started;
+  assert.is(d.doubleEvacuations, 0);
+  for (const id of [late, other]) {
+    assert.is(d.migrations({ instanceUuid: id }).length, 1, `${id}: exactly one evacuation`);
+    assert.not.equal(d.server(id!)!.host, 'fake1');
+  }
+  assert.is(d.callCount('POST /v2.1/servers/{id}/action:evacuate'), 2, 'the late one and the other: nothing sent twice');
+  assert.is(resumed.exitCode, 0, JSON.stringify(resumed.events.at(-1)));
+  assert.ok(waited >= 2000, 'the resume waited for the grace period');
+  assert.ok(resumed.events.some((e) => e.event === 'step.output' && String((e as { message?: string }).message).includes('waiting')));
 });
 
 test('resume refuses nothing of its own: the run\'s lock and Nova marker are taken over by the same run id', async () => {

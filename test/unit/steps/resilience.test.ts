@@ -49,6 +49,24 @@ test('a lost reply (Nova accepted, the connection reset): not re-sent, the migra
   await cleanup(run);
 });
 
+test('a server evacuated by someone else between the listing and the request: Nova names its new host; tracked, not a failed run', async () => {
+  const ids = cloud.double.addServers(3, { host: 'fake1' });
+  const client = await cloud.services().openstack();
+  cloud.double.beforeNext('POST /v2.1/servers/{id}/action:evacuate', async (path) => {
+    // just before the run's request is handled, an evacuation of that same server lands (a
+    // killed run's request, another tool) and finishes: Nova then names the server's new host
+    const id = path.split('/').at(-2)!;
+    await client.compute.evacuate(id);
+    for (let i = 0; i < 100 && cloud.double.server(id)!.host === 'fake1'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.is.not(cloud.double.server(id)!.host, 'fake1');
+  });
+  const run = await runRunbook(runbook, { services: cloud.services() });
+  assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
+  evacuatedOnce(ids);
+  assert.ok(run.events.some((e) => e.event === 'step.output' && /evacuation accepted earlier is under way/.test(String((e as { message?: string }).message))), 'the refused request was recognised');
+  await cleanup(run);
+});
+
 test('resets and 502/503/504 on reads while confirming are retried', async () => {
   const ids = cloud.double.addServers(5, { host: 'fake1' });
   cloud.double.failNext({ status: 'reset', times: 2, route: /^GET \/v2\.1\/os-migrations/ });
