@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { OpenStackClient } from '../../../src/openstack/index.js';
 import { bindParams, loadRunbookText } from '../../../src/runbook/index.js';
 import { JournalWriter, executeRun, newRunId, readJournal, resumeStateFrom, type RunEvent, type StepFinishedEvent } from '../../../src/runner/index.js';
 import { LATE_REQUEST_GRACE_MS } from '../../../src/steps/evacuate.js';
@@ -56,6 +57,38 @@ async function resume(runId: string): Promise<{ exitCode: number; events: RunEve
   return { exitCode: outcome.exitCode, events };
 }
 
+/**
+ * The state a kill -9 during the evacuate step leaves: fake1 fenced, forced down and disabled by
+ * the run, its journal up to the evacuate step's start (open, for the test to add requests).
+ */
+async function crashedInEvacuation(): Promise<{ runId: string; client: OpenStackClient; journal: JournalWriter }> {
+  const runId = newRunId('host-failure');
+  cloud.bmcs.get('fake1')!.state = 'off';
+  cloud.double.killCompute('fake1', { now: true });
+  const client = await cloud.services().openstack();
+  const service = await client.compute.setForcedDown(await client.compute.findComputeService('fake1'), true);
+  await client.compute.disableService(service, `host failure [forcedown:${runId}]`);
+  const journal = await JournalWriter.open(stateDir, runId);
+  await journal.append({
+    event: 'run.started',
+    runbook: { name: 'host-failure', file: 'runbooks/host-failure.json', sha256: 'x', text: runbookText },
+    params: { host: 'fake1', reason: 'host failure', concurrency: 10 },
+    secretParams: [],
+    options: { dryRun: false },
+    hosts: ['fake1'],
+    machine: 'm',
+    pid: 1,
+    forcedownVersion: '0.1.0',
+  });
+  for (const [stepId, type] of [['fence', 'fence'], ['force-down', 'force-down']] as const) {
+    await journal.append({ event: 'step.started', stepId, type, title: stepId, attempt: 1 });
+    if (stepId === 'fence') await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 't', confirmedAt: new Date().toISOString(), stepId } });
+    await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
+  }
+  await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
+  return { runId, client, journal };
+}
+
 test('Ctrl+C during evacuation: exit 130 listing in-flight evacuations; resume confirms them without re-sending', async () => {
   const d = cloud.double;
   const ids = d.addServers(12, { host: 'fake1' });
@@ -97,32 +130,9 @@ test('Ctrl+C during evacuation: exit 130 listing in-flight evacuations; resume c
 test('a crash between journaling a request and its acceptance: the migration records decide, never a second evacuation', async () => {
   const d = cloud.double;
   const [accepted, sentNotJournaled, journaledNotSent, untouched] = d.addServers(4, { host: 'fake1' });
-  // the state a kill -9 leaves: fenced, forced down and disabled by this run, evacuation half done
-  const runId = newRunId('host-failure');
-  cloud.bmcs.get('fake1')!.state = 'off';
-  d.killCompute('fake1', { now: true });
-  const client = await cloud.services().openstack();
-  const service = await client.compute.setForcedDown(await client.compute.findComputeService('fake1'), true);
-  await client.compute.disableService(service, `host failure [forcedown:${runId}]`);
-  const journal = await JournalWriter.open(stateDir, runId);
+  // the state a kill -9 leaves: fenced, forced down and disabled by this run, evacuation started
+  const { runId, client, journal } = await crashedInEvacuation();
   const at = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
-  await journal.append({
-    event: 'run.started',
-    runbook: { name: 'host-failure', file: 'runbooks/host-failure.json', sha256: 'x', text: runbookText },
-    params: { host: 'fake1', reason: 'host failure', concurrency: 10 },
-    secretParams: [],
-    options: { dryRun: false },
-    hosts: ['fake1'],
-    machine: 'm',
-    pid: 1,
-    forcedownVersion: '0.1.0',
-  });
-  for (const [stepId, type] of [['fence', 'fence'], ['force-down', 'force-down']] as const) {
-    await journal.append({ event: 'step.started', stepId, type, title: stepId, attempt: 1 });
-    if (stepId === 'fence') await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 't', confirmedAt: at(), stepId } });
-    await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
-  }
-  await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
   // (requested more than LATE_REQUEST_GRACE_MS ago: the resume does not wait for late arrivals)
   const requested = async (id: string): Promise<void> => {
     await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: id, name: id, at: at(-LATE_REQUEST_GRACE_MS - 1000), attempt: 1, vmState: 'active', restoreTo: 'active' } });
@@ -150,30 +160,7 @@ test('a crash between journaling a request and its acceptance: the migration rec
 test('a request of the killed run that reaches Nova after the resume looked: tracked, never a second evacuation', async () => {
   const d = cloud.double;
   const [late, other] = d.addServers(2, { host: 'fake1' });
-  const runId = newRunId('host-failure');
-  cloud.bmcs.get('fake1')!.state = 'off';
-  d.killCompute('fake1', { now: true });
-  const client = await cloud.services().openstack();
-  const service = await client.compute.setForcedDown(await client.compute.findComputeService('fake1'), true);
-  await client.compute.disableService(service, `host failure [forcedown:${runId}]`);
-  const journal = await JournalWriter.open(stateDir, runId);
-  await journal.append({
-    event: 'run.started',
-    runbook: { name: 'host-failure', file: 'runbooks/host-failure.json', sha256: 'x', text: runbookText },
-    params: { host: 'fake1', reason: 'host failure', concurrency: 10 },
-    secretParams: [],
-    options: { dryRun: false },
-    hosts: ['fake1'],
-    machine: 'm',
-    pid: 1,
-    forcedownVersion: '0.1.0',
-  });
-  for (const [stepId, type] of [['fence', 'fence'], ['force-down', 'force-down']] as const) {
-    await journal.append({ event: 'step.started', stepId, type, title: stepId, attempt: 1 });
-    if (stepId === 'fence') await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 't', confirmedAt: new Date().toISOString(), stepId } });
-    await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
-  }
-  await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
+  const { runId, client, journal } = await crashedInEvacuation();
   // journaled a little less than the grace ago; its POST is still queued somewhere on the way
   const requestedAt = Date.now() - LATE_REQUEST_GRACE_MS + 2500;
   await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: late, name: late, at: new Date(requestedAt).toISOString(), attempt: 1, vmState: 'active', restoreTo: 'active' } });
