@@ -90,7 +90,7 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     primePowerStatus(host) {
       if (primed.has(host)) return;
       const read = services.power(host).then((controller) => controller.status(options.signal ? { signal: options.signal } : {}));
-      read.catch(() => undefined); // a failed primed read is not used: the step reads again
+      read.catch(() => undefined); // not unhandled: a failure reaches the step that takes this read
       primed.set(host, { startedAt: performance.now(), read });
     },
     takePrimedPowerStatus(host) {

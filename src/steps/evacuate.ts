@@ -31,7 +31,7 @@ const SKEW_MS = 120_000;
 /**
  * On resume, how old a journaled evacuate request without a migration record must be before it
  * is sent again: a request of a runner killed mid-call can still reach Nova after the resume has
- * looked (seen on the testbed: ~2 s late under load).
+ * looked (seen on the testbed, where a kill -9 test's request landed a few seconds late).
  */
 export const LATE_REQUEST_GRACE_MS = 15_000;
 
@@ -227,10 +227,12 @@ export const step: StepModule<EvacuateStep> = {
         if (only && !only.has(plan.server.id)) continue;
         const migration = migrations.get(plan.server.id);
         const journal = journaled.get(plan.server.id);
-        // in flight, or already done: an evacuation accepted before a crash can finish between the
-        // listing of the host (the server still there) and this read; re-sending it would fail
+        // in flight; or, for a request the journal holds, already done: an evacuation accepted
+        // before a crash can finish between the listing of the host (the server still there) and
+        // this read, and re-sending it would fail
         const acceptedEarlier =
-          migration !== undefined && (IN_FLIGHT.has(migration.status) || SUCCEEDED.has(migration.status)) && (journal === undefined || parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
+          migration !== undefined &&
+          (journal === undefined ? IN_FLIGHT.has(migration.status) : (IN_FLIGHT.has(migration.status) || SUCCEEDED.has(migration.status)) && parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
         if (acceptedEarlier) {
           queue.splice(index, 1);
           flights.set(plan.server.id, { plan, sentAt: journal?.requestedAt ?? Date.now(), attempts: 1, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
