@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SPAWN_AUDIT_ENV } from '../../src/exec/index.js';
 import { loadRunbook } from '../../src/runbook/index.js';
-import { startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
+import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
 import { aliasBomb, mutate } from './support/mutate.js';
 import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, journalFiles, readabilityProblems, root, runCli, settingsFor, workspace, writePayload, type CliRun } from './support/harness.js';
 import { Rng } from './support/rng.js';
@@ -71,12 +71,7 @@ interface Case {
 }
 
 const cloudEnv = (): Record<string, string> => ({
-  OS_AUTH_URL: double.keystoneUrl,
-  OS_USERNAME: 'admin',
-  OS_PASSWORD: 'adminpass',
-  OS_PROJECT_NAME: 'admin',
-  OS_USER_DOMAIN_NAME: 'Default',
-  OS_PROJECT_DOMAIN_NAME: 'Default',
+  ...doubleEnv(double),
   FUZZ_BMC_PASSWORD: 'fuzz-bmc-password',
 });
 

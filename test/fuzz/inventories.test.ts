@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadInventory } from '../../src/inventory/index.js';
-import { startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, caseIndexesFor, removeCase, checkAlways, checkRejected, fakeToolsOnPath, newTally, report, root, runCli, settingsFor, timed, workspace, writePayload, type Tally } from './support/harness.js';
+import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
+import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
 import { dictionaryOf, mutate, type Dictionary } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -52,12 +52,7 @@ test.after(async () => {
 
 function env(caseDir: string): Record<string, string> {
   return baseEnv(caseDir, {
-    OS_AUTH_URL: double.keystoneUrl,
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: 'adminpass',
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
+    ...doubleEnv(double),
     BMC_PASSWORD_CMP07: 'fuzz-bmc-password',
     PDU_PASSWORD: 'fuzz-pdu-password',
   });
@@ -117,13 +112,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
 }
 
 test(`${TARGET}: mutated inventories through validate and plan / run --dry-run`, async () => {
-  const started = Date.now();
-  const tally = newTally();
-  for (const index of caseIndexesFor(settings, TARGET)) await runCase(index, tally);
-  const text = report(TARGET, settings, tally, started);
-  process.stdout.write(`${text}\n`);
-  assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
-  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+  await runTarget(TARGET, settings, runCase);
 });
 
 test.run();

@@ -2,7 +2,7 @@ import { connect, loadCloudConfig, type OpenStackClient } from '../../src/openst
 import type { RunServices } from '../../src/runner/index.js';
 import { invalidInput } from '../../src/errors/index.js';
 import { FakePowerController } from './fake-power.js';
-import { startOpenStackDouble, type OpenStackDouble, type OpenStackDoubleOptions } from './openstack-double/index.js';
+import { doubleEnv, startOpenStackDouble, type OpenStackDouble, type OpenStackDoubleOptions } from './openstack-double/index.js';
 
 /** The OpenStack double plus one fake BMC per compute, wired together like the real testbed. */
 export interface SimulatedCloud {
@@ -15,15 +15,7 @@ export interface SimulatedCloud {
 
 /** OS_* variables for the double's admin. */
 export function adminEnv(double: OpenStackDouble): Record<string, string> {
-  return {
-    OS_AUTH_URL: double.keystoneUrl,
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: 'adminpass',
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  };
+  return doubleEnv(double);
 }
 
 /** Starts a simulated cloud with fast timings (heartbeat 100 ms, service_down_time 400 ms, rebuild 40 ms). */

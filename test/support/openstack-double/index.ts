@@ -166,6 +166,20 @@ export interface OpenStackDouble {
   close(): Promise<void>;
 }
 
+/** OS_* variables of the double's admin (or demo) user, as a CLI or `loadCloudConfig` reads them. */
+export function doubleEnv(double: Pick<OpenStackDouble, 'keystoneUrl'>, user: 'admin' | 'demo' = 'admin', extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OS_AUTH_URL: double.keystoneUrl,
+    OS_USERNAME: user,
+    OS_PASSWORD: `${user}pass`,
+    OS_PROJECT_NAME: user,
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_REGION_NAME: 'RegionOne',
+    ...extra,
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function routeKey(method: string, path: string, body: unknown): string {

@@ -2,15 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../../src/cli/main.js';
 import { isForcedownError, type ForcedownError } from '../../../src/errors/index.js';
 import { spawnHistory } from '../../../src/exec/index.js';
 import { loadDesiredState, synthesizeApp } from '../../../src/iac/index.js';
 import { loadCloudConfig } from '../../../src/openstack/index.js';
-import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
+import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
+import { cliIn } from '../../support/captured-output.js';
 
 /**
  * Regressions the fuzz suite (test/fuzz) found: invalid input that got past the checks (an
@@ -36,24 +35,10 @@ test.after.each(async () => {
 
 const requests = (): number => Object.values(double.calls).reduce((a, b) => a + b, 0);
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, env: { HOME: dir, NO_COLOR: '1', ...env }, cwd: dir, signal: new AbortController().signal });
-  return { code, out, err };
-}
+const cli = (argv: string[], env: Record<string, string> = {}): ReturnType<typeof cliIn> => cliIn(dir, argv, env);
 
 const cloudEnv = (): Record<string, string> => ({
-  OS_AUTH_URL: double.keystoneUrl,
-  OS_USERNAME: 'admin',
-  OS_PASSWORD: 'adminpass',
-  OS_PROJECT_NAME: 'admin',
-  OS_USER_DOMAIN_NAME: 'Default',
-  OS_PROJECT_DOMAIN_NAME: 'Default',
+  ...doubleEnv(double),
 });
 
 function configError(fn: () => unknown): ForcedownError {

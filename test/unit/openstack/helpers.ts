@@ -1,20 +1,9 @@
 /** Shared helpers of the OpenStack client tests. */
 import { loadCloudConfig, connect, type ConnectOptions, type OpenStackClient, type CloudConfig } from '../../../src/openstack/index.js';
-import type { OpenStackDouble } from '../../support/openstack-double/index.js';
+import { doubleEnv, type OpenStackDouble } from '../../support/openstack-double/index.js';
 
 /** Env of the double's admin (or demo) user. */
-export function envFor(double: OpenStackDouble, user: 'admin' | 'demo' = 'admin', extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    OS_AUTH_URL: double.keystoneUrl,
-    OS_USERNAME: user,
-    OS_PASSWORD: `${user}pass`,
-    OS_PROJECT_NAME: user,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-    ...extra,
-  };
-}
+export const envFor = doubleEnv;
 
 /** A config for the double, from OS_* variables only (no files: cwd/home/etc point nowhere). */
 export function configFor(double: OpenStackDouble, user: 'admin' | 'demo' = 'admin', extra: Record<string, string> = {}): CloudConfig {

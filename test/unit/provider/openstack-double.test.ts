@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, loadCloudConfig } from '../../../src/openstack/index.js';
 import { isUnknown, type TfObject } from '../../../src/provider/values.js';
-import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
+import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { dv, fromDv, startPlugin, type PluginProcess } from './support/plugin-client.js';
 
 const entry = join(import.meta.dirname, '../../../bin/terraform-provider-forcedown.js');
@@ -63,7 +63,7 @@ test('apply forces fake2 down through Keystone + Nova; evacuations make the clea
 
   // evacuate a server off fake2 (now forced down) with the client, as a runbook would
   const server = double.addServer({ host: 'fake2' });
-  const client = await connect(loadCloudConfig({ env: { OS_AUTH_URL: double.keystoneUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'adminpass', OS_PROJECT_NAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default' }, cwd: '/nonexistent', home: '/nonexistent', warn: () => undefined }), { warn: () => undefined });
+  const client = await connect(loadCloudConfig({ env: doubleEnv(double), cwd: '/nonexistent', home: '/nonexistent', warn: () => undefined }), { warn: () => undefined });
   await client.compute.evacuate(server.id);
   for (let i = 0; i < 100 && !double.migrations({ instanceUuid: server.id }).some((m) => m.status === 'done'); i++) await new Promise((r) => setTimeout(r, 20));
   await client.close();
