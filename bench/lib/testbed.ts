@@ -7,7 +7,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { OpenStackClient } from '../../src/openstack/index.js';
-import { adminClient, cloudEnv, deleteServers, ensureHealthy, testbed, until } from '../../test/e2e/support/testbed.js';
+import { adminClient, cloudEnv, deleteServers, ensureHealthy, issueAdminToken, testbed, until } from '../../test/e2e/support/testbed.js';
 
 export { adminClient, bootServers, cloudEnv, deleteServers, ensureHealthy, testbed } from '../../test/e2e/support/testbed.js';
 
@@ -81,20 +81,7 @@ export async function directPowerOffAsync(host: string): Promise<{ offMs: number
 }
 
 /** A token for raw calls (the poller must not share forcedown's client). */
-export async function adminToken(): Promise<string> {
-  const tb = testbed();
-  const secure = readFileSync(tb.secureYaml, 'utf8');
-  const password = /testbed-admin:\s*\n\s*auth:\s*\n\s*password:\s*"?([^"\n]+)"?/.exec(secure)?.[1] ?? 'adminpass';
-  const response = await fetch(`${tb.keystoneUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
-  });
-  await response.arrayBuffer();
-  const token = response.headers.get('x-subject-token');
-  if (!token) throw new Error(`Keystone did not issue a token (${response.status})`);
-  return token;
-}
+export const adminToken = issueAdminToken;
 
 export interface ServicePoll {
   readonly sentAt: number;

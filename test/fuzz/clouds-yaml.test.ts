@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import { loadCloudConfig } from '../../src/openstack/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, caseIndexesFor, removeCase, checkAlways, checkRejected, newTally, report, root, runCli, settingsFor, timed, workspace, writePayload, type Tally } from './support/harness.js';
+import { baseEnv, checkAlways, checkRejected, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
 import { dictionaryOf, mutate, type Dictionary, type Payload } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -105,13 +105,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
 }
 
 test(`${TARGET}: mutated clouds.yaml and secure.yaml through forcedown services`, async () => {
-  const started = Date.now();
-  const tally = newTally();
-  for (const index of caseIndexesFor(settings, TARGET)) await runCase(index, tally);
-  const text = report(TARGET, settings, tally, started);
-  process.stdout.write(`${text}\n`);
-  assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
-  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+  await runTarget(TARGET, settings, runCase);
 });
 
 test.run();

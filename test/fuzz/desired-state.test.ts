@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDesiredState, synthesizeApp } from '../../src/iac/index.js';
-import { caseIndexesFor, removeCase, checkAlways, checkRejected, newTally, readabilityProblems, report, root, runCli, settingsFor, timed, workspace, writePayload, baseEnv, type Tally } from './support/harness.js';
+import { baseEnv, checkAlways, checkRejected, readabilityProblems, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
 import { dictionaryOf, mutate } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -101,13 +101,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
 }
 
 test(`${TARGET}: mutated desired-state files through validate and the cdktf app`, async () => {
-  const started = Date.now();
-  const tally = newTally();
-  for (const index of caseIndexesFor(settings, TARGET)) await runCase(index, tally);
-  const text = report(TARGET, settings, tally, started);
-  process.stdout.write(`${text}\n`);
-  assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
-  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+  await runTarget(TARGET, settings, runCase);
 });
 
 test.run();

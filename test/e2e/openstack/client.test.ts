@@ -5,13 +5,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command as servicesCommand } from '../../../src/cli/commands/services.js';
 import type { ForcedownError } from '../../../src/errors/index.js';
 import { OpenStackApiError, connect, loadCloudConfig, type ComputeService, type OpenStackClient } from '../../../src/openstack/index.js';
 import { redactDeep } from '../../../src/secrets/index.js';
+import { captureOutput } from '../../support/captured-output.js';
 
 interface Testbed {
   keystoneUrl: string;
@@ -104,15 +104,12 @@ test('services listing (forcedown services) shows every fake compute with forced
 });
 
 test('forcedown services --output json against the testbed: fake1..3 with forced_down', async () => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const { stdout, stderr, out: written, err: errors } = captureOutput();
   const env = { OS_CLIENT_CONFIG_FILE: testbed.cloudsYaml, OS_CLIENT_SECURE_FILE: testbed.secureYaml, OS_CLOUD: testbed.admin.cloud };
   const code = await servicesCommand.run({ values: { output: 'json', binary: 'nova-compute' }, positionals: [] }, { stdout, stderr, env, cwd: scratch, signal: new AbortController().signal, debug: false });
   assert.is(code, 0);
+  const out = written();
+  const err = errors();
   const services = JSON.parse(out) as { host: string; forcedDown: boolean; state: string }[];
   for (const { host } of testbed.computes) {
     const svc = services.find((s) => s.host === host);

@@ -78,7 +78,8 @@ async function rawNova(method: string, path: string, microversion: string, body?
 }
 
 let cachedToken: { token: string; at: number } | undefined;
-async function issueAdminToken(): Promise<string> {
+/** A token of the testbed's admin from Keystone directly (raw calls; reused for 30 minutes). */
+export async function issueAdminToken(): Promise<string> {
   if (cachedToken && Date.now() - cachedToken.at < 30 * 60_000) return cachedToken.token;
   const tb = testbed();
   const secure = readFileSync(tb.secureYaml, 'utf8');

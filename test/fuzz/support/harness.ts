@@ -19,9 +19,9 @@ import { PassThrough } from 'node:stream';
 import { main } from '../../../src/cli/main.js';
 import { spawnHistory, type ExecRecord } from '../../../src/exec/index.js';
 import type { Mutant, Payload } from './mutate.js';
-import { fuzzSettings, type FuzzSettings } from './rng.js';
+import { caseIndexes, fuzzSettings, type FuzzSettings } from './rng.js';
+import * as assert from 'uvu/assert';
 
-export { caseIndexes as caseIndexesFor } from './rng.js';
 
 export const root = join(import.meta.dirname, '../../..');
 
@@ -291,6 +291,20 @@ export function report(target: string, settings: FuzzSettings, tally: Tally, sta
 
 function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The body of a target's test: runs its cases (all, or the one the settings name), prints the
+ * report, and fails on any failed case or when no case ran.
+ */
+export async function runTarget(target: string, settings: FuzzSettings, runCase: (index: number, tally: Tally) => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const tally = newTally();
+  for (const index of caseIndexes(settings, target)) await runCase(index, tally);
+  const text = report(target, settings, tally, started);
+  process.stdout.write(`${text}\n`);
+  assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
+  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
 }
 
 /** A scratch directory for a target, removed by the returned function. */

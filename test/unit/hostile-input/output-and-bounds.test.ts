@@ -2,12 +2,11 @@ import { Buffer } from 'node:buffer';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { main } from '../../../src/cli/main.js';
 import { checkRunbookText } from '../../../src/runbook/index.js';
 import { MAX_COLLECTION_ENTRIES, MAX_PROBLEMS, escapeForTerminal, sortProblems, validateDocumentText, type Problem } from '../../../src/validation/index.js';
+import { cliIn } from '../../support/captured-output.js';
 
 /**
  * Regressions the fuzz suite (test/fuzz) found in what forcedown prints about hostile input:
@@ -22,16 +21,7 @@ test.after.each(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(argv, { stdout, stderr, env: { HOME: dir, NO_COLOR: '1', ...env }, cwd: dir, signal: new AbortController().signal });
-  return { code, out, err };
-}
+const cli = (argv: string[], env: Record<string, string> = {}): ReturnType<typeof cliIn> => cliIn(dir, argv, env);
 
 // eslint-disable-next-line no-control-regex
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ForcedownError } from '../../../src/errors/index.js';
@@ -6,6 +5,7 @@ import { command } from '../../../src/cli/commands/services.js';
 import type { CommandContext, ParsedArgs } from '../../../src/cli/command.interface.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { envFor, rejection } from './helpers.js';
+import { captureOutput } from '../../support/captured-output.js';
 
 let double: OpenStackDouble;
 test.before(async () => {
@@ -16,14 +16,9 @@ test.after(async () => {
 });
 
 function run(values: ParsedArgs['values'], env: Record<string, string>): { done: Promise<number>; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const { stdout, stderr, out, err } = captureOutput();
   const context: CommandContext = { stdout, stderr, env, cwd: '/nonexistent', signal: new AbortController().signal, debug: false };
-  return { done: command.run({ values, positionals: [] }, context), out: () => out, err: () => err };
+  return { done: command.run({ values, positionals: [] }, context), out, err };
 }
 
 test('table: one row per service with the documented columns', async () => {
