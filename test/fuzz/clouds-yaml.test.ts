@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import { loadCloudConfig } from '../../src/openstack/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, checkAlways, checkRejected, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import { baseEnv, checkAlways, checkRejected, judge, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
 import { dictionaryOf, mutate, type Dictionary, type Payload } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -79,16 +79,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     await writePayload(cloudsFile, which === 'clouds' ? withPort(mutant.payload) : { kind: 'bytes', bytes: Buffer.from(files.clouds.text.replaceAll(PORT, port)) });
     await writePayload(secureFile, which === 'secure' ? mutant.payload : { kind: 'bytes', bytes: Buffer.from(files.secure.text) });
     const env = baseEnv(caseDir, { OS_CLIENT_CONFIG_FILE: cloudsFile, OS_CLIENT_SECURE_FILE: secureFile, ...(cloud ? { OS_CLOUD: cloud } : {}) });
-    let valid: boolean;
-    try {
-      loadCloudConfig({ env, cwd: caseDir, home: caseDir, etcDir: join(caseDir, 'etc'), warn: () => undefined, ...(extra.includes('--insecure') ? { overrides: { verify: false } } : {}) });
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    tally.cases += 1;
-    if (valid) tally.stillValid += 1;
-    else tally.rejected += 1;
+    const valid = judge(tally, () => loadCloudConfig({ env, cwd: caseDir, home: caseDir, etcDir: join(caseDir, 'etc'), warn: () => undefined, ...(extra.includes('--insecure') ? { overrides: { verify: false } } : {}) }));
     const argv = ['services', ...extra];
     const ran = timed(tally, await runCli(argv, { env, cwd: caseDir, timeoutMs: settings.caseTimeoutMs, httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0) }), `${TARGET}#${index}`);
     const failures = checkAlways(ran);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDesiredState, synthesizeApp } from '../../src/iac/index.js';
-import { baseEnv, checkAlways, checkRejected, readabilityProblems, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import { baseEnv, checkAlways, checkRejected, judge, readabilityProblems, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
 import { dictionaryOf, mutate } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -53,16 +53,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   };
   try {
     await writePayload(file, mutant.payload);
-    let valid: boolean;
-    try {
-      loadDesiredState(file);
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    tally.cases += 1;
-    if (valid) tally.stillValid += 1;
-    else tally.rejected += 1;
+    const valid = judge(tally, () => loadDesiredState(file));
     const options = { env: baseEnv(caseDir), cwd: caseDir, timeoutMs: settings.caseTimeoutMs };
 
     const withKind = rng.chance(0.8);

@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadInventory } from '../../src/inventory/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
-import { dictionaryOf, mutate, type Dictionary } from './support/mutate.js';
+import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, readBases, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import { mutate, type Dictionary } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
 /**
@@ -30,18 +30,14 @@ const bases: readonly { file: string; host: string }[] = [
 let double: OpenStackDouble;
 let work: { dir: string; remove: () => Promise<void> };
 let restorePath: () => void;
-const texts = new Map<string, { text: string; value: unknown }>();
+let texts: Map<string, { text: string; value: unknown }>;
 let dictionary: Dictionary;
 
 test.before(async () => {
   double = await startOpenStackDouble({ computes: ['fake1', 'fake2', 'fake3', 'cmp-07.example.net', 'cmp-09.example.net'] });
   work = await workspace(TARGET);
   restorePath = await fakeToolsOnPath(work.dir);
-  for (const base of bases) {
-    const text = await readFile(join(root, base.file), 'utf8');
-    texts.set(base.file, { text, value: JSON.parse(text) as unknown });
-  }
-  dictionary = dictionaryOf([...texts.values()].map((t) => t.value));
+  ({ texts, dictionary } = await readBases(bases.map((base) => base.file)));
 });
 
 test.after(async () => {

@@ -1,10 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import { bindParams, loadRunbook, parseVars } from '../../src/runbook/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
-import { dictionaryOf, mutate, type Dictionary } from './support/mutate.js';
+import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, readBases, removeCase, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import { mutate, type Dictionary } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
 /**
@@ -28,7 +28,7 @@ let double: OpenStackDouble;
 let work: { dir: string; remove: () => Promise<void> };
 let restorePath: () => void;
 let inventory = '';
-const texts = new Map<string, { text: string; value: unknown }>();
+let texts: Map<string, { text: string; value: unknown }>;
 let dictionary: Dictionary;
 
 test.before(async () => {
@@ -38,11 +38,7 @@ test.before(async () => {
   inventory = join(work.dir, 'inventory.json');
   const bmc = (port: number): unknown => ({ bmc: { driver: 'ipmi', address: '127.0.0.1', port, username: 'admin', password: { env: 'FUZZ_BMC_PASSWORD' } } });
   await writeFile(inventory, JSON.stringify({ hosts: { fake1: bmc(1), fake2: bmc(2), fake3: bmc(3) } }));
-  for (const base of bases) {
-    const text = await readFile(join(root, base.file), 'utf8');
-    texts.set(base.file, { text, value: JSON.parse(text) as unknown });
-  }
-  dictionary = dictionaryOf([...texts.values()].map((t) => t.value));
+  ({ texts, dictionary } = await readBases(bases.map((base) => base.file)));
 });
 
 test.after(async () => {

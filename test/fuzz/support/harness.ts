@@ -12,13 +12,13 @@
  */
 import { Buffer } from 'node:buffer';
 import { existsSync, readdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../../src/cli/main.js';
 import { spawnHistory, type ExecRecord } from '../../../src/exec/index.js';
-import type { Mutant, Payload } from './mutate.js';
+import { dictionaryOf, type Dictionary, type Mutant, type Payload } from './mutate.js';
 import { caseIndexes, fuzzSettings, type FuzzSettings } from './rng.js';
 import * as assert from 'uvu/assert';
 
@@ -305,6 +305,31 @@ export async function runTarget(target: string, settings: FuzzSettings, runCase:
   process.stdout.write(`${text}\n`);
   assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
   assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+}
+
+/** Whether `check` accepts the mutant (does not throw), counted in the tally as still valid or rejected. */
+export function judge(tally: Tally, check: () => unknown): boolean {
+  let valid: boolean;
+  try {
+    check();
+    valid = true;
+  } catch {
+    valid = false;
+  }
+  tally.cases += 1;
+  if (valid) tally.stillValid += 1;
+  else tally.rejected += 1;
+  return valid;
+}
+
+/** Reads a target's base JSON files (paths from the package root): their texts and values by file, and the mutation dictionary built from them. */
+export async function readBases(files: readonly string[]): Promise<{ texts: Map<string, { text: string; value: unknown }>; dictionary: Dictionary }> {
+  const texts = new Map<string, { text: string; value: unknown }>();
+  for (const file of files) {
+    const text = await readFile(join(root, file), 'utf8');
+    texts.set(file, { text, value: JSON.parse(text) as unknown });
+  }
+  return { texts, dictionary: dictionaryOf([...texts.values()].map((t) => t.value)) };
 }
 
 /** A scratch directory for a target, removed by the returned function. */
