@@ -6,7 +6,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-check/', '.toolchain/', 'cdktf.out/', '.gen/', 'bench/results/', 'test/e2e/testbed/**/*.py'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-check/',
+      '.toolchain/',
+      'cdktf.out/',
+      '.gen/',
+      'bench/results/',
+      'test/e2e/testbed/**/*.py',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -25,7 +34,10 @@ export default tseslint.config(
         {
           paths: [
             { name: 'child_process', message: 'Spawn processes through src/exec only (redaction, timeouts, dry-run).' },
-            { name: 'node:child_process', message: 'Spawn processes through src/exec only (redaction, timeouts, dry-run).' },
+            {
+              name: 'node:child_process',
+              message: 'Spawn processes through src/exec only (redaction, timeouts, dry-run).',
+            },
             { name: 'execa', message: 'Spawn processes through src/exec only (redaction, timeouts, dry-run).' },
           ],
         },
@@ -65,6 +77,16 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
   },
 );

@@ -30,7 +30,8 @@ async function measure(): Promise<{ handshake: number; firstResponse: number }> 
 
 function stats(values: number[]): Record<string, number> {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 10) / 10;
+  const at = (q: number): number =>
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 10) / 10;
   return { min: at(0), median: at(0.5), p90: at(0.9), max: at(1) };
 }
 

@@ -19,7 +19,15 @@ import { connect, loadCloudConfig } from '../src/openstack/index.js';
 import { startOpenStackDouble } from '../test/support/openstack-double/index.js';
 import { adminEnv } from '../test/support/simulated-cloud.js';
 import { evacuationBench, type EvacuationFigures } from './evacuation.js';
-import { benchRoot, machineInfo, markdown, novaApiVersions, novaManageVersion, writeReport, type BenchReport } from './lib/results.js';
+import {
+  benchRoot,
+  machineInfo,
+  markdown,
+  novaApiVersions,
+  novaManageVersion,
+  writeReport,
+  type BenchReport,
+} from './lib/results.js';
 import { tableOf, type Figures } from './lib/table.js';
 import { scaleBench, type ScaleFigures } from './scale.js';
 import { startupBench, type StartupFigures } from './startup.js';
@@ -78,14 +86,26 @@ async function figure(name: string, work: () => Promise<void>): Promise<void> {
 /** Smoke: the reference strategies against the double (their code must keep working). */
 async function strategiesOnDouble(): Promise<Record<string, unknown>> {
   const double = await startOpenStackDouble({ rebuildDelayMs: { min: 20, max: 50 }, latencyMs: { min: 1, max: 3 } });
-  const client = await connect(loadCloudConfig({ env: adminEnv(double), cwd: '/nonexistent', home: '/nonexistent', etcDir: '/nonexistent', warn: () => undefined }), { warn: () => undefined });
+  const client = await connect(
+    loadCloudConfig({
+      env: adminEnv(double),
+      cwd: '/nonexistent',
+      home: '/nonexistent',
+      etcDir: '/nonexistent',
+      warn: () => undefined,
+    }),
+    { warn: () => undefined },
+  );
   try {
     const out: Record<string, unknown> = {};
     for (const strategy of ['one-at-a-time', 'masakari-like'] as const) {
       double.addServers(5, { host: 'fake1', name: `smoke-${strategy}` });
       double.setForcedDown('fake1', true);
       const options = { pollIntervalMs: 20, serverTimeoutMs: 10_000 };
-      const result = strategy === 'one-at-a-time' ? await oneAtATime(client, 'fake1', options) : await masakariLike(client, 'fake1', { ...options, workers: 3 });
+      const result =
+        strategy === 'one-at-a-time'
+          ? await oneAtATime(client, 'fake1', options)
+          : await masakariLike(client, 'fake1', { ...options, workers: 3 });
       if (result.evacuated !== 5) throw new Error(`${strategy}: ${result.evacuated} of 5 evacuated on the double`);
       out[strategy] = result;
     }
@@ -100,7 +120,9 @@ let novaInfo: BenchReport['nova'] = null;
 
 if (only.has('startup')) {
   await figure('startup', async () => {
-    const result: StartupFigures = await startupBench(smoke ? { runs: 2, providerRuns: 0 } : { runs: 20, providerRuns: 20 });
+    const result: StartupFigures = await startupBench(
+      smoke ? { runs: 2, providerRuns: 0 } : { runs: 20, providerRuns: 20 },
+    );
     figures.startup = result;
     if (!('handshakeMs' in result.provider) && !smoke) {
       problems.push(`provider start-up: ${result.provider.error}`);
@@ -119,7 +141,12 @@ if (!smoke && (only.has('ttd') || only.has('evacuation'))) {
   const client = await testbedModule.connectAdmin();
   const tb = testbedModule.testbed();
   const api = await novaApiVersions(tb.novaUrl);
-  novaInfo = { manageVersion: novaManageVersion([join(tb.dir, 'bin', 'nova-manage')]), minMicroversion: api?.minMicroversion ?? null, maxMicroversion: api?.maxMicroversion ?? null, where: 'the Debian 12 testbed, 3 fake-driver computes' };
+  novaInfo = {
+    manageVersion: novaManageVersion([join(tb.dir, 'bin', 'nova-manage')]),
+    minMicroversion: api?.minMicroversion ?? null,
+    maxMicroversion: api?.maxMicroversion ?? null,
+    where: 'the Debian 12 testbed, 3 fake-driver computes',
+  };
   try {
     if (only.has('ttd')) {
       await figure('time to down', async () => {
@@ -130,12 +157,18 @@ if (!smoke && (only.has('ttd') || only.has('evacuation'))) {
     }
     if (only.has('evacuation')) {
       await figure('evacuation', async () => {
-        const result: EvacuationFigures = await evacuationBench(client, { sizes, rounds, pollIntervalMs: 200, masakariWorkers: 3 }, log);
+        const result: EvacuationFigures = await evacuationBench(
+          client,
+          { sizes, rounds, pollIntervalMs: 200, masakariWorkers: 3 },
+          log,
+        );
         figures.evacuation = result;
       });
     }
   } finally {
-    await testbedModule.restore(client, 'fake1').catch((error: unknown) => problems.push(`restoring fake1: ${(error as Error).message}`));
+    await testbedModule
+      .restore(client, 'fake1')
+      .catch((error: unknown) => problems.push(`restoring fake1: ${(error as Error).message}`));
     await client.close();
   }
 }
@@ -147,7 +180,8 @@ if (only.has('scale')) {
       : { servers: 1000, concurrency: 100, latencyMs: { min: 20, max: 50 }, rebuildMs: { min: 2000, max: 5000 } };
     const result: ScaleFigures = await scaleBench(options);
     figures.scale = result;
-    if (result.evacuated !== options.servers) throw new Error(`${result.evacuated} of ${options.servers} evacuated (${result.failed} failed)`);
+    if (result.evacuated !== options.servers)
+      throw new Error(`${result.evacuated} of ${options.servers} evacuated (${result.failed} failed)`);
   });
 }
 
@@ -166,6 +200,8 @@ const report: BenchReport = {
 const outDir = values.out ?? (smoke ? mkdtempSync(join(tmpdir(), 'fd-bench-smoke-')) : join(benchRoot, 'results'));
 const paths = writeReport(outDir, report);
 log(`results: ${paths.join(', ')}`);
-process.stdout.write(`\n${table.map((row) => `${row.figure}: ${row.value}${row.target ? ` (target ${row.target}: ${row.met === null ? '-' : row.met ? 'met' : 'MISSED'})` : ''}`).join('\n')}\n`);
+process.stdout.write(
+  `\n${table.map((row) => `${row.figure}: ${row.value}${row.target ? ` (target ${row.target}: ${row.met === null ? '-' : row.met ? 'met' : 'MISSED'})` : ''}`).join('\n')}\n`,
+);
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;

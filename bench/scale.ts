@@ -62,10 +62,25 @@ export async function scaleBench(options: ScaleOptions): Promise<ScaleFigures> {
     double.setLatency(options.latencyMs);
     double.resetCalls();
     const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('OS_')) env[key] = value;
+    for (const [key, value] of Object.entries(process.env))
+      if (value !== undefined && !key.startsWith('OS_')) env[key] = value;
     Object.assign(env, adminEnv(double));
     const run = await runCli(
-      ['run', 'runbooks/evacuate-only.json', '--var', `host=${host}`, '--var', `concurrency=${options.concurrency}`, '--assume-fenced', 'benchmark: simulated host (API double)', '--yes', '--output', 'json', '--state-dir', stateDir],
+      [
+        'run',
+        'runbooks/evacuate-only.json',
+        '--var',
+        `host=${host}`,
+        '--var',
+        `concurrency=${options.concurrency}`,
+        '--assume-fenced',
+        'benchmark: simulated host (API double)',
+        '--yes',
+        '--output',
+        'json',
+        '--state-dir',
+        stateDir,
+      ],
       env,
     );
     const requested = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.requested' });
@@ -76,7 +91,9 @@ export async function scaleBench(options: ScaleOptions): Promise<ScaleFigures> {
       throw new Error(`the CLI run failed (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     }
     const results = finished.map((e) => (e.event.data as { result?: string }).result);
-    const migrations = double.migrations({ sourceCompute: host }).filter((m) => m.migrationType === 'evacuation' && m.updatedAt !== null);
+    const migrations = double
+      .migrations({ sourceCompute: host })
+      .filter((m) => m.migrationType === 'evacuation' && m.updatedAt !== null);
     const rebuilds = migrations.map((m) => m.updatedAt! - m.createdAt);
     const idealMs = makespan(rebuilds, options.concurrency);
     const evacuationWallMs = Math.max(...finished.map((e) => e.at)) - Math.min(...requested.map((e) => e.at));
@@ -93,7 +110,8 @@ export async function scaleBench(options: ScaleOptions): Promise<ScaleFigures> {
       idealMs,
       overIdeal: Math.round((evacuationWallMs / idealMs) * 1000) / 1000,
       peakRssMiB: run.peakRssKb === null ? null : Math.round((run.peakRssKb / 1024) * 10) / 10,
-      peakRssSource: 'VmHWM of the CLI child process (/proc/<pid>/status, sampled every 20 ms; the high-water mark only grows)',
+      peakRssSource:
+        'VmHWM of the CLI child process (/proc/<pid>/status, sampled every 20 ms; the high-water mark only grows)',
       apiCalls,
       apiCallsPerServer: Math.round((apiCalls / options.servers) * 100) / 100,
       callsByRoute: Object.fromEntries(Object.entries(calls).sort((a, b) => b[1] - a[1])),

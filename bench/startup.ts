@@ -15,7 +15,13 @@ export interface StartupFigures {
   readonly nodeBare: CommandTiming;
   readonly help: CommandTiming;
   readonly validate: CommandTiming;
-  readonly provider: { readonly runs: number; readonly handshakeMs: Record<string, number>; readonly firstResponseMs?: Record<string, number> } | { readonly error: string };
+  readonly provider:
+    | {
+        readonly runs: number;
+        readonly handshakeMs: Record<string, number>;
+        readonly firstResponseMs?: Record<string, number>;
+      }
+    | { readonly error: string };
 }
 
 function providerStartup(runs: number): Promise<StartupFigures['provider']> {
@@ -31,12 +37,31 @@ function providerStartup(runs: number): Promise<StartupFigures['provider']> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => {
       try {
-        const result = JSON.parse(readFileSync(out, 'utf8')) as { runs: number; handshake: Record<string, number>; firstResponse?: Record<string, number>; min?: number; median?: number; p90?: number; max?: number };
+        const result = JSON.parse(readFileSync(out, 'utf8')) as {
+          runs: number;
+          handshake: Record<string, number>;
+          firstResponse?: Record<string, number>;
+          min?: number;
+          median?: number;
+          p90?: number;
+          max?: number;
+        };
         // the older format printed min/median/p90/max of the handshake at the top level
-        const handshake = result.handshake ?? { min: result.min!, median: result.median!, p90: result.p90!, max: result.max! };
-        resolve({ runs: result.runs, handshakeMs: handshake, ...(result.firstResponse ? { firstResponseMs: result.firstResponse } : {}) });
+        const handshake = result.handshake ?? {
+          min: result.min!,
+          median: result.median!,
+          p90: result.p90!,
+          max: result.max!,
+        };
+        resolve({
+          runs: result.runs,
+          handshakeMs: handshake,
+          ...(result.firstResponse ? { firstResponseMs: result.firstResponse } : {}),
+        });
       } catch {
-        resolve({ error: `bench/provider-startup.ts exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+        resolve({
+          error: `bench/provider-startup.ts exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -44,12 +69,21 @@ function providerStartup(runs: number): Promise<StartupFigures['provider']> {
   });
 }
 
-export async function startupBench(options: { readonly runs: number; readonly providerRuns: number }): Promise<StartupFigures> {
+export async function startupBench(options: {
+  readonly runs: number;
+  readonly providerRuns: number;
+}): Promise<StartupFigures> {
   const nodeBare = await timeCommand(process.execPath, ['-e', '0'], options.runs);
   const help = await timeCommand(process.execPath, [cliEntry, '--help'], options.runs);
-  const validate = await timeCommand(process.execPath, [cliEntry, 'validate', 'runbooks/host-failure.json'], options.runs);
-  if (validate.exitCodes.some((code) => code !== 0)) throw new Error(`forcedown validate exited ${validate.exitCodes.join(',')}`);
+  const validate = await timeCommand(
+    process.execPath,
+    [cliEntry, 'validate', 'runbooks/host-failure.json'],
+    options.runs,
+  );
+  if (validate.exitCodes.some((code) => code !== 0))
+    throw new Error(`forcedown validate exited ${validate.exitCodes.join(',')}`);
   if (help.exitCodes.some((code) => code !== 0)) throw new Error(`forcedown --help exited ${help.exitCodes.join(',')}`);
-  const provider = options.providerRuns > 0 ? await providerStartup(options.providerRuns) : { error: 'not measured (smoke)' };
+  const provider =
+    options.providerRuns > 0 ? await providerStartup(options.providerRuns) : { error: 'not measured (smoke)' };
   return { nodeBare, help, validate, provider };
 }

@@ -13,7 +13,18 @@ import { join } from 'node:path';
 import type { OpenStackClient } from '../src/openstack/index.js';
 import { pick, runCli, type CliRun } from './lib/processes.js';
 import { stats, type Stats } from './lib/results.js';
-import { adminToken, cliEnv, directPowerOffAsync, ipmi, waitComputeSettled, pollServiceState, restore, type ServicePoll, testbed, waitAllHealthy } from './lib/testbed.js';
+import {
+  adminToken,
+  cliEnv,
+  directPowerOffAsync,
+  ipmi,
+  waitComputeSettled,
+  pollServiceState,
+  restore,
+  type ServicePoll,
+  testbed,
+  waitAllHealthy,
+} from './lib/testbed.js';
 
 export const HOST = 'fake1';
 
@@ -47,12 +58,19 @@ export interface TimeToDownFigures {
 }
 
 function at(run: CliRun, event: string, filter: { stepId?: string; kind?: string; message?: RegExp } = {}): number {
-  const found = pick(run, event, filter).find((e) => filter.message === undefined || filter.message.test(String(e.event.message ?? '')));
-  if (!found) throw new Error(`no ${event} ${JSON.stringify({ ...filter, message: filter.message?.source })} in the run's events (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const found = pick(run, event, filter).find(
+    (e) => filter.message === undefined || filter.message.test(String(e.event.message ?? '')),
+  );
+  if (!found)
+    throw new Error(
+      `no ${event} ${JSON.stringify({ ...filter, message: filter.message?.source })} in the run's events (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   return found.at;
 }
 
-async function round(client: OpenStackClient): Promise<Omit<TimeToDownRound, 'bmcOwnMs' | 'bmcOffCallMs' | 'bmcReadMs'>> {
+async function round(
+  client: OpenStackClient,
+): Promise<Omit<TimeToDownRound, 'bmcOwnMs' | 'bmcOffCallMs' | 'bmcReadMs'>> {
   const tb = testbed();
   await waitAllHealthy(client);
   await waitComputeSettled(HOST);
@@ -63,13 +81,31 @@ async function round(client: OpenStackClient): Promise<Omit<TimeToDownRound, 'bm
   let run: CliRun;
   let samples: ServicePoll[];
   try {
-    run = await runCli(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'reason=benchmark', '--inventory', tb.inventory, '--yes', '--output', 'json', '--state-dir', stateDir], cliEnv());
+    run = await runCli(
+      [
+        'run',
+        'runbooks/host-failure.json',
+        '--var',
+        `host=${HOST}`,
+        '--var',
+        'reason=benchmark',
+        '--inventory',
+        tb.inventory,
+        '--yes',
+        '--output',
+        'json',
+        '--state-dir',
+        stateDir,
+      ],
+      cliEnv(),
+    );
   } finally {
     samples = await poller.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
   try {
-    if (run.code !== 0) throw new Error(`forcedown run exited ${run.code}: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    if (run.code !== 0)
+      throw new Error(`forcedown run exited ${run.code}: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     const t0 = run.spawnedAt;
     const started = at(run, 'run.started');
     const fenceStart = at(run, 'step.started', { stepId: 'fence' });
@@ -90,7 +126,9 @@ async function round(client: OpenStackClient): Promise<Omit<TimeToDownRound, 'bm
       confirmedMs: fdEnd - t0,
       processWallMs: run.exitedAt - t0,
       exitCode: run.code,
-      timeline: run.events.map((e) => `${String(e.at - t0).padStart(6)} ms ${e.event.event} ${String(e.event.stepId ?? '')} ${String(e.event.kind ?? e.event.message ?? '').slice(0, 80)}`.trimEnd()),
+      timeline: run.events.map((e) =>
+        `${String(e.at - t0).padStart(6)} ms ${e.event.event} ${String(e.event.stepId ?? '')} ${String(e.event.kind ?? e.event.message ?? '').slice(0, 80)}`.trimEnd(),
+      ),
     };
   } finally {
     await restore(client, HOST);
@@ -118,14 +156,44 @@ async function bmcOwn(client: OpenStackClient): Promise<Awaited<ReturnType<typeo
   return bmc;
 }
 
-export async function timeToDownBench(client: OpenStackClient, rounds: number, log: (line: string) => void): Promise<TimeToDownFigures> {
+export async function timeToDownBench(
+  client: OpenStackClient,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<TimeToDownFigures> {
   const results: TimeToDownRound[] = [];
   for (let i = 0; i < rounds; i += 1) {
-    const r = { ...(await round(client)), ...(({ totalMs, offMs, readMs }) => ({ bmcOwnMs: totalMs, bmcOffCallMs: offMs, bmcReadMs: readMs }))(await bmcOwn(client)) };
-    log(`time-to-down round ${i + 1}/${rounds}: down ${r.downByPollerMs ?? '?'} ms after spawn (events ${Math.round(r.downByEventsMs)} ms; BMC's own power-off ${Math.round(r.bmcOwnMs)} ms)`);
+    const r = {
+      ...(await round(client)),
+      ...(({ totalMs, offMs, readMs }) => ({ bmcOwnMs: totalMs, bmcOffCallMs: offMs, bmcReadMs: readMs }))(
+        await bmcOwn(client),
+      ),
+    };
+    log(
+      `time-to-down round ${i + 1}/${rounds}: down ${r.downByPollerMs ?? '?'} ms after spawn (events ${Math.round(r.downByEventsMs)} ms; BMC's own power-off ${Math.round(r.bmcOwnMs)} ms)`,
+    );
     results.push(r);
   }
-  const keys = Object.keys(results[0]!).filter((k) => k !== 'exitCode' && k !== 'timeline') as (keyof Omit<TimeToDownRound, 'exitCode' | 'timeline'>)[];
-  const summary = Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => r[k] ?? NaN).filter((v) => !Number.isNaN(v)), 0)])) as TimeToDownFigures['summary'];
-  return { host: HOST, rounds: results, summary, overBmcMs: stats(results.map((r) => (r.downByPollerMs ?? r.downByEventsMs) - r.bmcOwnMs), 0) };
+  const keys = Object.keys(results[0]!).filter((k) => k !== 'exitCode' && k !== 'timeline') as (keyof Omit<
+    TimeToDownRound,
+    'exitCode' | 'timeline'
+  >)[];
+  const summary = Object.fromEntries(
+    keys.map((k) => [
+      k,
+      stats(
+        results.map((r) => r[k] ?? NaN).filter((v) => !Number.isNaN(v)),
+        0,
+      ),
+    ]),
+  ) as TimeToDownFigures['summary'];
+  return {
+    host: HOST,
+    rounds: results,
+    summary,
+    overBmcMs: stats(
+      results.map((r) => (r.downByPollerMs ?? r.downByEventsMs) - r.bmcOwnMs),
+      0,
+    ),
+  };
 }

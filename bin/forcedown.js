@@ -2,7 +2,9 @@
 // forcedown command-line entry point: runs the compiled CLI (npm ci builds dist/ through "prepare").
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`forcedown: Node.js ${process.versions.node} is too old; forcedown needs Node.js >= 22.13 (24 LTS recommended)\n`);
+  process.stderr.write(
+    `forcedown: Node.js ${process.versions.node} is too old; forcedown needs Node.js >= 22.13 (24 LTS recommended)\n`,
+  );
   process.exit(2);
 }
 // V8's code cache for forcedown's modules (Node >= 22.1; in the OS temp dir, per Node version):
@@ -21,7 +23,9 @@ try {
     cli = await import('../dist/cli/main.js');
   } catch (fallbackError) {
     if (missing(fallbackError, 'dist/cli/main.js')) {
-      process.stderr.write('forcedown: the compiled CLI (dist/) is missing; run `npm ci` (or `npm run build`) in the forcedown directory first\n');
+      process.stderr.write(
+        'forcedown: the compiled CLI (dist/) is missing; run `npm ci` (or `npm run build`) in the forcedown directory first\n',
+      );
       process.exit(2);
     }
     throw fallbackError;

@@ -24,7 +24,9 @@ await build({
   target: 'node22.13',
   outExtension: { '.js': '.mjs' },
   // CommonJS dependencies (ajv, yaml's helpers) call require(): give the ES module bundle one
-  banner: { js: "import { createRequire as __forcedownCreateRequire } from 'node:module'; const require = __forcedownCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __forcedownCreateRequire } from 'node:module'; const require = __forcedownCreateRequire(import.meta.url);",
+  },
   legalComments: 'linked',
   logLevel: 'warning',
 });

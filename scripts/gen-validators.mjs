@@ -22,5 +22,8 @@ for (const name of ['runbook', 'inventory', 'desired-state']) {
   const code = `${standaloneCode(ajv, validate)}\nmodule.exports.validate = module.exports;\nmodule.exports.schemaSha256 = ${JSON.stringify(sha256)};\n`;
   const out = precompiledPath(name);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `// Generated from schemas/${name}.schema.json by scripts/gen-validators.mjs (npm run build). Do not edit.\n${code}`);
+  await writeFile(
+    out,
+    `// Generated from schemas/${name}.schema.json by scripts/gen-validators.mjs (npm run build). Do not edit.\n${code}`,
+  );
 }

@@ -40,10 +40,18 @@ function vmHwmKb(pid: number): number | null {
 }
 
 /** Runs `forcedown <args>` (the built CLI, bin/forcedown.js) and collects its JSON events. */
-export function runCli(args: readonly string[], env: Readonly<Record<string, string>>, options: { readonly rssSampleMs?: number; readonly onEvent?: (event: TimedEvent) => void } = {}): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  options: { readonly rssSampleMs?: number; readonly onEvent?: (event: TimedEvent) => void } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const spawnedAt = Date.now();
-    const child = spawn(process.execPath, [cliEntry, ...args], { cwd: repoRoot, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliEntry, ...args], {
+      cwd: repoRoot,
+      env: { ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const events: TimedEvent[] = [];
     let buffer = '';
     let stderr = '';
@@ -89,8 +97,17 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
 }
 
 /** Events of one kind (and optionally one step / progress kind). */
-export function pick(run: CliRun, event: string, filter: { readonly stepId?: string; readonly kind?: string } = {}): TimedEvent[] {
-  return run.events.filter((e) => e.event.event === event && (filter.stepId === undefined || e.event.stepId === filter.stepId) && (filter.kind === undefined || e.event.kind === filter.kind));
+export function pick(
+  run: CliRun,
+  event: string,
+  filter: { readonly stepId?: string; readonly kind?: string } = {},
+): TimedEvent[] {
+  return run.events.filter(
+    (e) =>
+      e.event.event === event &&
+      (filter.stepId === undefined || e.event.stepId === filter.stepId) &&
+      (filter.kind === undefined || e.event.kind === filter.kind),
+  );
 }
 
 export interface CommandTiming {
@@ -105,7 +122,11 @@ export interface CommandTiming {
 function timeOnce(command: string, args: readonly string[]): Promise<{ ms: number; code: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ ms: performance.now() - started, code }));
   });
@@ -115,7 +136,12 @@ function timeOnce(command: string, args: readonly string[]): Promise<{ ms: numbe
  * Times a whole command from outside, as a user waits for it: `warmup` runs not counted (file
  * system and compile caches), then `runs` runs, each from spawn() to exit.
  */
-export async function timeCommand(command: string, args: readonly string[], runs: number, warmup = 1): Promise<CommandTiming> {
+export async function timeCommand(
+  command: string,
+  args: readonly string[],
+  runs: number,
+  warmup = 1,
+): Promise<CommandTiming> {
   for (let i = 0; i < warmup; i += 1) await timeOnce(command, args);
   const samples: number[] = [];
   const codes: (number | null)[] = [];
@@ -124,5 +150,11 @@ export async function timeCommand(command: string, args: readonly string[], runs
     samples.push(ms);
     codes.push(code);
   }
-  return { command: [command, ...args].join(' ').replace(repoRoot + '/', ''), runs, warmup, wallMs: stats(samples), exitCodes: codes };
+  return {
+    command: [command, ...args].join(' ').replace(repoRoot + '/', ''),
+    runs,
+    warmup,
+    wallMs: stats(samples),
+    exitCodes: codes,
+  };
 }

@@ -26,7 +26,13 @@ export function stats(values: readonly number[], digits = 1): Stats {
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
   const median = n === 0 ? NaN : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
-  return { n, min: round(sorted[0] ?? NaN, digits), median: round(median, digits), max: round(sorted[n - 1] ?? NaN, digits), samples: values.map((v) => round(v, digits)) };
+  return {
+    n,
+    min: round(sorted[0] ?? NaN, digits),
+    median: round(median, digits),
+    max: round(sorted[n - 1] ?? NaN, digits),
+    samples: values.map((v) => round(v, digits)),
+  };
 }
 
 export interface MachineInfo {
@@ -57,7 +63,11 @@ export function machineInfo(): MachineInfo {
 export function novaManageVersion(candidates: readonly string[] = []): string | null {
   for (const command of [...candidates, 'nova-manage']) {
     try {
-      const out = execFileSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).trim();
+      const out = execFileSync(command, ['--version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      }).trim();
       const version = out.split('\n').pop()?.trim();
       if (version) return version;
     } catch {
@@ -68,11 +78,15 @@ export function novaManageVersion(candidates: readonly string[] = []): string | 
 }
 
 /** The compute API's version document (`GET /v2.1/`, no token needed): its min and max microversion. */
-export async function novaApiVersions(computeUrl: string): Promise<{ minMicroversion: string; maxMicroversion: string } | null> {
+export async function novaApiVersions(
+  computeUrl: string,
+): Promise<{ minMicroversion: string; maxMicroversion: string } | null> {
   try {
     const response = await fetch(computeUrl.replace(/\/?$/, '/'), { signal: AbortSignal.timeout(10_000) });
     const body = (await response.json()) as { version?: { version?: string; min_version?: string } };
-    return body.version?.version ? { minMicroversion: body.version.min_version ?? '', maxMicroversion: body.version.version } : null;
+    return body.version?.version
+      ? { minMicroversion: body.version.min_version ?? '', maxMicroversion: body.version.version }
+      : null;
   } catch {
     return null;
   }
@@ -92,7 +106,12 @@ export interface BenchReport {
   readonly date: string;
   readonly mode: 'full' | 'smoke';
   readonly machine: MachineInfo;
-  readonly nova: { readonly manageVersion: string | null; readonly minMicroversion: string | null; readonly maxMicroversion: string | null; readonly where: string } | null;
+  readonly nova: {
+    readonly manageVersion: string | null;
+    readonly minMicroversion: string | null;
+    readonly maxMicroversion: string | null;
+    readonly where: string;
+  } | null;
   readonly durationS: number;
   readonly figures: Figures & Record<string, unknown>;
   readonly table: readonly TableRow[];
@@ -101,17 +120,26 @@ export interface BenchReport {
 
 export function markdown(report: BenchReport): string {
   const m = report.machine;
-  const nova = report.nova ? `Nova ${report.nova.manageVersion ?? '?'} (API microversions ${report.nova.minMicroversion ?? '?'}–${report.nova.maxMicroversion ?? '?'}, ${report.nova.where})` : 'no real Nova (API double only)';
+  const nova = report.nova
+    ? `Nova ${report.nova.manageVersion ?? '?'} (API microversions ${report.nova.minMicroversion ?? '?'}–${report.nova.maxMicroversion ?? '?'}, ${report.nova.where})`
+    : 'no real Nova (API double only)';
   const lines = [
     `forcedown benchmarks, ${report.date.slice(0, 10)} — ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}; ${nova}.`,
     '',
     '| figure | measured | target | |',
     '|---|---|---|---|',
-    ...report.table.map((row) => `| ${row.figure} | ${row.value} | ${row.target} | ${row.met === null ? '' : row.met ? 'met' : '**missed**'} |`),
+    ...report.table.map(
+      (row) =>
+        `| ${row.figure} | ${row.value} | ${row.target} | ${row.met === null ? '' : row.met ? 'met' : '**missed**'} |`,
+    ),
     '',
   ];
-  if (report.problems.length > 0) lines.push('Problems during the run:', '', ...report.problems.map((p) => `- ${p}`), '');
-  lines.push(`\`npm run bench${report.mode === 'smoke' ? ' -- --smoke' : ''}\` took ${Math.round(report.durationS)} s. Raw figures: \`latest.json\`; what they mean: \`bench/README.md\`.`, '');
+  if (report.problems.length > 0)
+    lines.push('Problems during the run:', '', ...report.problems.map((p) => `- ${p}`), '');
+  lines.push(
+    `\`npm run bench${report.mode === 'smoke' ? ' -- --smoke' : ''}\` took ${Math.round(report.durationS)} s. Raw figures: \`latest.json\`; what they mean: \`bench/README.md\`.`,
+    '',
+  );
   return lines.join('\n');
 }
 

@@ -7,9 +7,24 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { OpenStackClient } from '../../src/openstack/index.js';
-import { adminClient, cloudEnv, deleteServers, ensureHealthy, issueAdminToken, testbed, until } from '../../test/e2e/support/testbed.js';
+import {
+  adminClient,
+  cloudEnv,
+  deleteServers,
+  ensureHealthy,
+  issueAdminToken,
+  testbed,
+  until,
+} from '../../test/e2e/support/testbed.js';
 
-export { adminClient, bootServers, cloudEnv, deleteServers, ensureHealthy, testbed } from '../../test/e2e/support/testbed.js';
+export {
+  adminClient,
+  bootServers,
+  cloudEnv,
+  deleteServers,
+  ensureHealthy,
+  testbed,
+} from '../../test/e2e/support/testbed.js';
 
 /** Prefix of every server the benchmarks boot (deleted afterwards). */
 export const SERVER_PREFIX = 'bench';
@@ -18,13 +33,31 @@ function ipmitoolArgs(host: string, action: 'status' | 'on' | 'off'): { args: st
   const compute = testbed().computes.find((c) => c.host === host);
   if (!compute) throw new Error(`no compute ${host} in the testbed`);
   return {
-    args: ['-I', 'lanplus', '-C', String(compute.bmc.cipherSuite), '-H', compute.bmc.address, '-p', String(compute.bmc.port), '-U', compute.bmc.username, '-E', 'chassis', 'power', action],
+    args: [
+      '-I',
+      'lanplus',
+      '-C',
+      String(compute.bmc.cipherSuite),
+      '-H',
+      compute.bmc.address,
+      '-p',
+      String(compute.bmc.port),
+      '-U',
+      compute.bmc.username,
+      '-E',
+      'chassis',
+      'power',
+      action,
+    ],
     env: { ...process.env, IPMI_PASSWORD: readFileSync(compute.bmc.passwordFile, 'utf8').trim() },
   };
 }
 
 /** Runs ipmitool against a host's BMC; returns stdout and the wall time of the call. */
-export function ipmi(host: string, action: 'status' | 'on' | 'off'): { ms: number; stdout: string; status: number | null } {
+export function ipmi(
+  host: string,
+  action: 'status' | 'on' | 'off',
+): { ms: number; stdout: string; status: number | null } {
   const { args, env } = ipmitoolArgs(host, action);
   const started = performance.now();
   const result = spawnSync('ipmitool', args, { encoding: 'utf8', env, timeout: 30_000 });
@@ -38,7 +71,8 @@ export function ipmi(host: string, action: 'status' | 'on' | 'off'): { ms: numbe
 export function directPowerOff(host: string): { offMs: number; readMs: number; reads: number; totalMs: number } {
   const started = performance.now();
   const off = ipmi(host, 'off');
-  if (!/Down\/Off/.test(off.stdout)) throw new Error(`ipmitool power off ${host}: ${off.stdout.trim()} (exit ${off.status})`);
+  if (!/Down\/Off/.test(off.stdout))
+    throw new Error(`ipmitool power off ${host}: ${off.stdout.trim()} (exit ${off.status})`);
   let reads = 0;
   const readStarted = performance.now();
   for (;;) {
@@ -56,7 +90,9 @@ function ipmiAsync(host: string, action: 'status' | 'on' | 'off'): Promise<{ ms:
   const { args, env } = ipmitoolArgs(host, action);
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile('ipmitool', args, { encoding: 'utf8', env, timeout: 30_000 }, (_error, stdout) => resolve({ ms: performance.now() - started, stdout }));
+    execFile('ipmitool', args, { encoding: 'utf8', env, timeout: 30_000 }, (_error, stdout) =>
+      resolve({ ms: performance.now() - started, stdout }),
+    );
   });
 }
 
@@ -64,7 +100,9 @@ function ipmiAsync(host: string, action: 'status' | 'on' | 'off'): Promise<{ ms:
  * {@link directPowerOff} without blocking the event loop: the time-to-down benchmark measures the
  * BMC's own power-off under the same load as forcedown's run (the os-services poller running).
  */
-export async function directPowerOffAsync(host: string): Promise<{ offMs: number; readMs: number; reads: number; totalMs: number }> {
+export async function directPowerOffAsync(
+  host: string,
+): Promise<{ offMs: number; readMs: number; reads: number; totalMs: number }> {
   const started = performance.now();
   const off = await ipmiAsync(host, 'off');
   if (!/Down\/Off/.test(off.stdout)) throw new Error(`ipmitool power off ${host}: ${off.stdout.trim()}`);
@@ -102,10 +140,13 @@ export function pollServiceState(host: string, token: string, gapMs = 50): { sto
     while (running) {
       const sentAt = Date.now();
       try {
-        const response = await fetch(url, { headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.53' } });
+        const response = await fetch(url, {
+          headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'compute 2.53' },
+        });
         const body = (await response.json()) as { services?: { state: string; forced_down: boolean }[] };
         const service = body.services?.[0];
-        if (service) samples.push({ sentAt, receivedAt: Date.now(), state: service.state, forcedDown: service.forced_down });
+        if (service)
+          samples.push({ sentAt, receivedAt: Date.now(), state: service.state, forcedDown: service.forced_down });
       } catch {
         // a failed poll is just a missing sample
       }
@@ -126,7 +167,12 @@ export async function fenceAndForceDownDirectly(client: OpenStackClient, host: s
   if (!/is off/.test(ipmi(host, 'status').stdout)) directPowerOff(host);
   const service = await client.compute.findComputeService(host);
   if (!service.forcedDown) await client.compute.setForcedDown(service, true);
-  await until(async () => (await client.compute.findComputeService(host)).state === 'down', `${host} down`, 30_000, 200);
+  await until(
+    async () => (await client.compute.findComputeService(host)).state === 'down',
+    `${host} down`,
+    30_000,
+    200,
+  );
 }
 
 /**
@@ -194,7 +240,12 @@ export async function allHealthy(client: OpenStackClient): Promise<boolean> {
 }
 
 export async function waitAllHealthy(client: OpenStackClient, timeoutMs = 300_000): Promise<void> {
-  await until(async () => allHealthy(client), 'every testbed compute up, enabled and not forced down (another test may be using the testbed)', timeoutMs, 2000);
+  await until(
+    async () => allHealthy(client),
+    'every testbed compute up, enabled and not forced down (another test may be using the testbed)',
+    timeoutMs,
+    2000,
+  );
 }
 
 export function cliEnv(): Record<string, string> {

@@ -35,7 +35,12 @@ export function settled(server: Server, from: string, vmStateBefore: string): 'd
 }
 
 /** Sends one evacuation and polls that server until it is settled (or failed, or timed out). */
-export async function evacuateAndWatch(client: OpenStackClient, server: Server, from: string, options: StrategyOptions): Promise<boolean> {
+export async function evacuateAndWatch(
+  client: OpenStackClient,
+  server: Server,
+  from: string,
+  options: StrategyOptions,
+): Promise<boolean> {
   await client.compute.evacuate(server.id);
   const deadline = Date.now() + options.serverTimeoutMs;
   for (;;) {

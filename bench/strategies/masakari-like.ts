@@ -8,7 +8,11 @@
 import type { OpenStackClient, Server } from '../../src/openstack/index.js';
 import { evacuateAndWatch, type StrategyOptions, type StrategyResult } from './common.js';
 
-export async function masakariLike(client: OpenStackClient, host: string, options: StrategyOptions & { readonly workers: number }): Promise<StrategyResult> {
+export async function masakariLike(
+  client: OpenStackClient,
+  host: string,
+  options: StrategyOptions & { readonly workers: number },
+): Promise<StrategyResult> {
   const servers = await client.compute.listServersOnHost(host);
   const requestsBefore = client.stats.requests;
   const queue: Server[] = [...servers];
@@ -20,5 +24,12 @@ export async function masakariLike(client: OpenStackClient, host: string, option
     }
   };
   await Promise.all(Array.from({ length: options.workers }, () => worker()));
-  return { strategy: `masakari-like (${options.workers} workers)`, servers: servers.length, wallMs: Date.now() - started, evacuated: servers.length - failed.length, failed, requests: client.stats.requests - requestsBefore };
+  return {
+    strategy: `masakari-like (${options.workers} workers)`,
+    servers: servers.length,
+    wallMs: Date.now() - started,
+    evacuated: servers.length - failed.length,
+    failed,
+    requests: client.stats.requests - requestsBefore,
+  };
 }

@@ -23,7 +23,9 @@ export function guardClosedOutput(stream: Writable, name: string, notices?: Writ
     if (noticed) return;
     noticed = true;
     if (notices && notices !== stream && !notices.destroyed) {
-      notices.write(`forcedown: ${name} was closed by its reader; further output to it is dropped (a run goes on, and its journal keeps every event: \`forcedown runs\`)\n`);
+      notices.write(
+        `forcedown: ${name} was closed by its reader; further output to it is dropped (a run goes on, and its journal keeps every event: \`forcedown runs\`)\n`,
+      );
     }
   };
   stream.on('error', onError);

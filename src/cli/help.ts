@@ -46,12 +46,18 @@ ${EXIT_CODES_HELP}
 export function commandHelp(spec: CommandSpec): string {
   const rows = Object.entries(spec.options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` ${option.valueName ?? 'VALUE'}` : ''}`;
-    const extra = [option.multiple ? 'repeatable' : '', option.defaultText ? `default: ${option.defaultText}` : ''].filter(Boolean).join('; ');
+    const extra = [option.multiple ? 'repeatable' : '', option.defaultText ? `default: ${option.defaultText}` : '']
+      .filter(Boolean)
+      .join('; ');
     return [flag, `${option.description}${extra ? ` (${extra})` : ''}`] as const;
   });
   rows.push(['-h, --help', 'Show this help'] as const);
   const width = Math.min(34, Math.max(...rows.map(([flag]) => flag.length)));
-  const options = rows.map(([flag, text]) => (flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`)).join('\n');
+  const options = rows
+    .map(([flag, text]) =>
+      flag.length > width ? `  ${flag}\n  ${''.padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`,
+    )
+    .join('\n');
   return `Usage: forcedown ${spec.name} ${spec.usage}
 
 ${spec.summary}

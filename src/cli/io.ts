@@ -9,7 +9,10 @@ export function writeLine(stream: Writable, text = ''): void {
 }
 
 /** Whether to use colour on a stream: a TTY, unless NO_COLOR is set. */
-export function useColor(stream: Writable & { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+export function useColor(
+  stream: Writable & { isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR === '1') return true;
   return stream.isTTY === true;

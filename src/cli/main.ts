@@ -22,9 +22,16 @@ async function version(): Promise<string> {
 }
 
 function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
-  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
+  const options: NonNullable<ParseArgsConfig['options']> = {
+    help: { type: 'boolean', short: 'h' },
+    debug: { type: 'boolean' },
+  };
   for (const [name, option] of Object.entries(spec.options)) {
-    options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: option.type,
+      ...(option.short ? { short: option.short } : {}),
+      ...(option.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed;
   try {
@@ -33,7 +40,11 @@ function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     const message = (error as Error).message;
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
     const suggestion = unknown ? didYouMean(unknown.replace(/^-+/, ''), Object.keys(spec.options)) : '';
-    throw invalidInput('USAGE', `forcedown ${spec.name}: ${message.replace(/\. To specify a positional argument.*$/s, '')}${suggestion}`, `see \`forcedown ${spec.name} --help\``);
+    throw invalidInput(
+      'USAGE',
+      `forcedown ${spec.name}: ${message.replace(/\. To specify a positional argument.*$/s, '')}${suggestion}`,
+      `see \`forcedown ${spec.name} --help\``,
+    );
   }
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
 }
@@ -64,7 +75,9 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     const onSignal = (name: NodeJS.Signals): void => {
       count += 1;
       if (count === 1) {
-        stderr.write(`\nforcedown: ${name} received: stopping after the current call; the journal stays consistent (press Ctrl+C again to exit now)\n`);
+        stderr.write(
+          `\nforcedown: ${name} received: stopping after the current call; the journal stays consistent (press Ctrl+C again to exit now)\n`,
+        );
         controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError' }));
       } else {
         stderr.write('forcedown: exiting now\n');
@@ -92,8 +105,20 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     }
     const entry = commands.find((candidate) => candidate.name === first);
     if (!entry) {
-      if (first.startsWith('-')) throw invalidInput('USAGE', `unknown option ${first} before the command`, 'put options after the command: forcedown <command> [options]; see `forcedown --help`');
-      throw invalidInput('USAGE', `unknown command "${first}"${didYouMean(first, commands.map((c) => c.name))}`, 'see `forcedown --help` for the commands');
+      if (first.startsWith('-'))
+        throw invalidInput(
+          'USAGE',
+          `unknown option ${first} before the command`,
+          'put options after the command: forcedown <command> [options]; see `forcedown --help`',
+        );
+      throw invalidInput(
+        'USAGE',
+        `unknown command "${first}"${didYouMean(
+          first,
+          commands.map((c) => c.name),
+        )}`,
+        'see `forcedown --help` for the commands',
+      );
     }
     const spec = await entry.load();
     const rest = argv.slice(argv.indexOf(first) + 1).filter((arg) => arg !== '--debug');
@@ -104,10 +129,18 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
     }
     const [min, max] = spec.positionals ?? [0, Infinity];
     if (args.positionals.length < min) {
-      throw invalidInput('USAGE', `forcedown ${spec.name}: missing argument (usage: forcedown ${spec.name} ${spec.usage})`, `see \`forcedown ${spec.name} --help\``);
+      throw invalidInput(
+        'USAGE',
+        `forcedown ${spec.name}: missing argument (usage: forcedown ${spec.name} ${spec.usage})`,
+        `see \`forcedown ${spec.name} --help\``,
+      );
     }
     if (args.positionals.length > max) {
-      throw invalidInput('USAGE', `forcedown ${spec.name}: unexpected argument "${args.positionals[max]}" (usage: forcedown ${spec.name} ${spec.usage})`, `see \`forcedown ${spec.name} --help\``);
+      throw invalidInput(
+        'USAGE',
+        `forcedown ${spec.name}: unexpected argument "${args.positionals[max]}" (usage: forcedown ${spec.name} ${spec.usage})`,
+        `see \`forcedown ${spec.name} --help\``,
+      );
     }
     return await spec.run(args, { stdout, stderr, env, cwd, signal, debug });
   } catch (error) {

@@ -9,7 +9,12 @@ import { escapeForTerminal } from './io.js';
 
 /** `--os-cloud` and `--insecure`, for a command's `options`. */
 export const openstackOptions: Readonly<Record<'os-cloud' | 'insecure', OptionSpec>> = {
-  'os-cloud': { type: 'string', valueName: 'NAME', description: 'Cloud from clouds.yaml', defaultText: 'OS_CLOUD, else OS_* variables' },
+  'os-cloud': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'Cloud from clouds.yaml',
+    defaultText: 'OS_CLOUD, else OS_* variables',
+  },
   insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer OS_CACERT)" },
 };
 
@@ -39,7 +44,11 @@ export async function cloudConfigFromArgs(args: ParsedArgs, context: CommandCont
  * Loads the cloud configuration and connects (Keystone token, catalog, microversions).
  * The caller closes the client.
  */
-export async function connectFromArgs(args: ParsedArgs, context: CommandContext, options: ConnectOptions = {}): Promise<OpenStackClient> {
+export async function connectFromArgs(
+  args: ParsedArgs,
+  context: CommandContext,
+  options: ConnectOptions = {},
+): Promise<OpenStackClient> {
   const config = await cloudConfigFromArgs(args, context);
   const { connect } = await import('../openstack/index.js');
   return connect(config, { warn: warnTo(context), signal: context.signal, ...options });

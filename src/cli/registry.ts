@@ -9,11 +9,39 @@ export interface CommandEntry {
 
 /** Every `forcedown` subcommand, in the order `--help` lists them. */
 export const commands: readonly CommandEntry[] = [
-  { name: 'validate', summary: 'Check runbooks and inventories against their schemas (all problems at once)', load: async () => (await import('./commands/validate.js')).command },
-  { name: 'plan', summary: 'Show what each step of a runbook would do now, changing nothing', load: async () => (await import('./commands/plan.js')).command },
-  { name: 'run', summary: 'Run a runbook (fence, force down, evacuate...)', load: async () => (await import('./commands/run.js')).command },
-  { name: 'resume', summary: 'Continue an interrupted run from its journal', load: async () => (await import('./commands/resume.js')).command },
-  { name: 'runs', summary: 'List runs recorded in the state directory', load: async () => (await import('./commands/runs.js')).command },
-  { name: 'services', summary: 'List compute services with forced_down, state, status and reason', load: async () => (await import('./commands/services.js')).command },
-  { name: 'provider', summary: 'Install or serve the Terraform provider (forcedown_compute_service)', load: async () => (await import('./commands/provider.js')).command },
+  {
+    name: 'validate',
+    summary: 'Check runbooks and inventories against their schemas (all problems at once)',
+    load: async () => (await import('./commands/validate.js')).command,
+  },
+  {
+    name: 'plan',
+    summary: 'Show what each step of a runbook would do now, changing nothing',
+    load: async () => (await import('./commands/plan.js')).command,
+  },
+  {
+    name: 'run',
+    summary: 'Run a runbook (fence, force down, evacuate...)',
+    load: async () => (await import('./commands/run.js')).command,
+  },
+  {
+    name: 'resume',
+    summary: 'Continue an interrupted run from its journal',
+    load: async () => (await import('./commands/resume.js')).command,
+  },
+  {
+    name: 'runs',
+    summary: 'List runs recorded in the state directory',
+    load: async () => (await import('./commands/runs.js')).command,
+  },
+  {
+    name: 'services',
+    summary: 'List compute services with forced_down, state, status and reason',
+    load: async () => (await import('./commands/services.js')).command,
+  },
+  {
+    name: 'provider',
+    summary: 'Install or serve the Terraform provider (forcedown_compute_service)',
+    load: async () => (await import('./commands/provider.js')).command,
+  },
 ];

@@ -7,22 +7,44 @@ import { escapeForTerminal } from './io.js';
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
   var: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'Set a runbook parameter' },
-  inventory: { type: 'string', valueName: 'FILE', description: 'BMC inventory (how to power each host off/on)', defaultText: 'FORCEDOWN_INVENTORY, else the runbook\'s "inventory"' },
-  'os-cloud': { type: 'string', valueName: 'NAME', description: 'Cloud from clouds.yaml', defaultText: 'OS_CLOUD, else OS_* variables' },
-  insecure: { type: 'boolean', description: 'Do not verify the cloud\'s TLS certificate (warns; prefer OS_CACERT)' },
+  inventory: {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'BMC inventory (how to power each host off/on)',
+    defaultText: 'FORCEDOWN_INVENTORY, else the runbook\'s "inventory"',
+  },
+  'os-cloud': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'Cloud from clouds.yaml',
+    defaultText: 'OS_CLOUD, else OS_* variables',
+  },
+  insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer OS_CACERT)" },
   'assume-fenced': {
     type: 'string',
     valueName: 'REASON',
-    description: 'Assert the target hosts are powered off by other means, so force-down/evacuate may proceed without a fence step; REASON is recorded in the journal, events and Nova\'s disabled reason',
+    description:
+      "Assert the target hosts are powered off by other means, so force-down/evacuate may proceed without a fence step; REASON is recorded in the journal, events and Nova's disabled reason",
   },
-  'state-dir': { type: 'string', valueName: 'DIR', description: 'Where journals and locks live', defaultText: 'FORCEDOWN_STATE_DIR, else $XDG_STATE_HOME/forcedown' },
-  output: { type: 'string', valueName: 'FORMAT', description: 'text, or json (one JSON event per line on stdout)', defaultText: 'text' },
+  'state-dir': {
+    type: 'string',
+    valueName: 'DIR',
+    description: 'Where journals and locks live',
+    defaultText: 'FORCEDOWN_STATE_DIR, else $XDG_STATE_HOME/forcedown',
+  },
+  output: {
+    type: 'string',
+    valueName: 'FORMAT',
+    description: 'text, or json (one JSON event per line on stdout)',
+    defaultText: 'text',
+  },
 };
 
 /** Reads `--output`; an input error for other values. */
 export function outputFormat(args: ParsedArgs): 'text' | 'json' {
   const output = (args.values.output as string | undefined) ?? 'text';
-  if (output !== 'text' && output !== 'json') throw invalidInput('USAGE', `--output must be text or json, not "${output}"`, 'use --output text or --output json');
+  if (output !== 'text' && output !== 'json')
+    throw invalidInput('USAGE', `--output must be text or json, not "${output}"`, 'use --output text or --output json');
   return output;
 }
 
@@ -31,13 +53,22 @@ export function assumeFencedReason(args: ParsedArgs): string | undefined {
   const reason = args.values['assume-fenced'] as string | undefined;
   if (reason === undefined) return undefined;
   if (reason.trim().length < 4) {
-    throw invalidInput('USAGE', '--assume-fenced needs a real reason (who or what fenced the host, and when)', 'write e.g. --assume-fenced "PDU port 12 switched off by J. Doe, INC-4711"');
+    throw invalidInput(
+      'USAGE',
+      '--assume-fenced needs a real reason (who or what fenced the host, and when)',
+      'write e.g. --assume-fenced "PDU port 12 switched off by J. Doe, INC-4711"',
+    );
   }
   return reason.trim();
 }
 
 /** Builds the services of a run from the shared options. */
-export async function servicesFor(args: ParsedArgs, context: CommandContext, loaded: LoadedRunbook | undefined, storedInventory?: string): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
+export async function servicesFor(
+  args: ParsedArgs,
+  context: CommandContext,
+  loaded: LoadedRunbook | undefined,
+  storedInventory?: string,
+): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
   const { loadInventory, resolveInventoryPath } = await import('../inventory/index.js');
   const { createRunServices } = await import('../runner/index.js');
   const given = resolveInventoryPath({

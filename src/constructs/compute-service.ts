@@ -1,7 +1,15 @@
-import { ImportableResource, TerraformResource, TerraformStack, Token, type IResolvable, type TerraformMetaArguments, type TerraformProvider } from 'cdktf';
+import {
+  ImportableResource,
+  TerraformResource,
+  TerraformStack,
+  Token,
+  type IResolvable,
+  type TerraformMetaArguments,
+  type TerraformProvider,
+} from 'cdktf';
 import type { Construct } from 'constructs';
 import { validateComputeServiceConfig } from '../provider/resources/compute-service.js';
-import type { computeServiceAttributes} from '../provider/schema/index.js';
+import type { computeServiceAttributes } from '../provider/schema/index.js';
 import { PROVIDER_NAME, computeServiceResource } from '../provider/schema/index.js';
 import { PROVIDER_VERSION } from './forcedown-provider.js';
 import { propsAsTerraformValue, synthesizeProps, type PropsOf } from './schema-props.js';
@@ -38,8 +46,17 @@ export class ComputeService extends TerraformResource {
    * An import block for an existing service (Terraform >= 1.5): `importFromId` is the service's host
    * name or UUID. Terraform then generates (`-generate-config-out`) or matches configuration.
    */
-  public static generateConfigForImport(scope: Construct, importToId: string, importFromId: string, provider?: TerraformProvider): ImportableResource {
-    return new ImportableResource(scope, importToId, { terraformResourceType: ComputeService.tfResourceType, importId: importFromId, provider });
+  public static generateConfigForImport(
+    scope: Construct,
+    importToId: string,
+    importFromId: string,
+    provider?: TerraformProvider,
+  ): ImportableResource {
+    return new ImportableResource(scope, importToId, {
+      terraformResourceType: ComputeService.tfResourceType,
+      importId: importFromId,
+      provider,
+    });
   }
 
   /** The props as given. */
@@ -119,5 +136,12 @@ function duplicateOf(service: ComputeService): ComputeService | undefined {
     .node.findAll()
     .filter((c): c is ComputeService => c instanceof ComputeService);
   const index = all.indexOf(service);
-  return all.slice(0, index).find((other) => other.config.host === host && other.config.provider === service.config.provider && !Token.isUnresolved(other.config.host));
+  return all
+    .slice(0, index)
+    .find(
+      (other) =>
+        other.config.host === host &&
+        other.config.provider === service.config.provider &&
+        !Token.isUnresolved(other.config.host),
+    );
 }

@@ -1,6 +1,6 @@
 import { TerraformDataSource, type IResolvable, type TerraformMetaArguments } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { computeServicesAttributes} from '../provider/schema/index.js';
+import type { computeServicesAttributes } from '../provider/schema/index.js';
 import { PROVIDER_NAME, computeServicesDataSource } from '../provider/schema/index.js';
 import { PROVIDER_VERSION } from './forcedown-provider.js';
 import { synthesizeProps, type PropsOf } from './schema-props.js';

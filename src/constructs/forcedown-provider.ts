@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Annotations, TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PROVIDER_SOURCE } from '../provider/address.js';
-import type { providerAttributes} from '../provider/schema/index.js';
+import type { providerAttributes } from '../provider/schema/index.js';
 import { PROVIDER_NAME, providerSchema } from '../provider/schema/index.js';
 import { synthesizeProps, type PropsOf } from './schema-props.js';
 
 /** The provider version these constructs are made for (forcedown's package version). */
-export const PROVIDER_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const PROVIDER_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * Arguments of the `forcedown` provider: terraform-provider-openstack's names, camelCased. Every

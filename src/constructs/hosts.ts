@@ -82,9 +82,14 @@ function hostProblems(where: string, host: unknown): string[] {
 function reasonProblems(where: string, name: string, value: unknown, max: number, example: string): string[] {
   if (Token.isUnresolved(value)) return [];
   if (typeof value !== 'string' || value.trim().length === 0) {
-    return [`${where}: ${name} must be a non-empty text (1-${max} characters); received ${quote(value)}. Fix: say why, e.g. ${quote(example)}.`];
+    return [
+      `${where}: ${name} must be a non-empty text (1-${max} characters); received ${quote(value)}. Fix: say why, e.g. ${quote(example)}.`,
+    ];
   }
-  if (value.length > max) return [`${where}: ${name} may have at most ${max} characters; received ${value.length}. Fix: shorten it (link to the incident instead of quoting it).`];
+  if (value.length > max)
+    return [
+      `${where}: ${name} may have at most ${max} characters; received ${value.length}. Fix: shorten it (link to the incident instead of quoting it).`,
+    ];
   return [];
 }
 
@@ -92,7 +97,14 @@ abstract class HostConstruct extends Construct {
   /** The underlying L1 resource. */
   public readonly service: ComputeService;
 
-  protected constructor(scope: Construct, id: string, kind: string, props: HostProps, service: Omit<ConstructorParameters<typeof ComputeService>[2], 'host' | 'provider'>, problems: (where: string) => string[]) {
+  protected constructor(
+    scope: Construct,
+    id: string,
+    kind: string,
+    props: HostProps,
+    service: Omit<ConstructorParameters<typeof ComputeService>[2], 'host' | 'provider'>,
+    problems: (where: string) => string[],
+  ) {
     super(scope, id);
     const where = `${kind} '${this.node.path}'`;
     this.service = new ComputeService(this, 'service', { ...service, host: props.host, provider: props.provider });
@@ -103,7 +115,9 @@ abstract class HostConstruct extends Construct {
         const list = [...hostProblems(where, props.host), ...problems(where)];
         const duplicate = duplicateHost(this);
         if (duplicate !== undefined) {
-          list.push(`${where}: host ${quote(props.host)} is also declared by '${duplicate.node.path}'. Fix: declare each host once (one of FailedHost, MaintenanceHost, HealthyHost).`);
+          list.push(
+            `${where}: host ${quote(props.host)} is also declared by '${duplicate.node.path}'. Fix: declare each host once (one of FailedHost, MaintenanceHost, HealthyHost).`,
+          );
         }
         return list;
       },
@@ -125,7 +139,12 @@ function duplicateHost(construct: HostConstruct): HostConstruct | undefined {
   if (!literal(host)) return undefined;
   const root = construct.node.root;
   const all = root.node.findAll().filter((c): c is HostConstruct => c instanceof HostConstruct);
-  return all.slice(0, all.indexOf(construct)).find((other) => other.service.config.host === host && other.service.config.provider === construct.service.config.provider);
+  return all
+    .slice(0, all.indexOf(construct))
+    .find(
+      (other) =>
+        other.service.config.host === host && other.service.config.provider === construct.service.config.provider,
+    );
 }
 
 /**
@@ -152,9 +171,13 @@ export class FailedHost extends HostConstruct {
       },
       (where) => [
         ...reasonProblems(where, 'reason', props.reason, FENCED_REASON_MAX, 'INC-4711: BMC power-off confirmed'),
-        ...(props.disabledReason === undefined ? [] : reasonProblems(where, 'disabledReason', props.disabledReason, DISABLED_REASON_MAX, 'INC-4711')),
+        ...(props.disabledReason === undefined
+          ? []
+          : reasonProblems(where, 'disabledReason', props.disabledReason, DISABLED_REASON_MAX, 'INC-4711')),
         ...(props.disabledReason !== undefined && !disable
-          ? [`${where}: disabledReason is set but disable is false; received disabledReason ${quote(props.disabledReason)}. Fix: remove disabledReason, or set disable: true (Nova keeps a reason only for disabled services).`]
+          ? [
+              `${where}: disabledReason is set but disable is false; received disabledReason ${quote(props.disabledReason)}. Fix: remove disabledReason, or set disable: true (Nova keeps a reason only for disabled services).`,
+            ]
           : []),
       ],
     );
@@ -164,8 +187,13 @@ export class FailedHost extends HostConstruct {
 /** A host in maintenance: disabled (the scheduler places nothing on it), not forced down. */
 export class MaintenanceHost extends HostConstruct {
   constructor(scope: Construct, id: string, props: MaintenanceHostProps) {
-    super(scope, id, 'MaintenanceHost', props, { forcedDown: false, disabled: true, disabledReason: props.reason }, (where) =>
-      reasonProblems(where, 'reason', props.reason, DISABLED_REASON_MAX, 'CHG-1234: firmware upgrade'),
+    super(
+      scope,
+      id,
+      'MaintenanceHost',
+      props,
+      { forcedDown: false, disabled: true, disabledReason: props.reason },
+      (where) => reasonProblems(where, 'reason', props.reason, DISABLED_REASON_MAX, 'CHG-1234: firmware upgrade'),
     );
   }
 }

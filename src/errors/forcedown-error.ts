@@ -61,7 +61,13 @@ export class ForcedownError extends Error {
   }
 
   /** The shape written to events and the journal. */
-  toJSON(): { code: string; message: string; hint: string; exitCode: number; details: Readonly<Record<string, unknown>> } {
+  toJSON(): {
+    code: string;
+    message: string;
+    hint: string;
+    exitCode: number;
+    details: Readonly<Record<string, unknown>>;
+  } {
     return { code: this.code, message: this.message, hint: this.hint, exitCode: this.exitCode, details: this.data };
   }
 }
@@ -72,7 +78,13 @@ export function isForcedownError(value: unknown): value is ForcedownError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
 }
 
-type Shortcut = (code: string, message: string, hint: string, details?: Record<string, unknown>, cause?: unknown) => ForcedownError;
+type Shortcut = (
+  code: string,
+  message: string,
+  hint: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+) => ForcedownError;
 
 const make =
   (exitCode: ExitCode): Shortcut =>
@@ -97,7 +109,13 @@ export const interrupted: Shortcut = make(ExitCode.Interrupted);
 export function toForcedownError(error: unknown): ForcedownError {
   if (isForcedownError(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') {
-    return interrupted('INTERRUPTED', 'the operation was cancelled', 'resume the run with `forcedown resume <run-id>`', {}, error);
+    return interrupted(
+      'INTERRUPTED',
+      'the operation was cancelled',
+      'resume the run with `forcedown resume <run-id>`',
+      {},
+      error,
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ForcedownError(`unexpected internal error: ${message}`, {

@@ -123,7 +123,8 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     const stdout = clean(String(result.stdout ?? ''));
     const stderr = clean(String(result.stderr ?? ''));
     const durationMs = Date.now() - started;
-    const failedToStart = result.failed && result.exitCode === undefined && !result.isTerminated && !result.timedOut && !result.isCanceled;
+    const failedToStart =
+      result.failed && result.exitCode === undefined && !result.isTerminated && !result.timedOut && !result.isCanceled;
     const startCode = String(result.cause?.code ?? result.originalMessage ?? '');
     const notFound = failedToStart && /ENOENT|EACCES/.test(startCode);
     if (result.failed) {

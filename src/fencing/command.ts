@@ -4,7 +4,13 @@ import type { CommandBmc } from '../generated/inventory.types.js';
 import { secrets } from '../secrets/index.js';
 import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingOperation } from './fencing-error.js';
-import type { PowerAction, PowerCallOptions, PowerController, PowerRequestResult, PowerState } from './power.interface.js';
+import type {
+  PowerAction,
+  PowerCallOptions,
+  PowerController,
+  PowerRequestResult,
+  PowerState,
+} from './power.interface.js';
 
 /**
  * The `command` driver: the operator's program, `PROGRAM [ARGS...] status|off|on`, run without a
@@ -41,10 +47,16 @@ export class CommandPowerController implements PowerController {
     const result = await this.#run('status', options, false);
     const answer = result.stdout.trim().toLowerCase();
     if (answer === 'on' || answer === 'off') return answer;
-    throw fencingError(this.#ctx, 'status', 'unknown-state', `the program printed "${result.stdout.trim().slice(0, 200)}" instead of on or off`, {
-      extraHint: 'the `status` action of a command driver must print exactly `on` or `off`',
-      details: { stdout: result.stdout.slice(0, 500) },
-    });
+    throw fencingError(
+      this.#ctx,
+      'status',
+      'unknown-state',
+      `the program printed "${result.stdout.trim().slice(0, 200)}" instead of on or off`,
+      {
+        extraHint: 'the `status` action of a command driver must print exactly `on` or `off`',
+        details: { stdout: result.stdout.slice(0, 500) },
+      },
+    );
   }
 
   off(options: PowerCallOptions = {}): Promise<PowerRequestResult> {
@@ -79,26 +91,62 @@ export class CommandPowerController implements PowerController {
 
   #mapError(operation: FencingOperation, error: unknown, timeoutMs: number): FencingError {
     if (error instanceof ExecError) {
-      if (error.isCanceled) return fencingError(this.#ctx, operation, 'canceled', 'cancelled while the power command was running', {}, error);
+      if (error.isCanceled)
+        return fencingError(
+          this.#ctx,
+          operation,
+          'canceled',
+          'cancelled while the power command was running',
+          {},
+          error,
+        );
       if (error.notFound) {
-        return fencingError(this.#ctx, operation, 'config', `cannot run ${this.#argv[0]}: not found or not executable`, {
-          extraHint: 'fix `command` (an absolute path is safest)',
-        }, error);
+        return fencingError(
+          this.#ctx,
+          operation,
+          'config',
+          `cannot run ${this.#argv[0]}: not found or not executable`,
+          {
+            extraHint: 'fix `command` (an absolute path is safest)',
+          },
+          error,
+        );
       }
       if (error.timedOut) {
-        return fencingError(this.#ctx, operation, 'unreachable', `no answer within ${Math.round(timeoutMs / 100) / 10} s (the power command was killed)`, {
-          details: { callTimedOut: true },
-        }, error);
+        return fencingError(
+          this.#ctx,
+          operation,
+          'unreachable',
+          `no answer within ${Math.round(timeoutMs / 100) / 10} s (the power command was killed)`,
+          {
+            details: { callTimedOut: true },
+          },
+          error,
+        );
       }
       const tail = (error.stderr || error.stdout).trim().split('\n').slice(-3).join(' | ');
-      return fencingError(this.#ctx, operation, 'error', `the power command exited ${error.childExitCode ?? error.signal}${tail ? `: ${tail}` : ''}`, {
-        details: { commandExitCode: error.childExitCode },
-      }, error);
+      return fencingError(
+        this.#ctx,
+        operation,
+        'error',
+        `the power command exited ${error.childExitCode ?? error.signal}${tail ? `: ${tail}` : ''}`,
+        {
+          details: { commandExitCode: error.childExitCode },
+        },
+        error,
+      );
     }
     if (isForcedownError(error) && error.code === 'EXEC_SECRET_IN_ARGV') {
-      return fencingError(this.#ctx, operation, 'config', 'the BMC password appears in the command line of the power command', {
-        extraHint: 'the program receives the password as FORCEDOWN_BMC_PASSWORD; do not put it in `command`',
-      }, error);
+      return fencingError(
+        this.#ctx,
+        operation,
+        'config',
+        'the BMC password appears in the command line of the power command',
+        {
+          extraHint: 'the program receives the password as FORCEDOWN_BMC_PASSWORD; do not put it in `command`',
+        },
+        error,
+      );
     }
     const message = error instanceof Error ? error.message : String(error);
     return fencingError(this.#ctx, operation, 'error', message, {}, error);

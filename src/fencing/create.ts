@@ -30,30 +30,62 @@ function configError(host: string, message: string, hint: string): never {
  * @throws ForcedownError `BMC_CONFIG_INVALID` (exit 2) when the entry cannot work (no password,
  *   malformed URL)
  */
-export function createPowerController(host: string, bmc: BmcConfig, password: string | undefined, options: PowerControllerOptions = {}): PowerController {
+export function createPowerController(
+  host: string,
+  bmc: BmcConfig,
+  password: string | undefined,
+  options: PowerControllerOptions = {},
+): PowerController {
   secrets.add(password);
   const warn = options.warn ?? defaultWarn;
   const baseDir = options.baseDir ?? process.cwd();
   const callTimeoutMs =
-    bmc.callTimeoutSec !== undefined && bmc.callTimeoutSec > 0 ? Math.round(bmc.callTimeoutSec * 1000) : (options.defaultCallTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    bmc.callTimeoutSec !== undefined && bmc.callTimeoutSec > 0
+      ? Math.round(bmc.callTimeoutSec * 1000)
+      : (options.defaultCallTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   const credentialSource = describePasswordSource(bmc.password);
-  const context = (target: string): DriverContext => ({ host, driver: bmc.driver, target: redact(target), credentialSource, callTimeoutMs });
+  const context = (target: string): DriverContext => ({
+    host,
+    driver: bmc.driver,
+    target: redact(target),
+    credentialSource,
+    callTimeoutMs,
+  });
 
   switch (bmc.driver) {
     case 'ipmi': {
-      if (!password) configError(host, 'the ipmi driver needs a BMC password, and none was given', `set the password in ${credentialSource ?? 'the entry\'s password source'}`);
+      if (!password)
+        configError(
+          host,
+          'the ipmi driver needs a BMC password, and none was given',
+          `set the password in ${credentialSource ?? "the entry's password source"}`,
+        );
       const target = `ipmi ${bmc.username}@${bmc.address}:${bmc.port ?? IPMI_DEFAULTS.port}${bmc.interface === 'lan' ? ' (lan)' : ''}`;
       return new IpmiPowerController(context(target), bmc, password);
     }
     case 'redfish': {
-      if (!password) configError(host, 'the redfish driver needs a BMC password, and none was given', `set the password in ${credentialSource ?? 'the entry\'s password source'}`);
+      if (!password)
+        configError(
+          host,
+          'the redfish driver needs a BMC password, and none was given',
+          `set the password in ${credentialSource ?? "the entry's password source"}`,
+        );
       let url: URL;
       try {
         url = new URL(bmc.url);
       } catch {
-        return configError(host, `url ${JSON.stringify(bmc.url)} is not a URL`, 'set `url` to the BMC base URL, e.g. https://bmc.example.net');
+        return configError(
+          host,
+          `url ${JSON.stringify(bmc.url)} is not a URL`,
+          'set `url` to the BMC base URL, e.g. https://bmc.example.net',
+        );
       }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') configError(host, `url must be https:// (got ${url.protocol})`, 'set `url` to the BMC base URL, e.g. https://bmc.example.net');
+      if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        configError(
+          host,
+          `url must be https:// (got ${url.protocol})`,
+          'set `url` to the BMC base URL, e.g. https://bmc.example.net',
+        );
       const target = `redfish ${bmc.username}@${url.origin}${bmc.systemId !== undefined ? ` system ${bmc.systemId}` : ''}`;
       return new RedfishPowerController(context(target), bmc, password, { warn, baseDir });
     }

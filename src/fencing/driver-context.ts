@@ -50,7 +50,12 @@ export function fencingError(
 }
 
 /** Whatever was thrown, as a FencingError of this driver (redacted; `cause` keeps the original). */
-export function asFencingError(ctx: DriverContext, operation: FencingOperation, error: unknown, signal?: AbortSignal): FencingError {
+export function asFencingError(
+  ctx: DriverContext,
+  operation: FencingOperation,
+  error: unknown,
+  signal?: AbortSignal,
+): FencingError {
   if (error instanceof FencingError) return error;
   if (signal?.aborted) return fencingError(ctx, operation, 'canceled', 'cancelled', {}, error);
   const message = isForcedownError(error) || error instanceof Error ? error.message : String(error);

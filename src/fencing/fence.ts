@@ -129,7 +129,12 @@ interface Outcome {
 
 const DEFAULTS = { timeoutMs: 60_000, pollIntervalMs: 1_000, statusRetries: 2, retryDelayMs: 500 } as const;
 
-function fencingErrorOf(controller: PowerController, operation: 'fence' | 'power-on', error: unknown, signal: AbortSignal | undefined): FencingError {
+function fencingErrorOf(
+  controller: PowerController,
+  operation: 'fence' | 'power-on',
+  error: unknown,
+  signal: AbortSignal | undefined,
+): FencingError {
   if (error instanceof FencingError) return error;
   const canceled = signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
   return new FencingError(
@@ -161,7 +166,14 @@ async function drive(
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const progress = (phase: PowerProgress['phase'], message: string, state?: PowerState): void => {
-    onProgress?.({ operation, host: controller.host, phase, elapsedMs: elapsed(), message, ...(state ? { state } : {}) });
+    onProgress?.({
+      operation,
+      host: controller.host,
+      phase,
+      elapsedMs: elapsed(),
+      message,
+      ...(state ? { state } : {}),
+    });
   };
   let readBacks = 0;
   let lastState: PowerState | undefined;
@@ -186,7 +198,10 @@ async function drive(
         // Only a driver's own transient failure is retried; anything else (a bug) is not.
         const transient = error instanceof FencingError && failure.isTransient;
         if (!transient || attempt >= statusRetries || signal?.aborted) throw failure;
-        progress('retry', `${controller.host}: status read failed (${failure.message}); retry ${attempt + 1} of ${statusRetries}`);
+        progress(
+          'retry',
+          `${controller.host}: status read failed (${failure.message}); retry ${attempt + 1} of ${statusRetries}`,
+        );
         await sleep(retryDelayMs, undefined, { signal });
       }
     }
@@ -237,7 +252,10 @@ async function drive(
       const failure = fencingErrorOf(controller, operation, error, signal);
       if (failure.isCanceled) throw failure;
       // Never resend blindly: the request may have been carried out. Read the state first.
-      progress('retry', `${controller.host}: power ${action} failed (${failure.message}); reading the state before deciding`);
+      progress(
+        'retry',
+        `${controller.host}: power ${action} failed (${failure.message}); reading the state before deciding`,
+      );
       const after = await read();
       if (after === want) return done(false);
       const movingThere = after === (want === 'off' ? 'powering-off' : 'powering-on');
@@ -290,10 +308,19 @@ async function drive(
  *   (`timedOut`), request refused (`isRejected`), TLS or configuration problems; exit 130 when
  *   cancelled (`isCanceled`)
  */
-export async function fence(controller: PowerController, options: FenceOptions & { dryRun: true }): Promise<FenceEvidence | PowerDryRun>;
-export async function fence(controller: PowerController, options?: FenceOptions & { dryRun?: false }): Promise<FenceEvidence>;
+export async function fence(
+  controller: PowerController,
+  options: FenceOptions & { dryRun: true },
+): Promise<FenceEvidence | PowerDryRun>;
+export async function fence(
+  controller: PowerController,
+  options?: FenceOptions & { dryRun?: false },
+): Promise<FenceEvidence>;
 export async function fence(controller: PowerController, options?: FenceOptions): Promise<FenceEvidence | PowerDryRun>;
-export async function fence(controller: PowerController, options: FenceOptions = {}): Promise<FenceEvidence | PowerDryRun> {
+export async function fence(
+  controller: PowerController,
+  options: FenceOptions = {},
+): Promise<FenceEvidence | PowerDryRun> {
   const outcome = await drive(controller, 'fence', options);
   if ('dryRun' in outcome) return outcome;
   return {
@@ -319,10 +346,22 @@ export async function fence(controller: PowerController, options: FenceOptions =
  * @throws FencingError with operation `power-on` and exit code 1 (130 when cancelled), with the
  *   same flags as {@link fence}
  */
-export async function powerOn(controller: PowerController, options: PowerOnOptions & { dryRun: true }): Promise<PowerOnEvidence | PowerDryRun>;
-export async function powerOn(controller: PowerController, options?: PowerOnOptions & { dryRun?: false }): Promise<PowerOnEvidence>;
-export async function powerOn(controller: PowerController, options?: PowerOnOptions): Promise<PowerOnEvidence | PowerDryRun>;
-export async function powerOn(controller: PowerController, options: PowerOnOptions = {}): Promise<PowerOnEvidence | PowerDryRun> {
+export async function powerOn(
+  controller: PowerController,
+  options: PowerOnOptions & { dryRun: true },
+): Promise<PowerOnEvidence | PowerDryRun>;
+export async function powerOn(
+  controller: PowerController,
+  options?: PowerOnOptions & { dryRun?: false },
+): Promise<PowerOnEvidence>;
+export async function powerOn(
+  controller: PowerController,
+  options?: PowerOnOptions,
+): Promise<PowerOnEvidence | PowerDryRun>;
+export async function powerOn(
+  controller: PowerController,
+  options: PowerOnOptions = {},
+): Promise<PowerOnEvidence | PowerDryRun> {
   const outcome = await drive(controller, 'power-on', options);
   if ('dryRun' in outcome) return outcome;
   return {

@@ -17,7 +17,8 @@ import type { PowerDriver, PowerState } from './power.interface.js';
  * - `canceled`: the run was cancelled.
  * - `error`: anything else (HTTP 5xx, the command driver's program failed).
  */
-export type FencingFailure = 'unreachable' | 'auth' | 'unknown-state' | 'timeout' | 'rejected' | 'tls' | 'config' | 'canceled' | 'error';
+export type FencingFailure =
+  'unreachable' | 'auth' | 'unknown-state' | 'timeout' | 'rejected' | 'tls' | 'config' | 'canceled' | 'error';
 
 /**
  * What was being done: a single BMC call (`status`, `off`, `on`) or a whole primitive (`fence`,
@@ -226,7 +227,10 @@ export class FencingError extends ForcedownError {
    * The same failure, reported as part of a larger operation (`fence`, `power-on`): new code,
    * message, hint and exit code; this error becomes the cause.
    */
-  during(operation: FencingOperation, extra?: Partial<Pick<FencingErrorFacts, 'lastState' | 'details' | 'reason'>>): FencingError {
+  during(
+    operation: FencingOperation,
+    extra?: Partial<Pick<FencingErrorFacts, 'lastState' | 'details' | 'reason'>>,
+  ): FencingError {
     return new FencingError(
       {
         ...this.facts,

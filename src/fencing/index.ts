@@ -2,7 +2,13 @@ export { createPowerController } from './create.js';
 export { CommandPowerController } from './command.js';
 export { IPMI_DEFAULTS, IpmiPowerController, classifyIpmitoolFailure } from './ipmi.js';
 export { REDFISH_DEFAULTS, RedfishPowerController, redfishErrorMessages } from './redfish.js';
-export { FencingError, isFencingError, type FencingErrorFacts, type FencingFailure, type FencingOperation } from './fencing-error.js';
+export {
+  FencingError,
+  isFencingError,
+  type FencingErrorFacts,
+  type FencingFailure,
+  type FencingOperation,
+} from './fencing-error.js';
 export {
   fence,
   powerOn,

@@ -4,7 +4,13 @@ import type { IpmiBmc } from '../generated/inventory.types.js';
 import { secrets } from '../secrets/index.js';
 import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingFailure, FencingOperation } from './fencing-error.js';
-import type { PowerAction, PowerCallOptions, PowerController, PowerRequestResult, PowerState } from './power.interface.js';
+import type {
+  PowerAction,
+  PowerCallOptions,
+  PowerController,
+  PowerRequestResult,
+  PowerState,
+} from './power.interface.js';
 
 /**
  * The `ipmi` driver: `ipmitool -I lanplus -C <suite> -H <address> -p <port> -U <user> -L <priv>
@@ -51,7 +57,8 @@ const UNREACHABLE_PATTERNS: readonly RegExp[] = [
 ];
 
 /** Lines of ipmitool -v noise that never carry the reason of a failure. */
-const NOISE = /^(Loading IANA PEN Registry|Running Get VSO Capabilities|Invalid completion code received|Discovered IPMB address|Get HPM\.x Capabilities request failed)/;
+const NOISE =
+  /^(Loading IANA PEN Registry|Running Get VSO Capabilities|Invalid completion code received|Discovered IPMB address|Get HPM\.x Capabilities request failed)/;
 
 function reasonOf(stderr: string): string {
   const lines = stderr
@@ -62,16 +69,30 @@ function reasonOf(stderr: string): string {
 }
 
 /** Classifies a failed ipmitool run from its (redacted) stderr. */
-export function classifyIpmitoolFailure(stderr: string, operation: FencingOperation): { failure: FencingFailure; extraHint?: string } {
+export function classifyIpmitoolFailure(
+  stderr: string,
+  operation: FencingOperation,
+): { failure: FencingFailure; extraHint?: string } {
   if (/Unable to read password from environment/i.test(stderr)) {
     return { failure: 'config', extraHint: 'the BMC password was not passed to ipmitool (empty password?)' };
   }
   if (/password is longer than \d+ bytes/i.test(stderr)) {
-    return { failure: 'config', extraHint: 'the BMC password is longer than IPMI allows (20 bytes with lanplus, 16 with lan): check the password source' };
+    return {
+      failure: 'config',
+      extraHint:
+        'the BMC password is longer than IPMI allows (20 bytes with lanplus, 16 with lan): check the password source',
+    };
   }
   if (AUTH_PATTERNS.some((pattern) => pattern.test(stderr))) return { failure: 'auth' };
-  if (/invalid (authentication|integrity|confidentiality) algorithm|no matching (cipher suite|authentication algorithm|integrity payload)/i.test(stderr)) {
-    return { failure: 'config', extraHint: 'the BMC does not support this cipher suite: set `cipherSuite` (3 and 17 are the usual ones)' };
+  if (
+    /invalid (authentication|integrity|confidentiality) algorithm|no matching (cipher suite|authentication algorithm|integrity payload)/i.test(
+      stderr,
+    )
+  ) {
+    return {
+      failure: 'config',
+      extraHint: 'the BMC does not support this cipher suite: set `cipherSuite` (3 and 17 are the usual ones)',
+    };
   }
   if (/Get Chassis Power Status failed/i.test(stderr)) return { failure: 'unknown-state' };
   if (/Set Chassis Power Control to .* failed/i.test(stderr)) return { failure: 'rejected' };
@@ -120,9 +141,15 @@ export class IpmiPowerController implements PowerController {
     const result = await this.#ipmitool('status', ['chassis', 'power', 'status'], options, false);
     const match = /^Chassis Power is (on|off)\s*$/m.exec(result.stdout);
     if (!match) {
-      throw fencingError(this.#ctx, 'status', 'unknown-state', `ipmitool answered "${result.stdout.trim().slice(0, 200) || '(nothing)'}"`, {
-        details: { stdout: result.stdout.slice(0, 500) },
-      });
+      throw fencingError(
+        this.#ctx,
+        'status',
+        'unknown-state',
+        `ipmitool answered "${result.stdout.trim().slice(0, 200) || '(nothing)'}"`,
+        {
+          details: { stdout: result.stdout.slice(0, 500) },
+        },
+      );
     }
     return match[1] as 'on' | 'off';
   }
@@ -140,7 +167,12 @@ export class IpmiPowerController implements PowerController {
     if (!result.dryRun) {
       const expected = action === 'off' ? /Chassis Power Control: Down\/Off/ : /Chassis Power Control: Up\/On/;
       if (!expected.test(result.stdout)) {
-        throw fencingError(this.#ctx, action, 'error', `ipmitool answered "${result.stdout.trim().slice(0, 200) || '(nothing)'}"`);
+        throw fencingError(
+          this.#ctx,
+          action,
+          'error',
+          `ipmitool answered "${result.stdout.trim().slice(0, 200) || '(nothing)'}"`,
+        );
       }
     }
     return { action, dryRun: result.dryRun, request: result.command };
@@ -164,27 +196,56 @@ export class IpmiPowerController implements PowerController {
 
   #mapError(operation: FencingOperation, error: unknown, timeoutMs: number): FencingError {
     if (error instanceof ExecError) {
-      if (error.isCanceled) return fencingError(this.#ctx, operation, 'canceled', 'cancelled while ipmitool was running', {}, error);
+      if (error.isCanceled)
+        return fencingError(this.#ctx, operation, 'canceled', 'cancelled while ipmitool was running', {}, error);
       if (error.notFound) {
-        return fencingError(this.#ctx, operation, 'config', `cannot run ${this.#program}: not found or not executable`, {
-          extraHint: 'install ipmitool (Debian: apt-get install ipmitool) or set `ipmitool` to its path',
-        }, error);
+        return fencingError(
+          this.#ctx,
+          operation,
+          'config',
+          `cannot run ${this.#program}: not found or not executable`,
+          {
+            extraHint: 'install ipmitool (Debian: apt-get install ipmitool) or set `ipmitool` to its path',
+          },
+          error,
+        );
       }
       if (error.timedOut) {
-        return fencingError(this.#ctx, operation, 'unreachable', `no answer within ${Math.round(timeoutMs / 100) / 10} s (ipmitool killed)`, {
-          details: { callTimedOut: true },
-        }, error);
+        return fencingError(
+          this.#ctx,
+          operation,
+          'unreachable',
+          `no answer within ${Math.round(timeoutMs / 100) / 10} s (ipmitool killed)`,
+          {
+            details: { callTimedOut: true },
+          },
+          error,
+        );
       }
       const { failure, extraHint } = classifyIpmitoolFailure(error.stderr, operation);
-      return fencingError(this.#ctx, operation, failure, `ipmitool exited ${error.childExitCode ?? error.signal}: ${reasonOf(error.stderr)}`, {
-        extraHint,
-        details: { ipmitoolExitCode: error.childExitCode },
-      }, error);
+      return fencingError(
+        this.#ctx,
+        operation,
+        failure,
+        `ipmitool exited ${error.childExitCode ?? error.signal}: ${reasonOf(error.stderr)}`,
+        {
+          extraHint,
+          details: { ipmitoolExitCode: error.childExitCode },
+        },
+        error,
+      );
     }
     if (isForcedownError(error) && error.code === 'EXEC_SECRET_IN_ARGV') {
-      return fencingError(this.#ctx, operation, 'config', 'the BMC password also appears in the ipmitool command line (same as the user name or address?)', {
-        extraHint: 'use a BMC password that differs from the user name and the address',
-      }, error);
+      return fencingError(
+        this.#ctx,
+        operation,
+        'config',
+        'the BMC password also appears in the ipmitool command line (same as the user name or address?)',
+        {
+          extraHint: 'use a BMC password that differs from the user name and the address',
+        },
+        error,
+      );
     }
     const message = error instanceof Error ? error.message : String(error);
     return fencingError(this.#ctx, operation, 'error', message, {}, error);

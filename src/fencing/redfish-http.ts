@@ -84,7 +84,8 @@ export class RedfishHttp {
     this.#agent ??= (async () => {
       const { baseUrl, caCertPath, insecure, warn, label } = this.#options;
       if (baseUrl.protocol === 'http:') {
-        if (!this.#warned) warn(`Redfish BMC of ${label} is reached over plain HTTP: its password crosses the network unencrypted`);
+        if (!this.#warned)
+          warn(`Redfish BMC of ${label} is reached over plain HTTP: its password crosses the network unencrypted`);
         this.#warned = true;
         return new http.Agent({ keepAlive: false });
       }
@@ -99,7 +100,9 @@ export class RedfishHttp {
         }
       }
       if (insecure && !this.#warned) {
-        warn(`TLS verification is disabled for the Redfish BMC of ${label} (insecure: true): its identity is not checked`);
+        warn(
+          `TLS verification is disabled for the Redfish BMC of ${label} (insecure: true): its identity is not checked`,
+        );
         this.#warned = true;
       }
       return new https.Agent({ keepAlive: false, ca, rejectUnauthorized: !insecure });
@@ -108,9 +111,16 @@ export class RedfishHttp {
   }
 
   /** Sends one request; rejects only with {@link RedfishTransportError}. */
-  async request(method: 'GET' | 'POST', url: URL, init: { body?: unknown; signal?: AbortSignal; timeoutMs: number }): Promise<RedfishResponse> {
+  async request(
+    method: 'GET' | 'POST',
+    url: URL,
+    init: { body?: unknown; signal?: AbortSignal; timeoutMs: number },
+  ): Promise<RedfishResponse> {
     if (url.origin !== this.#options.baseUrl.origin) {
-      throw new RedfishTransportError(`refusing to send credentials to ${url.origin}, which is not the configured BMC ${this.#options.baseUrl.origin}`, 'config');
+      throw new RedfishTransportError(
+        `refusing to send credentials to ${url.origin}, which is not the configured BMC ${this.#options.baseUrl.origin}`,
+        'config',
+      );
     }
     if (init.signal?.aborted) throw new RedfishTransportError('cancelled', 'canceled');
     const agent = await this.#agentFor();
@@ -142,7 +152,12 @@ export class RedfishHttp {
           size += chunk.length;
           if (size > MAX_BODY) {
             req.destroy();
-            finish(new RedfishTransportError(`response body of ${method} ${url.pathname} exceeds ${MAX_BODY} bytes`, 'unreachable'));
+            finish(
+              new RedfishTransportError(
+                `response body of ${method} ${url.pathname} exceeds ${MAX_BODY} bytes`,
+                'unreachable',
+              ),
+            );
             return;
           }
           chunks.push(chunk);
@@ -181,5 +196,9 @@ function transportError(error: Error): RedfishTransportError {
   if (TLS_CODES.has(code) || /certificate|self[- ]signed|SSL routines/i.test(error.message)) {
     return new RedfishTransportError(`TLS handshake failed: ${error.message}${code ? ` (${code})` : ''}`, 'tls', code);
   }
-  return new RedfishTransportError(`${error.message || 'connection failed'}${code && !error.message.includes(code) ? ` (${code})` : ''}`, 'unreachable', code);
+  return new RedfishTransportError(
+    `${error.message || 'connection failed'}${code && !error.message.includes(code) ? ` (${code})` : ''}`,
+    'unreachable',
+    code,
+  );
 }

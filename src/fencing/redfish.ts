@@ -3,7 +3,13 @@ import type { RedfishBmc } from '../generated/inventory.types.js';
 import { redact, secrets } from '../secrets/index.js';
 import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingFailure, FencingOperation } from './fencing-error.js';
-import type { PowerAction, PowerCallOptions, PowerController, PowerRequestResult, PowerState } from './power.interface.js';
+import type {
+  PowerAction,
+  PowerCallOptions,
+  PowerController,
+  PowerRequestResult,
+  PowerState,
+} from './power.interface.js';
 import { RedfishHttp, RedfishTransportError, type RedfishResponse } from './redfish-http.js';
 
 /**
@@ -77,7 +83,12 @@ export class RedfishPowerController implements PowerController {
   readonly #http: RedfishHttp;
   #systemUri: URL | undefined;
 
-  constructor(ctx: DriverContext, bmc: RedfishBmc, password: string, options: { warn: (message: string) => void; baseDir: string }) {
+  constructor(
+    ctx: DriverContext,
+    bmc: RedfishBmc,
+    password: string,
+    options: { warn: (message: string) => void; baseDir: string },
+  ) {
     this.#ctx = ctx;
     this.host = ctx.host;
     this.target = ctx.target;
@@ -88,7 +99,12 @@ export class RedfishPowerController implements PowerController {
     if (baseUrl.password) secrets.add(decodeURIComponent(baseUrl.password));
     baseUrl.username = '';
     baseUrl.password = '';
-    const caCertPath = bmc.caCert === undefined ? undefined : isAbsolute(bmc.caCert) ? bmc.caCert : resolvePath(options.baseDir, bmc.caCert);
+    const caCertPath =
+      bmc.caCert === undefined
+        ? undefined
+        : isAbsolute(bmc.caCert)
+          ? bmc.caCert
+          : resolvePath(options.baseDir, bmc.caCert);
     this.#http = new RedfishHttp({
       baseUrl,
       username: bmc.username,
@@ -105,9 +121,15 @@ export class RedfishPowerController implements PowerController {
     const raw = system.PowerState;
     const state = typeof raw === 'string' ? POWER_STATES[raw] : undefined;
     if (!state) {
-      throw fencingError(this.#ctx, 'status', 'unknown-state', `the ComputerSystem's PowerState is ${JSON.stringify(raw ?? null)}`, {
-        details: { powerState: raw ?? null },
-      });
+      throw fencingError(
+        this.#ctx,
+        'status',
+        'unknown-state',
+        `the ComputerSystem's PowerState is ${JSON.stringify(raw ?? null)}`,
+        {
+          details: { powerState: raw ?? null },
+        },
+      );
     }
     return state;
   }
@@ -132,10 +154,16 @@ export class RedfishPowerController implements PowerController {
     const targetUrl = this.#http.resolve(reset.target);
     const allowed = await this.#allowedResetTypes(reset, action, options);
     if (allowed && !allowed.includes(resetType)) {
-      throw fencingError(this.#ctx, action, 'config', `the BMC does not allow ResetType ${resetType} (allowed: ${allowed.join(', ') || 'none'})`, {
-        extraHint: `set \`${action === 'off' ? 'offResetType' : 'onResetType'}\` to one of the allowed values`,
-        details: { allowedResetTypes: allowed },
-      });
+      throw fencingError(
+        this.#ctx,
+        action,
+        'config',
+        `the BMC does not allow ResetType ${resetType} (allowed: ${allowed.join(', ') || 'none'})`,
+        {
+          extraHint: `set \`${action === 'off' ? 'offResetType' : 'onResetType'}\` to one of the allowed values`,
+          details: { allowedResetTypes: allowed },
+        },
+      );
     }
     const body = { ResetType: resetType };
     const request = redact(`POST ${targetUrl.href} ${JSON.stringify(body)}`);
@@ -155,8 +183,11 @@ export class RedfishPowerController implements PowerController {
     // ActionInfo is advisory: when it cannot be read, let the BMC judge the request itself.
     try {
       const response = await this.#send(action, 'GET', this.#http.resolve(infoUri), options);
-      if (response.status !== 200 || !isObject(response.json) || !Array.isArray(response.json.Parameters)) return undefined;
-      const parameter = response.json.Parameters.find((item): item is Json => isObject(item) && item.Name === 'ResetType');
+      if (response.status !== 200 || !isObject(response.json) || !Array.isArray(response.json.Parameters))
+        return undefined;
+      const parameter = response.json.Parameters.find(
+        (item): item is Json => isObject(item) && item.Name === 'ResetType',
+      );
       const values = parameter?.AllowableValues;
       return Array.isArray(values) ? values.filter((value): value is string => typeof value === 'string') : undefined;
     } catch (error) {
@@ -173,7 +204,12 @@ export class RedfishPowerController implements PowerController {
       throw this.#httpError(operation, 'GET', uri, response);
     }
     if (!isObject(response.json)) {
-      throw fencingError(this.#ctx, operation, operation === 'status' ? 'unknown-state' : 'error', `GET ${uri.pathname} did not return a JSON object`);
+      throw fencingError(
+        this.#ctx,
+        operation,
+        operation === 'status' ? 'unknown-state' : 'error',
+        `GET ${uri.pathname} did not return a JSON object`,
+      );
     }
     return response.json;
   }
@@ -183,15 +219,23 @@ export class RedfishPowerController implements PowerController {
     const rootUrl = this.#http.resolve('/redfish/v1/');
     const root = await this.#send(operation, 'GET', rootUrl, options);
     if (root.status !== 200 || !isObject(root.json)) {
-      if (root.status === 401 || root.status === 403 || root.status >= 500) throw this.#httpError(operation, 'GET', rootUrl, root);
-      throw fencingError(this.#ctx, operation, 'config', `no Redfish service root at ${rootUrl.href} (HTTP ${root.status})`, {
-        extraHint: 'check `url`: it is the BMC\'s base URL, e.g. https://bmc.example.net',
-      });
+      if (root.status === 401 || root.status === 403 || root.status >= 500)
+        throw this.#httpError(operation, 'GET', rootUrl, root);
+      throw fencingError(
+        this.#ctx,
+        operation,
+        'config',
+        `no Redfish service root at ${rootUrl.href} (HTTP ${root.status})`,
+        {
+          extraHint: "check `url`: it is the BMC's base URL, e.g. https://bmc.example.net",
+        },
+      );
     }
     const systemsRef = isObject(root.json.Systems) ? root.json.Systems['@odata.id'] : undefined;
     const systemsUrl = this.#http.resolve(typeof systemsRef === 'string' ? systemsRef : '/redfish/v1/Systems');
     const collection = await this.#send(operation, 'GET', systemsUrl, options);
-    if (collection.status !== 200 || !isObject(collection.json)) throw this.#httpError(operation, 'GET', systemsUrl, collection);
+    if (collection.status !== 200 || !isObject(collection.json))
+      throw this.#httpError(operation, 'GET', systemsUrl, collection);
     const members = (Array.isArray(collection.json.Members) ? collection.json.Members : [])
       .map((member) => (isObject(member) ? member['@odata.id'] : undefined))
       .filter((id): id is string => typeof id === 'string');
@@ -201,10 +245,16 @@ export class RedfishPowerController implements PowerController {
     if (wanted !== undefined) {
       chosen = members[ids.indexOf(wanted)];
       if (chosen === undefined) {
-        throw fencingError(this.#ctx, operation, 'config', `the BMC has no system "${wanted}" (it lists: ${ids.join(', ') || 'none'})`, {
-          extraHint: 'set `systemId` to one of the listed ids',
-          details: { systems: ids },
-        });
+        throw fencingError(
+          this.#ctx,
+          operation,
+          'config',
+          `the BMC has no system "${wanted}" (it lists: ${ids.join(', ') || 'none'})`,
+          {
+            extraHint: 'set `systemId` to one of the listed ids',
+            details: { systems: ids },
+          },
+        );
       }
     } else if (members.length === 1) {
       chosen = members[0];
@@ -213,27 +263,60 @@ export class RedfishPowerController implements PowerController {
         this.#ctx,
         operation,
         'config',
-        members.length === 0 ? 'the BMC lists no ComputerSystem' : `the BMC lists ${members.length} systems (${ids.join(', ')}) and the inventory names none`,
-        { extraHint: members.length === 0 ? undefined : 'set `systemId` to the one that is this host', details: { systems: ids } },
+        members.length === 0
+          ? 'the BMC lists no ComputerSystem'
+          : `the BMC lists ${members.length} systems (${ids.join(', ')}) and the inventory names none`,
+        {
+          extraHint: members.length === 0 ? undefined : 'set `systemId` to the one that is this host',
+          details: { systems: ids },
+        },
       );
     }
     this.#systemUri = this.#http.resolve(chosen as string);
     return this.#systemUri;
   }
 
-  async #send(operation: FencingOperation, method: 'GET' | 'POST', url: URL, options: PowerCallOptions, body?: unknown): Promise<RedfishResponse> {
+  async #send(
+    operation: FencingOperation,
+    method: 'GET' | 'POST',
+    url: URL,
+    options: PowerCallOptions,
+    body?: unknown,
+  ): Promise<RedfishResponse> {
     const timeoutMs = callTimeout(this.#ctx, options.timeoutMs);
     try {
       return await this.#http.request(method, url, { body, signal: options.signal, timeoutMs });
     } catch (error) {
       if (error instanceof RedfishTransportError) {
         const failure: FencingFailure =
-          error.kind === 'timeout' ? 'unreachable' : error.kind === 'canceled' ? 'canceled' : error.kind === 'tls' ? 'tls' : error.kind === 'config' ? 'config' : 'unreachable';
-        throw fencingError(this.#ctx, operation, failure, `${method} ${url.pathname}: ${error.message}`, {
-          details: { errno: error.errno, ...(error.kind === 'timeout' ? { callTimedOut: true } : {}) },
-        }, error);
+          error.kind === 'timeout'
+            ? 'unreachable'
+            : error.kind === 'canceled'
+              ? 'canceled'
+              : error.kind === 'tls'
+                ? 'tls'
+                : error.kind === 'config'
+                  ? 'config'
+                  : 'unreachable';
+        throw fencingError(
+          this.#ctx,
+          operation,
+          failure,
+          `${method} ${url.pathname}: ${error.message}`,
+          {
+            details: { errno: error.errno, ...(error.kind === 'timeout' ? { callTimedOut: true } : {}) },
+          },
+          error,
+        );
       }
-      throw fencingError(this.#ctx, operation, 'error', `${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`, {}, error);
+      throw fencingError(
+        this.#ctx,
+        operation,
+        'error',
+        `${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
+        {},
+        error,
+      );
     }
   }
 
@@ -247,7 +330,8 @@ export class RedfishPowerController implements PowerController {
       failure = 'auth';
     } else if (response.status === 403) {
       failure = 'auth';
-      extraHint = 'HTTP 403: the user logged in but may not do this (Redfish privilege ConfigureComponents is needed to reset)';
+      extraHint =
+        'HTTP 403: the user logged in but may not do this (Redfish privilege ConfigureComponents is needed to reset)';
     } else if (response.status === 404 && method === 'GET') {
       failure = 'config';
       extraHint = 'check `url` and `systemId`';
@@ -256,6 +340,9 @@ export class RedfishPowerController implements PowerController {
     } else {
       failure = 'error';
     }
-    return fencingError(this.#ctx, operation, failure, reason, { extraHint, details: { httpStatus: response.status, redfishMessages: messages } });
+    return fencingError(this.#ctx, operation, failure, reason, {
+      extraHint,
+      details: { httpStatus: response.status, redfishMessages: messages },
+    });
   }
 }

@@ -38,7 +38,9 @@ export function buildApp(options: SynthesizeOptions = {}): { app: App; stack: De
 }
 
 /** Synthesizes; resolves with the exit code (0, or 2 for invalid input with the problems on stderr). */
-export function synthesizeApp(options: SynthesizeOptions & { readonly stderr?: { write(text: string): unknown } } = {}): number {
+export function synthesizeApp(
+  options: SynthesizeOptions & { readonly stderr?: { write(text: string): unknown } } = {},
+): number {
   const stderr = options.stderr ?? process.stderr;
   try {
     buildApp(options).app.synth();

@@ -76,7 +76,11 @@ interface RawDesiredState {
 }
 
 const SECRET_ARGUMENTS = new Set(['password', 'token', 'applicationCredentialSecret']);
-const SECRET_ENV: Readonly<Record<string, string>> = { password: 'OS_PASSWORD', token: 'OS_TOKEN', applicationCredentialSecret: 'OS_APPLICATION_CREDENTIAL_SECRET' };
+const SECRET_ENV: Readonly<Record<string, string>> = {
+  password: 'OS_PASSWORD',
+  token: 'OS_TOKEN',
+  applicationCredentialSecret: 'OS_APPLICATION_CREDENTIAL_SECRET',
+};
 
 /** The schema's problems, reworded where forcedown can say more (secrets, host names). */
 function reword(problems: readonly Problem[]): Problem[] {
@@ -89,11 +93,17 @@ function reword(problems: readonly Problem[]): Problem[] {
     if (badNames && problem.pointer === '/hosts' && problem.message.startsWith('must be a string matching')) continue;
     const secret = /^\/provider\/([A-Za-z]+)$/.exec(problem.pointer)?.[1];
     if (secret !== undefined && SECRET_ARGUMENTS.has(secret)) {
-      out.push({ ...problem, message: `secrets are not accepted in a desired-state file (it is kept in version control and copied into cdk.tf.json): remove "${secret}" and set ${SECRET_ENV[secret] ?? 'it'} in the environment, or put it in secure.yaml` });
+      out.push({
+        ...problem,
+        message: `secrets are not accepted in a desired-state file (it is kept in version control and copied into cdk.tf.json): remove "${secret}" and set ${SECRET_ENV[secret] ?? 'it'} in the environment, or put it in secure.yaml`,
+      });
       continue;
     }
     if (problem.message.startsWith('invalid name')) {
-      out.push({ ...problem, message: `${problem.message}: a host is named as \`forcedown services\` lists it (1-255 letters, digits, ".", "_" or "-", starting and ending with a letter or digit)` });
+      out.push({
+        ...problem,
+        message: `${problem.message}: a host is named as \`forcedown services\` lists it (1-255 letters, digits, ".", "_" or "-", starting and ending with a letter or digit)`,
+      });
       continue;
     }
     out.push(problem);
@@ -115,22 +125,42 @@ function semanticProblems(value: unknown, file: string, at: (pointer: string) =>
     const name = resourceName(host);
     const other = seen.get(name);
     if (other !== undefined) {
-      problems.push(problem(toPointer(['hosts', host]), `hosts "${other}" and "${host}" both become the Terraform resource name "${name}"; rename one (names differing only in "." and "_" collide)`));
+      problems.push(
+        problem(
+          toPointer(['hosts', host]),
+          `hosts "${other}" and "${host}" both become the Terraform resource name "${name}"; rename one (names differing only in "." and "_" collide)`,
+        ),
+      );
     }
     seen.set(name, host);
     const e = entry as Record<string, unknown> | null;
-    if (e !== null && typeof e === 'object' && e.state === 'failed' && e.disable === false && e.disabledReason !== undefined) {
-      problems.push(problem(toPointer(['hosts', host, 'disabledReason']), 'disabledReason is set but disable is false: Nova keeps a reason only for a disabled service; remove disabledReason, or set disable to true'));
+    if (
+      e !== null &&
+      typeof e === 'object' &&
+      e.state === 'failed' &&
+      e.disable === false &&
+      e.disabledReason !== undefined
+    ) {
+      problems.push(
+        problem(
+          toPointer(['hosts', host, 'disabledReason']),
+          'disabledReason is set but disable is false: Nova keeps a reason only for a disabled service; remove disabledReason, or set disable to true',
+        ),
+      );
     }
   }
   return problems;
 }
 
 /** Validates the text of a desired-state file; problems are empty when it is valid. */
-export function checkDesiredState(text: string, file: string): { state: DesiredState | undefined; problems: Problem[] } {
+export function checkDesiredState(
+  text: string,
+  file: string,
+): { state: DesiredState | undefined; problems: Problem[] } {
   const { document, problems: schemaProblems } = validateDocumentText('desired-state', text, file);
   if (document === undefined) return { state: undefined, problems: sortProblems(schemaProblems) };
-  const at = (pointer: string): Problem['position'] => document.keyPositions.get(pointer) ?? document.positions.get(pointer);
+  const at = (pointer: string): Problem['position'] =>
+    document.keyPositions.get(pointer) ?? document.positions.get(pointer);
   const problems = sortProblems([...reword(schemaProblems), ...semanticProblems(document.value, file, at)]);
   if (problems.length > 0) return { state: undefined, problems };
   const raw = document.value as RawDesiredState;
@@ -139,7 +169,9 @@ export function checkDesiredState(text: string, file: string): { state: DesiredS
     file: absolute,
     ...(raw.description === undefined ? {} : { description: raw.description }),
     stack: raw.stack ?? 'forcedown',
-    ...(raw.statePath === undefined ? {} : { statePath: isAbsolute(raw.statePath) ? raw.statePath : resolve(dirname(absolute), raw.statePath) }),
+    ...(raw.statePath === undefined
+      ? {}
+      : { statePath: isAbsolute(raw.statePath) ? raw.statePath : resolve(dirname(absolute), raw.statePath) }),
     provider: raw.provider ?? {},
     hosts: raw.hosts,
   };
@@ -157,7 +189,12 @@ export function loadDesiredState(file: string): DesiredState {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw invalidInput('DESIRED_STATE_UNREADABLE', `cannot read the desired-state file ${file} (${code})`, 'check the path in FORCEDOWN_DESIRED_STATE (relative paths are from the directory cdktf runs in)', { file });
+    throw invalidInput(
+      'DESIRED_STATE_UNREADABLE',
+      `cannot read the desired-state file ${file} (${code})`,
+      'check the path in FORCEDOWN_DESIRED_STATE (relative paths are from the directory cdktf runs in)',
+      { file },
+    );
   }
   const { state, problems } = checkDesiredState(text, file);
   if (state === undefined) {

@@ -20,7 +20,11 @@ export function constructId(host: string): string {
   return name in Object.prototype ? `${name} (host)` : name;
 }
 
-function hostConstruct(scope: Construct, host: string, desired: DesiredHost): FailedHost | MaintenanceHost | HealthyHost {
+function hostConstruct(
+  scope: Construct,
+  host: string,
+  desired: DesiredHost,
+): FailedHost | MaintenanceHost | HealthyHost {
   const id = constructId(host);
   switch (desired.state) {
     case 'failed':
@@ -55,7 +59,9 @@ export class DesiredStateStack extends TerraformStack {
     this.hosts = hosts;
     new TerraformOutput(this, 'services', {
       description: 'Per host: the service UUID and its state (up/down) after apply.',
-      value: Object.fromEntries([...hosts].map(([host, construct]) => [host, { id: construct.serviceId, state: construct.state }])),
+      value: Object.fromEntries(
+        [...hosts].map(([host, construct]) => [host, { id: construct.serviceId, state: construct.state }]),
+      ),
     });
   }
 }

@@ -18,27 +18,45 @@ export interface LoadedInventory {
 }
 
 /** Where the inventory comes from: `--inventory`, `FORCEDOWN_INVENTORY`, the runbook's `inventory`. */
-export function resolveInventoryPath(options: { readonly flag?: string; readonly env: Readonly<Record<string, string | undefined>>; readonly cwd: string; readonly runbookInventory?: string; readonly runbookPath?: string }): string | undefined {
+export function resolveInventoryPath(options: {
+  readonly flag?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly runbookInventory?: string;
+  readonly runbookPath?: string;
+}): string | undefined {
   if (options.flag) return resolve(options.cwd, options.flag);
   if (options.env.FORCEDOWN_INVENTORY) return resolve(options.cwd, options.env.FORCEDOWN_INVENTORY);
-  if (options.runbookInventory && options.runbookPath) return resolve(dirname(options.runbookPath), options.runbookInventory);
+  if (options.runbookInventory && options.runbookPath)
+    return resolve(dirname(options.runbookPath), options.runbookInventory);
   return undefined;
 }
 
 /** Validates inventory text (all problems at once); also checks host names are unique ignoring case. */
-export function checkInventoryText(text: string, file: string): { ok: true; inventory: Inventory } | { ok: false; problems: ReturnType<typeof sortProblems> } {
+export function checkInventoryText(
+  text: string,
+  file: string,
+): { ok: true; inventory: Inventory } | { ok: false; problems: ReturnType<typeof sortProblems> } {
   const { document, problems } = validateDocumentText('inventory', text, file);
   if (!document || problems.length > 0) return { ok: false, problems: sortProblems(problems) };
   return { ok: true, inventory: document.value as Inventory };
 }
 
 /** Reads and validates an inventory file; input error (exit 2) listing every problem. */
-export async function loadInventory(path: string, env: Readonly<Record<string, string | undefined>>, displayName: string = path): Promise<LoadedInventory> {
+export async function loadInventory(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+  displayName: string = path,
+): Promise<LoadedInventory> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw invalidInput('FILE_UNREADABLE', `cannot read inventory ${displayName}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'pass the inventory with --inventory FILE or FORCEDOWN_INVENTORY (format: schemas/inventory.schema.json, example: runbooks/inventory.example.json)');
+    throw invalidInput(
+      'FILE_UNREADABLE',
+      `cannot read inventory ${displayName}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      'pass the inventory with --inventory FILE or FORCEDOWN_INVENTORY (format: schemas/inventory.schema.json, example: runbooks/inventory.example.json)',
+    );
   }
   const check = checkInventoryText(text, displayName);
   if (!check.ok) throw problemsError(`inventory ${displayName}`, check.problems);
@@ -52,7 +70,11 @@ export async function loadInventory(path: string, env: Readonly<Record<string, s
       const entry = Object.prototype.hasOwnProperty.call(inventory.hosts, name) ? inventory.hosts[name] : undefined;
       if (!entry) {
         const known = Object.keys(inventory.hosts);
-        throw invalidInput('HOST_NOT_IN_INVENTORY', `host ${name} is not in inventory ${displayName}${didYouMean(name, known)}`, `add "${name}" under "hosts" in ${displayName} (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})`);
+        throw invalidInput(
+          'HOST_NOT_IN_INVENTORY',
+          `host ${name} is not in inventory ${displayName}${didYouMean(name, known)}`,
+          `add "${name}" under "hosts" in ${displayName} (known: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''})`,
+        );
       }
       return entry;
     },
@@ -61,7 +83,11 @@ export async function loadInventory(path: string, env: Readonly<Record<string, s
       if ('env' in source) {
         const value = env[source.env];
         if (value === undefined || value === '') {
-          throw invalidInput('BMC_PASSWORD_MISSING', `the BMC password of ${host} should be in environment variable ${source.env}, which is not set`, `export ${source.env}=... (or point the inventory at a password file)`);
+          throw invalidInput(
+            'BMC_PASSWORD_MISSING',
+            `the BMC password of ${host} should be in environment variable ${source.env}, which is not set`,
+            `export ${source.env}=... (or point the inventory at a password file)`,
+          );
         }
         secrets.add(value);
         return value;
@@ -71,14 +97,32 @@ export async function loadInventory(path: string, env: Readonly<Record<string, s
       try {
         info = await stat(file);
       } catch {
-        throw invalidInput('BMC_PASSWORD_MISSING', `the BMC password file of ${host} (${file}) does not exist`, `create it with mode 0600, or fix "password.file" for ${host} in ${displayName}`);
+        throw invalidInput(
+          'BMC_PASSWORD_MISSING',
+          `the BMC password file of ${host} (${file}) does not exist`,
+          `create it with mode 0600, or fix "password.file" for ${host} in ${displayName}`,
+        );
       }
-      if (!info.isFile()) throw invalidInput('BMC_PASSWORD_MISSING', `the BMC password file of ${host} (${file}) is not a regular file`, 'point "password.file" at a file holding only the password');
+      if (!info.isFile())
+        throw invalidInput(
+          'BMC_PASSWORD_MISSING',
+          `the BMC password file of ${host} (${file}) is not a regular file`,
+          'point "password.file" at a file holding only the password',
+        );
       if ((info.mode & 0o077) !== 0) {
-        throw invalidInput('BMC_PASSWORD_FILE_OPEN', `the BMC password file of ${host} (${file}) is readable by other users (mode ${(info.mode & 0o777).toString(8)})`, `chmod 600 ${file}`);
+        throw invalidInput(
+          'BMC_PASSWORD_FILE_OPEN',
+          `the BMC password file of ${host} (${file}) is readable by other users (mode ${(info.mode & 0o777).toString(8)})`,
+          `chmod 600 ${file}`,
+        );
       }
       const value = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
-      if (value === '') throw invalidInput('BMC_PASSWORD_MISSING', `the BMC password file of ${host} (${file}) is empty`, 'write the password on its first line');
+      if (value === '')
+        throw invalidInput(
+          'BMC_PASSWORD_MISSING',
+          `the BMC password file of ${host} (${file}) is empty`,
+          'write the password on its first line',
+        );
       secrets.add(value);
       return value;
     },

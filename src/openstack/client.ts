@@ -43,7 +43,14 @@ class Client implements OpenStackClient {
   readonly #session: KeystoneSession;
   readonly #transport: HttpTransport;
 
-  constructor(config: CloudConfig, compute: ComputeApi, image: ImageApi, stats: MutableStats, session: KeystoneSession, transport: HttpTransport) {
+  constructor(
+    config: CloudConfig,
+    compute: ComputeApi,
+    image: ImageApi,
+    stats: MutableStats,
+    session: KeystoneSession,
+    transport: HttpTransport,
+  ) {
     this.config = config;
     this.compute = compute;
     this.image = image;
@@ -53,7 +60,11 @@ class Client implements OpenStackClient {
   }
 
   get stats(): ClientStats {
-    return { requests: this.#stats.requests, retries: this.#stats.retries, reauthentications: this.#stats.reauthentications };
+    return {
+      requests: this.#stats.requests,
+      retries: this.#stats.retries,
+      reauthentications: this.#stats.reauthentications,
+    };
   }
 
   get projectId(): string | undefined {
@@ -87,7 +98,9 @@ class MissingImageApi implements ImageApi {
 export async function connect(config: CloudConfig, options: ConnectOptions = {}): Promise<OpenStackClient> {
   const warn = options.warn ?? ((message: string) => process.stderr.write(`forcedown: warning: ${message}\n`));
   if (!config.verify) {
-    warn(`TLS certificate verification is OFF for cloud "${config.cloudName}" (insecure): anyone on the network path can read the credentials and impersonate the cloud`);
+    warn(
+      `TLS certificate verification is OFF for cloud "${config.cloudName}" (insecure): anyone on the network path can read the credentials and impersonate the cloud`,
+    );
   }
   const transport = new HttpTransport({
     ...(config.cacert === undefined ? {} : { cacert: config.cacert }),
@@ -110,7 +123,10 @@ export async function connect(config: CloudConfig, options: ConnectOptions = {})
     });
     http.useTokens(session);
     const info = await session.authenticate(options.signal);
-    const query = { interface: config.interface, ...(config.regionName === undefined ? {} : { region: config.regionName }) };
+    const query = {
+      interface: config.interface,
+      ...(config.regionName === undefined ? {} : { region: config.regionName }),
+    };
     const computeEndpoint = selectEndpoint(info.catalog, { serviceType: 'compute', ...query });
     let image: ImageApi;
     try {

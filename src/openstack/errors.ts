@@ -31,7 +31,8 @@ export interface OpenStackApiErrorInit {
 const SERVICE_IN_USE = /Compute service of (\S+) is still in use/;
 const DONE_EVACUATIONS = /Unable to force up host (\S+) as `done` evacuation migration records remain/;
 const POLICY = /Policy doesn't allow (\S+) to be performed/;
-const HOST_NOT_FOUND = /Host '([^']+)' is not mapped to any cell|Compute host (\S+?) not found|Could not find binary \S+ on host (\S+?)\./;
+const HOST_NOT_FOUND =
+  /Host '([^']+)' is not mapped to any cell|Compute host (\S+?) not found|Could not find binary \S+ on host (\S+?)\./;
 const VERSION_RANGE = /Version (\S+) is not supported by the API\. Minimum is (\S+) and maximum is ([\d.]+)/;
 
 /**
@@ -179,7 +180,11 @@ function classify(service: OpenStackServiceName, status: number, message: string
         hint: `Nova has no compute service on host '${name}': use the service host name as \`forcedown services\` lists it (not the hypervisor hostname)`,
       };
     }
-    return { code: `${prefix}_NOT_FOUND`, exitCode: ExitCode.StepFailed, hint: 'the resource does not exist (any more): check the id, or re-plan from the live state' };
+    return {
+      code: `${prefix}_NOT_FOUND`,
+      exitCode: ExitCode.StepFailed,
+      hint: 'the resource does not exist (any more): check the id, or re-plan from the live state',
+    };
   }
   if (status === 406) {
     const range = VERSION_RANGE.exec(message);
@@ -188,7 +193,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
       exitCode: ExitCode.InvalidInput,
       hint:
         range === null
-          ? 'the requested API microversion is not supported by this cloud: unset OS_COMPUTE_API_VERSION (or the cloud entry\'s compute_api_version) to let forcedown negotiate'
+          ? "the requested API microversion is not supported by this cloud: unset OS_COMPUTE_API_VERSION (or the cloud entry's compute_api_version) to let forcedown negotiate"
           : `this cloud supports compute microversions ${range[2] ?? '?'} to ${range[3] ?? '?'}: pin a version in that range or unset OS_COMPUTE_API_VERSION`,
     };
   }
@@ -216,12 +221,24 @@ function classify(service: OpenStackServiceName, status: number, message: string
         hint: `restart nova-compute on ${done[1] ?? 'the host'} so it cleans up the evacuated instances (migrations move from done to completed), then clear forced_down again`,
       };
     }
-    return { code: `${prefix}_BAD_REQUEST`, exitCode: ExitCode.InvalidInput, hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message` };
+    return {
+      code: `${prefix}_BAD_REQUEST`,
+      exitCode: ExitCode.InvalidInput,
+      hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message`,
+    };
   }
   if (status === 502 || status === 503 || status === 504) {
-    return { code: `${prefix}_UNAVAILABLE`, exitCode: ExitCode.StepFailed, hint: `${SERVICE_TITLE[service]} (or a proxy in front of it) is unavailable: retry later, or check the service's health and logs` };
+    return {
+      code: `${prefix}_UNAVAILABLE`,
+      exitCode: ExitCode.StepFailed,
+      hint: `${SERVICE_TITLE[service]} (or a proxy in front of it) is unavailable: retry later, or check the service's health and logs`,
+    };
   }
-  return { code: `${prefix}_ERROR`, exitCode: ExitCode.StepFailed, hint: `check the ${SERVICE_TITLE[service]} API logs for this request id` };
+  return {
+    code: `${prefix}_ERROR`,
+    exitCode: ExitCode.StepFailed,
+    hint: `check the ${SERVICE_TITLE[service]} API logs for this request id`,
+  };
 }
 
 /** The facts of a connection failure. */

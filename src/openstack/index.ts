@@ -10,7 +10,12 @@
 export * from './openstack.interface.js';
 export { loadCloudConfig } from './config/load-cloud-config.js';
 export { connect, type ConnectOptions } from './client.js';
-export { OpenStackApiError, OpenStackConnectionError, isRetryableOpenStackError, type OpenStackServiceName } from './errors.js';
+export {
+  OpenStackApiError,
+  OpenStackConnectionError,
+  isRetryableOpenStackError,
+  type OpenStackServiceName,
+} from './errors.js';
 export type { RequestEvent } from './http/http-client.js';
 export type { RetryPolicy } from './http/retry.js';
 export {

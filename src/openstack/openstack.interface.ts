@@ -65,7 +65,10 @@ export interface LoadCloudConfigOptions {
   /** System directory. @defaultValue `/etc/openstack` */
   readonly etcDir?: string;
   /** Settings that win over files and environment (Terraform provider arguments). */
-  readonly overrides?: Partial<Omit<CloudConfig, 'auth' | 'sources' | 'cloudName'>> & { readonly auth?: Partial<CloudAuth>; readonly cloudName?: string };
+  readonly overrides?: Partial<Omit<CloudConfig, 'auth' | 'sources' | 'cloudName'>> & {
+    readonly auth?: Partial<CloudAuth>;
+    readonly cloudName?: string;
+  };
   /** Receives configuration warnings (insecure with cacert, ignored credentials). @defaultValue a line on stderr */
   readonly warn?: (message: string) => void;
 }
@@ -98,7 +101,11 @@ export interface Server {
   readonly host: string | null;
   readonly projectId: string;
   /** Embedded flavor (>= 2.47): name and extra specs (extra specs need admin). */
-  readonly flavor: { readonly id?: string; readonly name?: string; readonly extraSpecs: Readonly<Record<string, string>> };
+  readonly flavor: {
+    readonly id?: string;
+    readonly name?: string;
+    readonly extraSpecs: Readonly<Record<string, string>>;
+  };
   /** Image id, or null when booted from volume. */
   readonly imageId: string | null;
   readonly tags: readonly string[];
@@ -166,7 +173,10 @@ export interface ComputeApi {
   /** The microversion used for os-migrations (2.59+ for `uuid` and paging, >= 2.23 for `migration_type`). Optional so test fakes need not set it. */
   readonly migrationsMicroversion?: string;
 
-  listServices(filter?: { readonly host?: string; readonly binary?: string }, options?: CallOptions): Promise<ComputeService[]>;
+  listServices(
+    filter?: { readonly host?: string; readonly binary?: string },
+    options?: CallOptions,
+  ): Promise<ComputeService[]>;
   /** The nova-compute service of `host`; an input error (exit 2) naming the known hosts if none. */
   findComputeService(host: string, options?: CallOptions): Promise<ComputeService>;
   /** Sets forced_down (2.53 by UUID, else 2.11 force-down) and returns the service as Nova now reports it. */
@@ -184,12 +194,18 @@ export interface ComputeApi {
    * poll interval, whatever the number of servers in flight. Deleted servers are included (status
    * DELETED). Optional so test fakes need not implement it; the real client always does.
    */
-  listServersChangedSince?(since: string, options?: CallOptions & { readonly host?: string; readonly pageSize?: number }): Promise<Server[]>;
+  listServersChangedSince?(
+    since: string,
+    options?: CallOptions & { readonly host?: string; readonly pageSize?: number },
+  ): Promise<Server[]>;
   /**
    * POST evacuate (body by microversion). Never retried: the caller confirms through os-migrations.
    * `onSharedStorage` is only sent below 2.14, where Nova requires it. @defaultValue `false`
    */
-  evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean }): Promise<void>;
+  evacuate(
+    serverId: string,
+    options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean },
+  ): Promise<void>;
   resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void>;
   stopServer(serverId: string, options?: CallOptions): Promise<void>;
   startServer(serverId: string, options?: CallOptions): Promise<void>;

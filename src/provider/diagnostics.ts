@@ -55,7 +55,9 @@ export function toDiagnosticMessage(diagnostic: Diagnostic): DiagnosticMessage {
   if (diagnostic.path === undefined || diagnostic.path.length === 0) return base;
   // names are attribute steps, numbers list indexes (forcedown has no maps in its schemas)
   const attribute: AttributePathMessage = {
-    steps: diagnostic.path.map((step) => (typeof step === 'number' ? { element_key_int: step } : { attribute_name: step })),
+    steps: diagnostic.path.map((step) =>
+      typeof step === 'number' ? { element_key_int: step } : { attribute_name: step },
+    ),
   };
   return { ...base, attribute };
 }

@@ -4,7 +4,13 @@
  * answers. A handler never fails at the gRPC level: unexpected errors become error diagnostics,
  * which Terraform shows to the user (a gRPC error would read as "the plugin crashed").
  */
-import type { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  Server,
+  ServerCredentials,
+  ServerUnaryCall,
+  sendUnaryData,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { diagnosticFromError, toDiagnosticMessage, type Diagnostic } from './diagnostics.js';
 import { log } from './log.js';
 import { loadProtocol, serviceDefinition } from './protocol/codec.js';
@@ -43,16 +49,26 @@ export function providerHandlers(provider: ForcedownProvider): Record<string, Ha
       diagnostics: diagnostics(provider.validateResourceConfig(request.type_name, decodeDynamicValue(request.config))),
     }),
     ValidateDataResourceConfig: (request: ValidateResourceConfigRequest) => ({
-      diagnostics: diagnostics(provider.validateDataResourceConfig(request.type_name, decodeDynamicValue(request.config))),
+      diagnostics: diagnostics(
+        provider.validateDataResourceConfig(request.type_name, decodeDynamicValue(request.config)),
+      ),
     }),
     UpgradeResourceState: (request: UpgradeResourceStateRequest) => {
       const json = request.raw_state?.json;
-      const result = provider.upgradeResourceState(request.type_name, request.version, json === undefined || json.length === 0 ? undefined : Buffer.from(json).toString('utf8'));
+      const result = provider.upgradeResourceState(
+        request.type_name,
+        request.version,
+        json === undefined || json.length === 0 ? undefined : Buffer.from(json).toString('utf8'),
+      );
       return { upgraded_state: encodeDynamicValue(result.state), diagnostics: diagnostics(result.diagnostics) };
     },
     ReadResource: async (request: ReadResourceRequest) => {
       const result = await provider.readResource(request.type_name, decodeDynamicValue(request.current_state));
-      return { new_state: encodeDynamicValue(result.state), diagnostics: diagnostics(result.diagnostics), private: request.private ?? new Uint8Array() };
+      return {
+        new_state: encodeDynamicValue(result.state),
+        diagnostics: diagnostics(result.diagnostics),
+        private: request.private ?? new Uint8Array(),
+      };
     },
     PlanResourceChange: (request: PlanResourceChangeRequest) => {
       const result = provider.planResourceChange(
@@ -63,19 +79,33 @@ export function providerHandlers(provider: ForcedownProvider): Record<string, Ha
       );
       return {
         planned_state: encodeDynamicValue(result.planned),
-        requires_replace: result.requiresReplace.map((path) => ({ steps: path.map((name) => ({ attribute_name: name })) })),
+        requires_replace: result.requiresReplace.map((path) => ({
+          steps: path.map((name) => ({ attribute_name: name })),
+        })),
         planned_private: request.prior_private ?? new Uint8Array(),
         diagnostics: diagnostics(result.diagnostics),
       };
     },
     ApplyResourceChange: async (request: ApplyResourceChangeRequest) => {
-      const result = await provider.applyResourceChange(request.type_name, decodeDynamicValue(request.prior_state), decodeDynamicValue(request.planned_state));
-      return { new_state: encodeDynamicValue(result.state), private: new Uint8Array(), diagnostics: diagnostics(result.diagnostics) };
+      const result = await provider.applyResourceChange(
+        request.type_name,
+        decodeDynamicValue(request.prior_state),
+        decodeDynamicValue(request.planned_state),
+      );
+      return {
+        new_state: encodeDynamicValue(result.state),
+        private: new Uint8Array(),
+        diagnostics: diagnostics(result.diagnostics),
+      };
     },
     ImportResourceState: async (request: ImportResourceStateRequest) => {
       const result = await provider.importResourceState(request.type_name, request.id);
       return {
-        imported_resources: result.imported.map((item) => ({ type_name: item.typeName, state: encodeDynamicValue(item.state), private: new Uint8Array() })),
+        imported_resources: result.imported.map((item) => ({
+          type_name: item.typeName,
+          state: encodeDynamicValue(item.state),
+          private: new Uint8Array(),
+        })),
         diagnostics: diagnostics(result.diagnostics),
       };
     },
@@ -91,7 +121,10 @@ export function providerHandlers(provider: ForcedownProvider): Record<string, Ha
   };
 }
 
-function unary(name: string, handler: Handler): (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => void {
+function unary(
+  name: string,
+  handler: Handler,
+): (call: ServerUnaryCall<object, object>, callback: sendUnaryData<object>) => void {
   return (call, callback) => {
     log('debug', `rpc ${name}`);
     Promise.resolve()
@@ -100,7 +133,9 @@ function unary(name: string, handler: Handler): (call: ServerUnaryCall<object, o
         (response) => callback(null, response),
         (error: unknown) => {
           log('error', `rpc ${name} failed`, { error: error instanceof Error ? error.message : String(error) });
-          callback(null, { diagnostics: diagnostics([diagnosticFromError(`The forcedown provider failed in ${name}`, error)]) });
+          callback(null, {
+            diagnostics: diagnostics([diagnosticFromError(`The forcedown provider failed in ${name}`, error)]),
+          });
         },
       );
   };
@@ -122,9 +157,13 @@ export interface GrpcServerOptions {
 export async function startGrpcServer(options: GrpcServerOptions): Promise<{ server: Server; port: number }> {
   const grpc = await import('@grpc/grpc-js');
   const root = loadProtocol();
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 * 1024 * 1024, 'grpc.max_send_message_length': 256 * 1024 * 1024 });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 256 * 1024 * 1024,
+    'grpc.max_send_message_length': 256 * 1024 * 1024,
+  });
   const implementation: UntypedServiceImplementation = {};
-  for (const [name, handler] of Object.entries(providerHandlers(options.provider))) implementation[name] = unary(name, handler);
+  for (const [name, handler] of Object.entries(providerHandlers(options.provider)))
+    implementation[name] = unary(name, handler);
   server.addService(serviceDefinition(root, PROVIDER_SERVICE), implementation);
   let shutdownCalled = false;
   server.addService(serviceDefinition(root, CONTROLLER_SERVICE), {
@@ -141,7 +180,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<{ ser
   for (const wanted of options.ports ?? [0]) {
     try {
       const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${host}:${wanted}`, options.credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
+        server.bindAsync(`${host}:${wanted}`, options.credentials, (error, bound) =>
+          error === null ? resolve(bound) : reject(error),
+        );
       });
       return { server, port };
     } catch (error) {

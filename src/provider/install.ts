@@ -111,16 +111,33 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
   const version = options.version ?? packageVersion();
   const platform = options.platform ?? terraformPlatform();
   if (!existsSync(entry)) {
-    throw invalidInput('PROVIDER_ENTRY_MISSING', `the provider entry ${entry} does not exist`, 'install from a complete forcedown package (bin/ and dist/), or pass --entry');
+    throw invalidInput(
+      'PROVIDER_ENTRY_MISSING',
+      `the provider entry ${entry} does not exist`,
+      'install from a complete forcedown package (bin/ and dist/), or pass --entry',
+    );
   }
   if (options.entry === undefined && !existsSync(join(PACKAGE_ROOT, 'dist', 'provider', 'serve.js'))) {
-    throw invalidInput('PROVIDER_NOT_BUILT', `${join(PACKAGE_ROOT, 'dist')} has no built provider`, 'run `npm run build` (or `npm ci`, which builds) in the forcedown package first');
+    throw invalidInput(
+      'PROVIDER_NOT_BUILT',
+      `${join(PACKAGE_ROOT, 'dist')} has no built provider`,
+      'run `npm run build` (or `npm ci`, which builds) in the forcedown package first',
+    );
   }
-  if (!existsSync(node)) throw invalidInput('NODE_MISSING', `the Node.js binary ${node} does not exist`, 'pass --node with the path of Node.js >= 22.13');
+  if (!existsSync(node))
+    throw invalidInput(
+      'NODE_MISSING',
+      `the Node.js binary ${node} does not exist`,
+      'pass --node with the path of Node.js >= 22.13',
+    );
   const target = join(dir, PROVIDER_HOSTNAME, PROVIDER_NAMESPACE, PROVIDER_TYPE, version, platform);
   const executable = join(target, `terraform-provider-${PROVIDER_TYPE}_v${version}`);
   if (existsSync(executable) && !readFileSync(executable, 'utf8').includes(MARKER)) {
-    throw invalidInput('PROVIDER_FILE_FOREIGN', `${executable} exists and was not written by forcedown`, 'remove it, or install into another --dir');
+    throw invalidInput(
+      'PROVIDER_FILE_FOREIGN',
+      `${executable} exists and was not written by forcedown`,
+      'remove it, or install into another --dir',
+    );
   }
   mkdirSync(target, { recursive: true });
   const temporary = `${executable}.tmp-${process.pid}`;

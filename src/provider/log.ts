@@ -21,6 +21,12 @@ export function setLogSink(next: LogSink): LogSink {
 }
 
 export function log(level: LogLevel, message: string, fields: Readonly<Record<string, unknown>> = {}): void {
-  const entry = redactDeep({ '@level': level, '@message': message, '@module': 'forcedown', '@timestamp': new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'), ...fields });
+  const entry = redactDeep({
+    '@level': level,
+    '@message': message,
+    '@module': 'forcedown',
+    '@timestamp': new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
+    ...fields,
+  });
   sink(`${JSON.stringify(entry)}\n`);
 }

@@ -12,7 +12,12 @@ export async function connectOpenStack(options: LoadCloudConfigOptions): Promise
   const openstack = await import('../openstack/index.js');
   const warn = (message: string): void => log('warn', message);
   const config = await openstack.loadCloudConfig({ warn, ...options });
-  log('debug', 'connecting to OpenStack', { cloud: config.cloudName, sources: config.sources, region: config.regionName, interface: config.interface });
+  log('debug', 'connecting to OpenStack', {
+    cloud: config.cloudName,
+    sources: config.sources,
+    region: config.regionName,
+    interface: config.interface,
+  });
   const client = await openstack.connect(config, { warn });
   return { compute: client.compute, close: () => client.close() };
 }

@@ -10,7 +10,11 @@ import { ENDPOINT_TYPES, attributesOf, providerSchema } from './schema/index.js'
 import { isUnknown, type TfObject, type TfValue } from './unknown.js';
 
 /** The provider block's known values, by camelCase key (unset and unknown arguments are absent). */
-export type ProviderConfigValues = { -readonly [K in keyof typeof providerSchema.attributes]?: (typeof providerSchema.attributes)[K]['type'] extends 'bool' ? boolean : string };
+export type ProviderConfigValues = {
+  -readonly [K in keyof typeof providerSchema.attributes]?: (typeof providerSchema.attributes)[K]['type'] extends 'bool'
+    ? boolean
+    : string;
+};
 
 const SECRET_KEYS = ['password', 'token', 'applicationCredentialSecret'] as const;
 
@@ -18,7 +22,10 @@ const SECRET_KEYS = ['password', 'token', 'applicationCredentialSecret'] as cons
 export function readProviderConfig(config: TfValue): { values: ProviderConfigValues; unknown: string[] } {
   const values: Record<string, string | boolean> = {};
   const unknown: string[] = [];
-  const object: TfObject = config !== null && typeof config === 'object' && !Array.isArray(config) && !isUnknown(config) ? (config as TfObject) : {};
+  const object: TfObject =
+    config !== null && typeof config === 'object' && !Array.isArray(config) && !isUnknown(config)
+      ? (config as TfObject)
+      : {};
   for (const [key, name, spec] of attributesOf(providerSchema)) {
     const value = object[name];
     if (value === undefined || value === null) continue;
@@ -42,10 +49,20 @@ export function validateProviderConfig(values: ProviderConfigValues): Diagnostic
   for (const [key, name, spec] of attributesOf(providerSchema)) {
     const value = values[key as keyof ProviderConfigValues];
     if (spec.type === 'string' && value === '') {
-      diagnostics.push(errorDiagnostic(`Empty ${name}`, `The provider argument ${name} is an empty string. Remove it to use the OS_* variables / clouds.yaml, or give a value.`, [name]));
+      diagnostics.push(
+        errorDiagnostic(
+          `Empty ${name}`,
+          `The provider argument ${name} is an empty string. Remove it to use the OS_* variables / clouds.yaml, or give a value.`,
+          [name],
+        ),
+      );
     }
   }
-  if (values.endpointType !== undefined && values.endpointType !== '' && ENDPOINT_TYPES[values.endpointType] === undefined) {
+  if (
+    values.endpointType !== undefined &&
+    values.endpointType !== '' &&
+    ENDPOINT_TYPES[values.endpointType] === undefined
+  ) {
     diagnostics.push(
       errorDiagnostic(
         'Invalid endpoint_type',
@@ -54,7 +71,10 @@ export function validateProviderConfig(values: ProviderConfigValues): Diagnostic
       ),
     );
   }
-  if (values.token !== undefined && (values.password !== undefined || values.applicationCredentialSecret !== undefined)) {
+  if (
+    values.token !== undefined &&
+    (values.password !== undefined || values.applicationCredentialSecret !== undefined)
+  ) {
     diagnostics.push(
       errorDiagnostic(
         'Conflicting credentials',
@@ -73,13 +93,22 @@ export function validateProviderConfig(values: ProviderConfigValues): Diagnostic
     );
   }
   if (values.insecure === true) {
-    diagnostics.push(warningDiagnostic('TLS verification is off', 'insecure = true skips TLS verification of the OpenStack endpoints. Use cacert_file for a private CA instead.', ['insecure']));
+    diagnostics.push(
+      warningDiagnostic(
+        'TLS verification is off',
+        'insecure = true skips TLS verification of the OpenStack endpoints. Use cacert_file for a private CA instead.',
+        ['insecure'],
+      ),
+    );
   }
   return diagnostics;
 }
 
 /** `loadCloudConfig` options: provider arguments as overrides, the rest from the environment. */
-export function cloudOptionsFromConfig(values: ProviderConfigValues, env?: Readonly<Record<string, string | undefined>>): LoadCloudConfigOptions {
+export function cloudOptionsFromConfig(
+  values: ProviderConfigValues,
+  env?: Readonly<Record<string, string | undefined>>,
+): LoadCloudConfigOptions {
   const auth: Record<string, string> = {};
   const put = (target: string, value: string | undefined): void => {
     if (value !== undefined && value !== '') auth[target] = value;
@@ -103,15 +132,24 @@ export function cloudOptionsFromConfig(values: ProviderConfigValues, env?: Reado
   const overrides: Record<string, unknown> = {};
   if (Object.keys(auth).length > 0) overrides.auth = auth;
   if (values.token !== undefined) overrides.authType = 'token';
-  else if (values.applicationCredentialId !== undefined || values.applicationCredentialSecret !== undefined || values.applicationCredentialName !== undefined) {
+  else if (
+    values.applicationCredentialId !== undefined ||
+    values.applicationCredentialSecret !== undefined ||
+    values.applicationCredentialName !== undefined
+  ) {
     overrides.authType = 'v3applicationcredential';
   } else if (values.password !== undefined) overrides.authType = 'password';
   if (values.region !== undefined) overrides.regionName = values.region;
-  if (values.endpointType !== undefined && ENDPOINT_TYPES[values.endpointType] !== undefined) overrides.interface = ENDPOINT_TYPES[values.endpointType];
+  if (values.endpointType !== undefined && ENDPOINT_TYPES[values.endpointType] !== undefined)
+    overrides.interface = ENDPOINT_TYPES[values.endpointType];
   if (values.cacertFile !== undefined) overrides.cacert = values.cacertFile;
   if (values.insecure !== undefined) overrides.verify = !values.insecure;
 
-  const options: { cloud?: string; env?: Readonly<Record<string, string | undefined>>; overrides?: LoadCloudConfigOptions['overrides'] } = {};
+  const options: {
+    cloud?: string;
+    env?: Readonly<Record<string, string | undefined>>;
+    overrides?: LoadCloudConfigOptions['overrides'];
+  } = {};
   if (values.cloud !== undefined) options.cloud = values.cloud;
   if (env !== undefined) options.env = env;
   if (Object.keys(overrides).length > 0) options.overrides = overrides as LoadCloudConfigOptions['overrides'];

@@ -22,7 +22,11 @@ import {
   type PlanResult,
   type StateResult,
 } from './resources/compute-service.js';
-import { COMPUTE_SERVICES_TYPE, readComputeServices, validateComputeServicesConfig } from './resources/compute-services.data-source.js';
+import {
+  COMPUTE_SERVICES_TYPE,
+  readComputeServices,
+  validateComputeServicesConfig,
+} from './resources/compute-services.data-source.js';
 import { computeServiceResource, computeServicesDataSource, providerSchema, toSchemaMessage } from './schema/index.js';
 import type { TfValue } from './unknown.js';
 
@@ -49,7 +53,10 @@ export interface ImportResult {
 }
 
 function unknownType(kind: string, typeName: string, known: string): Diagnostic {
-  return errorDiagnostic(`Unknown ${kind} type ${typeName}`, `The forcedown provider has no ${kind} "${typeName}"; it has ${known}. Check the type name, or upgrade the provider.`);
+  return errorDiagnostic(
+    `Unknown ${kind} type ${typeName}`,
+    `The forcedown provider has no ${kind} "${typeName}"; it has ${known}. Check the type name, or upgrade the provider.`,
+  );
 }
 
 export class ForcedownProvider {
@@ -110,7 +117,10 @@ export class ForcedownProvider {
     return (await this.#connection).compute;
   }
 
-  async #withApi(what: string, run: (api: ComputeApi, signal: AbortSignal) => Promise<StateResult>): Promise<StateResult> {
+  async #withApi(
+    what: string,
+    run: (api: ComputeApi, signal: AbortSignal) => Promise<StateResult>,
+  ): Promise<StateResult> {
     let api: ComputeApi;
     try {
       api = await this.#api();
@@ -131,7 +141,8 @@ export class ForcedownProvider {
   }
 
   upgradeResourceState(typeName: string, version: number, rawJson: string | undefined): StateResult {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return { state: null, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    if (typeName !== COMPUTE_SERVICE_TYPE)
+      return { state: null, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
     if (rawJson === undefined || rawJson === '') return { state: null, diagnostics: [] };
     let raw: unknown;
     try {
@@ -144,31 +155,45 @@ export class ForcedownProvider {
   }
 
   async readResource(typeName: string, current: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return { state: current, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    if (typeName !== COMPUTE_SERVICE_TYPE)
+      return { state: current, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
     const result = await this.#withApi('a refresh', (api, signal) => readComputeService(api, current, signal));
     // a failed connection must not look like "the object is gone"
-    return result.state === null && result.diagnostics.length > 0 ? { state: current, diagnostics: result.diagnostics } : result;
+    return result.state === null && result.diagnostics.length > 0
+      ? { state: current, diagnostics: result.diagnostics }
+      : result;
   }
 
   planResourceChange(typeName: string, prior: TfValue, proposed: TfValue, config: TfValue): PlanResult {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return { planned: null, requiresReplace: [], diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    if (typeName !== COMPUTE_SERVICE_TYPE)
+      return {
+        planned: null,
+        requiresReplace: [],
+        diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)],
+      };
     return planComputeService(prior, proposed, config);
   }
 
   async applyResourceChange(typeName: string, prior: TfValue, planned: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return { state: prior, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    if (typeName !== COMPUTE_SERVICE_TYPE)
+      return { state: prior, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
     const result = await this.#withApi('an apply', (api, signal) => applyComputeService(api, prior, planned, signal));
     return result;
   }
 
   async importResourceState(typeName: string, id: string): Promise<ImportResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return { imported: [], diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    if (typeName !== COMPUTE_SERVICE_TYPE)
+      return { imported: [], diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
     const result = await this.#withApi('an import', (api, signal) => importComputeService(api, id, signal));
-    return { imported: result.state === null ? [] : [{ typeName, state: result.state }], diagnostics: result.diagnostics };
+    return {
+      imported: result.state === null ? [] : [{ typeName, state: result.state }],
+      diagnostics: result.diagnostics,
+    };
   }
 
   async readDataSource(typeName: string, config: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICES_TYPE) return { state: null, diagnostics: [unknownType('data source', typeName, COMPUTE_SERVICES_TYPE)] };
+    if (typeName !== COMPUTE_SERVICES_TYPE)
+      return { state: null, diagnostics: [unknownType('data source', typeName, COMPUTE_SERVICES_TYPE)] };
     return this.#withApi('a data source read', (api, signal) => readComputeServices(api, config, signal));
   }
 

@@ -81,14 +81,24 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     return 1;
   }
   const versions = env.PLUGIN_PROTOCOL_VERSIONS;
-  if (versions !== undefined && versions !== '' && !versions.split(',').map((v) => v.trim()).includes('6')) {
+  if (
+    versions !== undefined &&
+    versions !== '' &&
+    !versions
+      .split(',')
+      .map((v) => v.trim())
+      .includes('6')
+  ) {
     stderr.write(
       `terraform-provider-forcedown speaks plugin protocol 6 only; this Terraform offers ${versions}. Use Terraform 1.0 or later (or OpenTofu).\n`,
     );
     return 1;
   }
   const clientCert = env.PLUGIN_CLIENT_CERT;
-  const plaintext = (clientCert === undefined || clientCert === '') && env.TF_DISABLE_PLUGIN_TLS !== undefined && env.TF_DISABLE_PLUGIN_TLS !== '';
+  const plaintext =
+    (clientCert === undefined || clientCert === '') &&
+    env.TF_DISABLE_PLUGIN_TLS !== undefined &&
+    env.TF_DISABLE_PLUGIN_TLS !== '';
   if ((clientCert === undefined || clientCert === '') && !plaintext) {
     stderr.write(
       'terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not set, so the connection cannot be mutually authenticated. ' +
@@ -97,13 +107,14 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     return 1;
   }
 
-  const [{ ServerCredentials }, { generateServerCertificate }, { startGrpcServer }, { ForcedownProvider }, { log }] = await Promise.all([
-    import('@grpc/grpc-js'),
-    import('./tls.js'),
-    import('./grpc-server.js'),
-    import('./provider.js'),
-    import('./log.js'),
-  ]);
+  const [{ ServerCredentials }, { generateServerCertificate }, { startGrpcServer }, { ForcedownProvider }, { log }] =
+    await Promise.all([
+      import('@grpc/grpc-js'),
+      import('./tls.js'),
+      import('./grpc-server.js'),
+      import('./provider.js'),
+      import('./log.js'),
+    ]);
 
   let certificate: { der: Buffer; certPem: string; keyPem: string } | undefined;
   let credentials;
@@ -114,9 +125,15 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     try {
       // grpc-js takes any bytes as a CA and would then refuse every client: check it parses
       new X509Certificate(clientCert ?? '');
-      credentials = ServerCredentials.createSsl(Buffer.from(clientCert ?? '', 'utf8'), [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }], true);
+      credentials = ServerCredentials.createSsl(
+        Buffer.from(clientCert ?? '', 'utf8'),
+        [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }],
+        true,
+      );
     } catch (error) {
-      stderr.write(`terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not a usable PEM certificate (${error instanceof Error ? error.message : String(error)}).\n`);
+      stderr.write(
+        `terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not a usable PEM certificate (${error instanceof Error ? error.message : String(error)}).\n`,
+      );
       return 1;
     }
   }
@@ -137,7 +154,9 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   try {
     started = await startGrpcServer({ provider, credentials, ports: portsFromEnv(env), onShutdown: () => finish(0) });
   } catch (error) {
-    stderr.write(`terraform-provider-forcedown: cannot listen on 127.0.0.1 (${error instanceof Error ? error.message : String(error)}).\n`);
+    stderr.write(
+      `terraform-provider-forcedown: cannot listen on 127.0.0.1 (${error instanceof Error ? error.message : String(error)}).\n`,
+    );
     return 1;
   }
   const onInterrupt = (): void => log('trace', 'ignoring SIGINT (Terraform sends StopProvider)');

@@ -50,7 +50,8 @@ const set = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat(items));
 const explicit = (n: number, content: Buffer): Buffer => tlv(0xa0 + n, content);
 const octetString = (content: Buffer): Buffer => tlv(0x04, content);
 const utf8String = (text: string): Buffer => tlv(0x0c, Buffer.from(text, 'utf8'));
-const bitString = (content: Buffer, unusedBits = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), content]));
+const bitString = (content: Buffer, unusedBits = 0): Buffer =>
+  tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), content]));
 const boolean = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
 
 function integer(bytes: Buffer): Buffer {
@@ -79,7 +80,9 @@ function time(date: Date): Buffer {
   const year = date.getUTCFullYear();
   const body = `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`;
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050
-  return year < 2050 ? tlv(0x17, Buffer.from(`${pad(year % 100)}${body}`, 'ascii')) : tlv(0x18, Buffer.from(`${year}${body}`, 'ascii'));
+  return year < 2050
+    ? tlv(0x17, Buffer.from(`${pad(year % 100)}${body}`, 'ascii'))
+    : tlv(0x18, Buffer.from(`${year}${body}`, 'ascii'));
 }
 
 function extension(id: string, critical: boolean, value: Buffer): Buffer {
@@ -114,7 +117,11 @@ export function generateServerCertificate(options: CertificateOptions = {}): Ser
     // digitalSignature (bit 0) + keyCertSign (bit 5): 1000 0100, 2 unused bits
     extension(OID.keyUsage, true, bitString(Buffer.from([0x84]), 2)),
     extension(OID.extKeyUsage, false, sequence(oid(OID.serverAuth), oid(OID.clientAuth))),
-    extension(OID.subjectAltName, false, sequence(tlv(0x82, Buffer.from(commonName, 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
+    extension(
+      OID.subjectAltName,
+      false,
+      sequence(tlv(0x82, Buffer.from(commonName, 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1]))),
+    ),
   );
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3

@@ -42,7 +42,8 @@ function toTfValue(raw: unknown): TfValue {
   if (Array.isArray(raw)) return raw.map(toTfValue);
   if (raw instanceof Uint8Array) return Buffer.from(raw).toString('utf8');
   if (typeof raw === 'object') {
-    if (raw instanceof ExtData) return new UnknownValue(raw.type, raw.data instanceof Uint8Array ? raw.data : new Uint8Array(0));
+    if (raw instanceof ExtData)
+      return new UnknownValue(raw.type, raw.data instanceof Uint8Array ? raw.data : new Uint8Array(0));
     const out: Record<string, TfValue> = {};
     for (const [key, item] of Object.entries(raw)) out[key] = toTfValue(item);
     return out;
@@ -57,7 +58,8 @@ function toTfValue(raw: unknown): TfValue {
 export function decodeDynamicValue(value: DynamicValueMessage | null | undefined): TfValue {
   if (value === null || value === undefined) return null;
   if (value.msgpack !== undefined && value.msgpack.length > 0) return decodeValue(value.msgpack);
-  if (value.json !== undefined && value.json.length > 0) return toTfValue(JSON.parse(Buffer.from(value.json).toString('utf8')));
+  if (value.json !== undefined && value.json.length > 0)
+    return toTfValue(JSON.parse(Buffer.from(value.json).toString('utf8')));
   return null;
 }
 

@@ -23,14 +23,20 @@ function same(a: unknown, b: unknown): boolean {
  * Evaluates a `when` condition. Data only: operands are resolved references or literals and are
  * compared structurally; no expression language.
  */
-export function evaluateCondition(condition: Condition, scope: Scope, statuses: ReadonlyMap<string, StepStatus>): boolean {
+export function evaluateCondition(
+  condition: Condition,
+  scope: Scope,
+  statuses: ReadonlyMap<string, StepStatus>,
+): boolean {
   if (typeof condition === 'boolean') return condition;
   if (typeof condition === 'string') {
     const value = resolveDeep(condition, scope);
     if (typeof value === 'boolean') return value;
     if (value === 'true') return true;
     if (value === 'false') return false;
-    throw new ConditionError(`"when": ${condition} resolved to ${JSON.stringify(value)}, not true or false; compare it with {"equals": [...]} or test it with {"notEmpty": ...}`);
+    throw new ConditionError(
+      `"when": ${condition} resolved to ${JSON.stringify(value)}, not true or false; compare it with {"equals": [...]} or test it with {"notEmpty": ...}`,
+    );
   }
   const c = condition as Record<string, unknown>;
   if ('equals' in c) {
@@ -43,7 +49,10 @@ export function evaluateCondition(condition: Condition, scope: Scope, statuses: 
   }
   if ('in' in c) {
     const [needle, haystack] = resolveDeep(c.in as unknown[], scope);
-    if (!Array.isArray(haystack)) throw new ConditionError(`"when": {"in": [...]} needs a list as its second item, got ${JSON.stringify(haystack)}`);
+    if (!Array.isArray(haystack))
+      throw new ConditionError(
+        `"when": {"in": [...]} needs a list as its second item, got ${JSON.stringify(haystack)}`,
+      );
     return haystack.some((item) => same(item, needle));
   }
   if ('empty' in c) return isEmpty(resolveDeep(c.empty, scope));

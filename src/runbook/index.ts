@@ -13,7 +13,14 @@ export {
   type Scope,
   type TemplatePart,
 } from './interpolation.js';
-export { checkRunbookText, loadRunbook, loadRunbookText, problemsError, type LoadedRunbook, type RunbookCheck } from './load-runbook.js';
+export {
+  checkRunbookText,
+  loadRunbook,
+  loadRunbookText,
+  problemsError,
+  type LoadedRunbook,
+  type RunbookCheck,
+} from './load-runbook.js';
 export { bindParams, parseVars, secretParamNames } from './params.js';
 export { checkParamValue, checkRunbookSemantics } from './semantic-checks.js';
 export { stepCatalog, type StepTypeInfo } from './step-catalog.js';

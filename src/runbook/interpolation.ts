@@ -39,7 +39,11 @@ function parseReference(body: string): Reference {
   const rest = dot === -1 ? '' : body.slice(dot + 1);
   switch (root) {
     case 'params':
-      if (!NAME.test(rest)) throw new TemplateError(`${text} is not a reference: references only name data (no expressions, operators or spaces); expected \${params.NAME}`, text);
+      if (!NAME.test(rest))
+        throw new TemplateError(
+          `${text} is not a reference: references only name data (no expressions, operators or spaces); expected \${params.NAME}`,
+          text,
+        );
       return { kind: 'params', name: rest, text };
     case 'steps': {
       const parts = rest.split('.');
@@ -49,13 +53,20 @@ function parseReference(body: string): Reference {
       return { kind: 'steps', step: parts[0]!, output: parts[1]!, text };
     }
     case 'run':
-      if (!(RUN_FIELDS as readonly string[]).includes(rest)) throw new TemplateError(`${text}: unknown run field; expected one of ${RUN_FIELDS.map((f) => `\${run.${f}}`).join(', ')}`, text);
+      if (!(RUN_FIELDS as readonly string[]).includes(rest))
+        throw new TemplateError(
+          `${text}: unknown run field; expected one of ${RUN_FIELDS.map((f) => `\${run.${f}}`).join(', ')}`,
+          text,
+        );
       return { kind: 'run', field: rest, text };
     case 'env':
       if (!NAME.test(rest)) throw new TemplateError(`${text}: expected \${env.NAME}`, text);
       return { kind: 'env', name: rest, text };
     default:
-      throw new TemplateError(`${text}: unknown reference; expected \${params.NAME}, \${steps.ID.OUTPUT}, \${run.FIELD} or \${env.NAME} (no expressions)`, text);
+      throw new TemplateError(
+        `${text}: unknown reference; expected \${params.NAME}, \${steps.ID.OUTPUT}, \${run.FIELD} or \${env.NAME} (no expressions)`,
+        text,
+      );
   }
 }
 
@@ -72,9 +83,14 @@ export function parseTemplate(template: string): TemplatePart[] {
     }
     if (template.startsWith('${', index)) {
       const end = template.indexOf('}', index + 2);
-      if (end === -1) throw new TemplateError(`unclosed reference "${template.slice(index, index + 40)}" (missing "}")`, template.slice(index));
+      if (end === -1)
+        throw new TemplateError(
+          `unclosed reference "${template.slice(index, index + 40)}" (missing "}")`,
+          template.slice(index),
+        );
       const body = template.slice(index + 2, end);
-      if (body.trim() !== body || body.length === 0) throw new TemplateError(`empty or padded reference "\${${body}}"`, `\${${body}}`);
+      if (body.trim() !== body || body.length === 0)
+        throw new TemplateError(`empty or padded reference "\${${body}}"`, `\${${body}}`);
       if (literal) parts.push({ literal });
       literal = '';
       parts.push({ ref: parseReference(body) });
@@ -94,7 +110,12 @@ export function hasReference(template: string): boolean {
 }
 
 /** The references used anywhere in a JSON value (strings inside objects and arrays). */
-export function collectReferences(value: unknown, visit: (ref: Reference, pointer: string) => void, onError: (error: TemplateError, pointer: string) => void, pointer = ''): void {
+export function collectReferences(
+  value: unknown,
+  visit: (ref: Reference, pointer: string) => void,
+  onError: (error: TemplateError, pointer: string) => void,
+  pointer = '',
+): void {
   if (typeof value === 'string') {
     if (!value.includes('${')) return;
     try {
@@ -106,7 +127,8 @@ export function collectReferences(value: unknown, visit: (ref: Reference, pointe
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => collectReferences(item, visit, onError, `${pointer}/${index}`));
   } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) collectReferences(item, visit, onError, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    for (const [key, item] of Object.entries(value))
+      collectReferences(item, visit, onError, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
   }
 }
 
@@ -137,16 +159,23 @@ function lookup(ref: Reference, scope: Scope): unknown {
       return scope.params[ref.name];
     case 'steps': {
       const outputs = scope.steps[ref.step];
-      if (outputs === undefined) throw new ResolveError(`${ref.text}: step "${ref.step}" has not produced outputs (it was skipped, failed or has not run)`, ref.text);
-      if (!(ref.output in outputs)) throw new ResolveError(`${ref.text}: step "${ref.step}" has no output "${ref.output}"`, ref.text);
+      if (outputs === undefined)
+        throw new ResolveError(
+          `${ref.text}: step "${ref.step}" has not produced outputs (it was skipped, failed or has not run)`,
+          ref.text,
+        );
+      if (!(ref.output in outputs))
+        throw new ResolveError(`${ref.text}: step "${ref.step}" has no output "${ref.output}"`, ref.text);
       return outputs[ref.output];
     }
     case 'run':
       return scope.run[ref.field];
     case 'env': {
-      if (!scope.allowedEnv.has(ref.name)) throw new ResolveError(`${ref.text}: the runbook does not list "${ref.name}" in "env"`, ref.text);
+      if (!scope.allowedEnv.has(ref.name))
+        throw new ResolveError(`${ref.text}: the runbook does not list "${ref.name}" in "env"`, ref.text);
       const value = scope.env[ref.name];
-      if (value === undefined) throw new ResolveError(`${ref.text}: environment variable ${ref.name} is not set`, ref.text);
+      if (value === undefined)
+        throw new ResolveError(`${ref.text}: environment variable ${ref.name} is not set`, ref.text);
       return value;
     }
   }
@@ -156,7 +185,10 @@ function asText(value: unknown, ref: Reference): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null || value === undefined) return '';
-  throw new ResolveError(`${ref.text} is ${Array.isArray(value) ? 'a list' : 'an object'} and cannot be embedded in text; use it as the whole value`, ref.text);
+  throw new ResolveError(
+    `${ref.text} is ${Array.isArray(value) ? 'a list' : 'an object'} and cannot be embedded in text; use it as the whole value`,
+    ref.text,
+  );
 }
 
 /** Resolves one template string. */
@@ -174,7 +206,12 @@ export function resolveDeep<T>(value: T, scope: Scope): T {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(out, key, { value: resolveDeep(item, scope), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: resolveDeep(item, scope),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out as T;
   }

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { Runbook } from '../generated/runbook.types.js';
-import { formatProblem, sortProblems, validateDocumentText, type JsonDocument, type Problem } from '../validation/index.js';
+import {
+  formatProblem,
+  sortProblems,
+  validateDocumentText,
+  type JsonDocument,
+  type Problem,
+} from '../validation/index.js';
 import { checkRunbookSemantics } from './semantic-checks.js';
 
 /** A runbook read from disk and fully validated. */
@@ -19,7 +25,9 @@ export interface LoadedRunbook {
 }
 
 /** The outcome of checking one runbook text. */
-export type RunbookCheck = { readonly ok: true; readonly runbook: Runbook; readonly document: JsonDocument } | { readonly ok: false; readonly problems: readonly Problem[] };
+export type RunbookCheck =
+  | { readonly ok: true; readonly runbook: Runbook; readonly document: JsonDocument }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /** Validates runbook text: JSON syntax, the schema (all errors), then semantics. */
 export function checkRunbookText(text: string, file: string): RunbookCheck {
@@ -39,7 +47,15 @@ export function problemsError(what: string, problems: readonly Problem[]): Error
     'INVALID_FILE',
     `${what} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`,
     'fix the file and run `forcedown validate FILE` again; nothing was run',
-    { problems: problems.map((p) => ({ file: p.file, pointer: p.pointer, line: p.position?.line, column: p.position?.column, message: p.message })) },
+    {
+      problems: problems.map((p) => ({
+        file: p.file,
+        pointer: p.pointer,
+        line: p.position?.line,
+        column: p.position?.column,
+        message: p.message,
+      })),
+    },
   );
 }
 
@@ -64,5 +80,12 @@ export async function loadRunbook(file: string, cwd: string = process.cwd()): Pr
 export function loadRunbookText(text: string, file: string, absolutePath: string): LoadedRunbook {
   const check = checkRunbookText(text, file);
   if (!check.ok) throw problemsError(`runbook ${file}`, check.problems);
-  return { file, absolutePath, text, sha256: createHash('sha256').update(text).digest('hex'), runbook: check.runbook, document: check.document };
+  return {
+    file,
+    absolutePath,
+    text,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    runbook: check.runbook,
+    document: check.document,
+  };
 }

@@ -9,10 +9,20 @@ export function parseVars(vars: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of vars) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw invalidInput('BAD_VAR', `--var "${item}" is not KEY=VALUE`, 'write --var host=cmp-07 (one --var per parameter)');
+    if (eq <= 0)
+      throw invalidInput(
+        'BAD_VAR',
+        `--var "${item}" is not KEY=VALUE`,
+        'write --var host=cmp-07 (one --var per parameter)',
+      );
     const key = item.slice(0, eq);
     if (key in out) throw invalidInput('BAD_VAR', `--var ${key} is given twice`, 'give each parameter once');
-    Object.defineProperty(out, key, { value: item.slice(eq + 1), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: item.slice(eq + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -24,7 +34,12 @@ function convert(name: string, param: Param, text: string): unknown {
     case 'integer':
     case 'number': {
       const value = Number(text);
-      if (text.trim() === '' || Number.isNaN(value)) throw invalidInput('BAD_VAR', `--var ${name}=${param.secret ? '***' : text}: not a number`, `give ${name} as a ${param.type}`);
+      if (text.trim() === '' || Number.isNaN(value))
+        throw invalidInput(
+          'BAD_VAR',
+          `--var ${name}=${param.secret ? '***' : text}: not a number`,
+          `give ${name} as a ${param.type}`,
+        );
       return value;
     }
     case 'boolean':
@@ -46,7 +61,9 @@ export function bindParams(runbook: Runbook, vars: Readonly<Record<string, strin
   for (const key of Object.keys(vars)) {
     if (!(key in declared)) {
       const known = Object.keys(declared);
-      problems.push(`unknown parameter "${key}"${didYouMean(key, known)}; this runbook takes ${known.length ? known.join(', ') : 'no parameters'}`);
+      problems.push(
+        `unknown parameter "${key}"${didYouMean(key, known)}; this runbook takes ${known.length ? known.join(', ') : 'no parameters'}`,
+      );
     }
   }
   for (const [name, param] of Object.entries(declared)) {
@@ -67,7 +84,12 @@ export function bindParams(runbook: Runbook, vars: Readonly<Record<string, strin
     }
   }
   if (problems.length > 0) {
-    throw invalidInput('BAD_PARAMS', `invalid parameters for runbook "${runbook.name}":\n  ${problems.join('\n  ')}`, 'pass each parameter as --var NAME=VALUE; the runbook\'s "params" section lists them with their descriptions', { problems });
+    throw invalidInput(
+      'BAD_PARAMS',
+      `invalid parameters for runbook "${runbook.name}":\n  ${problems.join('\n  ')}`,
+      'pass each parameter as --var NAME=VALUE; the runbook\'s "params" section lists them with their descriptions',
+      { problems },
+    );
   }
   return bound;
 }

@@ -13,7 +13,12 @@ import { stepCatalog } from './step-catalog.js';
 export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, file: string): Problem[] {
   const problems: Problem[] = [];
   const at = (pointer: string, message: string, key = false): void => {
-    problems.push({ file, pointer, position: (key ? document.keyPositions.get(pointer) : undefined) ?? document.positions.get(pointer), message });
+    problems.push({
+      file,
+      pointer,
+      position: (key ? document.keyPositions.get(pointer) : undefined) ?? document.positions.get(pointer),
+      message,
+    });
   };
   const params = runbook.params ?? {};
   const allowedEnv = new Set(runbook.env ?? []);
@@ -44,31 +49,49 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
   runbook.steps.forEach((step, index) => {
     const base = `/steps/${index}`;
     const previous = seen.get(step.id);
-    if (previous !== undefined) at(`${base}/id`, `duplicate step id "${step.id}" (also step ${previous + 1}); step ids must be unique`);
+    if (previous !== undefined)
+      at(`${base}/id`, `duplicate step id "${step.id}" (also step ${previous + 1}); step ids must be unique`);
     else seen.set(step.id, index);
 
     const checkRef = (ref: Reference, pointer: string): void => {
       switch (ref.kind) {
         case 'params':
-          if (!(ref.name in params)) at(pointer, `${ref.text} refers to an undefined parameter "${ref.name}"${didYouMean(ref.name, Object.keys(params))}; declare it under "params"`);
+          if (!(ref.name in params))
+            at(
+              pointer,
+              `${ref.text} refers to an undefined parameter "${ref.name}"${didYouMean(ref.name, Object.keys(params))}; declare it under "params"`,
+            );
           break;
         case 'steps': {
           const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === ref.step);
           if (targetIndex === -1) {
-            at(pointer, `${ref.text} refers to an unknown step "${ref.step}"${didYouMean(ref.step, runbook.steps.map((s) => s.id))}`);
+            at(
+              pointer,
+              `${ref.text} refers to an unknown step "${ref.step}"${didYouMean(
+                ref.step,
+                runbook.steps.map((s) => s.id),
+              )}`,
+            );
           } else if (targetIndex >= index) {
-            at(pointer, `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`);
+            at(
+              pointer,
+              `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`,
+            );
           } else {
             const target = runbook.steps[targetIndex]!;
             const outputs = catalog.get(target.type)?.outputs ?? [];
             if (!outputs.includes(ref.output)) {
-              at(pointer, `${ref.text}: ${/^[aeiou]/.test(target.type) ? 'an' : 'a'} ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`);
+              at(
+                pointer,
+                `${ref.text}: ${/^[aeiou]/.test(target.type) ? 'an' : 'a'} ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`,
+              );
             }
           }
           break;
         }
         case 'env':
-          if (!allowedEnv.has(ref.name)) at(pointer, `${ref.text}: add "${ref.name}" to the runbook's "env" list to allow reading it`);
+          if (!allowedEnv.has(ref.name))
+            at(pointer, `${ref.text}: add "${ref.name}" to the runbook's "env" list to allow reading it`);
           break;
         case 'run':
           break;
@@ -83,8 +106,19 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
     const statusRefs = findStepStatusRefs(step.when, `${base}/when`);
     for (const { step: target, pointer } of statusRefs) {
       const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === target);
-      if (targetIndex === -1) at(pointer, `stepStatus refers to an unknown step "${target}"${didYouMean(target, runbook.steps.map((s) => s.id))}`);
-      else if (targetIndex >= index) at(pointer, `stepStatus refers to ${targetIndex === index ? 'this step itself' : 'a later step'}; only earlier steps have a status`);
+      if (targetIndex === -1)
+        at(
+          pointer,
+          `stepStatus refers to an unknown step "${target}"${didYouMean(
+            target,
+            runbook.steps.map((s) => s.id),
+          )}`,
+        );
+      else if (targetIndex >= index)
+        at(
+          pointer,
+          `stepStatus refers to ${targetIndex === index ? 'this step itself' : 'a later step'}; only earlier steps have a status`,
+        );
     }
 
     if (step.type === 'evacuate' && step.skipNamePattern !== undefined && !step.skipNamePattern.includes('${')) {
@@ -101,17 +135,25 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
 function findStepStatusRefs(condition: unknown, pointer: string): { step: string; pointer: string }[] {
   if (condition === null || typeof condition !== 'object') return [];
   const c = condition as Record<string, unknown>;
-  if ('stepStatus' in c) return [{ step: String((c.stepStatus as { step: string }).step), pointer: `${pointer}/stepStatus/step` }];
+  if ('stepStatus' in c)
+    return [{ step: String((c.stepStatus as { step: string }).step), pointer: `${pointer}/stepStatus/step` }];
   if ('not' in c) return findStepStatusRefs(c.not, `${pointer}/not`);
   for (const key of ['all', 'any'] as const) {
-    if (Array.isArray(c[key])) return (c[key] as unknown[]).flatMap((item, index) => findStepStatusRefs(item, `${pointer}/${key}/${index}`));
+    if (Array.isArray(c[key]))
+      return (c[key] as unknown[]).flatMap((item, index) => findStepStatusRefs(item, `${pointer}/${key}/${index}`));
   }
   return [];
 }
 
 /** Why `value` does not fit `param` (type, enum, pattern, bounds), or undefined. */
 export function checkParamValue(
-  param: { readonly type: string; readonly enum?: readonly unknown[]; readonly pattern?: string; readonly minimum?: number; readonly maximum?: number },
+  param: {
+    readonly type: string;
+    readonly enum?: readonly unknown[];
+    readonly pattern?: string;
+    readonly minimum?: number;
+    readonly maximum?: number;
+  },
   value: unknown,
 ): string | undefined {
   switch (param.type) {
@@ -125,11 +167,13 @@ export function checkParamValue(
         } catch {
           pattern = undefined;
         }
-        if (pattern && !pattern.test(value)) return `must match the pattern ${JSON.stringify(param.pattern)}, not ${JSON.stringify(value)}`;
+        if (pattern && !pattern.test(value))
+          return `must match the pattern ${JSON.stringify(param.pattern)}, not ${JSON.stringify(value)}`;
       }
       break;
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be an integer, not ${JSON.stringify(value)}`;
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return `must be an integer, not ${JSON.stringify(value)}`;
       break;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a number, not ${JSON.stringify(value)}`;

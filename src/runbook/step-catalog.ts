@@ -16,11 +16,17 @@ let catalog: ReadonlyMap<string, StepTypeInfo> | undefined;
  */
 export function stepCatalog(): ReadonlyMap<string, StepTypeInfo> {
   if (catalog) return catalog;
-  const schema = loadSchema('runbook') as { $defs: Record<string, { oneOf?: { $ref: string }[] } & Record<string, unknown>> };
+  const schema = loadSchema('runbook') as {
+    $defs: Record<string, { oneOf?: { $ref: string }[] } & Record<string, unknown>>;
+  };
   const defs = schema.$defs;
   const map = new Map<string, StepTypeInfo>();
   for (const { $ref } of defs.step?.oneOf ?? []) {
-    const def = defs[$ref.split('/').pop()!] as { properties: { type: { const: string } }; description?: string; 'x-forcedown-outputs'?: string[] };
+    const def = defs[$ref.split('/').pop()!] as {
+      properties: { type: { const: string } };
+      description?: string;
+      'x-forcedown-outputs'?: string[];
+    };
     const type = def.properties.type.const;
     map.set(type, { type, outputs: def['x-forcedown-outputs'] ?? [], description: def.description ?? '' });
   }

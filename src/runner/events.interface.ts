@@ -39,7 +39,12 @@ export interface RunStartedEvent extends EventBase {
   /** Parameter values (secret ones omitted: `resume` asks for them again). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly secretParams: readonly string[];
-  readonly options: { readonly dryRun: boolean; readonly assumeFenced?: string; readonly inventory?: string; readonly cloud?: string };
+  readonly options: {
+    readonly dryRun: boolean;
+    readonly assumeFenced?: string;
+    readonly inventory?: string;
+    readonly cloud?: string;
+  };
   /** Hosts this run acts on (locked for the run). */
   readonly hosts: readonly string[];
   readonly machine: string;
@@ -124,7 +129,12 @@ export interface RunSummary {
   readonly status: RunStatus;
   readonly exitCode: number;
   readonly steps: Readonly<Record<StepFinishStatus | 'not-run', number>>;
-  readonly stepResults: readonly { readonly id: string; readonly type: string; readonly status: StepFinishStatus | 'not-run'; readonly summary: string }[];
+  readonly stepResults: readonly {
+    readonly id: string;
+    readonly type: string;
+    readonly status: StepFinishStatus | 'not-run';
+    readonly summary: string;
+  }[];
   readonly servers: readonly ServerOutcome[];
   readonly durationMs: number;
   readonly dryRun: boolean;

@@ -4,7 +4,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import { redactDeep } from '../secrets/index.js';
-import { EVENT_VERSION, type RunEvent, type RunEventInput, type RunFinishedEvent, type RunStartedEvent } from './events.interface.js';
+import {
+  EVENT_VERSION,
+  type RunEvent,
+  type RunEventInput,
+  type RunFinishedEvent,
+  type RunStartedEvent,
+} from './events.interface.js';
 import { isRunId } from './run-id.js';
 import { ensurePrivateDir, stateLayout } from './state-dir.js';
 
@@ -35,7 +41,11 @@ export class JournalWriter {
   }
 
   /** Opens (creating or appending to) the journal of `runId`. `persist: false` keeps events in memory only. */
-  static async open(stateDir: string, runId: string, options: { readonly persist?: boolean; readonly nextSeq?: number } = {}): Promise<JournalWriter> {
+  static async open(
+    stateDir: string,
+    runId: string,
+    options: { readonly persist?: boolean; readonly nextSeq?: number } = {},
+  ): Promise<JournalWriter> {
     const path = journalPath(stateDir, runId);
     if (options.persist === false) return new JournalWriter(path, runId, undefined, options.nextSeq ?? 1);
     await ensurePrivateDir(stateLayout(stateDir).runs);
@@ -53,7 +63,13 @@ export class JournalWriter {
   append(input: RunEventInput): Promise<RunEvent> {
     const task = this.#queue.then(async () => {
       if (this.#closed) throw new Error('journal is closed');
-      const event = redactDeep({ v: EVENT_VERSION, seq: this.#seq, ts: new Date().toISOString(), runId: this.runId, ...input } as RunEvent);
+      const event = redactDeep({
+        v: EVENT_VERSION,
+        seq: this.#seq,
+        ts: new Date().toISOString(),
+        runId: this.runId,
+        ...input,
+      } as RunEvent);
       this.#seq += 1;
       if (this.#handle) {
         await this.#handle.write(`${JSON.stringify(event)}\n`);
@@ -85,7 +101,11 @@ export interface JournalContents {
 /** Reads a run's journal; an input error (exit 2) when the run does not exist. */
 export async function readJournal(stateDir: string, runId: string): Promise<JournalContents> {
   if (!isRunId(runId)) {
-    throw invalidInput('UNKNOWN_RUN', `"${runId}" is not a run id`, 'list runs with `forcedown runs` and pass one of their ids');
+    throw invalidInput(
+      'UNKNOWN_RUN',
+      `"${runId}" is not a run id`,
+      'list runs with `forcedown runs` and pass one of their ids',
+    );
   }
   const path = journalPath(stateDir, runId);
   let text: string;
@@ -93,7 +113,11 @@ export async function readJournal(stateDir: string, runId: string): Promise<Jour
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') {
-      throw invalidInput('UNKNOWN_RUN', `no run ${runId} in ${stateLayout(stateDir).runs}`, 'list runs with `forcedown runs` (and check --state-dir / FORCEDOWN_STATE_DIR)');
+      throw invalidInput(
+        'UNKNOWN_RUN',
+        `no run ${runId} in ${stateLayout(stateDir).runs}`,
+        'list runs with `forcedown runs` (and check --state-dir / FORCEDOWN_STATE_DIR)',
+      );
     }
     throw error;
   }
@@ -106,7 +130,12 @@ export async function readJournal(stateDir: string, runId: string): Promise<Jour
       events.push(JSON.parse(line) as RunEvent);
     } catch {
       if (index >= lines.length - 2) truncatedTail = true;
-      else throw invalidInput('JOURNAL_CORRUPT', `journal ${path} line ${index + 1} is not valid JSON`, 'the journal was edited or damaged; inspect it by hand');
+      else
+        throw invalidInput(
+          'JOURNAL_CORRUPT',
+          `journal ${path} line ${index + 1} is not valid JSON`,
+          'the journal was edited or damaged; inspect it by hand',
+        );
     }
   });
   return { path, events, truncatedTail };
@@ -134,7 +163,10 @@ export async function listRuns(stateDir: string): Promise<RunListing[]> {
     throw error;
   }
   const out: RunListing[] = [];
-  for (const name of names.filter((n) => n.endsWith('.jsonl')).sort().reverse()) {
+  for (const name of names
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()
+    .reverse()) {
     const runId = name.slice(0, -'.jsonl'.length);
     if (!isRunId(runId)) continue;
     let contents: JournalContents;
@@ -145,7 +177,9 @@ export async function listRuns(stateDir: string): Promise<RunListing[]> {
     }
     const started = contents.events.find((e): e is RunStartedEvent => e.event === 'run.started');
     const finished = [...contents.events].reverse().find((e): e is RunFinishedEvent => e.event === 'run.finished');
-    const resumedAfter = finished ? contents.events.findIndex((e) => e.seq > finished.seq && e.event === 'run.resumed') !== -1 : false;
+    const resumedAfter = finished
+      ? contents.events.findIndex((e) => e.seq > finished.seq && e.event === 'run.resumed') !== -1
+      : false;
     out.push({
       runId,
       runbook: started?.runbook.name ?? '?',

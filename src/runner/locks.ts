@@ -50,7 +50,13 @@ export async function readLock(stateDir: string, host: string): Promise<LockHold
  * process gone) still needs `--break-lock REASON`, which is recorded. A resumed run takes over
  * its own lock.
  */
-export async function acquireRunLocks(options: { readonly stateDir: string; readonly runId: string; readonly hosts: readonly string[]; readonly breakLock?: string; readonly resume?: boolean }): Promise<HeldLocks> {
+export async function acquireRunLocks(options: {
+  readonly stateDir: string;
+  readonly runId: string;
+  readonly hosts: readonly string[];
+  readonly breakLock?: string;
+  readonly resume?: boolean;
+}): Promise<HeldLocks> {
   const { stateDir, runId } = options;
   if (options.hosts.length === 0) return { hosts: [], broken: [], release: async () => undefined };
   await ensurePrivateDir(stateLayout(stateDir).locks);

@@ -1,6 +1,14 @@
 import { toForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import { ResolveError, evaluateCondition, parseDuration, resolveDeep, type LoadedRunbook, type Scope, type StepStatus } from '../runbook/index.js';
+import {
+  ResolveError,
+  evaluateCondition,
+  parseDuration,
+  resolveDeep,
+  type LoadedRunbook,
+  type Scope,
+  type StepStatus,
+} from '../runbook/index.js';
 import { sleep } from './run-engine.js';
 import type { RunSummary } from './events.interface.js';
 import { validateResolvedStep } from './resolved-step.js';
@@ -76,7 +84,12 @@ export async function planRun(request: PlanRequest): Promise<PlanEntry[]> {
         const match = /^\$\{steps\.([a-z][a-z0-9-]*)\./.exec(error.reference);
         if (match && unknownOutputs.has(match[1]!)) {
           unknownOutputs.add(step.id);
-          return { ...base, action: 'depends', summary: `depends on what step "${match[1]}" does at run time (${error.reference})`, details: [] };
+          return {
+            ...base,
+            action: 'depends',
+            summary: `depends on what step "${match[1]}" does at run time (${error.reference})`,
+            details: [],
+          };
         }
       }
       return undefined;
@@ -114,7 +127,8 @@ export async function planRun(request: PlanRequest): Promise<PlanEntry[]> {
       continue;
     }
 
-    const timeoutMs = resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
+    const timeoutMs =
+      resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
     const controller = new AbortController();
     const relay = (): void => controller.abort(request.signal.reason);
     request.signal.addEventListener('abort', relay, { once: true });
@@ -143,12 +157,24 @@ export async function planRun(request: PlanRequest): Promise<PlanEntry[]> {
       if (check.outputs) outputs[step.id] = check.outputs;
       else unknownOutputs.add(step.id);
       statuses.set(step.id, check.needed ? 'changed' : 'unchanged');
-      entries.push({ ...base, title: resolved.title ?? module.title(resolved), action: check.needed ? 'change' : 'none', summary: check.summary, details: check.details ?? [] });
+      entries.push({
+        ...base,
+        title: resolved.title ?? module.title(resolved),
+        action: check.needed ? 'change' : 'none',
+        summary: check.summary,
+        details: check.details ?? [],
+      });
     } catch (thrown) {
       const error = toForcedownError(thrown);
       unknownOutputs.add(step.id);
       statuses.set(step.id, 'failed');
-      entries.push({ ...base, action: error.isRefused ? 'refuse' : 'error', summary: error.message, details: [], error: { code: error.code, hint: error.hint, exitCode: error.exitCode } });
+      entries.push({
+        ...base,
+        action: error.isRefused ? 'refuse' : 'error',
+        summary: error.message,
+        details: [],
+        error: { code: error.code, hint: error.hint, exitCode: error.exitCode },
+      });
       if (error.isAuth || error.isInterrupted) break;
     } finally {
       clearTimeout(timer);

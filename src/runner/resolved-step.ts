@@ -11,11 +11,13 @@ export function validateResolvedStep(step: Step, file: string): void {
   const errors = validateAgainst('runbook', probe);
   if (errors.length === 0) return;
   const document = parseJsonDocument(JSON.stringify(probe));
-  const problems = problemsFromAjv(errors, `${file} (step "${step.id}" after interpolation)`, document).map((problem) => ({
-    ...problem,
-    pointer: problem.pointer.replace(/^\/steps\/0/, ''),
-    position: undefined,
-  }));
+  const problems = problemsFromAjv(errors, `${file} (step "${step.id}" after interpolation)`, document).map(
+    (problem) => ({
+      ...problem,
+      pointer: problem.pointer.replace(/^\/steps\/0/, ''),
+      position: undefined,
+    }),
+  );
   throw invalidInput(
     'RESOLVED_STEP_INVALID',
     `step "${step.id}" is invalid once its references are resolved:\n  ${problems.map(formatProblem).join('\n  ')}`,

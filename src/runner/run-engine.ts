@@ -1,12 +1,36 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
-import { Listr, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
+import {
+  Listr,
+  ListrLogger,
+  ProcessOutput,
+  type DefaultRenderer,
+  type ListrTask,
+  type ListrTaskWrapper,
+  type SimpleRenderer,
+} from 'listr2';
 import { ExitCode, isForcedownError, operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import { evaluateCondition, formatDuration, parseDuration, resolveDeep, type LoadedRunbook, type Scope, type StepStatus } from '../runbook/index.js';
+import {
+  evaluateCondition,
+  formatDuration,
+  parseDuration,
+  resolveDeep,
+  type LoadedRunbook,
+  type Scope,
+  type StepStatus,
+} from '../runbook/index.js';
 import { escapeForTerminal } from '../validation/index.js';
 import { forcedownVersion } from '../version.js';
-import type { EventError, RunEvent, RunStatus, RunSummary, ServerOutcome, StepFinishStatus, StepFinishedEvent } from './events.interface.js';
+import type {
+  EventError,
+  RunEvent,
+  RunStatus,
+  RunSummary,
+  ServerOutcome,
+  StepFinishStatus,
+  StepFinishedEvent,
+} from './events.interface.js';
 import { JournalWriter } from './journal.js';
 import { validateResolvedStep } from './resolved-step.js';
 import { newRunId } from './run-id.js';
@@ -124,7 +148,10 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const runId = resume?.runId ?? newRunId(runbook.name);
   const startedAt = resume?.startedAt ?? new Date().toISOString();
   const started = Date.now();
-  const journal = await JournalWriter.open(request.stateDir, runId, { persist: request.persist !== false, nextSeq: resume?.nextSeq });
+  const journal = await JournalWriter.open(request.stateDir, runId, {
+    persist: request.persist !== false,
+    nextSeq: resume?.nextSeq,
+  });
   if (request.onEvent) journal.onEvent(request.onEvent);
 
   const outputs: Record<string, Readonly<Record<string, unknown>> | undefined> = {};
@@ -149,23 +176,41 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const modules = new Map<string, StepModule>();
   let setupError: ForcedownError | undefined;
   try {
-    for (const step of runbook.steps) if (!modules.has(step.type)) modules.set(step.type, await loadStepModule(step.type));
+    for (const step of runbook.steps)
+      if (!modules.has(step.type)) modules.set(step.type, await loadStepModule(step.type));
   } catch (error) {
     setupError = toForcedownError(error);
   }
-  const hosts = [...new Set(runbook.steps.flatMap((step) => (modules.get(step.type) ? stepHosts(modules.get(step.type)!, step, scope) : [])))];
+  const hosts = [
+    ...new Set(
+      runbook.steps.flatMap((step) => (modules.get(step.type) ? stepHosts(modules.get(step.type)!, step, scope) : [])),
+    ),
+  ];
 
   if (resume) {
-    await journal.append({ event: 'run.resumed', machine: hostname(), pid: process.pid, finishedSteps: [...resume.finished.keys()], interruptedStep: resume.interruptedStep });
+    await journal.append({
+      event: 'run.resumed',
+      machine: hostname(),
+      pid: process.pid,
+      finishedSteps: [...resume.finished.keys()],
+      interruptedStep: resume.interruptedStep,
+    });
     for (const evidence of resume.fences) safety.recordFence(evidence);
   } else {
-    const storedParams = Object.fromEntries(Object.entries(request.params).filter(([name]) => !request.secretParams.includes(name)));
+    const storedParams = Object.fromEntries(
+      Object.entries(request.params).filter(([name]) => !request.secretParams.includes(name)),
+    );
     await journal.append({
       event: 'run.started',
       runbook: { name: runbook.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text },
       params: storedParams,
       secretParams: request.secretParams,
-      options: { dryRun: options.dryRun, assumeFenced: options.assumeFenced, inventory: request.meta?.inventory, cloud: request.meta?.cloud },
+      options: {
+        dryRun: options.dryRun,
+        assumeFenced: options.assumeFenced,
+        inventory: request.meta?.inventory,
+        cloud: request.meta?.cloud,
+      },
       hosts,
       machine: hostname(),
       pid: process.pid,
@@ -181,13 +226,20 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   if (request.signal.aborted) onAbort();
   else request.signal.addEventListener('abort', onAbort, { once: true });
 
-  const finishStep = async (step: Step, status: StepFinishStatus, summary: string, stepOutputs: Readonly<Record<string, unknown>>, extra: { durationMs: number; attempts: number; error?: ForcedownError; fromJournal?: boolean }): Promise<void> => {
+  const finishStep = async (
+    step: Step,
+    status: StepFinishStatus,
+    summary: string,
+    stepOutputs: Readonly<Record<string, unknown>>,
+    extra: { durationMs: number; attempts: number; error?: ForcedownError; fromJournal?: boolean },
+  ): Promise<void> => {
     statuses.set(step.id, status);
     stepSummaries.set(step.id, summary);
     if (status !== 'failed' && status !== 'skipped') outputs[step.id] = stepOutputs;
     const results = (stepOutputs as { results?: unknown }).results;
     if (Array.isArray(results)) {
-      for (const item of results as ServerOutcome[]) if (item && typeof item.id === 'string') servers.push({ ...item, stepId: step.id });
+      for (const item of results as ServerOutcome[])
+        if (item && typeof item.id === 'string') servers.push({ ...item, stepId: step.id });
     }
     await journal.append({
       event: 'step.finished',
@@ -205,7 +257,13 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   };
 
   const summarySoFar = (exitCode: number, error?: ForcedownError): RunSummary => {
-    const counts: Record<StepFinishStatus | 'not-run', number> = { changed: 0, unchanged: 0, skipped: 0, failed: 0, 'not-run': 0 };
+    const counts: Record<StepFinishStatus | 'not-run', number> = {
+      changed: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      'not-run': 0,
+    };
     const stepResults = runbook.steps.map((step) => {
       const status: StepFinishStatus | 'not-run' = statuses.get(step.id) ?? 'not-run';
       counts[status] += 1;
@@ -237,7 +295,11 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         try {
           run = evaluateCondition(step.when, scope, statuses);
         } catch (error) {
-          throw operationFailed('WHEN_FAILED', `step "${step.id}": ${(error as Error).message}`, 'fix the step\'s "when" in the runbook');
+          throw operationFailed(
+            'WHEN_FAILED',
+            `step "${step.id}": ${(error as Error).message}`,
+            'fix the step\'s "when" in the runbook',
+          );
         }
         if (!run) {
           await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
@@ -248,7 +310,11 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       try {
         resolved = resolveDeep(step, scope);
       } catch (error) {
-        throw operationFailed('REFERENCE_FAILED', `step "${step.id}": ${(error as Error).message}`, 'check the references in this step and the outputs of the steps it uses');
+        throw operationFailed(
+          'REFERENCE_FAILED',
+          `step "${step.id}": ${(error as Error).message}`,
+          'check the references in this step and the outputs of the steps it uses',
+        );
       }
       validateResolvedStep(resolved, loaded.file);
     } catch (thrown) {
@@ -260,7 +326,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     }
     const retries = Number(resolved.retries ?? 0);
     const retryDelayMs = parseDuration(String(resolved.retryDelay ?? '5s'));
-    const timeoutMs = resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
+    const timeoutMs =
+      resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
     const resolvedTitle = resolved.title ?? `${step.id}: ${module.title(resolved)}`;
     task.title = escapeForTerminal(resolvedTitle);
 
@@ -284,7 +351,10 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         services: {
           ...services,
           // a terminal: ask through listr2's prompt (or the services' own confirm, e.g. in tests)
-          confirm: options.interactive ? (services.confirm ?? ((question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal))) : undefined,
+          confirm: options.interactive
+            ? (services.confirm ??
+              ((question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal)))
+            : undefined,
         },
         safety,
         history,
@@ -294,7 +364,12 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         confirmFence: async (evidence) => {
           const planned = options.dryRun;
           safety.recordFence({ ...evidence, stepId: step.id, ...(planned ? { planned: true } : {}) });
-          if (!planned) await journal.append({ event: 'safety.fence-confirmed', host: evidence.host, data: { ...evidence, stepId: step.id } });
+          if (!planned)
+            await journal.append({
+              event: 'safety.fence-confirmed',
+              host: evidence.host,
+              data: { ...evidence, stepId: step.id },
+            });
         },
         atRunEnd: (key, work) => {
           if (!options.dryRun && !runEndWork.has(key)) runEndWork.set(key, work);
@@ -303,27 +378,52 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           task.output = escapeForTerminal(message);
           void journal.append({ event: 'step.output', stepId: step.id, message });
         },
-        summarySoFar: () => summarySoFar(firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok),
+        summarySoFar: () =>
+          summarySoFar(firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok),
         sleep: (ms) => sleep(ms, attemptController.signal),
       };
       await journal.append({ event: 'step.started', stepId: step.id, type: step.type, title: resolvedTitle, attempt });
       try {
-        const outcome = await raceAbort(attemptOnce(module, resolved, context, journaled), attemptController.signal, () => {
-          if (runController.signal.aborted) return toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-          return (
-            module.timeoutError?.(resolved, timeoutMs) ??
-            operationFailed('STEP_TIMEOUT', `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`, 'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)', { timeoutMs })
-          );
+        const outcome = await raceAbort(
+          attemptOnce(module, resolved, context, journaled),
+          attemptController.signal,
+          () => {
+            if (runController.signal.aborted)
+              return toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
+            return (
+              module.timeoutError?.(resolved, timeoutMs) ??
+              operationFailed(
+                'STEP_TIMEOUT',
+                `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`,
+                'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)',
+                { timeoutMs },
+              )
+            );
+          },
+        );
+        await finishStep(step, outcome.status, outcome.summary, outcome.outputs, {
+          durationMs: Date.now() - stepStarted,
+          attempts: attempt,
+          fromJournal: outcome.fromJournal,
         });
-        await finishStep(step, outcome.status, outcome.summary, outcome.outputs, { durationMs: Date.now() - stepStarted, attempts: attempt, fromJournal: outcome.fromJournal });
-        task.title = escapeForTerminal(`${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`);
+        task.title = escapeForTerminal(
+          `${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`,
+        );
         task.output = escapeForTerminal(outcome.summary);
         return;
       } catch (thrown) {
         const error = toForcedownError(thrown);
         if (attempt <= retries && isRetryable(error) && !runController.signal.aborted) {
-          await journal.append({ event: 'step.retrying', stepId: step.id, attempt, delayMs: retryDelayMs, error: eventError(error) });
-          task.output = escapeForTerminal(`attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`);
+          await journal.append({
+            event: 'step.retrying',
+            stepId: step.id,
+            attempt,
+            delayMs: retryDelayMs,
+            error: eventError(error),
+          });
+          task.output = escapeForTerminal(
+            `attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`,
+          );
           try {
             await sleep(retryDelayMs, runController.signal);
           } catch {
@@ -331,8 +431,17 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           }
           if (!runController.signal.aborted) continue;
         }
-        const finalError = runController.signal.aborted && !error.isInterrupted ? toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError', cause: error })) : error;
-        await finishStep(step, 'failed', finalError.message, {}, { durationMs: Date.now() - stepStarted, attempts: attempt, error: finalError });
+        const finalError =
+          runController.signal.aborted && !error.isInterrupted
+            ? toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError', cause: error }))
+            : error;
+        await finishStep(
+          step,
+          'failed',
+          finalError.message,
+          {},
+          { durationMs: Date.now() - stepStarted, attempts: attempt, error: finalError },
+        );
         const continueOnError = resolved.continueOnError === true && !finalError.isInterrupted;
         if (continueOnError) failedSoft = true;
         else if (!firstFatal) firstFatal = finalError;
@@ -347,9 +456,21 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   let exitCode: number;
   try {
     if (!setupError && !options.dryRun) {
-      locks = await acquireRunLocks({ stateDir: request.stateDir, runId, hosts, breakLock: request.breakLock, resume: resume !== undefined });
+      locks = await acquireRunLocks({
+        stateDir: request.stateDir,
+        runId,
+        hosts,
+        breakLock: request.breakLock,
+        resume: resume !== undefined,
+      });
       if (locks.broken.length > 0) {
-        for (const broken of locks.broken) await journal.append({ event: 'safety.lock-broken', host: broken.host, reason: request.breakLock, data: { previousHolder: broken.previousHolder } });
+        for (const broken of locks.broken)
+          await journal.append({
+            event: 'safety.lock-broken',
+            host: broken.host,
+            reason: request.breakLock,
+            data: { previousHolder: broken.previousHolder },
+          });
       }
     }
     if (!setupError) {
@@ -361,7 +482,12 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           task: (_ctx, task) => runStep(step, task),
         };
       });
-      const logger = new ListrLogger({ processOutput: new ProcessOutput(request.progressStream as NodeJS.WriteStream, request.progressStream as NodeJS.WriteStream) });
+      const logger = new ListrLogger({
+        processOutput: new ProcessOutput(
+          request.progressStream as NodeJS.WriteStream,
+          request.progressStream as NodeJS.WriteStream,
+        ),
+      });
       const listr = new Listr<unknown, 'default', 'simple'>(tasks, {
         concurrent: false,
         exitOnError: true,
@@ -370,8 +496,25 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         fallbackRenderer: 'simple',
         fallbackRendererCondition: request.renderer === 'simple',
         silentRendererCondition: request.renderer === 'silent',
-        rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: true, formatOutput: 'wrap', timer: { condition: true, field: (ms: number) => formatDuration(ms), format: () => (s: string) => s } as never },
-        fallbackRendererOptions: { logger, timer: { condition: true, field: (ms: number) => formatDuration(ms), format: () => (s: string) => s } as never },
+        rendererOptions: {
+          logger,
+          collapseSubtasks: false,
+          showErrorMessage: true,
+          formatOutput: 'wrap',
+          timer: {
+            condition: true,
+            field: (ms: number) => formatDuration(ms),
+            format: () => (s: string) => s,
+          } as never,
+        },
+        fallbackRendererOptions: {
+          logger,
+          timer: {
+            condition: true,
+            field: (ms: number) => formatDuration(ms),
+            format: () => (s: string) => s,
+          } as never,
+        },
       });
       try {
         await listr.run();
@@ -381,11 +524,16 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     }
     await Promise.all(pendingSafetyEvents);
     // every step may have done its job and still some servers were not evacuated: say so
-    const notEvacuated = [...new Set(servers.filter((server) => server.result === 'failed').map((server) => server.id))];
+    const notEvacuated = [
+      ...new Set(servers.filter((server) => server.result === 'failed').map((server) => server.id)),
+    ];
     if (!firstFatal && notEvacuated.length > 0 && !options.dryRun) {
       firstFatal = operationFailed(
         'SERVERS_NOT_EVACUATED',
-        `${notEvacuated.length} server(s) were not evacuated: ${servers.filter((server) => server.result === 'failed').map((server) => `${server.name} (${server.reason ?? 'failed'})`).join('; ')}`,
+        `${notEvacuated.length} server(s) were not evacuated: ${servers
+          .filter((server) => server.result === 'failed')
+          .map((server) => `${server.name} (${server.reason ?? 'failed'})`)
+          .join('; ')}`,
         'see the SERVER table of the summary: handle them by hand (they were reset to error where the runbook says so), or fix the cause and run the runbook again',
         { servers: notEvacuated },
       );
@@ -402,11 +550,19 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         await work(AbortSignal.timeout(30_000));
       } catch (error) {
         const problem = toForcedownError(error);
-        await journal.append({ event: 'step.output', stepId: '(run end)', message: `could not ${key}: ${problem.message}; ${problem.hint}` }).catch(() => undefined);
+        await journal
+          .append({
+            event: 'step.output',
+            stepId: '(run end)',
+            message: `could not ${key}: ${problem.message}; ${problem.hint}`,
+          })
+          .catch(() => undefined);
         services.warn(`could not ${key}: ${problem.message}`);
       }
     }
-    await locks?.release(exitCode! === ExitCode.Ok || exitCode! === ExitCode.StepFailed ? 'finished' : 'stopped').catch(() => undefined);
+    await locks
+      ?.release(exitCode! === ExitCode.Ok || exitCode! === ExitCode.StepFailed ? 'finished' : 'stopped')
+      .catch(() => undefined);
   }
   const summary = summarySoFar(exitCode, firstFatal);
   await journal.append({ event: 'run.finished', summary });
@@ -419,10 +575,23 @@ async function attemptOnce(
   step: Step,
   context: StepContext,
   journaled: StepFinishedEvent | undefined,
-): Promise<{ status: StepFinishStatus; summary: string; outputs: Readonly<Record<string, unknown>>; fromJournal?: boolean }> {
+): Promise<{
+  status: StepFinishStatus;
+  summary: string;
+  outputs: Readonly<Record<string, unknown>>;
+  fromJournal?: boolean;
+}> {
   if (journaled && journaled.status !== 'failed' && journaled.status !== 'skipped' && !journaled.dryRun) {
-    const confirmed = module.confirmJournaled ? await module.confirmJournaled(step, context, journaled) : !(await module.check(step, context)).needed;
-    if (confirmed) return { status: journaled.status, summary: `${journaled.summary} (confirmed from the journal)`, outputs: journaled.outputs, fromJournal: true };
+    const confirmed = module.confirmJournaled
+      ? await module.confirmJournaled(step, context, journaled)
+      : !(await module.check(step, context)).needed;
+    if (confirmed)
+      return {
+        status: journaled.status,
+        summary: `${journaled.summary} (confirmed from the journal)`,
+        outputs: journaled.outputs,
+        fromJournal: true,
+      };
     context.output('the journal says this step finished, but the live state differs: doing it again');
   }
   const check: CheckResult = await module.check(step, context);
@@ -481,8 +650,7 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Forc
         if (signal.aborted) {
           const fallback = onAbort();
           reject(fallback.isInterrupted && isForcedownError(error) && error.isInterrupted ? error : fallback);
-        }
-        else reject(isForcedownError(error) ? error : toForcedownError(error));
+        } else reject(isForcedownError(error) ? error : toForcedownError(error));
       },
     );
   });

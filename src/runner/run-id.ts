@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 /** A sortable, readable run id: `20261125T114710Z-host-failure-3f9a1c`. */
 export function newRunId(runbookName: string, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${stamp}-${runbookName.slice(0, 40)}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -41,17 +41,25 @@ export interface RunServicesOptions {
  */
 export function createRunServices(options: RunServicesOptions): RunServices {
   let client: Promise<OpenStackClient> | undefined;
-  let inventory: Promise<LoadedInventory> | undefined = options.inventory ? Promise.resolve(options.inventory) : undefined;
+  let inventory: Promise<LoadedInventory> | undefined = options.inventory
+    ? Promise.resolve(options.inventory)
+    : undefined;
   const controllers = new Map<string, Promise<PowerController>>();
   const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
 
   const loadInventoryOnce = (): Promise<LoadedInventory> => {
     if (!options.inventoryPath && !inventory) {
       return Promise.reject(
-        invalidInput('NO_INVENTORY', 'this runbook needs an inventory (how to reach each host\'s BMC) and none was given', 'pass --inventory FILE or set FORCEDOWN_INVENTORY (format: runbooks/README.md, example: runbooks/inventory.example.json)'),
+        invalidInput(
+          'NO_INVENTORY',
+          "this runbook needs an inventory (how to reach each host's BMC) and none was given",
+          'pass --inventory FILE or set FORCEDOWN_INVENTORY (format: runbooks/README.md, example: runbooks/inventory.example.json)',
+        ),
       );
     }
-    inventory ??= import('../inventory/index.js').then(({ loadInventory }) => loadInventory(options.inventoryPath!, options.env));
+    inventory ??= import('../inventory/index.js').then(({ loadInventory }) =>
+      loadInventory(options.inventoryPath!, options.env),
+    );
     return inventory;
   };
 
@@ -69,7 +77,11 @@ export function createRunServices(options: RunServicesOptions): RunServices {
         });
         // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
         // idempotent calls are retried for about half a minute (evacuate POSTs never are)
-        return connect(config, { warn: options.warn, retry: RUN_RETRY_POLICY, ...(options.signal ? { signal: options.signal } : {}) });
+        return connect(config, {
+          warn: options.warn,
+          retry: RUN_RETRY_POLICY,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       })();
       return client;
     },
@@ -81,7 +93,10 @@ export function createRunServices(options: RunServicesOptions): RunServices {
           const entry = loaded.host(host);
           const password = await loaded.password(entry.bmc.password, host);
           const { createPowerController } = await import('../fencing/index.js');
-          return createPowerController(host, entry.bmc, password, { warn: options.warn, baseDir: dirname(loaded.absolutePath) });
+          return createPowerController(host, entry.bmc, password, {
+            warn: options.warn,
+            baseDir: dirname(loaded.absolutePath),
+          });
         })();
         controllers.set(host, controller);
       }
@@ -89,14 +104,17 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     },
     primePowerStatus(host) {
       if (primed.has(host)) return;
-      const read = services.power(host).then((controller) => controller.status(options.signal ? { signal: options.signal } : {}));
+      const read = services
+        .power(host)
+        .then((controller) => controller.status(options.signal ? { signal: options.signal } : {}));
       read.catch(() => undefined); // not unhandled: a failure reaches the step that takes this read
       primed.set(host, { startedAt: performance.now(), read });
     },
     takePrimedPowerStatus(host) {
       const entry = primed.get(host);
       primed.delete(host);
-      if (!entry || performance.now() - entry.startedAt > (options.primedReadMaxAgeMs ?? PRIMED_READ_MAX_AGE_MS)) return undefined;
+      if (!entry || performance.now() - entry.startedAt > (options.primedReadMaxAgeMs ?? PRIMED_READ_MAX_AGE_MS))
+        return undefined;
       return entry.read;
     },
     fetch: options.fetch ?? fetch,

@@ -12,7 +12,9 @@ export interface FenceEvidence {
 }
 
 /** How force-down/evacuate may proceed on a host. */
-export type FenceBasis = { readonly kind: 'confirmed'; readonly evidence: FenceEvidence } | { readonly kind: 'assumed'; readonly reason: string };
+export type FenceBasis =
+  | { readonly kind: 'confirmed'; readonly evidence: FenceEvidence }
+  | { readonly kind: 'assumed'; readonly reason: string };
 
 /**
  * The safety contract's memory: which hosts this run (or its journal, on resume) has seen fenced

@@ -7,7 +7,11 @@ import { invalidInput } from '../errors/index.js';
  * Where forcedown keeps run journals and locks: `--state-dir`, else `FORCEDOWN_STATE_DIR`, else
  * `$XDG_STATE_HOME/forcedown`, else `~/.local/state/forcedown`.
  */
-export function resolveStateDir(explicit: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+export function resolveStateDir(
+  explicit: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): string {
   if (explicit) return resolve(cwd, explicit);
   if (env.FORCEDOWN_STATE_DIR) return resolve(cwd, env.FORCEDOWN_STATE_DIR);
   const xdg = env.XDG_STATE_HOME;
@@ -20,11 +24,20 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const info = await stat(dir);
-    if (!info.isDirectory()) throw invalidInput('STATE_DIR_INVALID', `${dir} exists and is not a directory`, 'point --state-dir (or FORCEDOWN_STATE_DIR) at a directory');
+    if (!info.isDirectory())
+      throw invalidInput(
+        'STATE_DIR_INVALID',
+        `${dir} exists and is not a directory`,
+        'point --state-dir (or FORCEDOWN_STATE_DIR) at a directory',
+      );
     if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
   } catch (error) {
     if ((error as { code?: string }).code === 'EACCES' || (error as { code?: string }).code === 'EROFS') {
-      throw invalidInput('STATE_DIR_UNWRITABLE', `cannot create the state directory ${dir}: ${(error as Error).message}`, 'choose a writable directory with --state-dir or FORCEDOWN_STATE_DIR');
+      throw invalidInput(
+        'STATE_DIR_UNWRITABLE',
+        `cannot create the state directory ${dir}: ${(error as Error).message}`,
+        'choose a writable directory with --state-dir or FORCEDOWN_STATE_DIR',
+      );
     }
     throw error;
   }

@@ -26,7 +26,11 @@ const loaders: Readonly<Record<string, Loader>> = {
 export async function loadStepModule(type: string): Promise<StepModule> {
   const loader = loaders[type];
   if (!loader) {
-    throw invalidInput('STEP_TYPE_UNAVAILABLE', `step type "${type}" is not available in this build of forcedown`, `use one of: ${Object.keys(loaders).join(', ')}`);
+    throw invalidInput(
+      'STEP_TYPE_UNAVAILABLE',
+      `step type "${type}" is not available in this build of forcedown`,
+      `use one of: ${Object.keys(loaders).join(', ')}`,
+    );
   }
   return (await loader()).step;
 }

@@ -70,7 +70,12 @@ export interface StepContext {
    * remembered so later force-down/evacuate steps may proceed. In plan/dry-run it records an
    * expectation only.
    */
-  confirmFence(evidence: { readonly host: string; readonly driver: string; readonly target: string; readonly confirmedAt: string }): Promise<void>;
+  confirmFence(evidence: {
+    readonly host: string;
+    readonly driver: string;
+    readonly target: string;
+    readonly confirmedAt: string;
+  }): Promise<void>;
   /**
    * Registers work to do when the run ends, whatever the outcome (releasing the Nova-side lock
    * marker...). Runs once per `key`, with its own 30 s budget, after the last step. Not in plans.

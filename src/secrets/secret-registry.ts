@@ -34,7 +34,8 @@ export class SecretRegistry {
 
   /** Registers a secret value; empty and very short values are ignored. Returns the value. */
   add(value: string | undefined | null): string | undefined {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || this.#values.has(value)) return value ?? undefined;
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || this.#values.has(value))
+      return value ?? undefined;
     this.#values.add(value);
     // longest first, so a secret containing another is replaced whole
     this.#sorted = [...this.#values].sort((a, b) => b.length - a.length);
@@ -87,7 +88,9 @@ export class SecretRegistry {
     if (Array.isArray(value)) return value.map((item) => this.#deep(item, seen));
     if (value instanceof Date) return value.toISOString();
     const source: Record<string, unknown> =
-      value instanceof Error ? { name: value.name, message: value.message, ...(value as unknown as Record<string, unknown>) } : (value as Record<string, unknown>);
+      value instanceof Error
+        ? { name: value.name, message: value.message, ...(value as unknown as Record<string, unknown>) }
+        : (value as Record<string, unknown>);
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(source)) {
       if (SENSITIVE_KEY.test(key) && item !== null && item !== undefined && typeof item !== 'boolean') {

@@ -21,10 +21,18 @@ export const step: StepModule<ApproveStep> = {
   defaultTimeoutMs: 24 * 3_600_000,
   title: (s) => `approval: ${s.message.slice(0, 60)}`,
   async check(s, context) {
-    const preapproved = context.options.yes ? '--yes' : context.options.approve.has(context.stepId) ? `--approve ${context.stepId}` : undefined;
+    const preapproved = context.options.yes
+      ? '--yes'
+      : context.options.approve.has(context.stepId)
+        ? `--approve ${context.stepId}`
+        : undefined;
     return {
       needed: true,
-      summary: preapproved ? `approved in advance by ${preapproved}: "${s.message}"` : context.options.interactive ? `would ask: "${s.message}"` : `needs --yes or --approve ${context.stepId} (no terminal to ask on): "${s.message}"`,
+      summary: preapproved
+        ? `approved in advance by ${preapproved}: "${s.message}"`
+        : context.options.interactive
+          ? `would ask: "${s.message}"`
+          : `needs --yes or --approve ${context.stepId} (no terminal to ask on): "${s.message}"`,
       outputs: { approvedBy: preapproved ?? '(at run time)', approvedAt: '(at run time)' },
     };
   },
@@ -37,10 +45,21 @@ export const step: StepModule<ApproveStep> = {
       return { summary: `approved by ${approvedBy}`, outputs: { approvedBy, approvedAt } };
     }
     if (!context.services.confirm) {
-      throw refused('APPROVAL_REQUIRED', `step "${context.stepId}" needs approval: ${s.message}`, `re-run (or resume) with --approve ${context.stepId} or --yes once someone has approved it; no terminal was available to ask`, { stepId: context.stepId });
+      throw refused(
+        'APPROVAL_REQUIRED',
+        `step "${context.stepId}" needs approval: ${s.message}`,
+        `re-run (or resume) with --approve ${context.stepId} or --yes once someone has approved it; no terminal was available to ask`,
+        { stepId: context.stepId },
+      );
     }
     const yes = await context.services.confirm(s.message, context.signal);
-    if (!yes) throw refused('APPROVAL_DENIED', `approval denied at step "${context.stepId}": ${s.message}`, 'nothing after this step ran; resume the run when it is approved', { stepId: context.stepId });
+    if (!yes)
+      throw refused(
+        'APPROVAL_DENIED',
+        `approval denied at step "${context.stepId}": ${s.message}`,
+        'nothing after this step ran; resume the run when it is approved',
+        { stepId: context.stepId },
+      );
     const approvedBy = `${operator()} (at the terminal)`;
     await context.progress('approval', { approvedBy, approvedAt, message: s.message });
     return { summary: `approved by ${approvedBy}`, outputs: { approvedBy, approvedAt } };

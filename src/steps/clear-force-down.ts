@@ -25,7 +25,13 @@ async function requirePoweredOn(s: ClearForceDownStep, context: StepContext): Pr
 /** Waits until the service's `updated_at` moves: its nova-compute is heartbeating again. */
 async function waitForHeartbeat(context: StepContext, host: string, pollIntervalMs: number): Promise<ComputeService> {
   const first = await computeService(context, host);
-  const { service } = await waitForService(context, host, (svc) => svc.updatedAt !== null && svc.updatedAt !== first.updatedAt, 'heartbeating (its updated_at must advance)', pollIntervalMs);
+  const { service } = await waitForService(
+    context,
+    host,
+    (svc) => svc.updatedAt !== null && svc.updatedAt !== first.updatedAt,
+    'heartbeating (its updated_at must advance)',
+    pollIntervalMs,
+  );
   return service;
 }
 
@@ -45,7 +51,11 @@ export const step: StepModule<ClearForceDownStep> = {
     assertNotHeldByOther(service, context.runId, context.options.breakLock);
     const wantEnable = s.enable === true && service.status !== 'enabled';
     if (!service.forcedDown && service.state === 'up' && !wantEnable) {
-      return { needed: false, summary: `${describeService(service)}: nothing to do`, outputs: { serviceId: service.id, state: service.state, status: service.status } };
+      return {
+        needed: false,
+        summary: `${describeService(service)}: nothing to do`,
+        outputs: { serviceId: service.id, state: service.state, status: service.status },
+      };
     }
     const power = await requirePoweredOn(s, context);
     return {
@@ -76,13 +86,21 @@ export const step: StepModule<ClearForceDownStep> = {
               { host: s.host, requestId: error.requestId },
             );
           }
-          context.output(`Nova: "done" evacuation records remain for ${s.host}; waiting for its restarted nova-compute to complete them (attempt ${attempt})`);
+          context.output(
+            `Nova: "done" evacuation records remain for ${s.host}; waiting for its restarted nova-compute to complete them (attempt ${attempt})`,
+          );
           await context.sleep(pollIntervalMs);
         }
       }
     }
-    service = (await waitForService(context, s.host, (svc) => !svc.forcedDown && svc.state === 'up', 'up', pollIntervalMs)).service;
-    if (s.enable === true && service.status !== 'enabled') service = await client.compute.enableService(service, { signal: context.signal });
-    return { summary: `${describeService(service)} after ${formatDuration(Date.now() - started)}`, outputs: { serviceId: service.id, state: service.state, status: service.status } };
+    service = (
+      await waitForService(context, s.host, (svc) => !svc.forcedDown && svc.state === 'up', 'up', pollIntervalMs)
+    ).service;
+    if (s.enable === true && service.status !== 'enabled')
+      service = await client.compute.enableService(service, { signal: context.signal });
+    return {
+      summary: `${describeService(service)} after ${formatDuration(Date.now() - started)}`,
+      outputs: { serviceId: service.id, state: service.state, status: service.status },
+    };
   },
 };

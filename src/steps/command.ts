@@ -16,9 +16,19 @@ export const step: StepModule<CommandStep> = {
   title: (s) => `command: ${describe(s.command).slice(0, 80)}`,
   async check(s, context) {
     if (!s.check) return { needed: true, summary: `would run ${describe(s.command)}` };
-    const result = await run(s.check[0]!, s.check.slice(1), { env: s.env, timeoutMs: context.timeoutMs, signal: context.signal, allowNonZeroExit: true, purpose: `check of step ${context.stepId}` });
+    const result = await run(s.check[0]!, s.check.slice(1), {
+      env: s.env,
+      timeoutMs: context.timeoutMs,
+      signal: context.signal,
+      allowNonZeroExit: true,
+      purpose: `check of step ${context.stepId}`,
+    });
     if (result.exitCode === 0) {
-      return { needed: false, summary: `check ${describe(s.check)} exited 0: nothing to do`, outputs: { stdout: '', stderr: '', exitCode: 0 } };
+      return {
+        needed: false,
+        summary: `check ${describe(s.check)} exited 0: nothing to do`,
+        outputs: { stdout: '', stderr: '', exitCode: 0 },
+      };
     }
     return { needed: true, summary: `check exited ${result.exitCode}: would run ${describe(s.command)}` };
   },
@@ -32,7 +42,10 @@ export const step: StepModule<CommandStep> = {
     });
     const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
     if (lastLine) context.output(lastLine);
-    return { summary: `ran ${describe(s.command).slice(0, 120)} (exit 0)`, outputs: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode } };
+    return {
+      summary: `ran ${describe(s.command).slice(0, 120)} (exit 0)`,
+      outputs: { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode },
+    };
   },
   async confirmJournaled(s, context) {
     // a command cannot be re-read; trust the journal unless a check says otherwise

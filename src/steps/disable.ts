@@ -17,12 +17,23 @@ export const step: StepModule<DisableStep> = {
     if (service.status === 'disabled' && stripMarkers(service.disabledReason) === stripMarkers(s.reason)) {
       return { needed: false, summary: `${describeService(service)}: already disabled with this reason`, outputs };
     }
-    return { needed: true, summary: `${describeService(service)}; would disable it ("${s.reason}")`, outputs: { ...outputs, status: 'disabled', disabledReason: s.reason } };
+    return {
+      needed: true,
+      summary: `${describeService(service)}; would disable it ("${s.reason}")`,
+      outputs: { ...outputs, status: 'disabled', disabledReason: s.reason },
+    };
   },
   async apply(s, context) {
     const client = await context.services.openstack();
-    const service = await client.compute.disableService(await computeService(context, s.host), reasonWithMarker(s.reason, context.runId), { signal: context.signal });
+    const service = await client.compute.disableService(
+      await computeService(context, s.host),
+      reasonWithMarker(s.reason, context.runId),
+      { signal: context.signal },
+    );
     releaseMarkerAtRunEnd(context, s.host);
-    return { summary: describeService(service), outputs: { serviceId: service.id, status: service.status, disabledReason: service.disabledReason } };
+    return {
+      summary: describeService(service),
+      outputs: { serviceId: service.id, status: service.status, disabledReason: service.disabledReason },
+    };
   },
 };

@@ -12,12 +12,23 @@ export const step: StepModule<EnableStep> = {
   async check(s, context) {
     const service = await computeService(context, s.host);
     assertNotHeldByOther(service, context.runId, context.options.breakLock);
-    if (service.status === 'enabled') return { needed: false, summary: `${describeService(service)}: already enabled`, outputs: { serviceId: service.id, status: 'enabled' } };
-    return { needed: true, summary: `${describeService(service)}; would enable it`, outputs: { serviceId: service.id, status: 'enabled' } };
+    if (service.status === 'enabled')
+      return {
+        needed: false,
+        summary: `${describeService(service)}: already enabled`,
+        outputs: { serviceId: service.id, status: 'enabled' },
+      };
+    return {
+      needed: true,
+      summary: `${describeService(service)}; would enable it`,
+      outputs: { serviceId: service.id, status: 'enabled' },
+    };
   },
   async apply(s, context) {
     const client = await context.services.openstack();
-    const service = await client.compute.enableService(await computeService(context, s.host), { signal: context.signal });
+    const service = await client.compute.enableService(await computeService(context, s.host), {
+      signal: context.signal,
+    });
     return { summary: describeService(service), outputs: { serviceId: service.id, status: service.status } };
   },
 };

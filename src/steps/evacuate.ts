@@ -21,7 +21,15 @@ export interface EvacuationResult {
   readonly attempts?: number;
 }
 
-const IN_FLIGHT = new Set(['accepted', 'pre-migrating', 'queued', 'preparing', 'running', 'migrating', 'post-migrating']);
+const IN_FLIGHT = new Set([
+  'accepted',
+  'pre-migrating',
+  'queued',
+  'preparing',
+  'running',
+  'migrating',
+  'post-migrating',
+]);
 const SUCCEEDED = new Set(['done', 'completed']);
 const FAILED = new Set(['error', 'failed', 'cancelled']);
 /** Evacuate calls that fail in transit (connection, 5xx) and were not accepted, per server, before the step gives up. */
@@ -92,7 +100,10 @@ interface JournaledRequest {
  * What the journal says about earlier attempts of this step (resume): evacuations requested and
  * not finished (they may be in flight in Nova), and outcomes already known.
  */
-function journaledState(history: readonly unknown[], host: string): { open: Map<string, JournaledRequest>; finished: Map<string, EvacuationResult> } {
+function journaledState(
+  history: readonly unknown[],
+  host: string,
+): { open: Map<string, JournaledRequest>; finished: Map<string, EvacuationResult> } {
   const open = new Map<string, JournaledRequest>();
   const finished = new Map<string, EvacuationResult>();
   for (const event of history as StepProgressEvent[]) {
@@ -128,8 +139,16 @@ function journaledState(history: readonly unknown[], host: string): { open: Map<
   return { open, finished };
 }
 
-async function evacuationAcceptedSince(client: OpenStackClient, serverId: string, sinceMs: number, signal: AbortSignal): Promise<Migration | undefined> {
-  const migrations = await client.compute.listMigrations({ instanceUuid: serverId, migrationType: 'evacuation' }, { signal });
+async function evacuationAcceptedSince(
+  client: OpenStackClient,
+  serverId: string,
+  sinceMs: number,
+  signal: AbortSignal,
+): Promise<Migration | undefined> {
+  const migrations = await client.compute.listMigrations(
+    { instanceUuid: serverId, migrationType: 'evacuation' },
+    { signal },
+  );
   return [...migrations].filter((m) => parseNovaTime(m.createdAt) >= sinceMs - SKEW_MS).sort((a, b) => b.id - a.id)[0];
 }
 
@@ -165,7 +184,14 @@ export const step: StepModule<EvacuateStep> = {
     const servers = await client.compute.listServersOnHost(s.host, { signal: context.signal });
     const classified = await classifyServers(servers, s, client, context.signal);
     const results = new Map<string, EvacuationResult>();
-    for (const item of [...classified.skipped, ...classified.failed]) results.set(item.server.id, { id: item.server.id, name: item.server.name, result: item.outcome, reason: item.reason, fromHost: s.host });
+    for (const item of [...classified.skipped, ...classified.failed])
+      results.set(item.server.id, {
+        id: item.server.id,
+        name: item.server.name,
+        result: item.outcome,
+        reason: item.reason,
+        fromHost: s.host,
+      });
     const work = classified.evacuate.length + classified.resetThenEvacuate.length + classified.track.length;
     if (work === 0) {
       return {
@@ -181,12 +207,17 @@ export const step: StepModule<EvacuateStep> = {
         throw refused(
           'SERVICE_NOT_DOWN',
           `refusing to evacuate ${s.host}: Nova reports its nova-compute ${service.state} (${describeService(service)})`,
-          'force it down first (a force-down step after a confirmed fence); Nova itself would answer "Compute service of ' + s.host + ' is still in use."',
+          'force it down first (a force-down step after a confirmed fence); Nova itself would answer "Compute service of ' +
+            s.host +
+            ' is still in use."',
           { host: s.host },
         );
       }
     }
-    const lines = [...classified.evacuate, ...classified.resetThenEvacuate, ...classified.track].map((p) => `${p.server.id} ${p.server.name}: ${p.server.status}${p.server.taskState ? `/${p.server.taskState}` : ''} — ${p.note}`);
+    const lines = [...classified.evacuate, ...classified.resetThenEvacuate, ...classified.track].map(
+      (p) =>
+        `${p.server.id} ${p.server.name}: ${p.server.status}${p.server.taskState ? `/${p.server.taskState}` : ''} — ${p.note}`,
+    );
     for (const r of results.values()) lines.push(`${r.id} ${r.name}: ${r.result} — ${r.reason ?? ''}`);
     return {
       needed: true,
@@ -209,18 +240,39 @@ export const step: StepModule<EvacuateStep> = {
     const servers = await client.compute.listServersOnHost(s.host, { signal });
     const classified = await classifyServers(servers, s, client, signal);
     const results = new Map<string, EvacuationResult>();
-    for (const item of [...classified.skipped, ...classified.failed]) results.set(item.server.id, { id: item.server.id, name: item.server.name, result: item.outcome, reason: item.reason, fromHost: s.host });
+    for (const item of [...classified.skipped, ...classified.failed])
+      results.set(item.server.id, {
+        id: item.server.id,
+        name: item.server.name,
+        result: item.outcome,
+        reason: item.reason,
+        fromHost: s.host,
+      });
 
     const queue: ServerPlan[] = [...classified.evacuate, ...classified.resetThenEvacuate];
     const flights = new Map<string, Flight>();
     const { open: journaled, finished: journaledResults } = journaledState(context.history, s.host);
-    for (const [id, result] of journaledResults) if (!servers.some((server) => server.id === id)) results.set(id, result);
+    for (const [id, result] of journaledResults)
+      if (!servers.some((server) => server.id === id)) results.set(id, result);
     const earliest = Math.min(stepStartedAt, ...[...journaled.values()].map((j) => j.requestedAt));
     const changesSince = new Date(earliest - SKEW_MS).toISOString();
 
     // never re-send what Nova already accepted: servers mid-rebuild, and (on resume) requests the journal holds
-    const existing = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
-    for (const plan of [...classified.track]) flights.set(plan.server.id, { plan, sentAt: Date.now(), attempts: 1, migrationId: existing.get(plan.server.id)?.id, restoring: undefined, lastStatus: existing.get(plan.server.id)?.status ?? 'rebuilding' });
+    const existing = latestByInstance(
+      await client.compute.listMigrations(
+        { sourceCompute: s.host, migrationType: 'evacuation', changesSince },
+        { signal },
+      ),
+    );
+    for (const plan of [...classified.track])
+      flights.set(plan.server.id, {
+        plan,
+        sentAt: Date.now(),
+        attempts: 1,
+        migrationId: existing.get(plan.server.id)?.id,
+        restoring: undefined,
+        lastStatus: existing.get(plan.server.id)?.status ?? 'rebuilding',
+      });
     const trackAccepted = (migrations: ReadonlyMap<string, Migration>, only?: ReadonlySet<string>): void => {
       for (let index = queue.length - 1; index >= 0; index -= 1) {
         const plan = queue[index]!;
@@ -232,11 +284,23 @@ export const step: StepModule<EvacuateStep> = {
         // this read, and re-sending it would fail
         const acceptedEarlier =
           migration !== undefined &&
-          (journal === undefined ? IN_FLIGHT.has(migration.status) : (IN_FLIGHT.has(migration.status) || SUCCEEDED.has(migration.status)) && parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
+          (journal === undefined
+            ? IN_FLIGHT.has(migration.status)
+            : (IN_FLIGHT.has(migration.status) || SUCCEEDED.has(migration.status)) &&
+              parseNovaTime(migration.createdAt) >= journal.requestedAt - SKEW_MS);
         if (acceptedEarlier) {
           queue.splice(index, 1);
-          flights.set(plan.server.id, { plan, sentAt: journal?.requestedAt ?? Date.now(), attempts: 1, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
-          context.output(`${plan.server.name}: an evacuation is already in progress in Nova (migration ${migration.id}, ${migration.status}); tracking it, not re-sending`);
+          flights.set(plan.server.id, {
+            plan,
+            sentAt: journal?.requestedAt ?? Date.now(),
+            attempts: 1,
+            migrationId: migration.id,
+            restoring: undefined,
+            lastStatus: migration.status,
+          });
+          context.output(
+            `${plan.server.name}: an evacuation is already in progress in Nova (migration ${migration.id}, ${migration.status}); tracking it, not re-sending`,
+          );
         }
       }
     };
@@ -249,12 +313,23 @@ export const step: StepModule<EvacuateStep> = {
     // LATE_REQUEST_GRACE_MS old, look again, and only then send what is still unknown.
     const unknown = new Set(queue.filter((plan) => journaled.has(plan.server.id)).map((plan) => plan.server.id));
     if (unknown.size > 0) {
-      const wait = Math.max(...[...unknown].map((id) => journaled.get(id)!.requestedAt)) + LATE_REQUEST_GRACE_MS - Date.now();
+      const wait =
+        Math.max(...[...unknown].map((id) => journaled.get(id)!.requestedAt)) + LATE_REQUEST_GRACE_MS - Date.now();
       if (wait > 0) {
-        context.output(`${unknown.size} evacuation request(s) of the stopped run have no migration record in Nova: waiting ${formatDuration(wait)} for any still on their way before sending them again`);
+        context.output(
+          `${unknown.size} evacuation request(s) of the stopped run have no migration record in Nova: waiting ${formatDuration(wait)} for any still on their way before sending them again`,
+        );
         await context.sleep(wait);
       }
-      trackAccepted(latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal })), unknown);
+      trackAccepted(
+        latestByInstance(
+          await client.compute.listMigrations(
+            { sourceCompute: s.host, migrationType: 'evacuation', changesSince },
+            { signal },
+          ),
+        ),
+        unknown,
+      );
     }
 
     // requests the journal holds for servers no longer listed on the host (moved while we were down): confirm them
@@ -265,7 +340,13 @@ export const step: StepModule<EvacuateStep> = {
         server = await client.compute.getServer(serverId, { signal });
       } catch (error) {
         if (error instanceof OpenStackApiError && error.isNotFound) {
-          results.set(serverId, { id: serverId, name: request.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });
+          results.set(serverId, {
+            id: serverId,
+            name: request.name,
+            result: 'skipped',
+            reason: 'the server was deleted',
+            fromHost: s.host,
+          });
           continue;
         }
         throw error;
@@ -273,20 +354,35 @@ export const step: StepModule<EvacuateStep> = {
       const migration = await evacuationAcceptedSince(client, serverId, request.requestedAt, signal);
       if (!migration) continue;
       flights.set(serverId, {
-        plan: { server: { ...server, vmState: request.vmState }, action: 'evacuate', restoreTo: request.restoreTo, note: 'accepted before the run stopped' },
+        plan: {
+          server: { ...server, vmState: request.vmState },
+          action: 'evacuate',
+          restoreTo: request.restoreTo,
+          note: 'accepted before the run stopped',
+        },
         sentAt: request.requestedAt,
         attempts: request.attempt,
         migrationId: migration.id,
         restoring: undefined,
         lastStatus: migration.status,
       });
-      context.output(`${server.name}: evacuation accepted before the run stopped (migration ${migration.id}, ${migration.status}); confirming it`);
+      context.output(
+        `${server.name}: evacuation accepted before the run stopped (migration ${migration.id}, ${migration.status}); confirming it`,
+      );
     }
 
     const finish = async (flight: Flight, result: EvacuationResult): Promise<void> => {
       flights.delete(result.id);
       results.set(result.id, result);
-      await context.progress('evacuation.finished', { serverId: result.id, name: result.name, result: result.result, reason: result.reason ?? '', toHost: result.toHost ?? null, migrationId: result.migrationId ?? null, attempts: flight.attempts });
+      await context.progress('evacuation.finished', {
+        serverId: result.id,
+        name: result.name,
+        result: result.result,
+        reason: result.reason ?? '',
+        toHost: result.toHost ?? null,
+        migrationId: result.migrationId ?? null,
+        attempts: flight.attempts,
+      });
     };
 
     const sendFailures = new Map<string, number>();
@@ -297,7 +393,14 @@ export const step: StepModule<EvacuateStep> = {
         context.output(`${server.name}: reset from ${server.vmState} to error so Nova will evacuate it`);
       }
       const sentAt = Date.now();
-      await context.progress('evacuation.requested', { serverId: server.id, name: server.name, at: new Date(sentAt).toISOString(), attempt, vmState: server.vmState, restoreTo: plan.restoreTo });
+      await context.progress('evacuation.requested', {
+        serverId: server.id,
+        name: server.name,
+        at: new Date(sentAt).toISOString(),
+        attempt,
+        vmState: server.vmState,
+        restoreTo: plan.restoreTo,
+      });
       try {
         await client.compute.evacuate(server.id, { signal, ...(s.targetHost ? { targetHost: s.targetHost } : {}) });
       } catch (error) {
@@ -310,14 +413,27 @@ export const step: StepModule<EvacuateStep> = {
             const failures = (sendFailures.get(server.id) ?? 0) + 1;
             sendFailures.set(server.id, failures);
             if (failures > MAX_SEND_FAILURES) throw error;
-            await context.progress('evacuation.not-accepted', { serverId: server.id, reason: (error as Error).message });
-            context.output(`${server.name}: Nova did not accept the evacuation (${(error as Error).message}); sending it again`);
+            await context.progress('evacuation.not-accepted', {
+              serverId: server.id,
+              reason: (error as Error).message,
+            });
+            context.output(
+              `${server.name}: Nova did not accept the evacuation (${(error as Error).message}); sending it again`,
+            );
             queue.unshift(plan);
             return;
           }
-          context.output(`${server.name}: the evacuate call failed (${(error as Error).message}) but Nova accepted it (migration ${migration.id}); tracking it`);
+          context.output(
+            `${server.name}: the evacuate call failed (${(error as Error).message}) but Nova accepted it (migration ${migration.id}); tracking it`,
+          );
         } else if (error instanceof OpenStackApiError && error.isNotFound) {
-          results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });
+          results.set(server.id, {
+            id: server.id,
+            name: server.name,
+            result: 'skipped',
+            reason: 'the server was deleted',
+            fromHost: s.host,
+          });
           return;
         } else if (error instanceof OpenStackApiError && (error.isServiceInUse || error.isConflict)) {
           // Refused because an evacuation is already under way? A request of a run killed
@@ -327,36 +443,96 @@ export const step: StepModule<EvacuateStep> = {
           const since = journaled.get(server.id)?.requestedAt ?? stepStartedAt;
           const migration = await evacuationAcceptedSince(client, server.id, since, signal);
           if (migration && migration.sourceCompute === s.host && !FAILED.has(migration.status)) {
-            flights.set(server.id, { plan, sentAt: since, attempts: attempt, migrationId: migration.id, restoring: undefined, lastStatus: migration.status });
-            context.output(`${server.name}: an evacuation accepted earlier is under way (migration ${migration.id}, ${migration.status}); confirming it, not re-sending`);
+            flights.set(server.id, {
+              plan,
+              sentAt: since,
+              attempts: attempt,
+              migrationId: migration.id,
+              restoring: undefined,
+              lastStatus: migration.status,
+            });
+            context.output(
+              `${server.name}: an evacuation accepted earlier is under way (migration ${migration.id}, ${migration.status}); confirming it, not re-sending`,
+            );
             return;
           }
           if (error.isServiceInUse) {
             const now = await currentServer(client, server.id, signal);
             if (now === undefined) {
-              results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: s.host });
+              results.set(server.id, {
+                id: server.id,
+                name: server.name,
+                result: 'skipped',
+                reason: 'the server was deleted',
+                fromHost: s.host,
+              });
               return;
             }
             if (now.host !== null && now.host !== s.host) {
               const reason = `moved to ${now.host} since the host was listed, not by an evacuation`;
-              results.set(server.id, { id: server.id, name: server.name, result: 'skipped', reason, fromHost: s.host, toHost: now.host });
+              results.set(server.id, {
+                id: server.id,
+                name: server.name,
+                result: 'skipped',
+                reason,
+                fromHost: s.host,
+                toHost: now.host,
+              });
               return;
             }
-            throw refused('SERVICE_NOT_DOWN', `Nova refuses to evacuate from ${s.host}: "${error.apiMessage}"`, 'the service is not down in Nova: run the force-down step first', { host: s.host });
+            throw refused(
+              'SERVICE_NOT_DOWN',
+              `Nova refuses to evacuate from ${s.host}: "${error.apiMessage}"`,
+              'the service is not down in Nova: run the force-down step first',
+              { host: s.host },
+            );
           }
-          results.set(server.id, { id: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, fromHost: s.host, attempts: attempt });
-          await context.progress('evacuation.finished', { serverId: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, attempts: attempt });
+          results.set(server.id, {
+            id: server.id,
+            name: server.name,
+            result: 'failed',
+            reason: `Nova refused the evacuation: ${error.apiMessage}`,
+            fromHost: s.host,
+            attempts: attempt,
+          });
+          await context.progress('evacuation.finished', {
+            serverId: server.id,
+            name: server.name,
+            result: 'failed',
+            reason: `Nova refused the evacuation: ${error.apiMessage}`,
+            attempts: attempt,
+          });
           return;
         } else if (error instanceof OpenStackApiError && error.isBadRequest) {
-          results.set(server.id, { id: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, fromHost: s.host, attempts: attempt });
-          await context.progress('evacuation.finished', { serverId: server.id, name: server.name, result: 'failed', reason: `Nova refused the evacuation: ${error.apiMessage}`, attempts: attempt });
+          results.set(server.id, {
+            id: server.id,
+            name: server.name,
+            result: 'failed',
+            reason: `Nova refused the evacuation: ${error.apiMessage}`,
+            fromHost: s.host,
+            attempts: attempt,
+          });
+          await context.progress('evacuation.finished', {
+            serverId: server.id,
+            name: server.name,
+            result: 'failed',
+            reason: `Nova refused the evacuation: ${error.apiMessage}`,
+            attempts: attempt,
+          });
           return;
         } else {
           throw error;
         }
       }
       await context.progress('evacuation.accepted', { serverId: server.id });
-      flights.set(server.id, { plan, sentAt, attempts: attempt, migrationId: undefined, restoring: undefined, lastStatus: 'accepted' });
+      flights.set(server.id, {
+        plan,
+        sentAt,
+        attempts: attempt,
+        migrationId: undefined,
+        restoring: undefined,
+        lastStatus: 'accepted',
+      });
     };
 
     const totalWork = queue.length + flights.size;
@@ -367,7 +543,9 @@ export const step: StepModule<EvacuateStep> = {
         // not one after the other, so a refill costs one API round trip, not one per server
         while (flights.size < concurrency && queue.length > 0) {
           const batch = queue.splice(0, concurrency - flights.size);
-          const sent = await Promise.allSettled(batch.map((plan) => send(plan, ((plan as ServerPlan & { retryOf?: number }).retryOf ?? 0) + 1)));
+          const sent = await Promise.allSettled(
+            batch.map((plan) => send(plan, ((plan as ServerPlan & { retryOf?: number }).retryOf ?? 0) + 1)),
+          );
           const failure = sent.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
           if (failure) throw failure.reason;
         }
@@ -376,17 +554,29 @@ export const step: StepModule<EvacuateStep> = {
 
         // one migrations list per interval, whatever the number of servers; a server itself is
         // read only once its migration has ended (so about once per server, not once per poll)
-        const migrations = latestByInstance(await client.compute.listMigrations({ sourceCompute: s.host, migrationType: 'evacuation', changesSince }, { signal }));
+        const migrations = latestByInstance(
+          await client.compute.listMigrations(
+            { sourceCompute: s.host, migrationType: 'evacuation', changesSince },
+            { signal },
+          ),
+        );
         const relevantOf = (flight: Flight): Migration | undefined => {
           const migration = migrations.get(flight.plan.server.id);
-          return migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS ? migration : flight.migrationId !== undefined ? migration : undefined;
+          return migration && parseNovaTime(migration.createdAt) >= flight.sentAt - SKEW_MS
+            ? migration
+            : flight.migrationId !== undefined
+              ? migration
+              : undefined;
         };
         const ended = [...flights.values()].filter((flight) => {
           const status = relevantOf(flight)?.status;
           return status !== undefined && (SUCCEEDED.has(status) || FAILED.has(status));
         });
         const changed = new Map<string, Server>();
-        for (const server of await Promise.all(ended.map((flight) => currentServer(client, flight.plan.server.id, signal)))) if (server) changed.set(server.id, server);
+        for (const server of await Promise.all(
+          ended.map((flight) => currentServer(client, flight.plan.server.id, signal)),
+        ))
+          if (server) changed.set(server.id, server);
 
         for (const flight of [...flights.values()]) {
           const { server } = flight.plan;
@@ -399,20 +589,41 @@ export const step: StepModule<EvacuateStep> = {
           const elapsed = Date.now() - flight.sentAt;
 
           if (relevant && FAILED.has(relevant.status)) {
-            const fault = now?.fault ?? (await client.compute.getServer(server.id, { signal }).catch(() => undefined))?.fault;
+            const fault =
+              now?.fault ?? (await client.compute.getServer(server.id, { signal }).catch(() => undefined))?.fault;
             const reason = `evacuation ${relevant.status} in Nova (migration ${relevant.id})${fault ? `: ${fault}` : ''}`;
             if (flight.attempts <= retries) {
               flights.delete(server.id);
               context.output(`${server.name}: ${reason}; trying again (${flight.attempts + 1}/${retries + 1})`);
-              await context.progress('evacuation.failed-attempt', { serverId: server.id, reason, attempt: flight.attempts });
+              await context.progress('evacuation.failed-attempt', {
+                serverId: server.id,
+                reason,
+                attempt: flight.attempts,
+              });
               queue.push(Object.assign({ ...flight.plan }, { retryOf: flight.attempts }));
             } else {
-              await finish(flight, { id: server.id, name: server.name, result: 'failed', reason, fromHost: s.host, toHost: null, migrationId: relevant.id, attempts: flight.attempts });
+              await finish(flight, {
+                id: server.id,
+                name: server.name,
+                result: 'failed',
+                reason,
+                fromHost: s.host,
+                toHost: null,
+                migrationId: relevant.id,
+                attempts: flight.attempts,
+              });
             }
             continue;
           }
 
-          if (relevant && SUCCEEDED.has(relevant.status) && now && now.host !== null && now.host !== s.host && now.taskState === null) {
+          if (
+            relevant &&
+            SUCCEEDED.has(relevant.status) &&
+            now &&
+            now.host !== null &&
+            now.host !== s.host &&
+            now.taskState === null
+          ) {
             const wanted = flight.plan.restoreTo;
             const actual = now.vmState;
             if (wanted === 'stopped' && actual === 'active' && flight.restoring !== 'stop') {
@@ -424,7 +635,9 @@ export const step: StepModule<EvacuateStep> = {
             if (wanted === 'active' && actual === 'stopped' && flight.restoring !== 'start') {
               flight.restoring = 'start';
               await client.compute.startServer(server.id, { signal });
-              context.output(`${server.name}: was ACTIVE before; starting it on ${now.host} (this microversion stops evacuated servers)`);
+              context.output(
+                `${server.name}: was ACTIVE before; starting it on ${now.host} (this microversion stops evacuated servers)`,
+              );
               continue;
             }
             if (wanted === 'error' && actual !== 'error') {
@@ -432,13 +645,18 @@ export const step: StepModule<EvacuateStep> = {
             }
             const settled = wanted === 'error' || actual === wanted || actual === 'error';
             if (settled) {
-              const restoredNote = wanted === 'error' ? `; put back in ERROR (${flight.plan.action === 'reset-then-evacuate' ? `was ${flight.plan.server.vmState}` : 'it was in ERROR before'})` : '';
+              const restoredNote =
+                wanted === 'error'
+                  ? `; put back in ERROR (${flight.plan.action === 'reset-then-evacuate' ? `was ${flight.plan.server.vmState}` : 'it was in ERROR before'})`
+                  : '';
               const failedOnArrival = actual === 'error' && wanted !== 'error';
               await finish(flight, {
                 id: server.id,
                 name: server.name,
                 result: failedOnArrival ? 'failed' : 'evacuated',
-                reason: failedOnArrival ? `rebuilt on ${now.host} but in ERROR${now.fault ? `: ${now.fault}` : ''}` : `now ${now.status} on ${now.host}${restoredNote}`,
+                reason: failedOnArrival
+                  ? `rebuilt on ${now.host} but in ERROR${now.fault ? `: ${now.fault}` : ''}`
+                  : `now ${now.status} on ${now.host}${restoredNote}`,
                 fromHost: s.host,
                 toHost: now.host,
                 migrationId: relevant.id,
@@ -471,7 +689,12 @@ export const step: StepModule<EvacuateStep> = {
     } catch (error) {
       if (!signal.aborted || flights.size === 0) throw error;
       // stopped (Ctrl+C, SIGTERM, timeout) with evacuations running in Nova: say which, for resume
-      const inFlight = [...flights.values()].map((f) => ({ id: f.plan.server.id, name: f.plan.server.name, migrationId: f.migrationId ?? null, status: f.lastStatus }));
+      const inFlight = [...flights.values()].map((f) => ({
+        id: f.plan.server.id,
+        name: f.plan.server.name,
+        migrationId: f.migrationId ?? null,
+        status: f.lastStatus,
+      }));
       await context.progress('evacuation.interrupted', { inFlight });
       throw interrupted(
         'EVACUATION_INTERRUPTED',
@@ -487,7 +710,11 @@ export const step: StepModule<EvacuateStep> = {
     const failed = (outputs.failed as string[]).length;
     const skipped = (outputs.skipped as string[]).length;
     if (evacuated === 0 && failed === 0 && totalWork > 0 && results.size === 0) {
-      throw operationFailed('EVACUATION_NOTHING_CONFIRMED', `no evacuation from ${s.host} could be confirmed`, 'check nova-conductor and the destination computes\' logs');
+      throw operationFailed(
+        'EVACUATION_NOTHING_CONFIRMED',
+        `no evacuation from ${s.host} could be confirmed`,
+        "check nova-conductor and the destination computes' logs",
+      );
     }
     return {
       summary: `${evacuated} evacuated, ${failed} failed, ${skipped} skipped of ${servers.length} server(s) on ${s.host} in ${formatDuration(Date.now() - stepStartedAt)}`,

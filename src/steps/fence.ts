@@ -44,7 +44,12 @@ export const step: StepModule<FenceStep> = {
     }
     if (context.mode !== 'run') {
       // a plan: later steps may count on this fence
-      await context.confirmFence({ host: s.host, driver: controller.driver, target: controller.target, confirmedAt: '(planned)' });
+      await context.confirmFence({
+        host: s.host,
+        driver: controller.driver,
+        target: controller.target,
+        confirmedAt: '(planned)',
+      });
     }
     return {
       needed: true,
@@ -64,11 +69,21 @@ export const step: StepModule<FenceStep> = {
       signal: context.signal,
       onProgress: (progress) => context.output(progress.message),
     });
-    await context.confirmFence({ host: s.host, driver: evidence.driver, target: evidence.target, confirmedAt: evidence.confirmedAt });
+    await context.confirmFence({
+      host: s.host,
+      driver: evidence.driver,
+      target: evidence.target,
+      confirmedAt: evidence.confirmedAt,
+    });
     return {
       status: evidence.alreadyOff ? 'unchanged' : 'changed',
       summary: `${s.host} powered off and read back off via ${evidence.target} in ${formatDuration(evidence.durationMs)}`,
-      outputs: { powerState: 'off', alreadyOff: evidence.alreadyOff, confirmedAt: evidence.confirmedAt, driver: evidence.driver },
+      outputs: {
+        powerState: 'off',
+        alreadyOff: evidence.alreadyOff,
+        confirmedAt: evidence.confirmedAt,
+        driver: evidence.driver,
+      },
     };
   },
 };

@@ -6,7 +6,13 @@ import { assertNotHeldByOther, markerHolder, reasonWithMarker } from './support/
 import { computeService, describeService } from './support/services.js';
 
 function outputsOf(service: ComputeService): Record<string, unknown> {
-  return { serviceId: service.id, state: service.state, forcedDown: service.forcedDown, status: service.status, disabledReason: service.disabledReason };
+  return {
+    serviceId: service.id,
+    state: service.state,
+    forcedDown: service.forcedDown,
+    status: service.status,
+    disabledReason: service.disabledReason,
+  };
 }
 
 /** The disabled reason this run writes: the runbook's text, how the fence is known, the run marker. */
@@ -20,7 +26,9 @@ export function releaseMarkerAtRunEnd(context: StepContext, host: string): void 
     const client = await context.services.openstack();
     const service = await client.compute.findComputeService(host, { signal });
     if (service.status !== 'disabled' || !service.disabledReason?.includes(`[forcedown:${context.runId}]`)) return;
-    await client.compute.disableService(service, reasonWithMarker(service.disabledReason, context.runId, 'released'), { signal });
+    await client.compute.disableService(service, reasonWithMarker(service.disabledReason, context.runId, 'released'), {
+      signal,
+    });
   });
 }
 
@@ -42,34 +50,61 @@ export const step: StepModule<ForceDownStep> = {
     if (service.disabledReason?.includes(`[forcedown:${context.runId}]`)) releaseMarkerAtRunEnd(context, s.host);
     const disable = s.disable !== false;
     const done = service.forcedDown && service.state === 'down' && (!disable || service.status === 'disabled');
-    if (done) return { needed: false, summary: `${describeService(service)}: nothing to do`, outputs: outputsOf(service) };
+    if (done)
+      return { needed: false, summary: `${describeService(service)}: nothing to do`, outputs: outputsOf(service) };
     const basis = context.safety.requireFenced(s.host, 'force down');
-    const how = basis.kind === 'confirmed' ? `fence ${basis.evidence.planned ? 'expected from' : 'confirmed by'} step "${basis.evidence.stepId}" via ${basis.evidence.target}` : `--assume-fenced: ${basis.reason}`;
+    const how =
+      basis.kind === 'confirmed'
+        ? `fence ${basis.evidence.planned ? 'expected from' : 'confirmed by'} step "${basis.evidence.stepId}" via ${basis.evidence.target}`
+        : `--assume-fenced: ${basis.reason}`;
     return {
       needed: true,
       summary: `${describeService(service)}; would ${service.forcedDown ? '' : 'force it down'}${!service.forcedDown && disable && service.status !== 'disabled' ? ' and ' : ''}${disable && service.status !== 'disabled' ? 'disable it' : ''} (${how})`,
-      outputs: { ...outputsOf(service), forcedDown: true, state: 'down', status: disable ? 'disabled' : service.status },
+      outputs: {
+        ...outputsOf(service),
+        forcedDown: true,
+        state: 'down',
+        status: disable ? 'disabled' : service.status,
+      },
       state: { service, basis, readAt: Date.now() },
     };
   },
   async apply(s, context, check) {
-    const { basis, service: checked, readAt } = check.state as { service: ComputeService; basis: ReturnType<StepContext['safety']['requireFenced']>; readAt: number };
+    const {
+      basis,
+      service: checked,
+      readAt,
+    } = check.state as {
+      service: ComputeService;
+      basis: ReturnType<StepContext['safety']['requireFenced']>;
+      readAt: number;
+    };
     const client = await context.services.openstack();
     // the check has just read the service (and checked the lock marker): act on that read unless
     // it is stale, so that forcing the host down costs one API call; the result is read back below
     let service = Date.now() - readAt < 2000 ? checked : await computeService(context, s.host);
     assertNotHeldByOther(service, context.runId, context.options.breakLock);
-    const basisText = basis.kind === 'confirmed' ? `power-off read back ${basis.evidence.confirmedAt}` : `assumed fenced: ${basis.reason}`;
+    const basisText =
+      basis.kind === 'confirmed'
+        ? `power-off read back ${basis.evidence.confirmedAt}`
+        : `assumed fenced: ${basis.reason}`;
     if (!service.forcedDown) {
       service = await client.compute.setForcedDown(service, true, { signal: context.signal });
       // Nova's answer is the service as it is now: the lock marker is checked again on it
       assertNotHeldByOther(service, context.runId, context.options.breakLock);
       context.output(`forced_down set on ${s.host} (microversion ${client.compute.servicesMicroversion})`);
     }
-    if (s.disable !== false && (service.status !== 'disabled' || !service.disabledReason?.includes(`[forcedown:${context.runId}]`))) {
+    if (
+      s.disable !== false &&
+      (service.status !== 'disabled' || !service.disabledReason?.includes(`[forcedown:${context.runId}]`))
+    ) {
       const previousHolder = markerHolder(service.disabledReason);
       if (previousHolder && previousHolder !== context.runId) {
-        await context.progress('lock.broken', { host: s.host, previousHolder, reason: context.options.breakLock ?? '' });
+        await context.progress('lock.broken', {
+          host: s.host,
+          previousHolder,
+          reason: context.options.breakLock ?? '',
+        });
       }
       await client.compute.disableService(service, reasonFor(s, context, basisText), { signal: context.signal });
       releaseMarkerAtRunEnd(context, s.host);
@@ -77,7 +112,11 @@ export const step: StepModule<ForceDownStep> = {
     // confirm by reading back
     service = await computeService(context, s.host);
     if (!service.forcedDown || service.state !== 'down') {
-      throw operationFailed('FORCE_DOWN_NOT_CONFIRMED', `Nova does not report ${s.host} down after forcing it down (${describeService(service)})`, 'check nova-api\'s log for the request; retry the run');
+      throw operationFailed(
+        'FORCE_DOWN_NOT_CONFIRMED',
+        `Nova does not report ${s.host} down after forcing it down (${describeService(service)})`,
+        "check nova-api's log for the request; retry the run",
+      );
     }
     return { summary: `${describeService(service)}`, outputs: outputsOf(service) };
   },

@@ -17,13 +17,25 @@ export function webhookUrl(text: string, stepId: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw invalidInput('WEBHOOK_URL_INVALID', `step "${stepId}": the webhook URL is not a valid URL`, 'give an absolute https:// URL (e.g. through ${env.NAME} listed in the runbook\'s "env")');
+    throw invalidInput(
+      'WEBHOOK_URL_INVALID',
+      `step "${stepId}": the webhook URL is not a valid URL`,
+      'give an absolute https:// URL (e.g. through ${env.NAME} listed in the runbook\'s "env")',
+    );
   }
   if (url.username || url.password) {
-    throw invalidInput('WEBHOOK_URL_INVALID', `step "${stepId}": the webhook URL carries credentials`, 'put credentials in a header (headers: {"Authorization": "${env.TOKEN}"}), not in the URL');
+    throw invalidInput(
+      'WEBHOOK_URL_INVALID',
+      `step "${stepId}": the webhook URL carries credentials`,
+      'put credentials in a header (headers: {"Authorization": "${env.TOKEN}"}), not in the URL',
+    );
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw invalidInput('WEBHOOK_URL_INVALID', `step "${stepId}": webhook URLs must use https (plain http is only allowed to loopback), not ${url.protocol}//${url.hostname}`, 'use an https:// URL');
+    throw invalidInput(
+      'WEBHOOK_URL_INVALID',
+      `step "${stepId}": webhook URLs must use https (plain http is only allowed to loopback), not ${url.protocol}//${url.hostname}`,
+      'use an https:// URL',
+    );
   }
   // webhook paths often hold the only secret (Slack, Teams...): never print them
   if (url.pathname.length > 1 || url.search) secrets.add(`${url.pathname}${url.search}`);
@@ -35,7 +47,13 @@ function describe(url: URL): string {
 }
 
 async function post(s: NotifyStep, context: StepContext, url: URL): Promise<number> {
-  const body = JSON.stringify({ source: 'forcedown', runId: context.runId, step: context.stepId, message: s.message ?? null, summary: context.summarySoFar() });
+  const body = JSON.stringify({
+    source: 'forcedown',
+    runId: context.runId,
+    step: context.stepId,
+    message: s.message ?? null,
+    summary: context.summarySoFar(),
+  });
   const response = await context.services.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': 'forcedown', ...(s.headers ?? {}) },
@@ -45,7 +63,12 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
   });
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) {
-    throw operationFailed('WEBHOOK_FAILED', `webhook ${describe(url)} answered HTTP ${response.status}`, 'check the webhook URL and its credentials; the step retries if it has "retries"', { status: response.status });
+    throw operationFailed(
+      'WEBHOOK_FAILED',
+      `webhook ${describe(url)} answered HTTP ${response.status}`,
+      'check the webhook URL and its credentials; the step retries if it has "retries"',
+      { status: response.status },
+    );
   }
   return response.status;
 }
@@ -67,7 +90,13 @@ export const step: StepModule<NotifyStep> = {
       status = await post(s, context, url);
     } catch (error) {
       if ((error as { code?: string }).code === 'WEBHOOK_FAILED') throw error;
-      throw operationFailed('WEBHOOK_FAILED', `could not POST to webhook ${describe(url)}: ${(error as Error).message}`, 'check that the webhook is reachable from here', {}, error);
+      throw operationFailed(
+        'WEBHOOK_FAILED',
+        `could not POST to webhook ${describe(url)}: ${(error as Error).message}`,
+        'check that the webhook is reachable from here',
+        {},
+        error,
+      );
     }
     return { summary: `POSTed the run summary to ${describe(url)} (HTTP ${status})`, outputs: { status } };
   },

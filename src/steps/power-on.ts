@@ -15,8 +15,17 @@ export const step: StepModule<PowerOnStep> = {
     const state = await controller.status({ signal: context.signal }).catch((error: unknown) => {
       throw isFencingError(error) ? error.during('power-on') : error;
     });
-    if (state === 'on') return { needed: false, summary: `${s.host} is powered on (read back from ${controller.target})`, outputs: { powerState: 'on', alreadyOn: true } };
-    return { needed: true, summary: `${s.host} is ${state}; would power it on through ${controller.target} and read it back until on`, outputs: { powerState: 'on', alreadyOn: false } };
+    if (state === 'on')
+      return {
+        needed: false,
+        summary: `${s.host} is powered on (read back from ${controller.target})`,
+        outputs: { powerState: 'on', alreadyOn: true },
+      };
+    return {
+      needed: true,
+      summary: `${s.host} is ${state}; would power it on through ${controller.target} and read it back until on`,
+      outputs: { powerState: 'on', alreadyOn: false },
+    };
   },
   async apply(s, context) {
     const controller = await context.services.power(s.host);

@@ -23,7 +23,10 @@ async function targets(s: ResetStateStep, context: StepContext): Promise<Target[
     }
     return out.filter((t) => s.host === undefined || t.server?.host === s.host);
   }
-  return (await client.compute.listServersOnHost(s.host!, { signal: context.signal })).map((server) => ({ id: server.id, server }));
+  return (await client.compute.listServersOnHost(s.host!, { signal: context.signal })).map((server) => ({
+    id: server.id,
+    server,
+  }));
 }
 
 function alreadyThere(server: Server, state: 'error' | 'active'): boolean {
@@ -38,7 +41,10 @@ function alreadyThere(server: Server, state: 'error' | 'active'): boolean {
 export const step: StepModule<ResetStateStep> = {
   type: 'reset-state',
   defaultTimeoutMs: 120_000,
-  title: (s) => (s.only !== undefined ? `reset ${Array.isArray(s.only) ? s.only.length : 'listed'} server(s) to ${s.state ?? 'error'}` : `reset servers on ${s.host} to ${s.state ?? 'error'}`),
+  title: (s) =>
+    s.only !== undefined
+      ? `reset ${Array.isArray(s.only) ? s.only.length : 'listed'} server(s) to ${s.state ?? 'error'}`
+      : `reset servers on ${s.host} to ${s.state ?? 'error'}`,
   hosts: (s) => (s.host ? [s.host] : []),
   async check(s, context) {
     const state = s.state ?? 'error';
@@ -46,12 +52,22 @@ export const step: StepModule<ResetStateStep> = {
     const todo = list.filter((t) => t.server !== undefined && !alreadyThere(t.server, state));
     const gone = list.filter((t) => t.server === undefined);
     if (todo.length === 0) {
-      return { needed: false, summary: list.length === 0 ? 'no servers to reset' : `all ${list.length - gone.length} server(s) already ${state}${gone.length ? `; ${gone.length} no longer exist` : ''}`, outputs: { reset: [], count: 0 } };
+      return {
+        needed: false,
+        summary:
+          list.length === 0
+            ? 'no servers to reset'
+            : `all ${list.length - gone.length} server(s) already ${state}${gone.length ? `; ${gone.length} no longer exist` : ''}`,
+        outputs: { reset: [], count: 0 },
+      };
     }
     return {
       needed: true,
       summary: `would reset ${todo.length} server(s) to ${state}`,
-      details: todo.map((t) => `${t.id} ${t.server!.name}: ${t.server!.vmState}${t.server!.taskState ? `/${t.server!.taskState}` : ''} -> ${state}`),
+      details: todo.map(
+        (t) =>
+          `${t.id} ${t.server!.name}: ${t.server!.vmState}${t.server!.taskState ? `/${t.server!.taskState}` : ''} -> ${state}`,
+      ),
       outputs: { reset: todo.map((t) => t.id), count: todo.length },
       state: todo,
     };
@@ -63,9 +79,18 @@ export const step: StepModule<ResetStateStep> = {
     const results = [];
     for (const target of todo) {
       await client.compute.resetState(target.id, state, { signal: context.signal });
-      results.push({ id: target.id, name: target.server!.name, result: 'reset', reason: `os-resetState ${state} (was ${target.server!.vmState})`, fromHost: target.server!.host ?? undefined });
+      results.push({
+        id: target.id,
+        name: target.server!.name,
+        result: 'reset',
+        reason: `os-resetState ${state} (was ${target.server!.vmState})`,
+        fromHost: target.server!.host ?? undefined,
+      });
       context.output(`reset ${target.server!.name} (${target.id}) to ${state}`);
     }
-    return { summary: `reset ${todo.length} server(s) to ${state}`, outputs: { reset: todo.map((t) => t.id), count: todo.length, results } };
+    return {
+      summary: `reset ${todo.length} server(s) to ${state}`,
+      outputs: { reset: todo.map((t) => t.id), count: todo.length, results },
+    };
   },
 };

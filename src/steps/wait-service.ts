@@ -11,11 +11,25 @@ export const step: StepModule<WaitServiceStep> = {
   hosts: () => [],
   async check(s, context) {
     const service = await computeService(context, s.host);
-    if (service.state === s.state) return { needed: false, summary: `${describeService(service)}`, outputs: { state: service.state, waitedMs: 0 } };
-    return { needed: true, summary: `${describeService(service)}; would wait until it is ${s.state}`, outputs: { state: s.state, waitedMs: 0 } };
+    if (service.state === s.state)
+      return { needed: false, summary: `${describeService(service)}`, outputs: { state: service.state, waitedMs: 0 } };
+    return {
+      needed: true,
+      summary: `${describeService(service)}; would wait until it is ${s.state}`,
+      outputs: { state: s.state, waitedMs: 0 },
+    };
   },
   async apply(s, context) {
-    const { service, waitedMs } = await waitForService(context, s.host, (svc) => svc.state === s.state, s.state, await durationMs(s.pollInterval, 1000));
-    return { summary: `${describeService(service)} after ${formatDuration(waitedMs)}`, outputs: { state: service.state, waitedMs } };
+    const { service, waitedMs } = await waitForService(
+      context,
+      s.host,
+      (svc) => svc.state === s.state,
+      s.state,
+      await durationMs(s.pollInterval, 1000),
+    );
+    return {
+      summary: `${describeService(service)} after ${formatDuration(waitedMs)}`,
+      outputs: { state: service.state, waitedMs },
+    };
   },
 };

@@ -48,7 +48,12 @@ function expectation(schema: unknown, depth = 0): string {
   if ('const' in s) return quoteValue(s.const);
   if (Array.isArray(s.enum)) return `one of ${s.enum.map(quoteValue).join(', ')}`;
   const alternatives = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
-  if (Array.isArray(alternatives) && alternatives.every((alt) => Array.isArray(alt.required) && alt.required.length === 1 && Object.keys(alt).length === 1)) {
+  if (
+    Array.isArray(alternatives) &&
+    alternatives.every(
+      (alt) => Array.isArray(alt.required) && alt.required.length === 1 && Object.keys(alt).length === 1,
+    )
+  ) {
     return `an object with ${alternatives.map((alt) => `"${String((alt.required as unknown[])[0])}"`).join(' or ')}`;
   }
   if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) {
@@ -64,9 +69,20 @@ function expectation(schema: unknown, depth = 0): string {
     if (type === 'string' && DESCRIBE_PATTERN[s.pattern]) return DESCRIBE_PATTERN[s.pattern]!;
     bounds.push(`matching ${s.pattern}`);
   }
-  if (Array.isArray(s.required) && s.required.length === 1 && type === 'object') return `an object with "${String(s.required[0])}"`;
-  const typeNames: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', object: 'an object', array: 'an array', null: 'null' };
-  const base = Array.isArray(type) ? type.map((t) => typeNames[String(t)] ?? String(t)).join(' or ') : (typeNames[String(type)] ?? 'a valid value');
+  if (Array.isArray(s.required) && s.required.length === 1 && type === 'object')
+    return `an object with "${String(s.required[0])}"`;
+  const typeNames: Record<string, string> = {
+    string: 'a string',
+    integer: 'an integer',
+    number: 'a number',
+    boolean: 'true or false',
+    object: 'an object',
+    array: 'an array',
+    null: 'null',
+  };
+  const base = Array.isArray(type)
+    ? type.map((t) => typeNames[String(t)] ?? String(t)).join(' or ')
+    : (typeNames[String(type)] ?? 'a valid value');
   return [base, ...bounds].join(' ');
 }
 
@@ -75,7 +91,10 @@ function parentPointer(pointer: string): string {
   return index <= 0 ? '' : pointer.slice(0, index);
 }
 
-function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | undefined): { pointer: string; message: string; atKey: boolean } {
+function describeError(
+  error: ErrorObject,
+  deref: (schema: unknown) => Schema | undefined,
+): { pointer: string; message: string; atKey: boolean } {
   const pointer = error.instancePath;
   const params = error.params as Record<string, unknown>;
   const parent = error.parentSchema as Schema | undefined;
@@ -96,41 +115,87 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
     }
     case 'discriminator': {
       if (params.error === 'mapping') {
-        const types = ((parent?.oneOf as Schema[] | undefined) ?? []).map((alt) => stepTypeOf(deref(alt) ?? alt)).filter(Boolean) as string[];
+        const types = ((parent?.oneOf as Schema[] | undefined) ?? [])
+          .map((alt) => stepTypeOf(deref(alt) ?? alt))
+          .filter(Boolean) as string[];
         const value = String(params.tagValue);
-        return { pointer: `${pointer}/${String(params.tag)}`, message: `unknown step type ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`, atKey: false };
+        return {
+          pointer: `${pointer}/${String(params.tag)}`,
+          message: `unknown step type ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
+          atKey: false,
+        };
       }
-      return { pointer: `${pointer}/${String(params.tag)}`, message: `"${String(params.tag)}" must be a string naming the step type`, atKey: false };
+      return {
+        pointer: `${pointer}/${String(params.tag)}`,
+        message: `"${String(params.tag)}" must be a string naming the step type`,
+        atKey: false,
+      };
     }
     case 'type':
       return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
     case 'enum':
-      return { pointer, message: `must be one of ${((params.allowedValues as unknown[]) ?? []).map(quoteValue).join(', ')}, not ${quoteValue(error.data)}`, atKey: false };
+      return {
+        pointer,
+        message: `must be one of ${((params.allowedValues as unknown[]) ?? []).map(quoteValue).join(', ')}, not ${quoteValue(error.data)}`,
+        atKey: false,
+      };
     case 'const':
-      return { pointer, message: `must be ${quoteValue(params.allowedValue)}, not ${quoteValue(error.data)}`, atKey: false };
+      return {
+        pointer,
+        message: `must be ${quoteValue(params.allowedValue)}, not ${quoteValue(error.data)}`,
+        atKey: false,
+      };
     case 'pattern':
-      return { pointer, message: `must be ${DESCRIBE_PATTERN[String(params.pattern)] ?? `a string matching ${String(params.pattern)}`}, not ${quoteValue(error.data)}`, atKey: false };
+      return {
+        pointer,
+        message: `must be ${DESCRIBE_PATTERN[String(params.pattern)] ?? `a string matching ${String(params.pattern)}`}, not ${quoteValue(error.data)}`,
+        atKey: false,
+      };
     case 'format':
-      return { pointer, message: `must be a valid ${String(params.format)}, not ${quoteValue(error.data)}`, atKey: false };
+      return {
+        pointer,
+        message: `must be a valid ${String(params.format)}, not ${quoteValue(error.data)}`,
+        atKey: false,
+      };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return { pointer, message: `must be ${expectation(parent)}, not ${quoteValue(error.data)}`, atKey: false };
     case 'minItems':
-      return { pointer, message: `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`, atKey: false };
+      return {
+        pointer,
+        message: `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`,
+        atKey: false,
+      };
     case 'maxItems':
       return { pointer, message: `must have at most ${String(params.limit)} items`, atKey: false };
     case 'minLength':
-      return { pointer, message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`, atKey: false };
+      return {
+        pointer,
+        message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`,
+        atKey: false,
+      };
     case 'maxLength':
       return { pointer, message: `must be at most ${String(params.limit)} characters long`, atKey: false };
     case 'minProperties':
-      return { pointer, message: `must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}`, atKey: false };
+      return {
+        pointer,
+        message: `must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}`,
+        atKey: false,
+      };
     case 'uniqueItems':
-      return { pointer, message: `must not repeat items (items ${String(params.j)} and ${String(params.i)} are the same)`, atKey: false };
+      return {
+        pointer,
+        message: `must not repeat items (items ${String(params.j)} and ${String(params.i)} are the same)`,
+        atKey: false,
+      };
     case 'propertyNames':
-      return { pointer: `${pointer}/${String(params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`, message: `invalid name ${quoteValue(String(params.propertyName))}`, atKey: true };
+      return {
+        pointer: `${pointer}/${String(params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        message: `invalid name ${quoteValue(String(params.propertyName))}`,
+        atKey: true,
+      };
     case 'anyOf':
     case 'oneOf':
       if (error.keyword === 'oneOf' && params.passingSchemas) {
@@ -138,8 +203,16 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
       }
       {
         const alternatives = (error.schema ?? []) as Schema[];
-        if (Array.isArray(alternatives) && alternatives.length > 0 && alternatives.every((alt) => Array.isArray(alt.required) && Object.keys(alt).length === 1)) {
-          return { pointer, message: `needs ${alternatives.map((alt) => (alt.required as unknown[]).map((key) => `"${String(key)}"`).join(' and ')).join(' or ')}`, atKey: false };
+        if (
+          Array.isArray(alternatives) &&
+          alternatives.length > 0 &&
+          alternatives.every((alt) => Array.isArray(alt.required) && Object.keys(alt).length === 1)
+        ) {
+          return {
+            pointer,
+            message: `needs ${alternatives.map((alt) => (alt.required as unknown[]).map((key) => `"${String(key)}"`).join(' and ')).join(' or ')}`,
+            atKey: false,
+          };
         }
       }
       return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
@@ -156,7 +229,9 @@ function stepTypeOf(schema: Schema): string | undefined {
 
 function collectAllOfProperties(schema: Schema | undefined, deref: (schema: unknown) => Schema | undefined): string[] {
   if (!schema || !Array.isArray(schema.allOf)) return [];
-  return (schema.allOf as Schema[]).flatMap((part) => Object.keys(((deref(part) ?? part).properties as Schema | undefined) ?? {}));
+  return (schema.allOf as Schema[]).flatMap((part) =>
+    Object.keys(((deref(part) ?? part).properties as Schema | undefined) ?? {}),
+  );
 }
 
 /**
@@ -165,7 +240,12 @@ function collectAllOfProperties(schema: Schema | undefined, deref: (schema: unkn
  * inside the alternatives are kept if there are any (they say what is wrong inside the object
  * the user clearly meant), otherwise one line lists the alternatives.
  */
-export function problemsFromAjv(errors: readonly ErrorObject[], file: string, document: JsonDocument, resolveSubschema: (ref: string) => Schema | undefined = () => undefined): Problem[] {
+export function problemsFromAjv(
+  errors: readonly ErrorObject[],
+  file: string,
+  document: JsonDocument,
+  resolveSubschema: (ref: string) => Schema | undefined = () => undefined,
+): Problem[] {
   const deref = (schema: unknown): Schema | undefined => {
     if (typeof schema !== 'object' || schema === null) return undefined;
     const s = schema as Schema;
@@ -189,8 +269,10 @@ export function problemsFromAjv(errors: readonly ErrorObject[], file: string, do
       const node = stack.pop();
       if (typeof node !== 'object' || node === null || set.has(node)) continue;
       set.add(node);
-      if (!Array.isArray(node) && typeof (node as Schema).$ref === 'string') stack.push(resolveSubschema((node as Schema).$ref as string));
-      for (const child of Object.values(node as Schema)) if (typeof child === 'object' && child !== null) stack.push(child);
+      if (!Array.isArray(node) && typeof (node as Schema).$ref === 'string')
+        stack.push(resolveSubschema((node as Schema).$ref as string));
+      for (const child of Object.values(node as Schema))
+        if (typeof child === 'object' && child !== null) stack.push(child);
     }
     reachableCache.set(roots, set);
     return set;
@@ -221,7 +303,8 @@ export function problemsFromAjv(errors: readonly ErrorObject[], file: string, do
   });
   // a discriminator error already explains the step; drop the union's own error
   for (const disc of withParents.filter((e) => e.keyword === 'discriminator')) {
-    for (const e of withParents) if (e !== disc && e.instancePath === disc.instancePath && e.keyword === 'oneOf') dropped.add(e);
+    for (const e of withParents)
+      if (e !== disc && e.instancePath === disc.instancePath && e.keyword === 'oneOf') dropped.add(e);
   }
 
   const problems: Problem[] = [];
@@ -232,7 +315,10 @@ export function problemsFromAjv(errors: readonly ErrorObject[], file: string, do
     const key = `${pointer}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const position = (atKey ? document.keyPositions.get(pointer) : undefined) ?? document.positions.get(pointer) ?? document.positions.get(parentPointer(pointer));
+    const position =
+      (atKey ? document.keyPositions.get(pointer) : undefined) ??
+      document.positions.get(pointer) ??
+      document.positions.get(parentPointer(pointer));
     problems.push({ file, pointer, position, message });
   }
   return problems;

@@ -1,7 +1,26 @@
-export { JsonSyntaxError, escapePointerSegment, parseJsonDocument, toPointer, type JsonDocument, type Position } from './json-document.js';
+export {
+  JsonSyntaxError,
+  escapePointerSegment,
+  parseJsonDocument,
+  toPointer,
+  type JsonDocument,
+  type Position,
+} from './json-document.js';
 export { problemsFromAjv } from './format-errors.js';
 export { MAX_PROBLEMS, boundProblem, formatProblem, sortProblems, type Problem } from './problem.js';
-export { loadSchema, packageRoot, schemaPath, validateAgainst, validatorFor, type SchemaName } from './schema-registry.js';
+export {
+  loadSchema,
+  packageRoot,
+  schemaPath,
+  validateAgainst,
+  validatorFor,
+  type SchemaName,
+} from './schema-registry.js';
 export { closest, didYouMean, editDistance } from './suggest.js';
-export { MAX_COLLECTION_ENTRIES, MAX_DOCUMENT_VALUES, validateDocumentText, type DocumentValidation } from './validate-document.js';
+export {
+  MAX_COLLECTION_ENTRIES,
+  MAX_DOCUMENT_VALUES,
+  validateDocumentText,
+  type DocumentValidation,
+} from './validate-document.js';
 export { escapeForTerminal } from './terminal-text.js';

@@ -94,7 +94,16 @@ export function parseJsonDocument(text: string): JsonDocument {
       if (ch === 0x5c) {
         out += text.slice(chunkStart, index);
         const esc = text[index + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const simple: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (esc !== undefined && esc in simple) {
           out += simple[esc];
           index += 2;
@@ -139,7 +148,7 @@ export function parseJsonDocument(text: string): JsonDocument {
         return value;
       }
     }
-    if (ch === "'") fail("strings must use double quotes (\"), not single quotes");
+    if (ch === "'") fail('strings must use double quotes ("), not single quotes');
     return fail(`unexpected ${describe()}; expected a value (object, array, string, number, true, false or null)`);
   };
 

@@ -29,7 +29,11 @@ function clip(text: string, max: number): string {
 /** A problem whose message and pointer are at most a screenful, however big the input's keys and values. */
 export function boundProblem(problem: Problem): Problem {
   if (problem.message.length <= MAX_PROBLEM_MESSAGE && problem.pointer.length <= MAX_PROBLEM_POINTER) return problem;
-  return { ...problem, pointer: clip(problem.pointer, MAX_PROBLEM_POINTER), message: clip(problem.message, MAX_PROBLEM_MESSAGE) };
+  return {
+    ...problem,
+    pointer: clip(problem.pointer, MAX_PROBLEM_POINTER),
+    message: clip(problem.message, MAX_PROBLEM_MESSAGE),
+  };
 }
 
 /** Most problems reported for one file; the rest are counted in a last line. */
@@ -41,13 +45,22 @@ export const MAX_PROBLEMS = 100;
  * a file with thousands of mistakes gets a screenful, not megabytes.
  */
 export function sortProblems(problems: readonly Problem[]): Problem[] {
-  const sorted = problems.map(boundProblem).sort(
-    (a, b) =>
-      (a.position?.line ?? 0) - (b.position?.line ?? 0) ||
-      (a.position?.column ?? 0) - (b.position?.column ?? 0) ||
-      a.pointer.localeCompare(b.pointer),
-  );
+  const sorted = problems
+    .map(boundProblem)
+    .sort(
+      (a, b) =>
+        (a.position?.line ?? 0) - (b.position?.line ?? 0) ||
+        (a.position?.column ?? 0) - (b.position?.column ?? 0) ||
+        a.pointer.localeCompare(b.pointer),
+    );
   if (sorted.length <= MAX_PROBLEMS) return sorted;
   const rest = sorted.length - MAX_PROBLEMS;
-  return [...sorted.slice(0, MAX_PROBLEMS), { file: sorted[0]!.file, pointer: '', message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above and validate again)` }];
+  return [
+    ...sorted.slice(0, MAX_PROBLEMS),
+    {
+      file: sorted[0]!.file,
+      pointer: '',
+      message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above and validate again)`,
+    },
+  ];
 }

@@ -57,7 +57,10 @@ function readSchema(name: SchemaName): { readonly schema: Record<string, unknown
   let entry = raw.get(name);
   if (!entry) {
     const text = readFileSync(schemaPath(name), 'utf8');
-    entry = { schema: JSON.parse(text) as Record<string, unknown>, sha256: createHash('sha256').update(text).digest('hex') };
+    entry = {
+      schema: JSON.parse(text) as Record<string, unknown>,
+      sha256: createHash('sha256').update(text).digest('hex'),
+    };
     raw.set(name, entry);
   }
   return entry;
@@ -111,7 +114,13 @@ function withLoadedSchemaObjects(validate: ValidateFunction, schema: Record<stri
   };
   const wrapped = ((data: unknown) => {
     const valid = validate(data) as boolean;
-    wrapped.errors = valid ? null : (validate.errors ?? []).map((error) => ({ ...error, schema: original(error.schema), parentSchema: original(error.parentSchema) as ErrorObject['parentSchema'] }));
+    wrapped.errors = valid
+      ? null
+      : (validate.errors ?? []).map((error) => ({
+          ...error,
+          schema: original(error.schema),
+          parentSchema: original(error.parentSchema) as ErrorObject['parentSchema'],
+        }));
     return valid;
   }) as ValidateFunction;
   wrapped.schema = schema;

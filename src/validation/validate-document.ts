@@ -41,12 +41,24 @@ function sizeProblem(document: JsonDocument, file: string): Problem | undefined 
     const { value, pointer } = stack.pop()!;
     values += 1;
     if (values > MAX_DOCUMENT_VALUES) {
-      return { file, pointer: '', position: document.positions.get(''), message: `the file has more than ${MAX_DOCUMENT_VALUES} values; that is not a forcedown file (split it, or check that it is the right file)` };
+      return {
+        file,
+        pointer: '',
+        position: document.positions.get(''),
+        message: `the file has more than ${MAX_DOCUMENT_VALUES} values; that is not a forcedown file (split it, or check that it is the right file)`,
+      };
     }
     if (value === null || typeof value !== 'object') continue;
-    const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
+    const entries = Array.isArray(value)
+      ? value.map((item, index) => [String(index), item] as const)
+      : Object.entries(value);
     if (entries.length > MAX_COLLECTION_ENTRIES) {
-      return { file, pointer, position: document.positions.get(pointer), message: `has ${entries.length} ${Array.isArray(value) ? 'items' : 'entries'}; at most ${MAX_COLLECTION_ENTRIES} are accepted (split the file)` };
+      return {
+        file,
+        pointer,
+        position: document.positions.get(pointer),
+        message: `has ${entries.length} ${Array.isArray(value) ? 'items' : 'entries'}; at most ${MAX_COLLECTION_ENTRIES} are accepted (split the file)`,
+      };
     }
     for (const [key, item] of entries) stack.push({ value: item, pointer: `${pointer}/${escapePointerSegment(key)}` });
   }
@@ -60,7 +72,8 @@ function sizeProblem(document: JsonDocument, file: string): Problem | undefined 
 function encodingHint(text: string): string {
   const head = text.slice(0, 200);
   // eslint-disable-next-line no-control-regex
-  if (head.startsWith('\ufffd\ufffd') || /^(?:[\s{["]\u0000){2}/.test(head) || /^\u0000[\s{["]/.test(head)) return ' (the file looks UTF-16 encoded: save it as UTF-8)';
+  if (head.startsWith('\ufffd\ufffd') || /^(?:[\s{["]\u0000){2}/.test(head) || /^\u0000[\s{["]/.test(head))
+    return ' (the file looks UTF-16 encoded: save it as UTF-8)';
   if (text.includes('\ufffd')) return ' (the file has bytes that are not UTF-8: save it as UTF-8)';
   return '';
 }
@@ -72,7 +85,17 @@ export function validateDocumentText(name: SchemaName, text: string, file: strin
     document = parseJsonDocument(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError) {
-      return { document: undefined, problems: [{ file, pointer: '', position: error.position, message: `not valid JSON: ${error.message}${encodingHint(text)}` }] };
+      return {
+        document: undefined,
+        problems: [
+          {
+            file,
+            pointer: '',
+            position: error.position,
+            message: `not valid JSON: ${error.message}${encodingHint(text)}`,
+          },
+        ],
+      };
     }
     throw error;
   }

@@ -9,7 +9,20 @@ import { SPAWN_AUDIT_ENV } from '../../src/exec/index.js';
 import { loadRunbook } from '../../src/runbook/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
 import { aliasBomb, mutate } from './support/mutate.js';
-import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, journalFiles, readabilityProblems, root, runCli, settingsFor, workspace, writePayload, type CliRun } from './support/harness.js';
+import {
+  baseEnv,
+  checkAlways,
+  checkRejected,
+  fakeToolsOnPath,
+  journalFiles,
+  readabilityProblems,
+  root,
+  runCli,
+  settingsFor,
+  workspace,
+  writePayload,
+  type CliRun,
+} from './support/harness.js';
 import { Rng } from './support/rng.js';
 
 /**
@@ -31,7 +44,10 @@ let restorePath: () => void;
 test.before(async () => {
   const built = join(root, 'dist/cli/main.js');
   assert.ok(existsSync(built), 'dist/ is missing: run `npm run build` first (npm run test:fuzz does)');
-  assert.ok(statSync(built).mtimeMs >= statSync(join(root, 'src/cli/main.ts')).mtimeMs - 1000, 'dist/ is older than src/: run `npm run build`');
+  assert.ok(
+    statSync(built).mtimeMs >= statSync(join(root, 'src/cli/main.ts')).mtimeMs - 1000,
+    'dist/ is older than src/: run `npm run build`',
+  );
   double = await startOpenStackDouble();
   work = await workspace(TARGET);
   restorePath = await fakeToolsOnPath(work.dir);
@@ -57,7 +73,17 @@ function binary(argv: readonly string[], env: Record<string, string>, cwd: strin
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ argv, code: code ?? (signal === 'SIGKILL' ? 'timeout' : 128), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), spawned: [], httpRequests: requests() - before, crashes: [], ms: Date.now() - started, limitMs: settings.caseTimeoutMs });
+      resolve({
+        argv,
+        code: code ?? (signal === 'SIGKILL' ? 'timeout' : 128),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        spawned: [],
+        httpRequests: requests() - before,
+        crashes: [],
+        ms: Date.now() - started,
+        limitMs: settings.caseTimeoutMs,
+      });
     });
   });
 }
@@ -80,32 +106,69 @@ const inventoryFile = async (dir: string, bmc: unknown): Promise<string> => {
   await writeFile(file, JSON.stringify({ hosts: { fake2: { bmc } } }));
   return file;
 };
-const goodBmc = { driver: 'ipmi', address: '127.0.0.1', port: 2, username: 'admin', password: { env: 'FUZZ_BMC_PASSWORD' } };
+const goodBmc = {
+  driver: 'ipmi',
+  address: '127.0.0.1',
+  port: 2,
+  username: 'admin',
+  password: { env: 'FUZZ_BMC_PASSWORD' },
+};
 
 const fixed: readonly Case[] = [
   {
     name: 'validate: a runbook with an escape sequence in a key and a megabyte step type',
     invalid: true,
     setup: async (dir) => {
-      await writeFile(join(dir, 'rb.json'), JSON.stringify({ name: 'x', steps: [{ id: 'a', type: 'command', command: ['true'], '\u001b[2J\u001b]0;owned\u0007': 1 }, { id: 'b', type: 'x'.repeat(1_000_000) }] }));
+      await writeFile(
+        join(dir, 'rb.json'),
+        JSON.stringify({
+          name: 'x',
+          steps: [
+            { id: 'a', type: 'command', command: ['true'], '\u001b[2J\u001b]0;owned\u0007': 1 },
+            { id: 'b', type: 'x'.repeat(1_000_000) },
+          ],
+        }),
+      );
       return ['validate', 'rb.json'];
     },
   },
   {
     name: 'plan with an inventory missing a BMC username',
     invalid: true,
-    setup: async (dir) => ['plan', join(root, 'runbooks/host-failure.json'), '--var', 'host=fake2', '--inventory', await inventoryFile(dir, { driver: 'ipmi', address: '127.0.0.1' }), '--state-dir', join(dir, 'state')],
+    setup: async (dir) => [
+      'plan',
+      join(root, 'runbooks/host-failure.json'),
+      '--var',
+      'host=fake2',
+      '--inventory',
+      await inventoryFile(dir, { driver: 'ipmi', address: '127.0.0.1' }),
+      '--state-dir',
+      join(dir, 'state'),
+    ],
   },
   {
     name: 'run --dry-run with an inventory whose password file is ../../etc/shadow (valid schema; the step refuses the open file)',
     invalid: false,
-    setup: async (dir) => ['run', join(root, 'runbooks/host-failure.json'), '--var', 'host=fake2', '--dry-run', '--inventory', await inventoryFile(dir, { ...goodBmc, password: { file: '../../../../../../etc/shadow' } }), '--state-dir', join(dir, 'state')],
+    setup: async (dir) => [
+      'run',
+      join(root, 'runbooks/host-failure.json'),
+      '--var',
+      'host=fake2',
+      '--dry-run',
+      '--inventory',
+      await inventoryFile(dir, { ...goodBmc, password: { file: '../../../../../../etc/shadow' } }),
+      '--state-dir',
+      join(dir, 'state'),
+    ],
   },
   {
     name: 'services with a YAML alias bomb as clouds.yaml',
     invalid: true,
     setup: async (dir) => {
-      await writeFile(join(dir, 'clouds.yaml'), `${aliasBomb(9, 9)}clouds:\n  c:\n    auth: {auth_url: "${double.keystoneUrl}"}\n`);
+      await writeFile(
+        join(dir, 'clouds.yaml'),
+        `${aliasBomb(9, 9)}clouds:\n  c:\n    auth: {auth_url: "${double.keystoneUrl}"}\n`,
+      );
       return ['services'];
     },
   },
@@ -121,7 +184,13 @@ const fixed: readonly Case[] = [
     name: 'validate a UTF-16 runbook with a BOM',
     invalid: true,
     setup: async (dir) => {
-      await writeFile(join(dir, 'rb.json'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(await readFile(join(root, 'runbooks/host-failure.json'), 'utf8'), 'utf16le')]));
+      await writeFile(
+        join(dir, 'rb.json'),
+        Buffer.concat([
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(await readFile(join(root, 'runbooks/host-failure.json'), 'utf8'), 'utf16le'),
+        ]),
+      );
       return ['validate', 'rb.json'];
     },
   },
@@ -129,7 +198,10 @@ const fixed: readonly Case[] = [
     name: 'plan of a UTF-16 runbook',
     invalid: true,
     setup: async (dir) => {
-      await writeFile(join(dir, 'rb.json'), Buffer.from(await readFile(join(root, 'runbooks/host-failure.json'), 'utf8'), 'utf16le'));
+      await writeFile(
+        join(dir, 'rb.json'),
+        Buffer.from(await readFile(join(root, 'runbooks/host-failure.json'), 'utf8'), 'utf16le'),
+      );
       return ['plan', 'rb.json', '--var', 'host=fake2'];
     },
   },
@@ -152,7 +224,8 @@ async function compare(name: string, dir: string, argv: string[], invalid: boole
   const viaBinary = await binary(argv, { ...env, [SPAWN_AUDIT_ENV]: audit }, dir);
   const failures: string[] = [];
   const say = (what: string): number => failures.push(`${name}: ${what}`);
-  if (inProcess.code !== viaBinary.code) say(`exit ${String(inProcess.code)} in process, ${String(viaBinary.code)} as a binary`);
+  if (inProcess.code !== viaBinary.code)
+    say(`exit ${String(inProcess.code)} in process, ${String(viaBinary.code)} as a binary`);
   for (const f of checkAlways(viaBinary)) say(`binary: ${f}`);
   for (const f of checkAlways(inProcess)) say(`in process: ${f}`);
   if (invalid) {
@@ -161,9 +234,19 @@ async function compare(name: string, dir: string, argv: string[], invalid: boole
     for (const f of checkRejected(inProcess, { hintPattern })) say(`in process: ${f}`);
     if (journalsInProcess.length > 0) say(`in process: wrote a journal ${journalsInProcess.join(', ')}`);
     if (existsSync(audit)) say(`binary spawned: ${await readFile(audit, 'utf8')}`);
-    if (inProcess.stdout !== viaBinary.stdout) say(`stdout differs:\n  in process ${JSON.stringify(inProcess.stdout.slice(0, 300))}\n  binary     ${JSON.stringify(viaBinary.stdout.slice(0, 300))}`);
-    if (inProcess.stderr !== viaBinary.stderr) say(`stderr differs:\n  in process ${JSON.stringify(inProcess.stderr.slice(0, 300))}\n  binary     ${JSON.stringify(viaBinary.stderr.slice(0, 300))}`);
-  } else if (viaBinary.code === 2 && readabilityProblems(viaBinary.stderr).length === 0 && inProcess.stderr !== viaBinary.stderr) {
+    if (inProcess.stdout !== viaBinary.stdout)
+      say(
+        `stdout differs:\n  in process ${JSON.stringify(inProcess.stdout.slice(0, 300))}\n  binary     ${JSON.stringify(viaBinary.stdout.slice(0, 300))}`,
+      );
+    if (inProcess.stderr !== viaBinary.stderr)
+      say(
+        `stderr differs:\n  in process ${JSON.stringify(inProcess.stderr.slice(0, 300))}\n  binary     ${JSON.stringify(viaBinary.stderr.slice(0, 300))}`,
+      );
+  } else if (
+    viaBinary.code === 2 &&
+    readabilityProblems(viaBinary.stderr).length === 0 &&
+    inProcess.stderr !== viaBinary.stderr
+  ) {
     say('stderr of the same input error differs between the binary and main()');
   }
   return failures;
@@ -182,7 +265,9 @@ test('fixed hostile inputs: the binary behaves as main() does', async () => {
 test(`${RANDOM_CASES} seeded mutants of host-failure.json: the binary behaves as main() does`, async () => {
   const text = await readFile(join(root, 'runbooks/host-failure.json'), 'utf8');
   const failures: string[] = [];
-  const indexes = settings.only ? [...(settings.only.get(TARGET) ?? [])] : Array.from({ length: RANDOM_CASES }, (_, i) => i);
+  const indexes = settings.only
+    ? [...(settings.only.get(TARGET) ?? [])]
+    : Array.from({ length: RANDOM_CASES }, (_, i) => i);
   for (const index of indexes) {
     const rng = Rng.forCase(settings.seed, TARGET, index);
     const mutant = mutate(rng, { text, value: JSON.parse(text) as unknown, format: 'json' });
@@ -195,7 +280,24 @@ test(`${RANDOM_CASES} seeded mutants of host-failure.json: the binary behaves as
     );
     const inventory = await inventoryFile(dir, goodBmc);
     const name = `${TARGET}#${index} (${mutant.steps.join(' | ')}; replay: FORCEDOWN_FUZZ_SEED=${settings.seed} FORCEDOWN_FUZZ_ONLY=${TARGET}#${index})`;
-    failures.push(...(await compare(name, dir, ['run', 'rb.json', '--var', 'host=fake2', '--dry-run', '--inventory', inventory, '--state-dir', join(dir, 'state')], !valid)));
+    failures.push(
+      ...(await compare(
+        name,
+        dir,
+        [
+          'run',
+          'rb.json',
+          '--var',
+          'host=fake2',
+          '--dry-run',
+          '--inventory',
+          inventory,
+          '--state-dir',
+          join(dir, 'state'),
+        ],
+        !valid,
+      )),
+    );
   }
   assert.equal(failures, []);
 });

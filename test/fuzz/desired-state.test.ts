@@ -3,7 +3,22 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadDesiredState, synthesizeApp } from '../../src/iac/index.js';
-import { baseEnv, checkAlways, checkRejected, judge, readabilityProblems, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import {
+  baseEnv,
+  checkAlways,
+  checkRejected,
+  judge,
+  readabilityProblems,
+  removeCase,
+  root,
+  runCli,
+  runTarget,
+  settingsFor,
+  type Tally,
+  timed,
+  workspace,
+  writePayload,
+} from './support/harness.js';
 import { dictionaryOf, mutate } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -32,7 +47,13 @@ test.before(async () => {
   bases.push({ name: 'docs/iac.md (example)', text: example, value: JSON.parse(example) as unknown });
   // one step from what only the semantic checks catch (a reason without disabling, names that
   // collide as Terraform resource names)
-  const edge = { hosts: { 'cmp-07.dc1': { state: 'failed', fencedReason: 'INC-1', disable: false }, 'cmp-07-dc1': { state: 'maintenance', reason: 'CHG-1' }, 'cmp_08': { state: 'healthy' } } };
+  const edge = {
+    hosts: {
+      'cmp-07.dc1': { state: 'failed', fencedReason: 'INC-1', disable: false },
+      'cmp-07-dc1': { state: 'maintenance', reason: 'CHG-1' },
+      cmp_08: { state: 'healthy' },
+    },
+  };
   bases.push({ name: '(semantic edge)', text: JSON.stringify(edge, null, 2), value: edge });
 });
 
@@ -43,13 +64,27 @@ test.after(async () => {
 async function runCase(index: number, tally: Tally): Promise<void> {
   const rng = Rng.forCase(settings.seed, TARGET, index);
   const base = rng.pick(bases);
-  const mutant = mutate(rng, { text: base.text, value: base.value, format: 'json', dictionary: dictionaryOf(bases.map((b) => b.value)) });
+  const mutant = mutate(rng, {
+    text: base.text,
+    value: base.value,
+    format: 'json',
+    dictionary: dictionaryOf(bases.map((b) => b.value)),
+  });
   const caseDir = join(work.dir, `case-${index}`);
   const failuresBefore = tally.failures.length;
   await mkdir(caseDir, { recursive: true });
   const file = join(caseDir, 'desired-state.json');
   const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
-    if (failures.length > 0) tally.failures.push({ target: TARGET, index, base: base.name, steps: mutant.steps, failures, ...(argv ? { argv } : {}), ...(output ? { output } : {}) });
+    if (failures.length > 0)
+      tally.failures.push({
+        target: TARGET,
+        index,
+        base: base.name,
+        steps: mutant.steps,
+        failures,
+        ...(argv ? { argv } : {}),
+        ...(output ? { output } : {}),
+      });
   };
   try {
     await writePayload(file, mutant.payload);
@@ -57,12 +92,18 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     const options = { env: baseEnv(caseDir), cwd: caseDir, timeoutMs: settings.caseTimeoutMs };
 
     const withKind = rng.chance(0.8);
-    const argv = ['validate', rng.chance(0.5) ? 'desired-state.json' : file, ...(withKind ? ['--kind', 'desired-state'] : []), ...(rng.chance(0.25) ? ['--output', 'json'] : [])];
+    const argv = [
+      'validate',
+      rng.chance(0.5) ? 'desired-state.json' : file,
+      ...(withKind ? ['--kind', 'desired-state'] : []),
+      ...(rng.chance(0.25) ? ['--output', 'json'] : []),
+    ];
     const validated = timed(tally, await runCli(argv, options), `${TARGET}#${index}`);
     const failures = checkAlways(validated);
     const hintPattern = argv.includes('json') ? /"problems": \[\s*\{/ : /INVALID {2}\S.*\n {2}\S/;
     if (withKind) {
-      if (valid && validated.code !== 0) failures.push(`validate exits ${validated.code} but the cdktf app accepts the file`);
+      if (valid && validated.code !== 0)
+        failures.push(`validate exits ${validated.code} but the cdktf app accepts the file`);
       if (!valid) failures.push(...checkRejected(validated, { hintPattern }));
     } else if (validated.code === 2) {
       failures.push(...checkRejected(validated, { hintPattern }));
@@ -74,7 +115,11 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     const started = Date.now();
     let code: number | string;
     try {
-      code = synthesizeApp({ env: { FORCEDOWN_DESIRED_STATE: file }, outdir: join(caseDir, 'cdktf.out'), stderr: { write: (text: string) => (stderr += text) } });
+      code = synthesizeApp({
+        env: { FORCEDOWN_DESIRED_STATE: file },
+        outdir: join(caseDir, 'cdktf.out'),
+        stderr: { write: (text: string) => (stderr += text) },
+      });
     } catch (error) {
       code = `threw ${(error as Error).stack ?? String(error)}`;
     }

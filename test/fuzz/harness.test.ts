@@ -12,7 +12,11 @@ import { DEFAULT_CASES, DEFAULT_SEED, Rng, TARGET_SHARES, caseIndexes, fuzzSetti
  * when what it guards happens (a stack trace, a raw escape sequence, a hang, a crash, a spawn,
  * a request, a journal) — so a green fuzz run means something.
  */
-const base = { text: '{"name": "x", "steps": [{"id": "a", "type": "command", "command": ["true"]}]}', value: { name: 'x', steps: [{ id: 'a', type: 'command', command: ['true'] }] }, format: 'json' as const };
+const base = {
+  text: '{"name": "x", "steps": [{"id": "a", "type": "command", "command": ["true"]}]}',
+  value: { name: 'x', steps: [{ id: 'a', type: 'command', command: ['true'] }] },
+  format: 'json' as const,
+};
 
 test('the same seed and index give the same mutant; another seed or index another one', () => {
   const bytes = (seed: string, index: number): string => {
@@ -32,7 +36,10 @@ test('settings: defaults, the count split between targets, replay of chosen case
   assert.ok(DEFAULT_CASES >= 1000);
   const total = Object.keys(TARGET_SHARES).reduce((sum, target) => sum + caseIndexes(defaults, target).length, 0);
   assert.is(total, DEFAULT_CASES);
-  const replay = fuzzSettings({ FORCEDOWN_FUZZ_SEED: 'abc', FORCEDOWN_FUZZ_ONLY: 'runbooks#17, clouds-yaml#3,runbooks#2' });
+  const replay = fuzzSettings({
+    FORCEDOWN_FUZZ_SEED: 'abc',
+    FORCEDOWN_FUZZ_ONLY: 'runbooks#17, clouds-yaml#3,runbooks#2',
+  });
   assert.equal(caseIndexes(replay, 'runbooks'), [2, 17]);
   assert.equal(caseIndexes(replay, 'clouds-yaml'), [3]);
   assert.equal(caseIndexes(replay, 'inventories'), []);
@@ -41,7 +48,8 @@ test('settings: defaults, the count split between targets, replay of chosen case
 });
 
 test('readability: each kind of nonsense is caught; a good message and quoted input are not', () => {
-  const good = 'forcedown: error: runbook rb.json has 1 problem:\n  rb.json:1:2 /steps/0/typ: unknown property "undefined" (did you mean "type"?); refers to an undefined parameter\n  what to do: fix the file';
+  const good =
+    'forcedown: error: runbook rb.json has 1 problem:\n  rb.json:1:2 /steps/0/typ: unknown property "undefined" (did you mean "type"?); refers to an undefined parameter\n  what to do: fix the file';
   assert.equal(readabilityProblems(good), []);
   for (const bad of [
     'Error: x\n    at loadRunbook (file:///work/main/src/runbook/load-runbook.ts:12:5)',
@@ -60,7 +68,18 @@ test('readability: each kind of nonsense is caught; a good message and quoted in
   }
 });
 
-const run = (overrides: Partial<CliRun>): CliRun => ({ argv: [], code: 2, stdout: '', stderr: 'forcedown: error: x\n  what to do: fix it\n', spawned: [], httpRequests: 0, crashes: [], ms: 1, limitMs: 1000, ...overrides });
+const run = (overrides: Partial<CliRun>): CliRun => ({
+  argv: [],
+  code: 2,
+  stdout: '',
+  stderr: 'forcedown: error: x\n  what to do: fix it\n',
+  spawned: [],
+  httpRequests: 0,
+  crashes: [],
+  ms: 1,
+  limitMs: 1000,
+  ...overrides,
+});
 
 test('checks of invalid input: exit code, hint, spawns, requests, journal, size', async () => {
   const work = await workspace('harness');
@@ -68,7 +87,10 @@ test('checks of invalid input: exit code, hint, spawns, requests, journal, size'
     assert.equal(checkRejected(run({})), []);
     assert.match(checkRejected(run({ code: 1 })).join(), 'must exit 2');
     assert.match(checkRejected(run({ stderr: 'forcedown: error: x\n' })).join(), 'saying what to fix');
-    assert.match(checkRejected(run({ spawned: [{ file: 'ipmitool', args: ['-E'], pid: 1, at: '' }] })).join(), 'spawned 1 process');
+    assert.match(
+      checkRejected(run({ spawned: [{ file: 'ipmitool', args: ['-E'], pid: 1, at: '' }] })).join(),
+      'spawned 1 process',
+    );
     assert.match(checkRejected(run({ httpRequests: 2 })).join(), 'sent 2 HTTP');
     assert.match(checkRejected(run({ stdout: 'y'.repeat(200 * 1024) })).join(), 'bytes of output');
     await mkdir(join(work.dir, 'runs'), { recursive: true });

@@ -5,7 +5,22 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadInventory } from '../../src/inventory/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, readBases, removeCase, root, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import {
+  baseEnv,
+  checkAlways,
+  checkRejected,
+  fakeToolsOnPath,
+  readBases,
+  removeCase,
+  root,
+  runCli,
+  runTarget,
+  settingsFor,
+  type Tally,
+  timed,
+  workspace,
+  writePayload,
+} from './support/harness.js';
 import { mutate, type Dictionary } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -34,7 +49,9 @@ let texts: Map<string, { text: string; value: unknown }>;
 let dictionary: Dictionary;
 
 test.before(async () => {
-  double = await startOpenStackDouble({ computes: ['fake1', 'fake2', 'fake3', 'cmp-07.example.net', 'cmp-09.example.net'] });
+  double = await startOpenStackDouble({
+    computes: ['fake1', 'fake2', 'fake3', 'cmp-07.example.net', 'cmp-09.example.net'],
+  });
   work = await workspace(TARGET);
   restorePath = await fakeToolsOnPath(work.dir);
   ({ texts, dictionary } = await readBases(bases.map((base) => base.file)));
@@ -54,9 +71,12 @@ function env(caseDir: string): Record<string, string> {
   });
 }
 
-test('the stored testbed inventory is the testbed\'s (when the testbed is up)', async () => {
+test("the stored testbed inventory is the testbed's (when the testbed is up)", async () => {
   if (!existsSync(testbedInventory)) return;
-  assert.equal(JSON.parse(await readFile(join(root, 'test/fuzz/fixtures/testbed-inventory.json'), 'utf8')), JSON.parse(await readFile(testbedInventory, 'utf8')));
+  assert.equal(
+    JSON.parse(await readFile(join(root, 'test/fuzz/fixtures/testbed-inventory.json'), 'utf8')),
+    JSON.parse(await readFile(testbedInventory, 'utf8')),
+  );
 });
 
 async function runCase(index: number, tally: Tally): Promise<void> {
@@ -70,7 +90,16 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   await mkdir(caseDir, { recursive: true });
   const file = join(caseDir, 'inventory.json');
   const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
-    if (failures.length > 0) tally.failures.push({ target: TARGET, index, base: `${base.file} (${base.host})`, steps: mutant.steps, failures, ...(argv ? { argv } : {}), ...(output ? { output } : {}) });
+    if (failures.length > 0)
+      tally.failures.push({
+        target: TARGET,
+        index,
+        base: `${base.file} (${base.host})`,
+        steps: mutant.steps,
+        failures,
+        ...(argv ? { argv } : {}),
+        ...(output ? { output } : {}),
+      });
   };
   try {
     await writePayload(file, mutant.payload);
@@ -82,14 +111,20 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     tally.cases += 1;
     if (valid) tally.stillValid += 1;
     else tally.rejected += 1;
-    const options = { env: caseEnv, cwd: caseDir, timeoutMs: settings.caseTimeoutMs, httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0) };
+    const options = {
+      env: caseEnv,
+      cwd: caseDir,
+      timeoutMs: settings.caseTimeoutMs,
+      httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0),
+    };
 
     const withKind = rng.chance(0.8);
     const validateArgv = ['validate', 'inventory.json', ...(withKind ? ['--kind', 'inventory'] : [])];
     const validated = timed(tally, await runCli(validateArgv, options), `${TARGET}#${index}`);
     const failures = checkAlways(validated);
     if (withKind) {
-      if (valid && validated.code !== 0) failures.push(`validate exits ${validated.code} but loadInventory accepts the inventory`);
+      if (valid && validated.code !== 0)
+        failures.push(`validate exits ${validated.code} but loadInventory accepts the inventory`);
       if (!valid) failures.push(...checkRejected(validated, { stateDir, hintPattern: /INVALID {2}\S.*\n {2}\S/ }));
     } else if (validated.code === 2) {
       failures.push(...checkRejected(validated, { stateDir, hintPattern: /INVALID {2}\S.*\n {2}\S/ }));
@@ -97,7 +132,18 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     fail(failures, validateArgv, validated.stdout + validated.stderr);
 
     const command = rng.chance(0.5) ? 'plan' : 'run';
-    const argv = [command, join(root, 'runbooks/host-failure.json'), '--var', `host=${base.host}`, '--inventory', rng.chance(0.5) ? 'inventory.json' : file, '--state-dir', stateDir, ...(command === 'run' ? ['--dry-run'] : []), ...(rng.chance(0.3) ? ['--output', 'json'] : [])];
+    const argv = [
+      command,
+      join(root, 'runbooks/host-failure.json'),
+      '--var',
+      `host=${base.host}`,
+      '--inventory',
+      rng.chance(0.5) ? 'inventory.json' : file,
+      '--state-dir',
+      stateDir,
+      ...(command === 'run' ? ['--dry-run'] : []),
+      ...(rng.chance(0.3) ? ['--output', 'json'] : []),
+    ];
     const ran = timed(tally, await runCli(argv, options), `${TARGET}#${index}`);
     const runFailures = checkAlways(ran);
     if (!valid) runFailures.push(...checkRejected(ran, { stateDir }));

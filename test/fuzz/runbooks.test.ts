@@ -3,7 +3,21 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import { bindParams, loadRunbook, parseVars } from '../../src/runbook/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../support/openstack-double/index.js';
-import { baseEnv, checkAlways, checkRejected, fakeToolsOnPath, readBases, removeCase, runCli, runTarget, settingsFor, type Tally, timed, workspace, writePayload } from './support/harness.js';
+import {
+  baseEnv,
+  checkAlways,
+  checkRejected,
+  fakeToolsOnPath,
+  readBases,
+  removeCase,
+  runCli,
+  runTarget,
+  settingsFor,
+  type Tally,
+  timed,
+  workspace,
+  writePayload,
+} from './support/harness.js';
 import { mutate, type Dictionary } from './support/mutate.js';
 import { Rng } from './support/rng.js';
 
@@ -36,7 +50,9 @@ test.before(async () => {
   work = await workspace(TARGET);
   restorePath = await fakeToolsOnPath(work.dir);
   inventory = join(work.dir, 'inventory.json');
-  const bmc = (port: number): unknown => ({ bmc: { driver: 'ipmi', address: '127.0.0.1', port, username: 'admin', password: { env: 'FUZZ_BMC_PASSWORD' } } });
+  const bmc = (port: number): unknown => ({
+    bmc: { driver: 'ipmi', address: '127.0.0.1', port, username: 'admin', password: { env: 'FUZZ_BMC_PASSWORD' } },
+  });
   await writeFile(inventory, JSON.stringify({ hosts: { fake1: bmc(1), fake2: bmc(2), fake3: bmc(3) } }));
   ({ texts, dictionary } = await readBases(bases.map((base) => base.file)));
 });
@@ -75,24 +91,56 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   const stateDir = join(caseDir, 'state');
   await mkdir(caseDir, { recursive: true });
   const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
-    if (failures.length > 0) tally.failures.push({ target: TARGET, index, base: base.file, steps: mutant.steps, failures, ...(argv ? { argv } : {}), ...(output ? { output } : {}) });
+    if (failures.length > 0)
+      tally.failures.push({
+        target: TARGET,
+        index,
+        base: base.file,
+        steps: mutant.steps,
+        failures,
+        ...(argv ? { argv } : {}),
+        ...(output ? { output } : {}),
+      });
   };
   try {
     await writePayload(join(caseDir, 'runbook.json'), mutant.payload);
     const valid = await loaderVerdict('runbook.json', caseDir, base.vars);
-    const loadable = valid || (await loadRunbook('runbook.json', caseDir).then(() => true, () => false));
+    const loadable =
+      valid ||
+      (await loadRunbook('runbook.json', caseDir).then(
+        () => true,
+        () => false,
+      ));
     tally.cases += 1;
     if (valid) tally.stillValid += 1;
     else tally.rejected += 1;
-    const options = { env: env(caseDir), cwd: caseDir, timeoutMs: settings.caseTimeoutMs, httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0) };
+    const options = {
+      env: env(caseDir),
+      cwd: caseDir,
+      timeoutMs: settings.caseTimeoutMs,
+      httpCount: () => Object.values(double.calls).reduce((a, b) => a + b, 0),
+    };
 
     // 1. validate (the kind given, so its verdict is comparable with the loader's)
     const json = rng.chance(0.25);
-    const validateArgv = ['validate', rng.chance(0.5) ? 'runbook.json' : join(caseDir, 'runbook.json'), '--kind', 'runbook', ...(json ? ['--output', 'json'] : [])];
+    const validateArgv = [
+      'validate',
+      rng.chance(0.5) ? 'runbook.json' : join(caseDir, 'runbook.json'),
+      '--kind',
+      'runbook',
+      ...(json ? ['--output', 'json'] : []),
+    ];
     const validated = timed(tally, await runCli(validateArgv, options), `${TARGET}#${index}`);
     const failures = checkAlways(validated);
-    if (loadable && validated.code !== 0) failures.push(`validate exits ${validated.code} but the loader accepts the runbook`);
-    if (!loadable) failures.push(...checkRejected(validated, { stateDir, hintPattern: json ? /"problems": \[\s*\{/ : /INVALID {2}\S.*\n {2}\S/ }));
+    if (loadable && validated.code !== 0)
+      failures.push(`validate exits ${validated.code} but the loader accepts the runbook`);
+    if (!loadable)
+      failures.push(
+        ...checkRejected(validated, {
+          stateDir,
+          hintPattern: json ? /"problems": \[\s*\{/ : /INVALID {2}\S.*\n {2}\S/,
+        }),
+      );
     if (json && validated.code !== 'timeout') {
       try {
         JSON.parse(validated.stdout);
@@ -104,7 +152,17 @@ async function runCase(index: number, tally: Tally): Promise<void> {
 
     // 2. plan, or run --dry-run (the commands that act on a runbook)
     const command = rng.chance(0.5) ? 'plan' : 'run';
-    const argv = [command, 'runbook.json', ...base.vars.flatMap((v) => ['--var', v]), '--inventory', inventory, '--state-dir', stateDir, ...(command === 'run' ? ['--dry-run'] : []), ...(rng.chance(0.3) ? ['--output', 'json'] : [])];
+    const argv = [
+      command,
+      'runbook.json',
+      ...base.vars.flatMap((v) => ['--var', v]),
+      '--inventory',
+      inventory,
+      '--state-dir',
+      stateDir,
+      ...(command === 'run' ? ['--dry-run'] : []),
+      ...(rng.chance(0.3) ? ['--output', 'json'] : []),
+    ];
     const ran = timed(tally, await runCli(argv, options), `${TARGET}#${index}`);
     const runFailures = checkAlways(ran);
     if (!valid) runFailures.push(...checkRejected(ran, { stateDir }));

@@ -13,8 +13,18 @@ export function captureOutput(): { stdout: PassThrough; stderr: PassThrough; out
 }
 
 /** Runs the CLI in-process with `dir` as HOME and cwd (no colour), collecting its output. */
-export async function cliIn(dir: string, argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+export async function cliIn(
+  dir: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   const io = captureOutput();
-  const code = await main(argv, { stdout: io.stdout, stderr: io.stderr, env: { HOME: dir, NO_COLOR: '1', ...env }, cwd: dir, signal: new AbortController().signal });
+  const code = await main(argv, {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: { HOME: dir, NO_COLOR: '1', ...env },
+    cwd: dir,
+    signal: new AbortController().signal,
+  });
   return { code, out: io.out(), err: io.err() };
 }

@@ -25,7 +25,15 @@ export class FakePowerController implements PowerController {
 
   #auth(operation: 'status' | 'off' | 'on'): void {
     if (this.wrongPassword) {
-      throw new FencingError({ host: this.host, driver: 'ipmi', target: this.target, operation, failure: 'auth', reason: 'RAKP 2 HMAC is invalid (wrong password)', credentialSource: this.credentialSource });
+      throw new FencingError({
+        host: this.host,
+        driver: 'ipmi',
+        target: this.target,
+        operation,
+        failure: 'auth',
+        reason: 'RAKP 2 HMAC is invalid (wrong password)',
+        credentialSource: this.credentialSource,
+      });
     }
   }
 

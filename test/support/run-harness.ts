@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { bindParams, loadRunbookText } from '../../src/runbook/index.js';
-import { executeRun, type RunEvent, type RunOutcome, type RunOptions, type RunServices } from '../../src/runner/index.js';
+import {
+  executeRun,
+  type RunEvent,
+  type RunOutcome,
+  type RunOptions,
+  type RunServices,
+} from '../../src/runner/index.js';
 
 /** Services for runs that must not touch OpenStack or BMCs (each use fails loudly). */
 export function offlineServices(overrides: Partial<RunServices> = {}): RunServices {
@@ -42,9 +48,19 @@ export async function runRunbook(
   const events: RunEvent[] = [];
   const outcome = await executeRun({
     loaded,
-    params: bindParams(loaded.runbook, Object.fromEntries(Object.entries(options.params ?? {}).map(([k, v]) => [k, String(v)]))),
+    params: bindParams(
+      loaded.runbook,
+      Object.fromEntries(Object.entries(options.params ?? {}).map(([k, v]) => [k, String(v)])),
+    ),
     secretParams: [],
-    options: { dryRun: false, yes: true, approve: new Set(), assumeFenced: undefined, interactive: false, ...options.run },
+    options: {
+      dryRun: false,
+      yes: true,
+      approve: new Set(),
+      assumeFenced: undefined,
+      interactive: false,
+      ...options.run,
+    },
     stateDir,
     services: options.services ?? offlineServices(),
     signal: options.signal ?? new AbortController().signal,

@@ -2,7 +2,12 @@ import { connect, loadCloudConfig, type OpenStackClient } from '../../src/openst
 import type { RunServices } from '../../src/runner/index.js';
 import { invalidInput } from '../../src/errors/index.js';
 import { FakePowerController } from './fake-power.js';
-import { doubleEnv, startOpenStackDouble, type OpenStackDouble, type OpenStackDoubleOptions } from './openstack-double/index.js';
+import {
+  doubleEnv,
+  startOpenStackDouble,
+  type OpenStackDouble,
+  type OpenStackDoubleOptions,
+} from './openstack-double/index.js';
 
 /** The OpenStack double plus one fake BMC per compute, wired together like the real testbed. */
 export interface SimulatedCloud {
@@ -20,9 +25,15 @@ export function adminEnv(double: OpenStackDouble): Record<string, string> {
 
 /** Starts a simulated cloud with fast timings (heartbeat 100 ms, service_down_time 400 ms, rebuild 40 ms). */
 export async function startSimulatedCloud(options: OpenStackDoubleOptions = {}): Promise<SimulatedCloud> {
-  const double = await startOpenStackDouble({ reportIntervalMs: 100, serviceDownTimeMs: 400, rebuildDelayMs: 40, ...options });
+  const double = await startOpenStackDouble({
+    reportIntervalMs: 100,
+    serviceDownTimeMs: 400,
+    rebuildDelayMs: 40,
+    ...options,
+  });
   const bmcs = new Map<string, FakePowerController>();
-  for (const host of options.computes ?? ['fake1', 'fake2', 'fake3']) bmcs.set(host, new FakePowerController(host, double));
+  for (const host of options.computes ?? ['fake1', 'fake2', 'fake3'])
+    bmcs.set(host, new FakePowerController(host, double));
   const clients: OpenStackClient[] = [];
   return {
     double,
@@ -31,10 +42,19 @@ export async function startSimulatedCloud(options: OpenStackDoubleOptions = {}):
       let client: Promise<OpenStackClient> | undefined;
       return {
         openstack: () => {
-          client ??= connect(loadCloudConfig({ env: adminEnv(double), cwd: '/nonexistent', home: '/nonexistent', etcDir: '/nonexistent', warn: () => undefined }), {
-            retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 4 },
-            warn: () => undefined,
-          }).then((c) => {
+          client ??= connect(
+            loadCloudConfig({
+              env: adminEnv(double),
+              cwd: '/nonexistent',
+              home: '/nonexistent',
+              etcDir: '/nonexistent',
+              warn: () => undefined,
+            }),
+            {
+              retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 4 },
+              warn: () => undefined,
+            },
+          ).then((c) => {
             clients.push(c);
             return c;
           });

@@ -31,9 +31,19 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
     const { services } = await servicesFor(args, context, loaded);
     const { planRun } = await import('../../runner/index.js');
     try {
-      const entries = await planRun({ loaded, params, options: runOptionsFrom(args, context, true), services, env: context.env, signal: context.signal });
+      const entries = await planRun({
+        loaded,
+        params,
+        options: runOptionsFrom(args, context, true),
+        services,
+        env: context.env,
+        signal: context.signal,
+      });
       if (output === 'json') {
-        writeLine(context.stdout, JSON.stringify({ runbook: loaded.runbook.name, file: loaded.file, params, steps: entries }, null, 2));
+        writeLine(
+          context.stdout,
+          JSON.stringify({ runbook: loaded.runbook.name, file: loaded.file, params, steps: entries }, null, 2),
+        );
       } else {
         const { formatPlan } = await import('../format/plan-format.js');
         writeLine(context.stdout, formatPlan(loaded.runbook.name, entries));

@@ -26,10 +26,24 @@ Examples:
 See docs/iac.md. Exit codes: 0 installed; 2 invalid input (unknown action, package not built).`,
   positionals: [1, 1],
   options: {
-    dir: { type: 'string', valueName: 'DIR', description: 'Mirror root to install into', defaultText: '~/.terraform.d/plugins' },
+    dir: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Mirror root to install into',
+      defaultText: '~/.terraform.d/plugins',
+    },
     'print-config': { type: 'boolean', description: 'Print the provider_installation block for this mirror on stdout' },
-    'config-file': { type: 'string', valueName: 'FILE', description: 'Write a CLI configuration using the mirror to FILE (for TF_CLI_CONFIG_FILE)' },
-    node: { type: 'string', valueName: 'PATH', description: 'Node.js binary the provider runs on', defaultText: 'the running node' },
+    'config-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Write a CLI configuration using the mirror to FILE (for TF_CLI_CONFIG_FILE)',
+    },
+    node: {
+      type: 'string',
+      valueName: 'PATH',
+      description: 'Node.js binary the provider runs on',
+      defaultText: 'the running node',
+    },
   },
   async run(args, context) {
     const action = args.positionals[0];
@@ -38,7 +52,11 @@ See docs/iac.md. Exit codes: 0 installed; 2 invalid input (unknown action, packa
       return serve({ env: context.env, stdout: context.stdout, stderr: context.stderr });
     }
     if (action !== 'install') {
-      throw invalidInput('USAGE', `forcedown provider: unknown action "${String(action)}"; expected install or serve`, 'see `forcedown provider --help`');
+      throw invalidInput(
+        'USAGE',
+        `forcedown provider: unknown action "${String(action)}"; expected install or serve`,
+        'see `forcedown provider --help`',
+      );
     }
     const { installProvider, writeCliConfig } = await import('../../provider/install.js');
     const dir = args.values.dir as string | undefined;
@@ -48,7 +66,9 @@ See docs/iac.md. Exit codes: 0 installed; 2 invalid input (unknown action, packa
       ...(node === undefined ? {} : { node }),
       ...(context.env.HOME === undefined ? {} : { home: context.env.HOME }),
     });
-    context.stderr.write(`installed ${result.source} ${result.version} (${result.platform}):\n  ${result.executable}\n`);
+    context.stderr.write(
+      `installed ${result.source} ${result.version} (${result.platform}):\n  ${result.executable}\n`,
+    );
     const configFile = args.values['config-file'] as string | undefined;
     if (configFile !== undefined) {
       const path = writeCliConfig(resolve(context.cwd, configFile), result.cliConfig);

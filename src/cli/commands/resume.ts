@@ -39,20 +39,42 @@ Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
     const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
     const journal = await readJournal(stateDir, runId);
     const state = resumeStateFrom(journal.events);
-    if (!state) throw invalidInput('JOURNAL_CORRUPT', `the journal of ${runId} has no run.started event`, 'it cannot be resumed; start a new run');
-    if (state.started.options.dryRun) throw invalidInput('RESUME_DRY_RUN', `run ${runId} was a dry run; there is nothing to resume`, 'start a real run with `forcedown run`');
+    if (!state)
+      throw invalidInput(
+        'JOURNAL_CORRUPT',
+        `the journal of ${runId} has no run.started event`,
+        'it cannot be resumed; start a new run',
+      );
+    if (state.started.options.dryRun)
+      throw invalidInput(
+        'RESUME_DRY_RUN',
+        `run ${runId} was a dry run; there is nothing to resume`,
+        'start a real run with `forcedown run`',
+      );
     const { loadRunbookText, bindParams } = await import('../../runbook/index.js');
     const loaded = loadRunbookText(state.started.runbook.text, state.started.runbook.file, state.started.runbook.file);
-    const given = Object.fromEntries(((args.values.var as string[] | undefined) ?? []).map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]));
+    const given = Object.fromEntries(
+      ((args.values.var as string[] | undefined) ?? []).map((item) => [
+        item.slice(0, item.indexOf('=')),
+        item.slice(item.indexOf('=') + 1),
+      ]),
+    );
     const stored = Object.fromEntries(Object.entries(state.started.params).map(([key, value]) => [key, String(value)]));
     for (const key of Object.keys(given)) {
       if (key in stored && stored[key] !== given[key]) {
-        throw invalidInput('RESUME_PARAM_CHANGED', `--var ${key} differs from the value run ${runId} started with`, 'a resumed run keeps its parameters; start a new run to change them');
+        throw invalidInput(
+          'RESUME_PARAM_CHANGED',
+          `--var ${key} differs from the value run ${runId} started with`,
+          'a resumed run keeps its parameters; start a new run to change them',
+        );
       }
     }
     const params = bindParams(loaded.runbook, { ...stored, ...given });
     const assumed = state.started.options.assumeFenced;
-    const argsWithAssumed = assumed && args.values['assume-fenced'] === undefined ? { ...args, values: { ...args.values, 'assume-fenced': assumed } } : args;
+    const argsWithAssumed =
+      assumed && args.values['assume-fenced'] === undefined
+        ? { ...args, values: { ...args.values, 'assume-fenced': assumed } }
+        : args;
     return executeFromCli(argsWithAssumed, context, loaded, params, state.started.secretParams, false, state);
   },
 };

@@ -6,13 +6,30 @@ import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunOutcome, ResumeState } from '../../runner/index.js';
 
 /** Step types that talk to Nova (the client is connected ahead of them). */
-const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set(['force-down', 'clear-force-down', 'disable', 'enable', 'evacuate', 'reset-state', 'wait-service']);
+const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set([
+  'force-down',
+  'clear-force-down',
+  'disable',
+  'enable',
+  'evacuate',
+  'reset-state',
+  'wait-service',
+]);
 
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
   yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
-  approve: { type: 'string', multiple: true, valueName: 'STEP-ID', description: 'Approve this approve step in advance' },
-  'break-lock': { type: 'string', valueName: 'REASON', description: 'Take over a stale host lock left by a dead run (REASON is recorded)' },
+  approve: {
+    type: 'string',
+    multiple: true,
+    valueName: 'STEP-ID',
+    description: 'Approve this approve step in advance',
+  },
+  'break-lock': {
+    type: 'string',
+    valueName: 'REASON',
+    description: 'Take over a stale host lock left by a dead run (REASON is recorded)',
+  },
 } as const;
 
 /** Shared by run and resume: confirmation, renderer, events, summary. */
@@ -40,13 +57,22 @@ export async function executeFromCli(
         );
       }
       const { formatPlan } = await import('../format/plan-format.js');
-      const entries = await planRun({ loaded, params, options: { ...options, dryRun: true }, services, env: context.env, signal: context.signal });
+      const entries = await planRun({
+        loaded,
+        params,
+        options: { ...options, dryRun: true },
+        services,
+        env: context.env,
+        signal: context.signal,
+      });
       writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
       const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: context.stderr });
       let answer = '';
       try {
-        answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, { signal: context.signal });
+        answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, {
+          signal: context.signal,
+        });
       } finally {
         rl.close();
       }
@@ -64,7 +90,9 @@ export async function executeFromCli(
     let runServices = services;
     if (!dryRun && loaded.runbook.steps.some((step) => OPENSTACK_STEP_TYPES.has(step.type))) {
       const warmed = services.openstack().then(async (client) => {
-        await client.compute.listServices({ binary: 'nova-compute' }, { signal: context.signal }).catch(() => undefined);
+        await client.compute
+          .listServices({ binary: 'nova-compute' }, { signal: context.signal })
+          .catch(() => undefined);
         return client;
       });
       warmed.catch(() => undefined);
@@ -85,7 +113,10 @@ export async function executeFromCli(
       progressStream: context.stderr,
       onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
       env: context.env,
-      meta: { ...(inventoryPath ? { inventory: inventoryPath } : {}), ...(args.values['os-cloud'] ? { cloud: args.values['os-cloud'] as string } : {}) },
+      meta: {
+        ...(inventoryPath ? { inventory: inventoryPath } : {}),
+        ...(args.values['os-cloud'] ? { cloud: args.values['os-cloud'] as string } : {}),
+      },
       ...(resume ? { resume } : {}),
       ...(args.values['break-lock'] !== undefined ? { breakLock: args.values['break-lock'] as string } : {}),
     });
@@ -134,6 +165,13 @@ Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth
     const { loadRunbook, bindParams, parseVars, secretParamNames } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0]!, context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
-    return executeFromCli(args, context, loaded, params, secretParamNames(loaded.runbook), args.values['dry-run'] === true);
+    return executeFromCli(
+      args,
+      context,
+      loaded,
+      params,
+      secretParamNames(loaded.runbook),
+      args.values['dry-run'] === true,
+    );
   },
 };

@@ -35,7 +35,14 @@ Examples:
       context.stdout,
       renderTable(
         ['RUN ID', 'RUNBOOK', 'HOSTS', 'STARTED', 'MACHINE', 'STATUS'],
-        runs.map((run) => [run.runId, run.runbook, run.hosts.join(',') || '-', run.startedAt, run.machine, `${run.status}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.dryRun ? ' dry-run' : ''}`]),
+        runs.map((run) => [
+          run.runId,
+          run.runbook,
+          run.hosts.join(',') || '-',
+          run.startedAt,
+          run.machine,
+          `${run.status}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.dryRun ? ' dry-run' : ''}`,
+        ]),
       ),
     );
     return ExitCode.Ok;

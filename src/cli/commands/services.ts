@@ -6,11 +6,29 @@ import { writeLine } from '../io.js';
 import { connectFromArgs, openstackOptions } from '../openstack-options.js';
 
 /** The table columns of `forcedown services`. */
-export const SERVICE_COLUMNS = ['host', 'binary', 'zone', 'status', 'state', 'forced_down', 'disabled_reason', 'updated_at'] as const;
+export const SERVICE_COLUMNS = [
+  'host',
+  'binary',
+  'zone',
+  'status',
+  'state',
+  'forced_down',
+  'disabled_reason',
+  'updated_at',
+] as const;
 
 /** One table row per service. */
 export function serviceRow(service: ComputeService): string[] {
-  return [service.host, service.binary, service.zone, service.status, service.state, String(service.forcedDown), service.disabledReason ?? '-', service.updatedAt ?? '-'];
+  return [
+    service.host,
+    service.binary,
+    service.zone,
+    service.status,
+    service.state,
+    String(service.forcedDown),
+    service.disabledReason ?? '-',
+    service.updatedAt ?? '-',
+  ];
 }
 
 export const command: CommandSpec = {
@@ -43,15 +61,24 @@ user may not list services (Nova's policy os_compute_api:os-services:list, admin
   async run(args, context) {
     const output = (args.values.output as string | undefined) ?? 'table';
     if (output !== 'table' && output !== 'text' && output !== 'json') {
-      throw invalidInput('USAGE', `--output must be table or json, not "${output}"`, 'use --output table or --output json');
+      throw invalidInput(
+        'USAGE',
+        `--output must be table or json, not "${output}"`,
+        'use --output table or --output json',
+      );
     }
     const host = args.values.host as string | undefined;
     const binary = args.values.binary as string | undefined;
     const client = await connectFromArgs(args, context);
     try {
-      const services = await client.compute.listServices({ ...(host === undefined ? {} : { host }), ...(binary === undefined ? {} : { binary }) }, { signal: context.signal });
+      const services = await client.compute.listServices(
+        { ...(host === undefined ? {} : { host }), ...(binary === undefined ? {} : { binary }) },
+        { signal: context.signal },
+      );
       if (host !== undefined && services.length === 0) {
-        const known = [...new Set((await client.compute.listServices({}, { signal: context.signal })).map((s) => s.host))].sort();
+        const known = [
+          ...new Set((await client.compute.listServices({}, { signal: context.signal })).map((s) => s.host)),
+        ].sort();
         throw invalidInput(
           'NOVA_UNKNOWN_HOST',
           `Nova has no ${binary === undefined ? 'service' : `${binary} service`} on host "${host}"; hosts with services: ${known.join(', ') || 'none'}`,
@@ -65,7 +92,10 @@ user may not list services (Nova's policy os_compute_api:os-services:list, admin
       } else {
         writeLine(context.stdout, renderTable(SERVICE_COLUMNS, sorted.map(serviceRow)));
       }
-      writeLine(context.stderr, `compute API ${client.compute.servicesMicroversion} (cloud ${client.config.cloudName} supports ${client.compute.versions.min} to ${client.compute.versions.max})`);
+      writeLine(
+        context.stderr,
+        `compute API ${client.compute.servicesMicroversion} (cloud ${client.config.cloudName} supports ${client.compute.versions.min} to ${client.compute.versions.max})`,
+      );
       return ExitCode.Ok;
     } finally {
       await client.close();

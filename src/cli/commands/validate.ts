@@ -42,30 +42,64 @@ Examples:
 Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
   positionals: [1, Infinity],
   options: {
-    kind: { type: 'string', valueName: 'KIND', description: 'What the files are: runbook, inventory or desired-state', defaultText: 'detected per file' },
-    output: { type: 'string', valueName: 'FORMAT', description: 'text, or json (an array of {file, kind, valid, problems})', defaultText: 'text' },
+    kind: {
+      type: 'string',
+      valueName: 'KIND',
+      description: 'What the files are: runbook, inventory or desired-state',
+      defaultText: 'detected per file',
+    },
+    output: {
+      type: 'string',
+      valueName: 'FORMAT',
+      description: 'text, or json (an array of {file, kind, valid, problems})',
+      defaultText: 'text',
+    },
   },
   async run(args, context) {
     const output = (args.values.output as string | undefined) ?? 'text';
     const kindFlag = args.values.kind as string | undefined;
     const { invalidInput } = await import('../../errors/index.js');
-    if (output !== 'text' && output !== 'json') throw invalidInput('USAGE', `--output must be text or json, not "${output}"`, 'use --output text or --output json');
+    if (output !== 'text' && output !== 'json')
+      throw invalidInput(
+        'USAGE',
+        `--output must be text or json, not "${output}"`,
+        'use --output text or --output json',
+      );
     if (kindFlag !== undefined && !['runbook', 'inventory', 'desired-state'].includes(kindFlag)) {
-      throw invalidInput('USAGE', `--kind must be runbook, inventory or desired-state, not "${kindFlag}"`, 'omit --kind to detect it from each file');
+      throw invalidInput(
+        'USAGE',
+        `--kind must be runbook, inventory or desired-state, not "${kindFlag}"`,
+        'omit --kind to detect it from each file',
+      );
     }
     const { checkRunbookText } = await import('../../runbook/index.js');
     const { checkInventoryText } = await import('../../inventory/index.js');
     const { formatProblem } = await import('../../validation/index.js');
     // what `cdktf synth` checks (schema, reworded secrets, colliding resource names...), not only the schema
     const { checkDesiredState } = await import('../../iac/desired-state.js');
-    const results: { file: string; kind: Kind; valid: boolean; problems: { line?: number; column?: number; pointer: string; message: string }[] }[] = [];
+    const results: {
+      file: string;
+      kind: Kind;
+      valid: boolean;
+      problems: { line?: number; column?: number; pointer: string; message: string }[];
+    }[] = [];
     for (const file of args.positionals) {
       let text: string;
       try {
         text = await readFile(resolve(context.cwd, file), 'utf8');
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        results.push({ file, kind: (kindFlag as Kind) ?? 'runbook', valid: false, problems: [{ pointer: '', message: `cannot read the file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message}` }] });
+        results.push({
+          file,
+          kind: (kindFlag as Kind) ?? 'runbook',
+          valid: false,
+          problems: [
+            {
+              pointer: '',
+              message: `cannot read the file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`,
+            },
+          ],
+        });
         continue;
       }
       const kind = (kindFlag as Kind | undefined) ?? detectKind(text);
@@ -79,7 +113,18 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
       } else {
         problems = checkDesiredState(text, file).problems;
       }
-      results.push({ file, kind, valid: problems.length === 0, problems: problems.map((p) => ({ line: p.position?.line, column: p.position?.column, pointer: p.pointer, message: p.message, text: formatProblem(p) })) });
+      results.push({
+        file,
+        kind,
+        valid: problems.length === 0,
+        problems: problems.map((p) => ({
+          line: p.position?.line,
+          column: p.position?.column,
+          pointer: p.pointer,
+          message: p.message,
+          text: formatProblem(p),
+        })),
+      });
     }
     if (output === 'json') {
       writeLine(context.stdout, JSON.stringify(results, null, 2));
@@ -88,12 +133,20 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
         if (result.valid) {
           writeLine(context.stdout, `ok       ${result.file} (${result.kind})`);
         } else {
-          writeLine(context.stdout, `INVALID  ${result.file} (${result.kind}): ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
-          for (const problem of result.problems as { text?: string; message: string }[]) writeLine(context.stdout, `  ${problem.text ?? `${result.file}: ${problem.message}`}`);
+          writeLine(
+            context.stdout,
+            `INVALID  ${result.file} (${result.kind}): ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`,
+          );
+          for (const problem of result.problems as { text?: string; message: string }[])
+            writeLine(context.stdout, `  ${problem.text ?? `${result.file}: ${problem.message}`}`);
         }
       }
       const bad = results.filter((r) => !r.valid).length;
-      if (bad > 0) writeLine(context.stderr, `forcedown: ${bad} of ${results.length} file${results.length === 1 ? '' : 's'} invalid; fix the problems above (nothing was run)`);
+      if (bad > 0)
+        writeLine(
+          context.stderr,
+          `forcedown: ${bad} of ${results.length} file${results.length === 1 ? '' : 's'} invalid; fix the problems above (nothing was run)`,
+        );
     }
     return results.every((r) => r.valid) ? ExitCode.Ok : ExitCode.InvalidInput;
   },

@@ -22,7 +22,9 @@ const WORD: Readonly<Record<PlanEntry['action'], string>> = {
 export function formatPlan(runbookName: string, entries: readonly PlanEntry[]): string {
   const lines = [`Plan for runbook "${runbookName}" (nothing has been changed):`, ''];
   for (const entry of entries) {
-    lines.push(`${MARK[entry.action]} ${String(entry.index).padStart(2)}. ${entry.id} (${entry.type}) — ${WORD[entry.action]}`);
+    lines.push(
+      `${MARK[entry.action]} ${String(entry.index).padStart(2)}. ${entry.id} (${entry.type}) — ${WORD[entry.action]}`,
+    );
     lines.push(`      ${entry.summary}`);
     for (const detail of entry.details.slice(0, 50)) lines.push(`        ${detail}`);
     if (entry.details.length > 50) lines.push(`        ... and ${entry.details.length - 50} more`);
@@ -30,6 +32,8 @@ export function formatPlan(runbookName: string, entries: readonly PlanEntry[]): 
   }
   const count = (action: PlanEntry['action']): number => entries.filter((e) => e.action === action).length;
   lines.push('');
-  lines.push(`${count('change')} to change, ${count('none')} unchanged, ${count('skip')} skipped, ${count('depends')} decided at run time, ${count('refuse')} refused, ${count('error')} errors`);
+  lines.push(
+    `${count('change')} to change, ${count('none')} unchanged, ${count('skip')} skipped, ${count('depends')} decided at run time, ${count('refuse')} refused, ${count('error')} errors`,
+  );
   return lines.join('\n');
 }

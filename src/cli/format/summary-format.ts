@@ -5,7 +5,17 @@ import { renderTable } from './table.js';
 export function formatSummary(outcome: RunOutcome): string {
   const { summary } = outcome;
   const lines: string[] = [''];
-  lines.push(renderTable(['STEP', 'TYPE', 'STATUS', 'RESULT'], summary.stepResults.map((s) => [s.id, s.type, summary.dryRun && s.status === 'changed' ? 'would change' : s.status, s.summary.split('\n')[0]!.slice(0, 120)])));
+  lines.push(
+    renderTable(
+      ['STEP', 'TYPE', 'STATUS', 'RESULT'],
+      summary.stepResults.map((s) => [
+        s.id,
+        s.type,
+        summary.dryRun && s.status === 'changed' ? 'would change' : s.status,
+        s.summary.split('\n')[0]!.slice(0, 120),
+      ]),
+    ),
+  );
   if (summary.servers.length > 0) {
     lines.push('');
     lines.push(
@@ -25,6 +35,7 @@ export function formatSummary(outcome: RunOutcome): string {
     lines.push(`what to do: ${summary.error.hint}`);
   }
   lines.push(`journal: ${outcome.journalPath}`);
-  if (summary.status === 'interrupted' || summary.status === 'failed') lines.push(`continue with: forcedown resume ${outcome.runId}`);
+  if (summary.status === 'interrupted' || summary.status === 'failed')
+    lines.push(`continue with: forcedown resume ${outcome.runId}`);
   return lines.join('\n');
 }

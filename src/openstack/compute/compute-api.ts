@@ -5,8 +5,21 @@
  */
 import { authFailed, invalidInput, operationFailed } from '../../errors/index.js';
 import { parseJson, type ApiResponse, type OpenStackHttp } from '../http/http-client.js';
-import type { CallOptions, ComputeApi, ComputeService, FlavorInfo, Migration, MigrationFilter, Server } from '../openstack.interface.js';
-import { compareMicroversions, evacuateBody, type MicroversionRange, type NegotiatedMicroversions } from './microversion.js';
+import type {
+  CallOptions,
+  ComputeApi,
+  ComputeService,
+  FlavorInfo,
+  Migration,
+  MigrationFilter,
+  Server,
+} from '../openstack.interface.js';
+import {
+  compareMicroversions,
+  evacuateBody,
+  type MicroversionRange,
+  type NegotiatedMicroversions,
+} from './microversion.js';
 import { toComputeService, toFlavor, toMigration, toServer } from './normalize.js';
 
 type Json = Record<string, unknown>;
@@ -71,7 +84,10 @@ export class NovaComputeApi implements ComputeApi {
     return `${this.#endpoint}${path}`;
   }
 
-  async listServices(filter: { readonly host?: string; readonly binary?: string } = {}, options?: CallOptions): Promise<ComputeService[]> {
+  async listServices(
+    filter: { readonly host?: string; readonly binary?: string } = {},
+    options?: CallOptions,
+  ): Promise<ComputeService[]> {
     const response = await this.#http.request({
       service: 'nova',
       method: 'GET',
@@ -84,7 +100,11 @@ export class NovaComputeApi implements ComputeApi {
     // the query filters are exact matches in Nova; filter again in case a proxy or an old Nova ignored them
     return (body.services ?? [])
       .map(toComputeService)
-      .filter((svc) => (filter.host === undefined || svc.host === filter.host) && (filter.binary === undefined || svc.binary === filter.binary));
+      .filter(
+        (svc) =>
+          (filter.host === undefined || svc.host === filter.host) &&
+          (filter.binary === undefined || svc.binary === filter.binary),
+      );
   }
 
   async findComputeService(host: string, options?: CallOptions): Promise<ComputeService> {
@@ -106,7 +126,12 @@ export class NovaComputeApi implements ComputeApi {
     // an integer id (listed below 2.53): look the UUID up by host and binary
     const found = (await this.listServices({ host: service.host, binary: service.binary }, options))[0];
     if (found === undefined || !UUID.test(found.id)) {
-      throw invalidInput('NOVA_UNKNOWN_SERVICE', `no ${service.binary} service on host ${service.host}`, 'list the services again (`forcedown services`); the service may have been deleted', { host: service.host });
+      throw invalidInput(
+        'NOVA_UNKNOWN_SERVICE',
+        `no ${service.binary} service on host ${service.host}`,
+        'list the services again (`forcedown services`); the service may have been deleted',
+        { host: service.host },
+      );
     }
     return found.id;
   }
@@ -128,7 +153,12 @@ export class NovaComputeApi implements ComputeApi {
     return toComputeService(parsed.service);
   }
 
-  async #updateLegacy(service: ComputeService, action: string, body: Json, options?: CallOptions): Promise<ComputeService> {
+  async #updateLegacy(
+    service: ComputeService,
+    action: string,
+    body: Json,
+    options?: CallOptions,
+  ): Promise<ComputeService> {
     await this.#http.request({
       service: 'nova',
       method: 'PUT',
@@ -145,7 +175,12 @@ export class NovaComputeApi implements ComputeApi {
   async #reread(service: ComputeService, options?: CallOptions): Promise<ComputeService> {
     const found = (await this.listServices({ host: service.host, binary: service.binary }, options))[0];
     if (found === undefined) {
-      throw operationFailed('NOVA_SERVICE_VANISHED', `the ${service.binary} service of ${service.host} is no longer listed after the update`, 'list the services (`forcedown services`) and check whether someone deleted it', { host: service.host });
+      throw operationFailed(
+        'NOVA_SERVICE_VANISHED',
+        `the ${service.binary} service of ${service.host} is no longer listed after the update`,
+        'list the services (`forcedown services`) and check whether someone deleted it',
+        { host: service.host },
+      );
     }
     return found;
   }
@@ -163,7 +198,9 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   enableService(service: ComputeService, options?: CallOptions): Promise<ComputeService> {
-    return this.#byUuid ? this.#update253(service, { status: 'enabled' }, options) : this.#updateLegacy(service, 'enable', {}, options);
+    return this.#byUuid
+      ? this.#update253(service, { status: 'enabled' }, options)
+      : this.#updateLegacy(service, 'enable', {}, options);
   }
 
   async listServersOnHost(host: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]> {
@@ -171,13 +208,24 @@ export class NovaComputeApi implements ComputeApi {
     return servers.filter((server) => server.host === host);
   }
 
-  async listServersChangedSince(since: string, options?: CallOptions & { readonly host?: string; readonly pageSize?: number }): Promise<Server[]> {
-    const servers = await this.#listServers({ 'changes-since': since, host: options?.host }, `changed since ${since}`, options);
+  async listServersChangedSince(
+    since: string,
+    options?: CallOptions & { readonly host?: string; readonly pageSize?: number },
+  ): Promise<Server[]> {
+    const servers = await this.#listServers(
+      { 'changes-since': since, host: options?.host },
+      `changed since ${since}`,
+      options,
+    );
     return options?.host === undefined ? servers : servers.filter((server) => server.host === options.host);
   }
 
   /** GET /servers/detail?all_tenants=1 with filters, every page (servers_links next → marker). */
-  async #listServers(filters: Readonly<Record<string, string | undefined>>, what: string, options?: CallOptions & { readonly pageSize?: number }): Promise<Server[]> {
+  async #listServers(
+    filters: Readonly<Record<string, string | undefined>>,
+    what: string,
+    options?: CallOptions & { readonly pageSize?: number },
+  ): Promise<Server[]> {
     const pageSize = options?.pageSize ?? DEFAULT_SERVERS_PAGE_SIZE;
     const servers = new Map<string, Server>();
     const seenMarkers = new Set<string>();
@@ -210,7 +258,12 @@ export class NovaComputeApi implements ComputeApi {
       const next = nextMarker(body.servers_links);
       if (next === undefined || page.length === 0) break;
       if (seenMarkers.has(next)) {
-        throw operationFailed('NOVA_PAGINATION_LOOP', `Nova returned the same page marker ${next} twice while listing servers ${what}`, 'retry; if it persists, report it with the request ids of the nova-api log', { marker: next });
+        throw operationFailed(
+          'NOVA_PAGINATION_LOOP',
+          `Nova returned the same page marker ${next} twice while listing servers ${what}`,
+          'retry; if it persists, report it with the request ids of the nova-api log',
+          { marker: next },
+        );
       }
       seenMarkers.add(next);
       marker = next;
@@ -219,7 +272,13 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   async getServer(id: string, options?: CallOptions): Promise<Server> {
-    const response = await this.#http.request({ service: 'nova', method: 'GET', url: this.#url(`/servers/${encodeURIComponent(id)}`), microversion: this.serversMicroversion, ...signalOf(options) });
+    const response = await this.#http.request({
+      service: 'nova',
+      method: 'GET',
+      url: this.#url(`/servers/${encodeURIComponent(id)}`),
+      microversion: this.serversMicroversion,
+      ...signalOf(options),
+    });
     const body = parseJson<{ server?: Json }>(response, 'server');
     return toServer(body.server ?? {});
   }
@@ -237,8 +296,16 @@ export class NovaComputeApi implements ComputeApi {
     });
   }
 
-  async evacuate(serverId: string, options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean }): Promise<void> {
-    await this.#action(serverId, evacuateBody(this.evacuateMicroversion, options?.targetHost, options?.onSharedStorage ?? false), this.evacuateMicroversion, options);
+  async evacuate(
+    serverId: string,
+    options?: CallOptions & { readonly targetHost?: string; readonly onSharedStorage?: boolean },
+  ): Promise<void> {
+    await this.#action(
+      serverId,
+      evacuateBody(this.evacuateMicroversion, options?.targetHost, options?.onSharedStorage ?? false),
+      this.evacuateMicroversion,
+      options,
+    );
   }
 
   async resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void> {
@@ -294,10 +361,27 @@ export class NovaComputeApi implements ComputeApi {
 
   async getFlavor(id: string, options?: CallOptions): Promise<FlavorInfo> {
     const url = this.#url(`/flavors/${encodeURIComponent(id)}`);
-    const response = await this.#http.request({ service: 'nova', method: 'GET', url, microversion: this.#flavorsMicroversion, ...signalOf(options) });
+    const response = await this.#http.request({
+      service: 'nova',
+      method: 'GET',
+      url,
+      microversion: this.#flavorsMicroversion,
+      ...signalOf(options),
+    });
     const flavor = parseJson<{ flavor?: Json }>(response, 'flavor').flavor ?? {};
-    if (compareMicroversions(this.#flavorsMicroversion, '2.61') >= 0 && typeof flavor.extra_specs === 'object' && flavor.extra_specs !== null) return toFlavor(flavor);
-    const specs = await this.#http.request({ service: 'nova', method: 'GET', url: `${url}/os-extra_specs`, microversion: this.#flavorsMicroversion, ...signalOf(options) });
+    if (
+      compareMicroversions(this.#flavorsMicroversion, '2.61') >= 0 &&
+      typeof flavor.extra_specs === 'object' &&
+      flavor.extra_specs !== null
+    )
+      return toFlavor(flavor);
+    const specs = await this.#http.request({
+      service: 'nova',
+      method: 'GET',
+      url: `${url}/os-extra_specs`,
+      microversion: this.#flavorsMicroversion,
+      ...signalOf(options),
+    });
     const extra = parseJson<{ extra_specs?: Record<string, string> }>(specs, 'flavor extra specs').extra_specs ?? {};
     return toFlavor(flavor, extra);
   }

@@ -110,12 +110,17 @@ export function negotiateMicroversions(range: MicroversionRange, pinned?: string
         ? range.min
         : SERVICES_FORCE_DOWN_MICROVERSION;
   // a cloud whose minimum is already >= 2.95 cannot keep the power state: use its minimum
-  const evacuate = compareMicroversions(range.min, EVACUATE_MAX_MICROVERSION) > 0 ? range.min : capped(EVACUATE_MAX_MICROVERSION);
+  const evacuate =
+    compareMicroversions(range.min, EVACUATE_MAX_MICROVERSION) > 0 ? range.min : capped(EVACUATE_MAX_MICROVERSION);
   return { services, evacuate, ...common };
 }
 
 /** The evacuate body for a microversion (see nova-anchors A.2.1). */
-export function evacuateBody(microversion: string, targetHost: string | undefined, onSharedStorage: boolean): Record<string, unknown> {
+export function evacuateBody(
+  microversion: string,
+  targetHost: string | undefined,
+  onSharedStorage: boolean,
+): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (targetHost !== undefined) body.host = targetHost;
   // below 2.14 onSharedStorage is required; from 2.14 Nova detects shared storage itself

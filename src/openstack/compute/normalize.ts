@@ -3,7 +3,8 @@ import type { ComputeService, FlavorInfo, Migration, Server } from '../openstack
 
 type Json = Record<string, unknown>;
 
-const s = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
+const s = (value: unknown): string | null =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
 
 function stringRecord(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +46,11 @@ export function toServer(raw: Json): Server {
     taskState: s(raw['OS-EXT-STS:task_state']),
     host: s(raw['OS-EXT-SRV-ATTR:host']),
     projectId: s(raw.tenant_id) ?? s(raw.project_id) ?? '',
-    flavor: { ...(flavorId === null ? {} : { id: flavorId }), ...(flavorName === null ? {} : { name: flavorName }), extraSpecs: stringRecord(flavor.extra_specs) },
+    flavor: {
+      ...(flavorId === null ? {} : { id: flavorId }),
+      ...(flavorName === null ? {} : { name: flavorName }),
+      extraSpecs: stringRecord(flavor.extra_specs),
+    },
     imageId: imageId === '' ? null : imageId,
     tags: Array.isArray(raw.tags) ? raw.tags.filter((t): t is string => typeof t === 'string') : [],
     metadata: stringRecord(raw.metadata),

@@ -30,8 +30,17 @@ function rangeOf(entry: VersionEntry): MicroversionRange {
 }
 
 /** The microversion range the compute endpoint supports. */
-export async function discoverComputeVersions(http: OpenStackHttp, endpoint: string, signal?: AbortSignal): Promise<MicroversionRange> {
-  const response = await http.request({ service: 'nova', method: 'GET', url: versionDocumentUrl(endpoint), ...(signal === undefined ? {} : { signal }) });
+export async function discoverComputeVersions(
+  http: OpenStackHttp,
+  endpoint: string,
+  signal?: AbortSignal,
+): Promise<MicroversionRange> {
+  const response = await http.request({
+    service: 'nova',
+    method: 'GET',
+    url: versionDocumentUrl(endpoint),
+    ...(signal === undefined ? {} : { signal }),
+  });
   const body = parseJson<{ version?: VersionEntry; versions?: VersionEntry[] }>(response, 'compute version document');
   if (body.version !== undefined) return rangeOf(body.version);
   const entries = body.versions ?? [];

@@ -5,10 +5,18 @@
  */
 
 /** Variables that select or modify a cloud rather than define one. */
-export const SELECTOR_VARIABLES: ReadonlySet<string> = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME']);
+export const SELECTOR_VARIABLES: ReadonlySet<string> = new Set([
+  'OS_CLOUD',
+  'OS_REGION_NAME',
+  'OS_CLIENT_CONFIG_FILE',
+  'OS_CLIENT_SECURE_FILE',
+  'OS_CLOUD_NAME',
+]);
 
 /** The cloud settings the environment defines, or undefined when it defines none. */
-export function cloudFromEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, unknown> | undefined {
+export function cloudFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, unknown> | undefined {
   const values: Record<string, unknown> = {};
   let defining = false;
   for (const [name, value] of Object.entries(env)) {

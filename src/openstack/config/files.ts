@@ -100,10 +100,20 @@ function flowDepth(text: string): number {
 export function parseConfigText(path: string, text: string): Record<string, unknown> {
   // hostile or broken files must not stall the CLI in the parser
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw invalidInput('CLOUD_CONFIG_TOO_BIG', `${path}: ${Buffer.byteLength(text)} bytes is too big for a clouds.yaml/secure.yaml (at most ${MAX_CONFIG_BYTES})`, 'point OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE at the right file; a configuration is a few KiB', { file: path });
+    throw invalidInput(
+      'CLOUD_CONFIG_TOO_BIG',
+      `${path}: ${Buffer.byteLength(text)} bytes is too big for a clouds.yaml/secure.yaml (at most ${MAX_CONFIG_BYTES})`,
+      'point OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE at the right file; a configuration is a few KiB',
+      { file: path },
+    );
   }
   if (flowDepth(text) > MAX_FLOW_DEPTH) {
-    throw invalidInput('CLOUD_CONFIG_INVALID_YAML', `${path}: invalid YAML: [ ] or { } nested more than ${MAX_FLOW_DEPTH} deep`, 'fix the brackets: a cloud configuration is a few levels deep', { file: path });
+    throw invalidInput(
+      'CLOUD_CONFIG_INVALID_YAML',
+      `${path}: invalid YAML: [ ] or { } nested more than ${MAX_FLOW_DEPTH} deep`,
+      'fix the brackets: a cloud configuration is a few levels deep',
+      { file: path },
+    );
   }
   let data: unknown;
   try {
@@ -117,7 +127,9 @@ export function parseConfigText(path: string, text: string): Record<string, unkn
       throw invalidInput(
         'CLOUD_CONFIG_INVALID_YAML',
         `${path}: invalid YAML: ${excessive ? 'too many aliases (*name) expand to too much data (a "billion laughs" document?)' : `an alias (*name) refers to an anchor (&name) that is not defined before it`}`,
-        excessive ? 'write the settings out instead of nesting aliases of aliases' : 'define the anchor (&name) before using the alias, or write the value out',
+        excessive
+          ? 'write the settings out instead of nesting aliases of aliases'
+          : 'define the anchor (&name) before using the alias, or write the value out',
         { file: path },
         error,
       );
@@ -146,12 +158,22 @@ export function parseConfigText(path: string, text: string): Record<string, unkn
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw invalidInput('CLOUD_CONFIG_INVALID', `${path}: expected a mapping with a "clouds:" key at the top`, 'see openstacksdk\'s clouds.yaml format: clouds: {NAME: {auth: {...}, region_name: ...}}', { file: path });
+    throw invalidInput(
+      'CLOUD_CONFIG_INVALID',
+      `${path}: expected a mapping with a "clouds:" key at the top`,
+      "see openstacksdk's clouds.yaml format: clouds: {NAME: {auth: {...}, region_name: ...}}",
+      { file: path },
+    );
   }
   const record = data as Record<string, unknown>;
   const clouds = record.clouds;
   if (clouds !== undefined && clouds !== null && (typeof clouds !== 'object' || Array.isArray(clouds))) {
-    throw invalidInput('CLOUD_CONFIG_INVALID', `${path}: "clouds" must be a mapping of cloud names to settings`, 'write clouds: {NAME: {auth: {...}}}', { file: path });
+    throw invalidInput(
+      'CLOUD_CONFIG_INVALID',
+      `${path}: "clouds" must be a mapping of cloud names to settings`,
+      'write clouds: {NAME: {auth: {...}}}',
+      { file: path },
+    );
   }
   return record;
 }

@@ -17,7 +17,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { invalidInput } from '../../errors/index.js';
 import { secrets } from '../../secrets/index.js';
-import type { AuthType, CloudAuth, CloudConfig, EndpointInterface, LoadCloudConfigOptions } from '../openstack.interface.js';
+import type {
+  AuthType,
+  CloudAuth,
+  CloudConfig,
+  EndpointInterface,
+  LoadCloudConfigOptions,
+} from '../openstack.interface.js';
 import { cloudFromEnvironment } from './env.js';
 import { candidateFiles, isMapping, loadFirstFile, mergeDeep, type SearchLocations } from './files.js';
 import { applyDomainDefaults, flattenCloud, toBoolean, type Settings } from './settings.js';
@@ -78,7 +84,12 @@ function defaultWarn(message: string): void {
 export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConfig {
   const env = options.env ?? process.env;
   const warn = options.warn ?? defaultWarn;
-  const locations: SearchLocations = { cwd: options.cwd ?? process.cwd(), home: options.home ?? homedir(), etcDir: options.etcDir ?? '/etc/openstack', env };
+  const locations: SearchLocations = {
+    cwd: options.cwd ?? process.cwd(),
+    home: options.home ?? homedir(),
+    etcDir: options.etcDir ?? '/etc/openstack',
+    env,
+  };
 
   const cloudsFiles = candidateFiles('clouds', locations);
   const secureFiles = candidateFiles('secure', locations);
@@ -117,7 +128,9 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
         throw invalidInput(
           'CLOUD_CONFIG_UNKNOWN_CLOUD',
           `cloud "${requested}" was not found${fileSources.length ? ` in ${fileSources.join(', ')}` : ' (no clouds.yaml found)'}; known clouds: ${known.length ? someNames(known) : 'none'}`,
-          known.length ? `use one of: ${someNames(known)} (--os-cloud / OS_CLOUD)` : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
+          known.length
+            ? `use one of: ${someNames(known)} (--os-cloud / OS_CLOUD)`
+            : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
           { cloud: requested, known, searched: cloudsFiles },
         );
       }
@@ -170,14 +183,23 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
   return buildConfig(name, applyDomainDefaults(settings), sources, warn);
 }
 
-function fromFile(name: string, entry: Record<string, unknown>, fileSources: string[], env: Readonly<Record<string, string | undefined>>): { name: string; settings: Settings; sources: string[] } {
+function fromFile(
+  name: string,
+  entry: Record<string, unknown>,
+  fileSources: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { name: string; settings: Settings; sources: string[] } {
   const where = `cloud "${name}" (${fileSources.join(', ')})`;
   const settings = flattenCloud(entry, where, env.OS_REGION_NAME || undefined);
   if (env.OS_COMPUTE_API_VERSION) settings.compute_api_version = env.OS_COMPUTE_API_VERSION;
   return { name, settings, sources: [...fileSources] };
 }
 
-function fromEnvironment(name: string, values: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): { name: string; settings: Settings; sources: string[] } {
+function fromEnvironment(
+  name: string,
+  values: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): { name: string; settings: Settings; sources: string[] } {
   const settings = flattenCloud(values, 'the OS_* environment variables', env.OS_REGION_NAME || undefined);
   return { name, settings, sources: ['environment'] };
 }
@@ -196,13 +218,19 @@ function normalizeInterface(value: string | undefined, cloud: string): EndpointI
   if (value === undefined) return 'public';
   const lower = value.toLowerCase().replace(/url$/, '');
   if (lower === 'public' || lower === 'internal' || lower === 'admin') return lower;
-  throw invalidInput('CLOUD_CONFIG_INVALID_INTERFACE', `cloud "${cloud}": interface "${value}" is not one of public, internal, admin`, 'set interface (OS_INTERFACE) to public, internal or admin', { interface: value });
+  throw invalidInput(
+    'CLOUD_CONFIG_INVALID_INTERFACE',
+    `cloud "${cloud}": interface "${value}" is not one of public, internal, admin`,
+    'set interface (OS_INTERFACE) to public, internal or admin',
+    { interface: value },
+  );
 }
 
 function normalizeComputeVersion(value: string | undefined, cloud: string): string | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
-  if (v === '' || v === '2' || v === '2.0' || v.toLowerCase() === 'latest' || v.toLowerCase() === '2.latest') return undefined;
+  if (v === '' || v === '2' || v === '2.0' || v.toLowerCase() === 'latest' || v.toLowerCase() === '2.latest')
+    return undefined;
   if (/^2\.\d+$/.test(v)) return v;
   throw invalidInput(
     'CLOUD_CONFIG_INVALID_MICROVERSION',
@@ -215,7 +243,10 @@ function normalizeComputeVersion(value: string | undefined, cloud: string): stri
 function resolveAuthType(s: Settings, cloud: string, warn: (message: string) => void): AuthType {
   const raw = str(s, 'auth_type');
   const hasPassword = str(s, 'password') !== undefined;
-  const hasAppCred = str(s, 'application_credential_secret') !== undefined || str(s, 'application_credential_id') !== undefined || str(s, 'application_credential_name') !== undefined;
+  const hasAppCred =
+    str(s, 'application_credential_secret') !== undefined ||
+    str(s, 'application_credential_id') !== undefined ||
+    str(s, 'application_credential_name') !== undefined;
   const hasToken = str(s, 'token') !== undefined;
   if (raw === undefined) {
     if (hasPassword && hasAppCred) {
@@ -301,17 +332,34 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
     }
     return out as Partial<CloudAuth>;
   };
-  const scopeKeys = ['project_name', 'project_id', 'project_domain_name', 'project_domain_id', 'domain_name', 'domain_id'];
+  const scopeKeys = [
+    'project_name',
+    'project_id',
+    'project_domain_name',
+    'project_domain_id',
+    'domain_name',
+    'domain_id',
+  ];
   const userKeys = ['username', 'user_id', 'user_domain_name', 'user_domain_id'];
   let auth: CloudAuth;
 
   if (authType === 'password') {
     if (str(s, 'username') === undefined && str(s, 'user_id') === undefined) {
-      throw invalidInput('CLOUD_CONFIG_MISSING_USER', `${where} uses password auth but gives no username or user_id`, 'set auth.username (OS_USERNAME) or auth.user_id (OS_USER_ID)', { cloud: name });
+      throw invalidInput(
+        'CLOUD_CONFIG_MISSING_USER',
+        `${where} uses password auth but gives no username or user_id`,
+        'set auth.username (OS_USERNAME) or auth.user_id (OS_USER_ID)',
+        { cloud: name },
+      );
     }
     requireUserDomain(s, where);
     if (str(s, 'password') === undefined) {
-      throw invalidInput('CLOUD_CONFIG_MISSING_PASSWORD', `${where} uses password auth but gives no password`, 'put the password in secure.yaml (clouds: NAME: auth: password: ...) or OS_PASSWORD; never on the command line', { cloud: name });
+      throw invalidInput(
+        'CLOUD_CONFIG_MISSING_PASSWORD',
+        `${where} uses password auth but gives no password`,
+        'put the password in secure.yaml (clouds: NAME: auth: password: ...) or OS_PASSWORD; never on the command line',
+        { cloud: name },
+      );
     }
     requireScope(s, where);
     auth = { authUrl, ...pick([...userKeys, 'password', ...scopeKeys]) };
@@ -325,7 +373,10 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
       );
     }
     if (str(s, 'application_credential_id') === undefined) {
-      if (str(s, 'application_credential_name') === undefined || (str(s, 'username') === undefined && str(s, 'user_id') === undefined)) {
+      if (
+        str(s, 'application_credential_name') === undefined ||
+        (str(s, 'username') === undefined && str(s, 'user_id') === undefined)
+      ) {
         throw invalidInput(
           'CLOUD_CONFIG_MISSING_APP_CREDENTIAL',
           `${where}: You must provide either an application credential ID or an application credential name and user.`,
@@ -338,10 +389,23 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
     if (['project_name', 'project_id', 'domain_name', 'domain_id'].some((k) => str(s, k) !== undefined)) {
       warn(`${where}: an application credential carries its own scope; the project/domain settings are ignored`);
     }
-    auth = { authUrl, ...pick(['application_credential_id', 'application_credential_name', 'application_credential_secret', ...userKeys]) };
+    auth = {
+      authUrl,
+      ...pick([
+        'application_credential_id',
+        'application_credential_name',
+        'application_credential_secret',
+        ...userKeys,
+      ]),
+    };
   } else {
     if (str(s, 'token') === undefined) {
-      throw invalidInput('CLOUD_CONFIG_MISSING_TOKEN', `${where} uses token auth but gives no token`, 'set auth.token or OS_TOKEN', { cloud: name });
+      throw invalidInput(
+        'CLOUD_CONFIG_MISSING_TOKEN',
+        `${where} uses token auth but gives no token`,
+        'set auth.token or OS_TOKEN',
+        { cloud: name },
+      );
     }
     requireScope(s, where);
     auth = { authUrl, ...pick(['token', ...scopeKeys]) };
@@ -351,7 +415,10 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
   let verify = true;
   let cacert = str(s, 'cacert');
   const rawVerify = s.verify;
-  if (typeof rawVerify === 'string' && !['true', 'false', 'yes', 'no', '1', '0', 'on', 'off'].includes(rawVerify.toLowerCase())) {
+  if (
+    typeof rawVerify === 'string' &&
+    !['true', 'false', 'yes', 'no', '1', '0', 'on', 'off'].includes(rawVerify.toLowerCase())
+  ) {
     // requests semantics: verify may be the path of a CA bundle
     cacert ??= rawVerify;
   } else if (rawVerify !== undefined) {
@@ -359,7 +426,9 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
   }
   if (insecure) verify = false;
   if (!verify && cacert !== undefined) {
-    warn(`${where}: both insecure/verify=false and cacert are set; TLS certificates will NOT be verified and cacert is ignored`);
+    warn(
+      `${where}: both insecure/verify=false and cacert are set; TLS certificates will NOT be verified and cacert is ignored`,
+    );
   }
 
   const regionName = str(s, 'region_name');
@@ -378,7 +447,12 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
 }
 
 function requireUserDomain(s: Settings, where: string): void {
-  if (str(s, 'username') !== undefined && str(s, 'user_id') === undefined && str(s, 'user_domain_name') === undefined && str(s, 'user_domain_id') === undefined) {
+  if (
+    str(s, 'username') !== undefined &&
+    str(s, 'user_id') === undefined &&
+    str(s, 'user_domain_name') === undefined &&
+    str(s, 'user_domain_id') === undefined
+  ) {
     throw invalidInput(
       'CLOUD_CONFIG_MISSING_USER_DOMAIN',
       `${where}: You have provided a username. In the V3 identity API a username is only unique within a domain so you must also provide either a user_domain_id or user_domain_name.`,
@@ -399,7 +473,12 @@ function requireScope(s: Settings, where: string): void {
       {},
     );
   }
-  if (str(s, 'project_id') === undefined && str(s, 'project_name') !== undefined && str(s, 'project_domain_name') === undefined && str(s, 'project_domain_id') === undefined) {
+  if (
+    str(s, 'project_id') === undefined &&
+    str(s, 'project_name') !== undefined &&
+    str(s, 'project_domain_name') === undefined &&
+    str(s, 'project_domain_id') === undefined
+  ) {
     throw invalidInput(
       'CLOUD_CONFIG_MISSING_PROJECT_DOMAIN',
       `${where}: a project name is only unique within a domain; no project_domain_name or project_domain_id given`,

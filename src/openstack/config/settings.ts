@@ -16,7 +16,15 @@ import { isMapping } from './files.js';
 export type Settings = Record<string, string | boolean | undefined>;
 
 /** Auth keys where the `auth:` section's value wins over a top-level one. */
-const AUTH_WINS = ['auth_url', 'username', 'user_id', 'password', 'application_credential_id', 'application_credential_name', 'application_credential_secret'] as const;
+const AUTH_WINS = [
+  'auth_url',
+  'username',
+  'user_id',
+  'password',
+  'application_credential_id',
+  'application_credential_name',
+  'application_credential_secret',
+] as const;
 
 /** Auth keys where a top-level value wins, with their old names (first is the canonical name). */
 const TOP_WINS: Readonly<Record<string, readonly string[]>> = {
@@ -48,7 +56,12 @@ function normalizeKeys(value: Record<string, unknown>): Record<string, unknown> 
 function scalar(value: unknown, where: string, key: string): string | boolean | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string' || typeof value === 'boolean') return value;
-  throw invalidInput('CLOUD_CONFIG_INVALID', `${where}: "${key}" must be a single value, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`, `write ${key}: VALUE`, { key });
+  throw invalidInput(
+    'CLOUD_CONFIG_INVALID',
+    `${where}: "${key}" must be a single value, not ${Array.isArray(value) ? 'a list' : 'a mapping'}`,
+    `write ${key}: VALUE`,
+    { key },
+  );
 }
 
 /** openstacksdk's get_boolean: true, or the string "true" in any case. */
@@ -72,10 +85,19 @@ function regionsOf(cloud: Record<string, unknown>, where: string): Region[] {
   if (Array.isArray(list)) {
     return list.map((entry: unknown) => {
       if (typeof entry === 'string') return { name: entry, values: {} };
-      if (isMapping(entry) && typeof entry.name === 'string' && Object.keys(entry).every((k) => k === 'name' || k === 'values')) {
+      if (
+        isMapping(entry) &&
+        typeof entry.name === 'string' &&
+        Object.keys(entry).every((k) => k === 'name' || k === 'values')
+      ) {
         return { name: entry.name, values: isMapping(entry.values) ? normalizeKeys(entry.values) : {} };
       }
-      throw invalidInput('CLOUD_CONFIG_INVALID', `${where}: invalid region entry ${JSON.stringify(entry)}`, 'a region is a name, or {name: NAME, values: {...}}', {});
+      throw invalidInput(
+        'CLOUD_CONFIG_INVALID',
+        `${where}: invalid region entry ${JSON.stringify(entry)}`,
+        'a region is a name, or {name: NAME, values: {...}}',
+        {},
+      );
     });
   }
   const name = cloud.region_name;
@@ -97,13 +119,20 @@ export function flattenCloud(entry: Record<string, unknown>, where: string, regi
     if (region === undefined) {
       throw invalidInput(
         'CLOUD_CONFIG_UNKNOWN_REGION',
-        `region ${regionName ?? ''} is not a valid region of ${where}; valid regions: ${regions.slice(0, 20).map((r) => r.name).join(', ')}${regions.length > 20 ? ` and ${regions.length - 20} more` : ''}`,
+        `region ${regionName ?? ''} is not a valid region of ${where}; valid regions: ${regions
+          .slice(0, 20)
+          .map((r) => r.name)
+          .join(', ')}${regions.length > 20 ? ` and ${regions.length - 20} more` : ''}`,
         'use one of those names (they are case sensitive) in OS_REGION_NAME / region_name',
         { regions: regions.map((r) => r.name) },
       );
     }
     const { auth: regionAuth, ...rest } = region.values;
-    cloud = { ...cloud, ...rest, auth: { ...(isMapping(cloud.auth) ? cloud.auth : {}), ...(isMapping(regionAuth) ? regionAuth : {}) } };
+    cloud = {
+      ...cloud,
+      ...rest,
+      auth: { ...(isMapping(cloud.auth) ? cloud.auth : {}), ...(isMapping(regionAuth) ? regionAuth : {}) },
+    };
   }
   const auth = isMapping(cloud.auth) ? cloud.auth : {};
   const out: Settings = {};

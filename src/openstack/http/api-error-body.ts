@@ -14,7 +14,11 @@ export function errorMessageOf(body: string): string {
         const record = parsed as Record<string, unknown>;
         if (typeof record.message === 'string') return record.message;
         for (const value of Object.values(record)) {
-          if (typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>).message === 'string') {
+          if (
+            typeof value === 'object' &&
+            value !== null &&
+            typeof (value as Record<string, unknown>).message === 'string'
+          ) {
             return (value as Record<string, string>).message as string;
           }
         }

@@ -83,7 +83,13 @@ export function parseJson<T>(response: ApiResponse, what: string): T {
   try {
     return JSON.parse(response.body) as T;
   } catch (error) {
-    throw operationFailed('OPENSTACK_BAD_RESPONSE', `${what}: the answer is not JSON (status ${response.status})`, 'check the endpoint URL in the service catalog: something other than the OpenStack API answered', {}, error);
+    throw operationFailed(
+      'OPENSTACK_BAD_RESPONSE',
+      `${what}: the answer is not JSON (status ${response.status})`,
+      'check the endpoint URL in the service catalog: something other than the OpenStack API answered',
+      {},
+      error,
+    );
   }
 }
 
@@ -157,9 +163,24 @@ export class OpenStackHttp {
           ...(spec.signal === undefined ? {} : { signal: spec.signal }),
         });
         const requestId = requestIdOf(response.headers);
-        this.#emit({ service: spec.service, method: spec.method, path, attempt, status: response.status, ...(requestId === undefined ? {} : { requestId }), durationMs: Date.now() - started });
-        if (response.status < 400) return { status: response.status, headers: response.headers, body: response.body, requestId };
-        if (response.status === 401 && authenticated && !reauthenticated && token !== undefined && this.#tokens !== undefined) {
+        this.#emit({
+          service: spec.service,
+          method: spec.method,
+          path,
+          attempt,
+          status: response.status,
+          ...(requestId === undefined ? {} : { requestId }),
+          durationMs: Date.now() - started,
+        });
+        if (response.status < 400)
+          return { status: response.status, headers: response.headers, body: response.body, requestId };
+        if (
+          response.status === 401 &&
+          authenticated &&
+          !reauthenticated &&
+          token !== undefined &&
+          this.#tokens !== undefined
+        ) {
           // the token expired or was revoked: Keystone middleware refused the request before the
           // service saw it, so sending it again (even a POST) cannot act twice
           reauthenticated = true;
@@ -178,8 +199,22 @@ export class OpenStackHttp {
         });
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
-        this.#emit({ service: spec.service, method: spec.method, path, attempt, errorCode: error.code, durationMs: Date.now() - started });
-        failure = new OpenStackConnectionError({ service: spec.service, method: spec.method, path, origin: url.origin, errorCode: error.code, cause: error });
+        this.#emit({
+          service: spec.service,
+          method: spec.method,
+          path,
+          attempt,
+          errorCode: error.code,
+          durationMs: Date.now() - started,
+        });
+        failure = new OpenStackConnectionError({
+          service: spec.service,
+          method: spec.method,
+          path,
+          origin: url.origin,
+          errorCode: error.code,
+          cause: error,
+        });
       }
       if (!idempotent || !failure.isRetryable || attempt > this.#policy.retries) throw failure;
       this.#stats.retries += 1;

@@ -91,10 +91,21 @@ export function trustedCertificates(cacert: string | undefined): string[] {
     try {
       pem = readFileSync(cacert, 'utf8');
     } catch (error) {
-      throw invalidInput('CLOUD_CONFIG_CACERT_UNREADABLE', `cannot read the CA bundle ${cacert}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'point cacert (OS_CACERT) at a readable PEM file', { cacert }, error);
+      throw invalidInput(
+        'CLOUD_CONFIG_CACERT_UNREADABLE',
+        `cannot read the CA bundle ${cacert}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        'point cacert (OS_CACERT) at a readable PEM file',
+        { cacert },
+        error,
+      );
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw invalidInput('CLOUD_CONFIG_CACERT_INVALID', `the CA bundle ${cacert} holds no PEM certificate`, 'cacert must be a PEM file with one or more -----BEGIN CERTIFICATE----- blocks', { cacert });
+      throw invalidInput(
+        'CLOUD_CONFIG_CACERT_INVALID',
+        `the CA bundle ${cacert} holds no PEM certificate`,
+        'cacert must be a PEM file with one or more -----BEGIN CERTIFICATE----- blocks',
+        { cacert },
+      );
     }
     extra.push(pem);
   }
@@ -136,19 +147,29 @@ export class HttpTransport {
       };
       const headers: Record<string, string> = { ...request.headers };
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
-      const req = lib.request(url, { method: request.method, headers, agent: isHttps ? this.#https : this.#http }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => finish(() => reject(new TransportError(error.code ?? 'ECONNRESET', error.message, error))));
-        res.on('end', () => {
-          const out: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-          }
-          finish(() => resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') }));
-        });
-        res.on('aborted', () => finish(() => reject(new TransportError('ECONNRESET', 'the connection was reset while reading the answer'))));
-      });
+      const req = lib.request(
+        url,
+        { method: request.method, headers, agent: isHttps ? this.#https : this.#http },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (error: NodeJS.ErrnoException) =>
+            finish(() => reject(new TransportError(error.code ?? 'ECONNRESET', error.message, error))),
+          );
+          res.on('end', () => {
+            const out: Record<string, string> = {};
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+            }
+            finish(() =>
+              resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') }),
+            );
+          });
+          res.on('aborted', () =>
+            finish(() => reject(new TransportError('ECONNRESET', 'the connection was reset while reading the answer'))),
+          );
+        },
+      );
       const onAbort = (): void => {
         req.destroy();
         finish(() => reject(abortError(signal)));

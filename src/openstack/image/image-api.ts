@@ -54,6 +54,10 @@ export class GlanceImageApi implements ImageApi {
     for (const [key, value] of Object.entries(image)) {
       if (!CORE_FIELDS.has(key)) properties[key] = value;
     }
-    return { id: typeof image.id === 'string' ? image.id : id, tags: Array.isArray(image.tags) ? image.tags.filter((t): t is string => typeof t === 'string') : [], properties };
+    return {
+      id: typeof image.id === 'string' ? image.id : id,
+      tags: Array.isArray(image.tags) ? image.tags.filter((t): t is string => typeof t === 'string') : [],
+      properties,
+    };
   }
 }

@@ -8,7 +8,12 @@ import type { CloudConfig } from '../openstack.interface.js';
 export function tokensUrl(authUrl: string): string {
   const base = authUrl.replace(/\/+$/, '');
   if (/\/v2\.0$/.test(base)) {
-    throw invalidInput('CLOUD_CONFIG_KEYSTONE_V2', `auth_url ${authUrl} is a Keystone v2.0 endpoint`, 'use the Keystone v3 endpoint (usually the same URL ending in /v3)', { authUrl });
+    throw invalidInput(
+      'CLOUD_CONFIG_KEYSTONE_V2',
+      `auth_url ${authUrl} is a Keystone v2.0 endpoint`,
+      'use the Keystone v3 endpoint (usually the same URL ending in /v3)',
+      { authUrl },
+    );
   }
   if (/\/v3$/.test(base)) return `${base}/auth/tokens`;
   return `${base}/v3/auth/tokens`;

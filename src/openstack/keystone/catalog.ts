@@ -35,7 +35,9 @@ function regionOf(endpoint: CatalogEndpoint): string {
 /** A summary of the catalog for error messages: `compute (public@RegionOne, internal@RegionOne), image (...)`. */
 export function describeCatalog(catalog: readonly CatalogEntry[]): string {
   if (catalog.length === 0) return 'an empty catalog';
-  return catalog.map((entry) => `${entry.type} (${entry.endpoints.map((e) => `${e.interface}@${regionOf(e) || '-'}`).join(', ')})`).join(', ');
+  return catalog
+    .map((entry) => `${entry.type} (${entry.endpoints.map((e) => `${e.interface}@${regionOf(e) || '-'}`).join(', ')})`)
+    .join(', ');
 }
 
 /**

@@ -115,7 +115,12 @@ export class KeystoneSession implements TokenSource {
     });
     const token = response.headers['x-subject-token'];
     if (token === undefined || token === '') {
-      throw operationFailed('KEYSTONE_NO_TOKEN', `Keystone answered ${response.status} without an X-Subject-Token header`, 'check that auth_url points at Keystone v3 (…:5000/v3)', {});
+      throw operationFailed(
+        'KEYSTONE_NO_TOKEN',
+        `Keystone answered ${response.status} without an X-Subject-Token header`,
+        'check that auth_url points at Keystone v3 (…:5000/v3)',
+        {},
+      );
     }
     secrets.add(token);
     const body = parseJson<TokenBody>(response, 'Keystone token');

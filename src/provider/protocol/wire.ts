@@ -28,7 +28,11 @@ export interface FieldInfo {
   /** Full name of the message type (message fields; map values that are messages). */
   readonly message?: string;
   /** Map value (maps only; keys are strings). */
-  readonly mapValue?: { readonly kind: 'scalar' | 'enum' | 'message'; readonly scalar?: Scalar; readonly message?: string };
+  readonly mapValue?: {
+    readonly kind: 'scalar' | 'enum' | 'message';
+    readonly scalar?: Scalar;
+    readonly message?: string;
+  };
 }
 
 export interface MessageInfo {
@@ -118,7 +122,8 @@ export function parseProto(...texts: string[]): ProtoModel {
       if (type === 'map') {
         expect('<');
         const key = next();
-        if (key !== 'string') throw new Error(`protocol definition: only map<string, T> is supported, not map<${key}, …>`);
+        if (key !== 'string')
+          throw new Error(`protocol definition: only map<string, T> is supported, not map<${key}, …>`);
         expect(',');
         mapValue = next();
         expect('>');
@@ -214,7 +219,10 @@ export function parseProto(...texts: string[]): ProtoModel {
     }
     throw new Error(`protocol definition: unknown type ${type} in ${scope}`);
   };
-  const kindOf = (type: string, scope: string): { kind: 'scalar' | 'enum' | 'message'; scalar?: Scalar; message?: string } => {
+  const kindOf = (
+    type: string,
+    scope: string,
+  ): { kind: 'scalar' | 'enum' | 'message'; scalar?: Scalar; message?: string } => {
     if (SCALARS.has(type)) return { kind: 'scalar', scalar: type as Scalar };
     const full = resolve(type, scope);
     return enums.has(full) ? { kind: 'enum' } : { kind: 'message', message: full };
@@ -224,11 +232,20 @@ export function parseProto(...texts: string[]): ProtoModel {
   for (const raw of rawMessages) {
     const fields: FieldInfo[] = raw.fields.map((f) => {
       if (f.mapValue !== undefined) {
-        return { name: f.name, number: f.number, repeated: false, oneof: false, kind: 'map', mapValue: kindOf(f.mapValue, raw.fullName) };
+        return {
+          name: f.name,
+          number: f.number,
+          repeated: false,
+          oneof: false,
+          kind: 'map',
+          mapValue: kindOf(f.mapValue, raw.fullName),
+        };
       }
       const kind = kindOf(f.type, raw.fullName);
       if (f.repeated && kind.kind !== 'message' && kind.scalar !== 'string' && kind.scalar !== 'bytes') {
-        throw new Error(`protocol definition: repeated ${f.type} (packed) is not supported (${raw.fullName}.${f.name})`);
+        throw new Error(
+          `protocol definition: repeated ${f.type} (packed) is not supported (${raw.fullName}.${f.name})`,
+        );
       }
       return { name: f.name, number: f.number, repeated: f.repeated, oneof: f.oneof, ...kind };
     });
@@ -238,7 +255,11 @@ export function parseProto(...texts: string[]): ProtoModel {
   for (const [name, methods] of rawServices) {
     services.set(
       name,
-      methods.map((m) => ({ name: m.name, requestType: resolve(m.request, m.scope), responseType: resolve(m.response, m.scope) })),
+      methods.map((m) => ({
+        name: m.name,
+        requestType: resolve(m.request, m.scope),
+        responseType: resolve(m.response, m.scope),
+      })),
     );
   }
   return { messages, enums, services };
@@ -379,7 +400,15 @@ export function encodeMessage(model: ProtoModel, typeName: string, value: Readon
   return writer.finish();
 }
 
-function writeValue(model: ProtoModel, writer: Writer, number: number, kind: 'scalar' | 'enum' | 'message', scalar: Scalar | undefined, message: string | undefined, value: unknown): void {
+function writeValue(
+  model: ProtoModel,
+  writer: Writer,
+  number: number,
+  kind: 'scalar' | 'enum' | 'message',
+  scalar: Scalar | undefined,
+  message: string | undefined,
+  value: unknown,
+): void {
   if (kind === 'message') {
     writer.tag(number, 2);
     writer.bytes(encodeMessage(model, message ?? '', (value ?? {}) as Record<string, unknown>));
@@ -401,7 +430,12 @@ function writeValue(model: ProtoModel, writer: Writer, number: number, kind: 'sc
   }
 }
 
-function writeMessage(model: ProtoModel, typeName: string, value: Readonly<Record<string, unknown>>, writer: Writer): void {
+function writeMessage(
+  model: ProtoModel,
+  typeName: string,
+  value: Readonly<Record<string, unknown>>,
+  writer: Writer,
+): void {
   const info = model.messages.get(typeName);
   if (info === undefined) throw new Error(`protobuf: unknown message ${typeName}`);
   for (const field of info.fields) {
@@ -414,12 +448,14 @@ function writeMessage(model: ProtoModel, typeName: string, value: Readonly<Recor
         entry.tag(1, 2);
         entry.bytes(Buffer.from(key, 'utf8'));
         const mv = field.mapValue;
-        if (mv !== undefined && item !== undefined && item !== null) writeValue(model, entry, 2, mv.kind, mv.scalar, mv.message, item);
+        if (mv !== undefined && item !== undefined && item !== null)
+          writeValue(model, entry, 2, mv.kind, mv.scalar, mv.message, item);
         writer.tag(field.number, 2);
         writer.bytes(entry.finish());
       }
     } else if (field.repeated) {
-      for (const item of fieldValue as unknown[]) writeValue(model, writer, field.number, field.kind, field.scalar, field.message, item);
+      for (const item of fieldValue as unknown[])
+        writeValue(model, writer, field.number, field.kind, field.scalar, field.message, item);
     } else {
       if (field.kind !== 'message' && !field.oneof && isDefault(fieldValue)) continue;
       writeValue(model, writer, field.number, field.kind, field.scalar, field.message, fieldValue);
@@ -448,7 +484,13 @@ function valueDefault(kind: 'scalar' | 'enum' | 'message', scalar: Scalar | unde
   }
 }
 
-function readValue(model: ProtoModel, reader: Reader, kind: 'scalar' | 'enum' | 'message', scalar: Scalar | undefined, message: string | undefined): unknown {
+function readValue(
+  model: ProtoModel,
+  reader: Reader,
+  kind: 'scalar' | 'enum' | 'message',
+  scalar: Scalar | undefined,
+  message: string | undefined,
+): unknown {
   if (kind === 'message') return readMessage(model, message ?? '', reader.sub());
   if (kind === 'enum') return reader.varint();
   switch (scalar) {
@@ -486,7 +528,8 @@ function readMessage(model: ProtoModel, typeName: string, reader: Reader): Recor
       while (!entry.done) {
         const entryKey = entry.varint();
         if (entryKey === (1 << 3) + 2) key = Buffer.from(entry.bytes()).toString('utf8');
-        else if (Math.floor(entryKey / 8) === 2 && mv !== undefined) value = readValue(model, entry, mv.kind, mv.scalar, mv.message);
+        else if (Math.floor(entryKey / 8) === 2 && mv !== undefined)
+          value = readValue(model, entry, mv.kind, mv.scalar, mv.message);
         else entry.skip(entryKey % 8);
       }
       (out[field.name] as Record<string, unknown>)[key] = value;

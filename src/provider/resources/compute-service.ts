@@ -17,7 +17,14 @@
 import { isForcedownError } from '../../errors/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, hasErrors, warningDiagnostic, type Diagnostic } from '../diagnostics.js';
-import { DISABLED_REASON_MAX, NOVA_COMPUTE, REASON_PREFIX, attributesOf, computeServiceResource, terraformName } from '../schema/index.js';
+import {
+  DISABLED_REASON_MAX,
+  NOVA_COMPUTE,
+  REASON_PREFIX,
+  attributesOf,
+  computeServiceResource,
+  terraformName,
+} from '../schema/index.js';
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
 
 export const COMPUTE_SERVICE_TYPE = computeServiceResource.typeName;
@@ -39,7 +46,9 @@ export interface StateResult {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALL = attributesOf(computeServiceResource).map(([, name]) => name);
 const DEFAULTS: Readonly<Record<string, string | boolean>> = Object.fromEntries(
-  attributesOf(computeServiceResource).flatMap(([, name, spec]) => (spec.default === undefined ? [] : [[name, spec.default]])),
+  attributesOf(computeServiceResource).flatMap(([, name, spec]) =>
+    spec.default === undefined ? [] : [[name, spec.default]],
+  ),
 );
 const FORCE_NEW = attributesOf(computeServiceResource)
   .filter(([, , spec]) => 'forceNew' in spec && spec.forceNew === true)
@@ -74,7 +83,10 @@ function str(value: TfValue | undefined): string | null {
 
 /** The disabled reason forcedown writes when the configuration gives none. */
 export function defaultDisabledReason(forcedDown: boolean, fencedReason: string | null): string {
-  const reason = forcedDown && fencedReason !== null && fencedReason !== '' ? `${REASON_PREFIX} fenced: ${fencedReason}` : `${REASON_PREFIX} disabled by terraform`;
+  const reason =
+    forcedDown && fencedReason !== null && fencedReason !== ''
+      ? `${REASON_PREFIX} fenced: ${fencedReason}`
+      : `${REASON_PREFIX} disabled by terraform`;
   return reason.length <= DISABLED_REASON_MAX ? reason : `${reason.slice(0, DISABLED_REASON_MAX - 3)}...`;
 }
 
@@ -93,7 +105,13 @@ export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[]
   const disabledReason = config[A.disabledReason];
 
   if (typeof host === 'string' && host.trim() === '') {
-    diagnostics.push(errorDiagnostic('Empty host', 'host is an empty string. Give the compute service host as `openstack compute service list` shows it.', [A.host]));
+    diagnostics.push(
+      errorDiagnostic(
+        'Empty host',
+        'host is an empty string. Give the compute service host as `openstack compute service list` shows it.',
+        [A.host],
+      ),
+    );
   }
   if (typeof binary === 'string' && binary !== NOVA_COMPUTE) {
     diagnostics.push(
@@ -104,7 +122,12 @@ export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[]
       ),
     );
   }
-  if (forcedDown === true && (fencedReason === null || fencedReason === undefined || (typeof fencedReason === 'string' && fencedReason.trim() === ''))) {
+  if (
+    forcedDown === true &&
+    (fencedReason === null ||
+      fencedReason === undefined ||
+      (typeof fencedReason === 'string' && fencedReason.trim() === ''))
+  ) {
     diagnostics.push(
       errorDiagnostic(
         'fenced_reason is required when forced_down = true',
@@ -115,14 +138,20 @@ export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[]
     );
   }
   if (typeof fencedReason === 'string' && fencedReason.trim() !== '' && forcedDown === false) {
-    diagnostics.push(warningDiagnostic('fenced_reason has no effect', 'fenced_reason is only used when forced_down = true. Remove it, or set forced_down = true once the host is fenced.', [A.fencedReason]));
+    diagnostics.push(
+      warningDiagnostic(
+        'fenced_reason has no effect',
+        'fenced_reason is only used when forced_down = true. Remove it, or set forced_down = true once the host is fenced.',
+        [A.fencedReason],
+      ),
+    );
   }
   if (typeof disabledReason === 'string') {
     if (disabled === false || disabled === null || disabled === undefined) {
       diagnostics.push(
         errorDiagnostic(
           'disabled_reason needs disabled = true',
-          'Nova keeps a disabled reason only for a disabled service ("Specifying \'disabled_reason\' with status \'enabled\' is invalid"). Set disabled = true, or remove disabled_reason.',
+          "Nova keeps a disabled reason only for a disabled service (\"Specifying 'disabled_reason' with status 'enabled' is invalid\"). Set disabled = true, or remove disabled_reason.",
           [A.disabledReason],
         ),
       );
@@ -166,7 +195,10 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
     const disabled = planned[A.disabled];
     const forcedDown = planned[A.forcedDown];
     const fencedReason = planned[A.fencedReason];
-    if (isUnknown(disabled) || (disabled === true && (isUnknown(forcedDown) || (forcedDown === true && isUnknown(fencedReason))))) {
+    if (
+      isUnknown(disabled) ||
+      (disabled === true && (isUnknown(forcedDown) || (forcedDown === true && isUnknown(fencedReason))))
+    ) {
       planned[A.disabledReason] = UNKNOWN;
     } else if (disabled === true) {
       planned[A.disabledReason] = defaultDisabledReason(forcedDown === true, str(fencedReason));
@@ -175,7 +207,8 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
     }
   }
 
-  const requiresReplace = prior === null ? [] : FORCE_NEW.filter((name) => differs(planned[name], prior[name])).map((name) => [name]);
+  const requiresReplace =
+    prior === null ? [] : FORCE_NEW.filter((name) => differs(planned[name], prior[name])).map((name) => [name]);
   if (prior === null || requiresReplace.length > 0) {
     planned[A.id] = UNKNOWN;
     planned[A.state] = UNKNOWN;
@@ -183,7 +216,9 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
   } else {
     planned[A.id] = prior[A.id] ?? UNKNOWN;
     planned[A.zone] = prior[A.zone] ?? UNKNOWN;
-    const changing = [A.forcedDown, A.disabled, A.disabledReason, A.fencedReason].some((name) => differs(planned[name], prior[name]));
+    const changing = [A.forcedDown, A.disabled, A.disabledReason, A.fencedReason].some((name) =>
+      differs(planned[name], prior[name]),
+    );
     // any change may move state (up/down); without one, the plan is a no-op and keeps the prior
     planned[A.state] = changing ? UNKNOWN : (prior[A.state] ?? null);
   }
@@ -193,7 +228,13 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
 // ---- Nova access --------------------------------------------------------------------------------
 
 /** The service of `host`/`binary` (by id when given), or undefined when Nova has none. */
-async function findService(api: ComputeApi, host: string, binary: string, id: string | null, signal?: AbortSignal): Promise<ComputeService | undefined> {
+async function findService(
+  api: ComputeApi,
+  host: string,
+  binary: string,
+  id: string | null,
+  signal?: AbortSignal,
+): Promise<ComputeService | undefined> {
   const services = await api.listServices({ host, binary }, signal === undefined ? undefined : { signal });
   const exact = services.filter((s) => s.host === host && s.binary === binary);
   // by id first; else the host's only service (a re-registered service gets a new UUID)
@@ -244,7 +285,12 @@ interface Desired {
 }
 
 /** Brings the service to `desired`; returns the service as Nova last reported it and any problem. */
-async function converge(api: ComputeApi, start: ComputeService, desired: Desired, signal?: AbortSignal): Promise<{ service: ComputeService; diagnostics: Diagnostic[] }> {
+async function converge(
+  api: ComputeApi,
+  start: ComputeService,
+  desired: Desired,
+  signal?: AbortSignal,
+): Promise<{ service: ComputeService; diagnostics: Diagnostic[] }> {
   const options = signal === undefined ? undefined : { signal };
   let service = start;
   try {
@@ -252,20 +298,25 @@ async function converge(api: ComputeApi, start: ComputeService, desired: Desired
       try {
         service = await api.setForcedDown(service, desired.forcedDown, options);
       } catch (error) {
-        if (!desired.forcedDown && isDoneEvacuations(error)) return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
+        if (!desired.forcedDown && isDoneEvacuations(error))
+          return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
         throw error;
       }
     }
     const isDisabled = service.status === 'disabled';
     if (desired.disabled) {
       const reason = desired.disabledReason ?? defaultDisabledReason(desired.forcedDown, null);
-      if (!isDisabled || service.disabledReason !== reason) service = await api.disableService(service, reason, options);
+      if (!isDisabled || service.disabledReason !== reason)
+        service = await api.disableService(service, reason, options);
     } else if (isDisabled) {
       service = await api.enableService(service, options);
     }
     return { service, diagnostics: [] };
   } catch (error) {
-    return { service, diagnostics: [diagnosticFromError(`Updating the compute service of ${service.host} failed`, error)] };
+    return {
+      service,
+      diagnostics: [diagnosticFromError(`Updating the compute service of ${service.host} failed`, error)],
+    };
   }
 }
 
@@ -278,7 +329,8 @@ async function refetch(api: ComputeApi, service: ComputeService, signal?: AbortS
 }
 
 function notFoundDiagnostic(host: string, binary: string, error?: unknown): Diagnostic {
-  if (error !== undefined && isForcedownError(error)) return diagnosticFromError(`No ${binary} service on host ${host}`, error, [A.host]);
+  if (error !== undefined && isForcedownError(error))
+    return diagnosticFromError(`No ${binary} service on host ${host}`, error, [A.host]);
   return errorDiagnostic(
     `No ${binary} service on host ${host}`,
     `Nova lists no ${binary} service for host "${host}". Use the host name exactly as \`openstack compute service list --service ${binary}\` (or \`forcedown services\`) shows it; it is not always the hypervisor hostname.`,
@@ -289,7 +341,12 @@ function notFoundDiagnostic(host: string, binary: string, error?: unknown): Diag
 // ---- apply ------------------------------------------------------------------------------------
 
 /** Applies a planned create, update or (planned null) destroy. */
-export async function applyComputeService(api: ComputeApi, priorValue: TfValue, plannedValue: TfValue, signal?: AbortSignal): Promise<StateResult> {
+export async function applyComputeService(
+  api: ComputeApi,
+  priorValue: TfValue,
+  plannedValue: TfValue,
+  signal?: AbortSignal,
+): Promise<StateResult> {
   const prior = asObject(priorValue);
   const planned = asObject(plannedValue);
   if (planned === null) {
@@ -303,7 +360,10 @@ export async function applyComputeService(api: ComputeApi, priorValue: TfValue, 
   try {
     service = await findService(api, host, binary, prior === null ? null : str(prior[A.id]), signal);
   } catch (error) {
-    return { state: prior, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+    return {
+      state: prior,
+      diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)],
+    };
   }
   if (service === undefined) return { state: prior, diagnostics: [notFoundDiagnostic(host, binary)] };
 
@@ -349,7 +409,10 @@ async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: 
   try {
     service = await findService(api, host, binary, str(prior[A.id]), signal);
   } catch (error) {
-    return { state: prior, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+    return {
+      state: prior,
+      diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)],
+    };
   }
   if (service === undefined) return { state: null, diagnostics: [] }; // already gone: nothing to restore
   const outcome = await converge(api, service, { forcedDown: false, disabled: false, disabledReason: null }, signal);
@@ -363,7 +426,11 @@ async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: 
 // ---- read / import / upgrade ------------------------------------------------------------------
 
 /** Refresh: Nova's current values (drift), or null when the service no longer exists. */
-export async function readComputeService(api: ComputeApi, currentValue: TfValue, signal?: AbortSignal): Promise<StateResult> {
+export async function readComputeService(
+  api: ComputeApi,
+  currentValue: TfValue,
+  signal?: AbortSignal,
+): Promise<StateResult> {
   const current = asObject(currentValue);
   if (current === null) return { state: null, diagnostics: [] };
   const host = str(current[A.host]) ?? '';
@@ -373,7 +440,10 @@ export async function readComputeService(api: ComputeApi, currentValue: TfValue,
     if (service === undefined) return { state: null, diagnostics: [] };
     return { state: stateFromService(service, str(current[A.fencedReason])), diagnostics: [] };
   } catch (error) {
-    return { state: current, diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)] };
+    return {
+      state: current,
+      diagnostics: [diagnosticFromError(`Reading the ${binary} service of ${host} failed`, error)],
+    };
   }
 }
 
@@ -382,11 +452,18 @@ export async function importComputeService(api: ComputeApi, id: string, signal?:
   const options = signal === undefined ? undefined : { signal };
   const wanted = id.trim();
   if (wanted === '') {
-    return { state: null, diagnostics: [errorDiagnostic('Empty import id', 'Import a compute service by its host name (fake2) or by its service UUID.')] };
+    return {
+      state: null,
+      diagnostics: [
+        errorDiagnostic('Empty import id', 'Import a compute service by its host name (fake2) or by its service UUID.'),
+      ],
+    };
   }
   try {
     if (UUID.test(wanted)) {
-      const service = (await api.listServices({ binary: NOVA_COMPUTE }, options)).find((s) => s.id.toLowerCase() === wanted.toLowerCase());
+      const service = (await api.listServices({ binary: NOVA_COMPUTE }, options)).find(
+        (s) => s.id.toLowerCase() === wanted.toLowerCase(),
+      );
       if (service === undefined) {
         return {
           state: null,
@@ -403,7 +480,14 @@ export async function importComputeService(api: ComputeApi, id: string, signal?:
     const service = await api.findComputeService(wanted, options);
     return { state: stateFromService(service, null), diagnostics: [] };
   } catch (error) {
-    return { state: null, diagnostics: [UUID.test(wanted) ? diagnosticFromError(`Importing compute service ${wanted} failed`, error) : notFoundDiagnostic(wanted, NOVA_COMPUTE, error)] };
+    return {
+      state: null,
+      diagnostics: [
+        UUID.test(wanted)
+          ? diagnosticFromError(`Importing compute service ${wanted} failed`, error)
+          : notFoundDiagnostic(wanted, NOVA_COMPUTE, error),
+      ],
+    };
   }
 }
 

@@ -8,7 +8,9 @@ import type { StateResult } from './compute-service.js';
 export const COMPUTE_SERVICES_TYPE = computeServicesDataSource.typeName;
 
 function asObject(value: TfValue): TfObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value) ? (value as TfObject) : {};
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !isUnknown(value)
+    ? (value as TfObject)
+    : {};
 }
 
 /** Checks the data source's configuration (all problems at once). */
@@ -18,19 +20,29 @@ export function validateComputeServicesConfig(configValue: TfValue): Diagnostic[
   for (const name of ['host', 'binary']) {
     const value = config[name];
     if (typeof value === 'string' && value.trim() === '') {
-      diagnostics.push(errorDiagnostic(`Empty ${name}`, `${name} is an empty string: remove it to list all, or give a value.`, [name]));
+      diagnostics.push(
+        errorDiagnostic(`Empty ${name}`, `${name} is an empty string: remove it to list all, or give a value.`, [name]),
+      );
     }
   }
   return diagnostics;
 }
 
 /** Lists the services (sorted by host) matching the filters. */
-export async function readComputeServices(api: ComputeApi, configValue: TfValue, signal?: AbortSignal): Promise<StateResult> {
+export async function readComputeServices(
+  api: ComputeApi,
+  configValue: TfValue,
+  signal?: AbortSignal,
+): Promise<StateResult> {
   const config = asObject(configValue);
   const host = typeof config.host === 'string' ? config.host : null;
-  const binary = typeof config.binary === 'string' ? config.binary : computeServicesDataSource.attributes.binary.default;
+  const binary =
+    typeof config.binary === 'string' ? config.binary : computeServicesDataSource.attributes.binary.default;
   try {
-    const services = await api.listServices(host === null ? { binary } : { host, binary }, signal === undefined ? undefined : { signal });
+    const services = await api.listServices(
+      host === null ? { binary } : { host, binary },
+      signal === undefined ? undefined : { signal },
+    );
     const elements = services
       .filter((s) => s.binary === binary && (host === null || s.host === host))
       .sort((a, b) => a.host.localeCompare(b.host) || a.id.localeCompare(b.id))
@@ -47,7 +59,9 @@ export async function readComputeServices(api: ComputeApi, configValue: TfValue,
           disabledReason: s.disabledReason,
           updatedAt: s.updatedAt,
         };
-        return Object.fromEntries(Object.keys(computeServiceElement).map((key) => [terraformName(key), values[key] ?? null])) as TfObject;
+        return Object.fromEntries(
+          Object.keys(computeServiceElement).map((key) => [terraformName(key), values[key] ?? null]),
+        ) as TfObject;
       });
     return { state: { id: `${binary}@${host ?? '*'}`, host, binary, services: elements }, diagnostics: [] };
   } catch (error) {

@@ -32,7 +32,8 @@ export const computeServiceAttributes = {
     type: 'string',
     required: true,
     forceNew: true,
-    description: 'Host of the compute service, as `openstack compute service list` shows it. Changing it replaces the resource.',
+    description:
+      'Host of the compute service, as `openstack compute service list` shows it. Changing it replaces the resource.',
   },
   /**
    * The service binary. Nova only lets clients update `nova-compute` services.
@@ -59,7 +60,7 @@ export const computeServiceAttributes = {
     computed: true,
     default: false,
     description:
-      'Nova\'s `forced_down` flag. Only set it once the host is fenced (powered off or cut from the network); requires `fenced_reason`. Clearing it can fail until nova-compute has restarted on the host after evacuations.',
+      "Nova's `forced_down` flag. Only set it once the host is fenced (powered off or cut from the network); requires `fenced_reason`. Clearing it can fail until nova-compute has restarted on the host after evacuations.",
   },
   /**
    * How the host was fenced (e.g. `INC-4711: BMC power-off confirmed by ops`): the recorded

@@ -27,7 +27,13 @@ export const computeServicesAttributes = {
    * Only services with this binary.
    * @default 'nova-compute'
    */
-  binary: { type: 'string', optional: true, computed: true, default: 'nova-compute', description: 'Only services with this binary.' },
+  binary: {
+    type: 'string',
+    optional: true,
+    computed: true,
+    default: 'nova-compute',
+    description: 'Only services with this binary.',
+  },
   /** The services, sorted by host. Read-only. */
   services: {
     type: { list: computeServiceElement },

@@ -11,6 +11,16 @@ export {
   type ListOfObjectsType,
   type PrimitiveType,
 } from './schema.js';
-export { DISABLED_REASON_MAX, NOVA_COMPUTE, REASON_PREFIX, computeServiceAttributes, computeServiceResource } from './compute-service.schema.js';
-export { computeServiceElement, computeServicesAttributes, computeServicesDataSource } from './compute-services.schema.js';
+export {
+  DISABLED_REASON_MAX,
+  NOVA_COMPUTE,
+  REASON_PREFIX,
+  computeServiceAttributes,
+  computeServiceResource,
+} from './compute-service.schema.js';
+export {
+  computeServiceElement,
+  computeServicesAttributes,
+  computeServicesDataSource,
+} from './compute-services.schema.js';
 export { ENDPOINT_TYPES, PROVIDER_NAME, providerAttributes, providerSchema } from './provider.schema.js';

@@ -23,12 +23,20 @@ export const providerAttributes = {
    * The clouds.yaml entry to use.
    * @default `OS_CLOUD`
    */
-  cloud: { type: 'string', optional: true, description: 'Entry of clouds.yaml (and secure.yaml) to use. Defaults to `OS_CLOUD`.' },
+  cloud: {
+    type: 'string',
+    optional: true,
+    description: 'Entry of clouds.yaml (and secure.yaml) to use. Defaults to `OS_CLOUD`.',
+  },
   /**
    * Keystone v3 URL.
    * @default `OS_AUTH_URL` or the cloud entry's
    */
-  authUrl: { type: 'string', optional: true, description: 'Keystone v3 URL. Defaults to `OS_AUTH_URL` or the cloud entry.' },
+  authUrl: {
+    type: 'string',
+    optional: true,
+    description: 'Keystone v3 URL. Defaults to `OS_AUTH_URL` or the cloud entry.',
+  },
   /**
    * User name for password auth.
    * @default `OS_USERNAME` or the cloud entry's
@@ -53,42 +61,74 @@ export const providerAttributes = {
    * Project name (Keystone v2 called projects tenants).
    * @default `OS_PROJECT_NAME`/`OS_TENANT_NAME` or the cloud entry's
    */
-  tenantName: { type: 'string', optional: true, description: 'Project name. Defaults to `OS_PROJECT_NAME` / `OS_TENANT_NAME`.' },
+  tenantName: {
+    type: 'string',
+    optional: true,
+    description: 'Project name. Defaults to `OS_PROJECT_NAME` / `OS_TENANT_NAME`.',
+  },
   /**
    * Project id.
    * @default `OS_PROJECT_ID`/`OS_TENANT_ID` or the cloud entry's
    */
-  tenantId: { type: 'string', optional: true, description: 'Project id. Defaults to `OS_PROJECT_ID` / `OS_TENANT_ID`.' },
+  tenantId: {
+    type: 'string',
+    optional: true,
+    description: 'Project id. Defaults to `OS_PROJECT_ID` / `OS_TENANT_ID`.',
+  },
   /**
    * Domain name of the user.
    * @default `OS_USER_DOMAIN_NAME` or the cloud entry's
    */
-  userDomainName: { type: 'string', optional: true, description: 'Domain name of the user. Defaults to `OS_USER_DOMAIN_NAME`.' },
+  userDomainName: {
+    type: 'string',
+    optional: true,
+    description: 'Domain name of the user. Defaults to `OS_USER_DOMAIN_NAME`.',
+  },
   /**
    * Domain id of the user.
    * @default `OS_USER_DOMAIN_ID` or the cloud entry's
    */
-  userDomainId: { type: 'string', optional: true, description: 'Domain id of the user. Defaults to `OS_USER_DOMAIN_ID`.' },
+  userDomainId: {
+    type: 'string',
+    optional: true,
+    description: 'Domain id of the user. Defaults to `OS_USER_DOMAIN_ID`.',
+  },
   /**
    * Domain name of the project.
    * @default `OS_PROJECT_DOMAIN_NAME` or the cloud entry's
    */
-  projectDomainName: { type: 'string', optional: true, description: 'Domain name of the project. Defaults to `OS_PROJECT_DOMAIN_NAME`.' },
+  projectDomainName: {
+    type: 'string',
+    optional: true,
+    description: 'Domain name of the project. Defaults to `OS_PROJECT_DOMAIN_NAME`.',
+  },
   /**
    * Domain id of the project.
    * @default `OS_PROJECT_DOMAIN_ID` or the cloud entry's
    */
-  projectDomainId: { type: 'string', optional: true, description: 'Domain id of the project. Defaults to `OS_PROJECT_DOMAIN_ID`.' },
+  projectDomainId: {
+    type: 'string',
+    optional: true,
+    description: 'Domain id of the project. Defaults to `OS_PROJECT_DOMAIN_ID`.',
+  },
   /**
    * Domain to scope to (instead of a project).
    * @default `OS_DOMAIN_NAME` or the cloud entry's
    */
-  domainName: { type: 'string', optional: true, description: 'Domain to scope the token to. Defaults to `OS_DOMAIN_NAME`.' },
+  domainName: {
+    type: 'string',
+    optional: true,
+    description: 'Domain to scope the token to. Defaults to `OS_DOMAIN_NAME`.',
+  },
   /**
    * Region of the compute endpoint.
    * @default `OS_REGION_NAME`, else the only region of the catalog
    */
-  region: { type: 'string', optional: true, description: 'Region of the compute endpoint. Defaults to `OS_REGION_NAME`, else the only region in the catalog.' },
+  region: {
+    type: 'string',
+    optional: true,
+    description: 'Region of the compute endpoint. Defaults to `OS_REGION_NAME`, else the only region in the catalog.',
+  },
   /**
    * Endpoint interface: `public`, `internal` or `admin` (the `…URL` forms are accepted).
    * @default `OS_INTERFACE`/`OS_ENDPOINT_TYPE`, else `public`
@@ -96,13 +136,18 @@ export const providerAttributes = {
   endpointType: {
     type: 'string',
     optional: true,
-    description: 'Endpoint interface: `public`, `internal` or `admin` (`publicURL`... accepted). Defaults to `OS_INTERFACE` / `OS_ENDPOINT_TYPE`, else `public`.',
+    description:
+      'Endpoint interface: `public`, `internal` or `admin` (`publicURL`... accepted). Defaults to `OS_INTERFACE` / `OS_ENDPOINT_TYPE`, else `public`.',
   },
   /**
    * Application credential id.
    * @default `OS_APPLICATION_CREDENTIAL_ID` or the cloud entry's
    */
-  applicationCredentialId: { type: 'string', optional: true, description: 'Application credential id. Defaults to `OS_APPLICATION_CREDENTIAL_ID`.' },
+  applicationCredentialId: {
+    type: 'string',
+    optional: true,
+    description: 'Application credential id. Defaults to `OS_APPLICATION_CREDENTIAL_ID`.',
+  },
   /**
    * Application credential name (with `userName`/`userId`).
    * @default `OS_APPLICATION_CREDENTIAL_NAME` or the cloud entry's
@@ -110,7 +155,8 @@ export const providerAttributes = {
   applicationCredentialName: {
     type: 'string',
     optional: true,
-    description: 'Application credential name (with `user_name` or `user_id`). Defaults to `OS_APPLICATION_CREDENTIAL_NAME`.',
+    description:
+      'Application credential name (with `user_name` or `user_id`). Defaults to `OS_APPLICATION_CREDENTIAL_NAME`.',
   },
   /**
    * Application credential secret. Prefer `OS_APPLICATION_CREDENTIAL_SECRET` or secure.yaml.
@@ -126,17 +172,30 @@ export const providerAttributes = {
    * A Keystone token to use instead of credentials.
    * @default `OS_TOKEN` or the cloud entry's
    */
-  token: { type: 'string', optional: true, sensitive: true, description: 'A Keystone token to use instead of credentials. Defaults to `OS_TOKEN`.' },
+  token: {
+    type: 'string',
+    optional: true,
+    sensitive: true,
+    description: 'A Keystone token to use instead of credentials. Defaults to `OS_TOKEN`.',
+  },
   /**
    * Skip TLS verification of the OpenStack endpoints (testing only).
    * @default false (`OS_INSECURE`)
    */
-  insecure: { type: 'bool', optional: true, description: 'Skip TLS verification (testing only). Defaults to `OS_INSECURE`, else false.' },
+  insecure: {
+    type: 'bool',
+    optional: true,
+    description: 'Skip TLS verification (testing only). Defaults to `OS_INSECURE`, else false.',
+  },
   /**
    * PEM CA bundle trusted for the OpenStack endpoints.
    * @default `OS_CACERT` or the cloud entry's
    */
-  cacertFile: { type: 'string', optional: true, description: 'PEM CA bundle for the OpenStack endpoints. Defaults to `OS_CACERT`.' },
+  cacertFile: {
+    type: 'string',
+    optional: true,
+    description: 'PEM CA bundle for the OpenStack endpoints. Defaults to `OS_CACERT`.',
+  },
 } as const;
 
 export const providerSchema = {

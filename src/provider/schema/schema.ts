@@ -67,7 +67,10 @@ export function attributesOf(block: BlockSpec): [key: string, name: string, spec
 /** The JSON type constraint Terraform reads from `Schema.Attribute.type`. */
 export function typeJson(type: AttributeType): unknown {
   if (typeof type === 'string') return type;
-  return ['list', ['object', Object.fromEntries(Object.entries(type.list).map(([key, value]) => [terraformName(key), value]))]];
+  return [
+    'list',
+    ['object', Object.fromEntries(Object.entries(type.list).map(([key, value]) => [terraformName(key), value]))],
+  ];
 }
 
 /** The protocol message for a block. */
@@ -75,7 +78,8 @@ export function toSchemaMessage(block: BlockSpec): SchemaMessage {
   const attributes: SchemaAttributeMessage[] = attributesOf(block).map(([, name, spec]) => ({
     name,
     type: Buffer.from(JSON.stringify(typeJson(spec.type)), 'utf8'),
-    description: spec.default === undefined ? spec.description : `${spec.description} Defaults to \`${String(spec.default)}\`.`,
+    description:
+      spec.default === undefined ? spec.description : `${spec.description} Defaults to \`${String(spec.default)}\`.`,
     required: spec.required === true,
     optional: spec.optional === true,
     computed: spec.computed === true,
@@ -85,7 +89,13 @@ export function toSchemaMessage(block: BlockSpec): SchemaMessage {
   }));
   return {
     version: block.version,
-    block: { version: block.version, attributes, description: block.description, description_kind: StringKind.MARKDOWN, deprecated: false },
+    block: {
+      version: block.version,
+      attributes,
+      description: block.description,
+      description_kind: StringKind.MARKDOWN,
+      deprecated: false,
+    },
   };
 }
 
@@ -93,10 +103,16 @@ export function toSchemaMessage(block: BlockSpec): SchemaMessage {
 export function schemaProblems(block: BlockSpec): string[] {
   const problems: string[] = [];
   for (const [key, name, spec] of attributesOf(block)) {
-    const modes = [spec.required === true, spec.optional === true, spec.computed === true && spec.optional !== true].filter(Boolean).length;
+    const modes = [
+      spec.required === true,
+      spec.optional === true,
+      spec.computed === true && spec.optional !== true,
+    ].filter(Boolean).length;
     if (modes !== 1) problems.push(`${block.typeName}.${name}: exactly one of required, optional, computed(-only)`);
-    if (spec.default !== undefined && !(spec.optional === true && spec.computed === true)) problems.push(`${block.typeName}.${name}: a default needs optional + computed`);
-    if (spec.default !== undefined && typeof spec.default !== (spec.type === 'bool' ? 'boolean' : 'string')) problems.push(`${block.typeName}.${name}: default does not match type`);
+    if (spec.default !== undefined && !(spec.optional === true && spec.computed === true))
+      problems.push(`${block.typeName}.${name}: a default needs optional + computed`);
+    if (spec.default !== undefined && typeof spec.default !== (spec.type === 'bool' ? 'boolean' : 'string'))
+      problems.push(`${block.typeName}.${name}: default does not match type`);
     if (camelName(name) !== key) problems.push(`${block.typeName}.${key}: key does not round-trip through snake_case`);
   }
   return problems;

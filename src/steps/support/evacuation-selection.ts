@@ -4,7 +4,11 @@ import type { OpenStackClient, Server } from '../../openstack/openstack.interfac
 /** The vm_states Nova evacuates (`check_instance_state` on evacuate). */
 export const EVACUABLE_VM_STATES: ReadonlySet<string> = new Set(['active', 'stopped', 'error']);
 /** task_states of a rebuild in progress (an evacuation Nova already accepted). */
-export const REBUILD_TASK_STATES: ReadonlySet<string> = new Set(['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning']);
+export const REBUILD_TASK_STATES: ReadonlySet<string> = new Set([
+  'rebuilding',
+  'rebuild_block_device_mapping',
+  'rebuild_spawning',
+]);
 /** The tag/metadata/extra-spec name that marks something evacuable (fence_evacuate, InstanceHA). */
 export const EVACUABLE_TAG = 'evacuable';
 
@@ -43,8 +47,18 @@ export function restoreTarget(vmState: string): 'active' | 'stopped' | 'error' {
   return vmState === 'stopped' ? 'stopped' : vmState === 'error' ? 'error' : 'active';
 }
 
-async function taggedEvacuable(server: Server, client: OpenStackClient, images: Map<string, Promise<boolean>>, signal: AbortSignal): Promise<boolean> {
-  if (server.tags.includes(EVACUABLE_TAG) || truthy(server.metadata[EVACUABLE_TAG]) || truthy(server.flavor.extraSpecs[EVACUABLE_TAG])) return true;
+async function taggedEvacuable(
+  server: Server,
+  client: OpenStackClient,
+  images: Map<string, Promise<boolean>>,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (
+    server.tags.includes(EVACUABLE_TAG) ||
+    truthy(server.metadata[EVACUABLE_TAG]) ||
+    truthy(server.flavor.extraSpecs[EVACUABLE_TAG])
+  )
+    return true;
   if (server.imageId) {
     let tagged = images.get(server.imageId);
     if (!tagged) {
@@ -63,7 +77,12 @@ async function taggedEvacuable(server: Server, client: OpenStackClient, images: 
  * Decides, per server on the failed host, whether to evacuate it, reset it first, follow an
  * evacuation already in progress, skip it (selection options) or report it as not evacuable.
  */
-export async function classifyServers(servers: readonly Server[], step: EvacuateStep, client: OpenStackClient, signal: AbortSignal): Promise<Classified> {
+export async function classifyServers(
+  servers: readonly Server[],
+  step: EvacuateStep,
+  client: OpenStackClient,
+  signal: AbortSignal,
+): Promise<Classified> {
   const out: Classified = { evacuate: [], resetThenEvacuate: [], track: [], skipped: [], failed: [] };
   const skipPattern = step.skipNamePattern ? new RegExp(step.skipNamePattern, 'u') : undefined;
   const images = new Map<string, Promise<boolean>>();
@@ -73,7 +92,11 @@ export async function classifyServers(servers: readonly Server[], step: Evacuate
       continue;
     }
     if (step.onlyTagged === true && !(await taggedEvacuable(server, client, images, signal))) {
-      out.skipped.push({ server, outcome: 'skipped', reason: `not marked "${EVACUABLE_TAG}" (server tag or metadata, flavor extra spec, image tag or property) and onlyTagged is set` });
+      out.skipped.push({
+        server,
+        outcome: 'skipped',
+        reason: `not marked "${EVACUABLE_TAG}" (server tag or metadata, flavor extra spec, image tag or property) and onlyTagged is set`,
+      });
       continue;
     }
     if (server.vmState === 'error' && step.skipError === true) {
@@ -81,18 +104,42 @@ export async function classifyServers(servers: readonly Server[], step: Evacuate
       continue;
     }
     if (server.taskState !== null && REBUILD_TASK_STATES.has(server.taskState)) {
-      out.track.push({ server, action: 'track', restoreTo: restoreTarget(server.vmState), note: `already being rebuilt (task_state ${server.taskState}): follow it, do not re-send` });
+      out.track.push({
+        server,
+        action: 'track',
+        restoreTo: restoreTarget(server.vmState),
+        note: `already being rebuilt (task_state ${server.taskState}): follow it, do not re-send`,
+      });
       continue;
     }
     if (EVACUABLE_VM_STATES.has(server.vmState)) {
-      out.evacuate.push({ server, action: 'evacuate', restoreTo: restoreTarget(server.vmState), note: server.vmState === 'stopped' ? 'evacuate; stays SHUTOFF' : server.vmState === 'error' ? 'evacuate; put back in ERROR after' : 'evacuate' });
+      out.evacuate.push({
+        server,
+        action: 'evacuate',
+        restoreTo: restoreTarget(server.vmState),
+        note:
+          server.vmState === 'stopped'
+            ? 'evacuate; stays SHUTOFF'
+            : server.vmState === 'error'
+              ? 'evacuate; put back in ERROR after'
+              : 'evacuate',
+      });
       continue;
     }
     if (step.resetNonEvacuable === true) {
-      out.resetThenEvacuate.push({ server, action: 'reset-then-evacuate', restoreTo: 'error', note: `vm_state ${server.vmState}: reset to error, evacuate, leave in ERROR for its owner` });
+      out.resetThenEvacuate.push({
+        server,
+        action: 'reset-then-evacuate',
+        restoreTo: 'error',
+        note: `vm_state ${server.vmState}: reset to error, evacuate, leave in ERROR for its owner`,
+      });
       continue;
     }
-    out.failed.push({ server, outcome: 'failed', reason: `vm_state ${server.vmState}: Nova will not evacuate it (set resetNonEvacuable to reset it to error and evacuate it)` });
+    out.failed.push({
+      server,
+      outcome: 'failed',
+      reason: `vm_state ${server.vmState}: Nova will not evacuate it (set resetNonEvacuable to reset it to error and evacuate it)`,
+    });
   }
   return out;
 }

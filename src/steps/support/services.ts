@@ -38,7 +38,9 @@ export async function waitForService(
         { host },
       );
     }
-    context.output(`waiting for ${host} to be ${what} (now: state ${last.state}) — ${formatDuration(Date.now() - started)}`);
+    context.output(
+      `waiting for ${host} to be ${what} (now: state ${last.state}) — ${formatDuration(Date.now() - started)}`,
+    );
     await context.sleep(pollIntervalMs);
   }
 }

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, deleteServers, ensureHealthy, events, forcedown, stopNovaApi, testbed } from '../support/testbed.js';
+import {
+  adminClient,
+  bootServers,
+  deleteServers,
+  ensureHealthy,
+  events,
+  forcedown,
+  stopNovaApi,
+  testbed,
+} from '../support/testbed.js';
 
 /**
  * Issue 7's acceptance on the real testbed: kill -9 of the runner during the evacuation of 12
@@ -43,7 +52,21 @@ test('kill -9 during the evacuation of 12 servers, then resume: every server eva
   const state = join(dir, 'state-kill');
   let killed = false;
   const first = await forcedown(
-    ['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'concurrency=3', '--inventory', testbed().inventory, '--yes', '--output', 'json', '--state-dir', state],
+    [
+      'run',
+      'runbooks/host-failure.json',
+      '--var',
+      `host=${HOST}`,
+      '--var',
+      'concurrency=3',
+      '--inventory',
+      testbed().inventory,
+      '--yes',
+      '--output',
+      'json',
+      '--state-dir',
+      state,
+    ],
     {},
     {
       onStdout: (stdout, pid) => {
@@ -64,12 +87,15 @@ test('kill -9 during the evacuation of 12 servers, then resume: every server eva
   const resumed = await forcedown(['resume', runId, '--yes', '--output', 'json', '--state-dir', state]);
   assert.is(resumed.code, 0, resumed.stderr + resumed.stdout.slice(-3000));
   const finished = events(resumed.stdout).filter((e) => e.event === 'step.finished');
-  assert.equal(finished.map((e) => [e.stepId, e.fromJournal === true]), [
-    ['fence', true],
-    ['force-down', true],
-    ['evacuate', false],
-    ['reset-failed', false],
-  ]);
+  assert.equal(
+    finished.map((e) => [e.stepId, e.fromJournal === true]),
+    [
+      ['fence', true],
+      ['force-down', true],
+      ['evacuate', false],
+      ['reset-failed', false],
+    ],
+  );
   for (const server of servers) {
     assert.is(await evacuationsOf(server, since), 1, `${server.name}: exactly one evacuation migration`);
     const now = await client.compute.getServer(server.id);
@@ -85,7 +111,21 @@ test('nova-api stopped for 15 s in the middle of a run is ridden out', async () 
   const since = new Date(Date.now() - 5_000).toISOString().slice(0, 19);
   let outage: Promise<void> | undefined;
   const result = await forcedown(
-    ['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'concurrency=2', '--inventory', testbed().inventory, '--yes', '--output', 'json', '--state-dir', join(dir, 'state-api')],
+    [
+      'run',
+      'runbooks/host-failure.json',
+      '--var',
+      `host=${HOST}`,
+      '--var',
+      'concurrency=2',
+      '--inventory',
+      testbed().inventory,
+      '--yes',
+      '--output',
+      'json',
+      '--state-dir',
+      join(dir, 'state-api'),
+    ],
     {},
     {
       onStdout: (stdout) => {
@@ -113,17 +153,35 @@ test('a second run on the same host is refused (exit 3) naming the holder, on th
   const state = join(dir, 'state-lock');
   let second: Promise<{ code: number | null; stderr: string; stdout: string }> | undefined;
   let third: Promise<{ code: number | null; stderr: string; stdout: string }> | undefined;
-  const args = (stateDir: string): string[] => ['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'concurrency=1', '--inventory', testbed().inventory, '--yes', '--output', 'json', '--state-dir', stateDir];
-  const first = await forcedown(args(state), {}, {
-    onStdout: (stdout) => {
-      if (!second && stdout.includes('"evacuation.accepted"')) {
-        // same machine, same state dir: the local lock
-        second = forcedown(args(state));
-        // "another machine": its own state dir; the marker in Nova's disabled reason
-        third = forcedown(args(join(dir, 'state-other-machine')));
-      }
+  const args = (stateDir: string): string[] => [
+    'run',
+    'runbooks/host-failure.json',
+    '--var',
+    `host=${HOST}`,
+    '--var',
+    'concurrency=1',
+    '--inventory',
+    testbed().inventory,
+    '--yes',
+    '--output',
+    'json',
+    '--state-dir',
+    stateDir,
+  ];
+  const first = await forcedown(
+    args(state),
+    {},
+    {
+      onStdout: (stdout) => {
+        if (!second && stdout.includes('"evacuation.accepted"')) {
+          // same machine, same state dir: the local lock
+          second = forcedown(args(state));
+          // "another machine": its own state dir; the marker in Nova's disabled reason
+          third = forcedown(args(join(dir, 'state-other-machine')));
+        }
+      },
     },
-  });
+  );
   assert.is(first.code, 0, first.stderr);
   const runId = String(events(first.stdout)[0]!.runId);
   const local = await second!;
@@ -134,7 +192,9 @@ test('a second run on the same host is refused (exit 3) naming the holder, on th
   assert.is(remote.code, 3, remote.stderr + remote.stdout.slice(-1500));
   assert.match(remote.stdout, 'HOST_LOCKED');
   assert.match(remote.stdout, runId);
-  const remoteSteps = events(remote.stdout).filter((e) => e.event === 'step.finished').map((e) => [e.stepId, e.status]);
+  const remoteSteps = events(remote.stdout)
+    .filter((e) => e.event === 'step.finished')
+    .map((e) => [e.stepId, e.status]);
   assert.equal(remoteSteps, [
     ['fence', 'unchanged'],
     ['force-down', 'failed'],

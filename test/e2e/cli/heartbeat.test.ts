@@ -37,25 +37,53 @@ test('a BMC power-off kills nova-compute; Nova notices only after the heartbeat 
   assert.match(ipmitool(HOST, 'status').stdout, 'Chassis Power is off');
   // right after the power cut Nova still believes the host is up
   assert.is((await client.compute.findComputeService(HOST)).state, 'up');
-  await until(async () => ((await client.compute.findComputeService(HOST)).state === 'down' ? true : undefined), `${HOST} down in Nova`, 150_000, 1000);
+  await until(
+    async () => ((await client.compute.findComputeService(HOST)).state === 'down' ? true : undefined),
+    `${HOST} down in Nova`,
+    150_000,
+    1000,
+  );
   const waited = Date.now() - offAt;
   assert.ok(waited > 5_000, `Nova took ${waited} ms: it waits for the heartbeat timeout`);
   const on = ipmitool(HOST, 'on');
   assert.is(on.status, 0, on.stderr);
-  await until(async () => ((await client.compute.findComputeService(HOST)).state === 'up' ? true : undefined), `${HOST} up again`, 150_000, 1000);
+  await until(
+    async () => ((await client.compute.findComputeService(HOST)).state === 'up' ? true : undefined),
+    `${HOST} up again`,
+    150_000,
+    1000,
+  );
 });
 
-test('the non-admin user gets exit 4 with Nova\'s policy message, not a stack trace', async () => {
+test("the non-admin user gets exit 4 with Nova's policy message, not a stack trace", async () => {
   const services = await forcedown(['services'], { OS_CLOUD: 'testbed-demo' });
   assert.is(services.code, 4, services.stderr);
   assert.match(services.stderr, "Policy doesn't allow os_compute_api:os-services:list to be performed.");
   assert.match(services.stderr, 'what to do:');
   assert.not.match(services.stderr, /\n\s+at .+:\d+:\d+/);
-  const plan = await forcedown(['plan', 'runbooks/evacuate-only.json', '--var', `host=${HOST}`, '--assume-fenced', 'test: nothing will run'], { OS_CLOUD: 'testbed-demo' });
+  const plan = await forcedown(
+    ['plan', 'runbooks/evacuate-only.json', '--var', `host=${HOST}`, '--assume-fenced', 'test: nothing will run'],
+    { OS_CLOUD: 'testbed-demo' },
+  );
   assert.is(plan.code, 4, plan.stderr + plan.stdout);
   assert.match(plan.stdout, 'os_compute_api:os-services:list');
   const state = await mkdtemp(join(tmpdir(), 'fd-e2e-demo-'));
-  const run = await forcedown(['run', 'runbooks/evacuate-only.json', '--var', `host=${HOST}`, '--assume-fenced', 'test: nothing will run', '--yes', '--output', 'json', '--state-dir', state], { OS_CLOUD: 'testbed-demo' });
+  const run = await forcedown(
+    [
+      'run',
+      'runbooks/evacuate-only.json',
+      '--var',
+      `host=${HOST}`,
+      '--assume-fenced',
+      'test: nothing will run',
+      '--yes',
+      '--output',
+      'json',
+      '--state-dir',
+      state,
+    ],
+    { OS_CLOUD: 'testbed-demo' },
+  );
   await rm(state, { recursive: true, force: true });
   assert.is(run.code, 4, run.stderr + run.stdout.slice(-1500));
   assert.not.match(run.stdout + run.stderr, /\n\s+at .+:\d+:\d+/);

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, computeAlive, deleteServers, ensureHealthy, events, forcedown, ipmitool, testbed } from '../support/testbed.js';
+import {
+  adminClient,
+  bootServers,
+  computeAlive,
+  deleteServers,
+  ensureHealthy,
+  events,
+  forcedown,
+  ipmitool,
+  testbed,
+} from '../support/testbed.js';
 
 /**
  * Issue 4's acceptance, end to end through the CLI binary against the real testbed (Debian's
@@ -37,16 +47,33 @@ test.after(async () => {
 
 test('a wrong BMC password stops the run before force-down: exit 3, nothing changed in Nova', async () => {
   const tb = testbed();
-  const inventory = JSON.parse(await readFile(tb.inventory, 'utf8')) as { hosts: Record<string, { bmc: { password: { file: string } } }> };
+  const inventory = JSON.parse(await readFile(tb.inventory, 'utf8')) as {
+    hosts: Record<string, { bmc: { password: { file: string } } }>;
+  };
   const wrong = join(dir, 'wrong-password');
   await writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
   inventory.hosts[HOST]!.bmc.password = { file: wrong };
   const badInventory = join(dir, 'inventory-wrong.json');
   await writeFile(badInventory, JSON.stringify(inventory));
-  const result = await forcedown(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--inventory', badInventory, '--yes', '--output', 'json', '--state-dir', join(dir, 'state')]);
+  const result = await forcedown([
+    'run',
+    'runbooks/host-failure.json',
+    '--var',
+    `host=${HOST}`,
+    '--inventory',
+    badInventory,
+    '--yes',
+    '--output',
+    'json',
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
   assert.is(result.code, 3, result.stderr + result.stdout.slice(-2000));
   const finished = events(result.stdout).filter((e) => e.event === 'step.finished');
-  assert.equal(finished.map((e) => [e.stepId, e.status]), [['fence', 'failed']]);
+  assert.equal(
+    finished.map((e) => [e.stepId, e.status]),
+    [['fence', 'failed']],
+  );
   assert.match(JSON.stringify((finished[0]!.error as { code: string }).code), 'FENCE_AUTH_FAILED');
   assert.not.match(result.stdout + result.stderr, 'not-the-password');
   const service = await client.compute.findComputeService(HOST);
@@ -59,16 +86,33 @@ test('a wrong BMC password stops the run before force-down: exit 3, nothing chan
 test('host-failure: fence kills the compute, force-down, every evacuable server evacuated and confirmed', async () => {
   const tb = testbed();
   const started = Date.now();
-  const result = await forcedown(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--var', 'reason=INC-e2e', '--inventory', tb.inventory, '--yes', '--output', 'json', '--state-dir', join(dir, 'state')]);
+  const result = await forcedown([
+    'run',
+    'runbooks/host-failure.json',
+    '--var',
+    `host=${HOST}`,
+    '--var',
+    'reason=INC-e2e',
+    '--inventory',
+    tb.inventory,
+    '--yes',
+    '--output',
+    'json',
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
   assert.is(result.code, 0, result.stderr + result.stdout.slice(-3000));
   const evs = events(result.stdout);
   const finished = evs.filter((e) => e.event === 'step.finished');
-  assert.equal(finished.map((e) => [e.stepId, e.status]), [
-    ['fence', 'changed'],
-    ['force-down', 'changed'],
-    ['evacuate', 'changed'],
-    ['reset-failed', 'unchanged'],
-  ]);
+  assert.equal(
+    finished.map((e) => [e.stepId, e.status]),
+    [
+      ['fence', 'changed'],
+      ['force-down', 'changed'],
+      ['evacuate', 'changed'],
+      ['reset-failed', 'unchanged'],
+    ],
+  );
   assert.not.ok(computeAlive(HOST), 'the fence really killed nova-compute');
   assert.match(ipmitool(HOST, 'status').stdout, 'is off');
   const service = await client.compute.findComputeService(HOST);
@@ -82,7 +126,11 @@ test('host-failure: fence kills the compute, force-down, every evacuable server 
     assert.ok(after.host !== null && after.host !== HOST, `${before.name} moved (now on ${after.host})`);
     assert.is(after.vmState, before.vmState, `${before.name} kept its state ${before.vmState}`);
     const migrations = await client.compute.listMigrations({ instanceUuid: before.id, migrationType: 'evacuation' });
-    assert.is(migrations.filter((m) => m.createdAt >= new Date(started - 60_000).toISOString().slice(0, 19)).length, 1, `${before.name}: exactly one evacuation`);
+    assert.is(
+      migrations.filter((m) => m.createdAt >= new Date(started - 60_000).toISOString().slice(0, 19)).length,
+      1,
+      `${before.name}: exactly one evacuation`,
+    );
   }
   const summary = (evs.at(-1)!.summary as { servers: { result: string }[] }).servers;
   assert.ok(summary.filter((s) => s.result === 'evacuated').length >= 6);
@@ -90,7 +138,19 @@ test('host-failure: fence kills the compute, force-down, every evacuable server 
 
 test('re-running host-failure on the finished host reports every step unchanged', async () => {
   const tb = testbed();
-  const result = await forcedown(['run', 'runbooks/host-failure.json', '--var', `host=${HOST}`, '--inventory', tb.inventory, '--yes', '--output', 'json', '--state-dir', join(dir, 'state')]);
+  const result = await forcedown([
+    'run',
+    'runbooks/host-failure.json',
+    '--var',
+    `host=${HOST}`,
+    '--inventory',
+    tb.inventory,
+    '--yes',
+    '--output',
+    'json',
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
   assert.is(result.code, 0, result.stderr);
   assert.equal(
     events(result.stdout)
@@ -102,11 +162,24 @@ test('re-running host-failure on the finished host reports every step unchanged'
 
 test('host-recovery brings the host back: powered on, forced_down cleared, up and enabled', async () => {
   const tb = testbed();
-  const result = await forcedown(['run', 'runbooks/host-recovery.json', '--var', `host=${HOST}`, '--inventory', tb.inventory, '--yes', '--state-dir', join(dir, 'state')]);
+  const result = await forcedown([
+    'run',
+    'runbooks/host-recovery.json',
+    '--var',
+    `host=${HOST}`,
+    '--inventory',
+    tb.inventory,
+    '--yes',
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
   assert.is(result.code, 0, result.stderr + result.stdout);
   assert.ok(computeAlive(HOST));
   const service = await client.compute.findComputeService(HOST);
-  assert.equal({ forcedDown: service.forcedDown, state: service.state, status: service.status }, { forcedDown: false, state: 'up', status: 'enabled' });
+  assert.equal(
+    { forcedDown: service.forcedDown, state: service.state, status: service.status },
+    { forcedDown: false, state: 'up', status: 'enabled' },
+  );
   const runs = await forcedown(['runs', '--state-dir', join(dir, 'state')]);
   assert.match(runs.stdout, 'host-recovery');
 });

@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnHistory } from '../../../src/exec/index.js';
-import { FencingError, createPowerController, fence, powerOn, type PowerController } from '../../../src/fencing/index.js';
+import {
+  FencingError,
+  createPowerController,
+  fence,
+  powerOn,
+  type PowerController,
+} from '../../../src/fencing/index.js';
 import type { BmcConfig } from '../../../src/generated/inventory.types.js';
 
 interface TestbedCompute {

@@ -32,10 +32,15 @@ function runSushy(url: string, caPath: string): Promise<SushyView> {
   delete env.REQUESTS_CA_BUNDLE;
   delete env.CURL_CA_BUNDLE;
   return new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, [SUSHY_CHECK, url, caPath, 'admin'], { env, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`sushy_check.py failed: ${stderr.split('\n').slice(-5).join('\n')}`));
-      else resolve(JSON.parse(stdout) as SushyView);
-    });
+    const child = execFile(
+      PYTHON,
+      [SUSHY_CHECK, url, caPath, 'admin'],
+      { env, timeout: 60_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`sushy_check.py failed: ${stderr.split('\n').slice(-5).join('\n')}`));
+        else resolve(JSON.parse(stdout) as SushyView);
+      },
+    );
     child.stdin?.end(`${PASSWORD}\n`);
   });
 }
@@ -51,12 +56,19 @@ test('python3-sushy is installed (Debian 12 package; test/e2e/testbed/up.sh shou
 });
 
 test('OpenStack sushy reads, resets and is refused by the Redfish double like a real BMC', async () => {
-  const double = await RedfishDouble.start({ tls: { cert: tls.cert, key: tls.key }, password: PASSWORD, transitionDelayMs: 60_000 });
+  const double = await RedfishDouble.start({
+    tls: { cert: tls.cert, key: tls.key },
+    password: PASSWORD,
+    transitionDelayMs: 60_000,
+  });
   try {
     const view = await runSushy(double.url, tls.caPath);
     assert.equal(view.systems, ['/redfish/v1/Systems/1']);
     assert.is(view.power_state, 'PowerState.ON');
-    assert.ok(view.allowed.includes('ResetType.FORCE_OFF') && view.allowed.includes('ResetType.ON'), view.allowed.join(', '));
+    assert.ok(
+      view.allowed.includes('ResetType.FORCE_OFF') && view.allowed.includes('ResetType.ON'),
+      view.allowed.join(', '),
+    );
     assert.is(view.after_force_off, 'PowerState.POWERING_OFF');
     assert.equal(double.resets(), ['ForceOff']);
     assert.ok(view.bad_password, 'a wrong password is refused');
@@ -69,9 +81,17 @@ test('OpenStack sushy reads, resets and is refused by the Redfish double like a 
 });
 
 test('forcedown and sushy agree: a fence by forcedown is seen as Off by sushy', async () => {
-  const double = await RedfishDouble.start({ tls: { cert: tls.cert, key: tls.key }, password: PASSWORD, transitionDelayMs: 50 });
+  const double = await RedfishDouble.start({
+    tls: { cert: tls.cert, key: tls.key },
+    password: PASSWORD,
+    transitionDelayMs: 50,
+  });
   try {
-    const controller = createPowerController('fake2', { driver: 'redfish', url: double.url, username: 'admin', password: { env: 'X' }, caCert: tls.caPath }, PASSWORD);
+    const controller = createPowerController(
+      'fake2',
+      { driver: 'redfish', url: double.url, username: 'admin', password: { env: 'X' }, caCert: tls.caPath },
+      PASSWORD,
+    );
     const evidence = await fence(controller, { pollIntervalMs: 20 });
     assert.is(evidence.state, 'off');
     const view = await runSushy(double.url, tls.caPath);

@@ -9,7 +9,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command as servicesCommand } from '../../../src/cli/commands/services.js';
 import type { ForcedownError } from '../../../src/errors/index.js';
-import { OpenStackApiError, connect, loadCloudConfig, type ComputeService, type OpenStackClient } from '../../../src/openstack/index.js';
+import {
+  OpenStackApiError,
+  connect,
+  loadCloudConfig,
+  type ComputeService,
+  type OpenStackClient,
+} from '../../../src/openstack/index.js';
 import { redactDeep } from '../../../src/secrets/index.js';
 import { captureOutput } from '../../support/captured-output.js';
 
@@ -33,7 +39,12 @@ const HOST = 'fake3';
 
 function configFor(cloud: string, extra: Record<string, string> = {}) {
   return loadCloudConfig({
-    env: { OS_CLIENT_CONFIG_FILE: testbed.cloudsYaml, OS_CLIENT_SECURE_FILE: testbed.secureYaml, OS_CLOUD: cloud, ...extra },
+    env: {
+      OS_CLIENT_CONFIG_FILE: testbed.cloudsYaml,
+      OS_CLIENT_SECURE_FILE: testbed.secureYaml,
+      OS_CLOUD: cloud,
+      ...extra,
+    },
     cwd: scratch,
     home: scratch,
     etcDir: join(scratch, 'etc'),
@@ -51,7 +62,8 @@ async function settled(client: OpenStackClient, host: string): Promise<ComputeSe
   for (;;) {
     const svc = await client.compute.findComputeService(host);
     if (!svc.forcedDown && svc.state === 'up') return svc;
-    if (Date.now() > deadline) throw new Error(`${host} stays forced_down=${svc.forcedDown} state=${svc.state}; another test left it so`);
+    if (Date.now() > deadline)
+      throw new Error(`${host} stays forced_down=${svc.forcedDown} state=${svc.state}; another test left it so`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -105,8 +117,15 @@ test('services listing (forcedown services) shows every fake compute with forced
 
 test('forcedown services --output json against the testbed: fake1..3 with forced_down', async () => {
   const { stdout, stderr, out: written, err: errors } = captureOutput();
-  const env = { OS_CLIENT_CONFIG_FILE: testbed.cloudsYaml, OS_CLIENT_SECURE_FILE: testbed.secureYaml, OS_CLOUD: testbed.admin.cloud };
-  const code = await servicesCommand.run({ values: { output: 'json', binary: 'nova-compute' }, positionals: [] }, { stdout, stderr, env, cwd: scratch, signal: new AbortController().signal, debug: false });
+  const env = {
+    OS_CLIENT_CONFIG_FILE: testbed.cloudsYaml,
+    OS_CLIENT_SECURE_FILE: testbed.secureYaml,
+    OS_CLOUD: testbed.admin.cloud,
+  };
+  const code = await servicesCommand.run(
+    { values: { output: 'json', binary: 'nova-compute' }, positionals: [] },
+    { stdout, stderr, env, cwd: scratch, signal: new AbortController().signal, debug: false },
+  );
   assert.is(code, 0);
   const out = written();
   const err = errors();
@@ -124,9 +143,15 @@ test('force down and up at 2.53 (PUT /os-services/{uuid}); state follows in the 
   const svc = await settled(admin, HOST);
   try {
     const down = await admin.compute.setForcedDown(svc, true);
-    assert.equal({ forcedDown: down.forcedDown, state: down.state, id: down.id }, { forcedDown: true, state: 'down', id: svc.id });
+    assert.equal(
+      { forcedDown: down.forcedDown, state: down.state, id: down.id },
+      { forcedDown: true, state: 'down', id: svc.id },
+    );
     const disabled = await admin.compute.disableService(down, 'forcedown e2e 2.53');
-    assert.equal({ status: disabled.status, reason: disabled.disabledReason }, { status: 'disabled', reason: 'forcedown e2e 2.53' });
+    assert.equal(
+      { status: disabled.status, reason: disabled.disabledReason },
+      { status: 'disabled', reason: 'forcedown e2e 2.53' },
+    );
     const enabled = await admin.compute.enableService(disabled);
     assert.is(enabled.status, 'enabled');
     const up = await admin.compute.setForcedDown(enabled, false);
@@ -145,7 +170,10 @@ test('force down and up pinned at 2.11 (PUT /os-services/force-down, re-read aft
     const down = await pinned.compute.setForcedDown(svc, true);
     assert.equal({ forcedDown: down.forcedDown, state: down.state }, { forcedDown: true, state: 'down' });
     const disabled = await pinned.compute.disableService(down, 'forcedown e2e 2.11');
-    assert.equal({ status: disabled.status, reason: disabled.disabledReason }, { status: 'disabled', reason: 'forcedown e2e 2.11' });
+    assert.equal(
+      { status: disabled.status, reason: disabled.disabledReason },
+      { status: 'disabled', reason: 'forcedown e2e 2.11' },
+    );
     const enabled = await pinned.compute.enableService(disabled);
     assert.is(enabled.status, 'enabled');
     const up = await pinned.compute.setForcedDown(enabled, false);
@@ -159,7 +187,17 @@ test('force down and up pinned at 2.11 (PUT /os-services/force-down, re-read aft
 test('unknown host: 2.11 force-down → 404 "not mapped to any cell" (exit 2); lookup → exit 2 listing hosts', async () => {
   const pinned = await connect(configFor(testbed.admin.cloud, { OS_COMPUTE_API_VERSION: '2.11' }), opts);
   try {
-    const fake = { id: '0', host: 'nosuchhost', binary: 'nova-compute', zone: 'nova', status: 'enabled', state: 'up', forcedDown: false, disabledReason: null, updatedAt: null } as const;
+    const fake = {
+      id: '0',
+      host: 'nosuchhost',
+      binary: 'nova-compute',
+      zone: 'nova',
+      status: 'enabled',
+      state: 'up',
+      forcedDown: false,
+      disabledReason: null,
+      updatedAt: null,
+    } as const;
     const e = await pinned.compute.setForcedDown(fake, true).then(
       () => undefined,
       (error: unknown) => error,
@@ -219,7 +257,12 @@ async function adminToken(): Promise<string> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: testbed.admin.username, domain: { id: 'default' }, password: testbed.admin.password } } },
+        identity: {
+          methods: ['password'],
+          password: {
+            user: { name: testbed.admin.username, domain: { id: 'default' }, password: testbed.admin.password },
+          },
+        },
         scope: { project: { name: testbed.admin.project, domain: { id: 'default' } } },
       },
     }),
@@ -242,7 +285,15 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
   const started = new Date(Date.now() - 2000).toISOString();
   try {
     for (let i = 0; i < 3; i++) {
-      const res = await novaRaw(token, 'POST', '/servers', { server: { name: `fd-e2e-client-${i}`, imageRef: testbed.imageId, flavorRef: testbed.flavorId, networks: 'none', host: 'fake2' } });
+      const res = await novaRaw(token, 'POST', '/servers', {
+        server: {
+          name: `fd-e2e-client-${i}`,
+          imageRef: testbed.imageId,
+          flavorRef: testbed.flavorId,
+          networks: 'none',
+          host: 'fake2',
+        },
+      });
       assert.is(res.status, 202, `boot ${i}: ${await res.clone().text()}`);
       ids.push(((await res.json()) as { server: { id: string } }).server.id);
     }
@@ -250,13 +301,18 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
     for (;;) {
       const states = await Promise.all(ids.map((id) => admin.compute.getServer(id)));
       if (states.every((s) => s.status === 'ACTIVE')) break;
-      if (states.some((s) => s.status === 'ERROR')) throw new Error(`boot failed: ${states.map((s) => s.status).join(',')}`);
+      if (states.some((s) => s.status === 'ERROR'))
+        throw new Error(`boot failed: ${states.map((s) => s.status).join(',')}`);
       if (Date.now() > deadline) throw new Error('servers not ACTIVE within 60 s');
       await new Promise((r) => setTimeout(r, 500));
     }
     const before = admin.stats.requests;
     const servers = await admin.compute.listServersOnHost('fake2', { pageSize: 1 });
-    for (const id of ids) assert.ok(servers.some((s) => s.id === id), `${id} listed`);
+    for (const id of ids)
+      assert.ok(
+        servers.some((s) => s.id === id),
+        `${id} listed`,
+      );
     assert.ok(servers.every((s) => s.host === 'fake2'));
     assert.ok(admin.stats.requests - before >= servers.length, 'one request per page of 1');
     const mine = servers.find((s) => s.id === ids[0]);
@@ -264,19 +320,29 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
     assert.is(mine?.imageId, testbed.imageId);
     assert.is(mine?.flavor.name, 'm1.tiny');
     const changed = (await admin.compute.listServersChangedSince?.(started, { host: 'fake2', pageSize: 2 })) ?? [];
-    for (const id of ids) assert.ok(changed.some((s) => s.id === id), `${id} changed since the test started`);
-    const refused = (await admin.compute.evacuate(ids[0] as string).catch((error: unknown) => error)) as OpenStackApiError;
+    for (const id of ids)
+      assert.ok(
+        changed.some((s) => s.id === id),
+        `${id} changed since the test started`,
+      );
+    const refused = (await admin.compute
+      .evacuate(ids[0] as string)
+      .catch((error: unknown) => error)) as OpenStackApiError;
     assert.instance(refused, OpenStackApiError);
     assert.ok(refused.isServiceInUse);
     assert.is(refused.apiMessage, 'Compute service of fake2 is still in use.');
     assert.is(refused.exitCode, 3);
-    const migrations = await admin.compute.listMigrations({ instanceUuid: ids[0] as string, migrationType: 'evacuation' });
+    const migrations = await admin.compute.listMigrations({
+      instanceUuid: ids[0] as string,
+      migrationType: 'evacuation',
+    });
     assert.equal(migrations, [], 'the refused evacuate left no migration');
   } finally {
     for (const id of ids) await novaRaw(token, 'DELETE', `/servers/${id}`);
     const deadline = Date.now() + 60_000;
     for (const id of ids) {
-      while ((await novaRaw(token, 'GET', `/servers/${id}`)).status !== 404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      while ((await novaRaw(token, 'GET', `/servers/${id}`)).status !== 404 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
     }
   }
 });
@@ -289,7 +355,9 @@ test('Glance image tags/properties and flavor extra specs of the testbed', async
   const flavor = await admin.compute.getFlavor(testbed.flavorId);
   assert.is(flavor.name, 'm1.tiny');
   assert.equal(typeof flavor.extraSpecs, 'object');
-  const missing = (await admin.image.getImage('00000000-0000-0000-0000-000000000000').catch((error: unknown) => error)) as OpenStackApiError;
+  const missing = (await admin.image
+    .getImage('00000000-0000-0000-0000-000000000000')
+    .catch((error: unknown) => error)) as OpenStackApiError;
   assert.is(missing.status, 404);
   assert.is(missing.service, 'glance');
 });

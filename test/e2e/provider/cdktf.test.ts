@@ -7,7 +7,20 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient } from '../../../src/openstack/index.js';
-import { adminClient, ensureBuilt, ensureNodePty, loudSkip, restore, root, run, settled, terraformAvailable, workspace, type Run, type Workspace } from './harness.js';
+import {
+  adminClient,
+  ensureBuilt,
+  ensureNodePty,
+  loudSkip,
+  restore,
+  root,
+  run,
+  settled,
+  terraformAvailable,
+  workspace,
+  type Run,
+  type Workspace,
+} from './harness.js';
 
 const HOST = 'fake2';
 const STACK = 'e2e';
@@ -29,12 +42,23 @@ function show(result: Run): string {
 function desired(ctx: Context, host: Record<string, unknown>): void {
   writeFileSync(
     ctx.file,
-    JSON.stringify({ stack: STACK, statePath: 'e2e.tfstate', provider: { cloud: 'testbed-admin' }, hosts: { [HOST]: host } }, null, 2),
+    JSON.stringify(
+      { stack: STACK, statePath: 'e2e.tfstate', provider: { cloud: 'testbed-admin' }, hosts: { [HOST]: host } },
+      null,
+      2,
+    ),
   );
 }
 
 function cdk(ctx: Context, ...args: string[]): Run {
-  return run(ctx.ws, root, process.execPath, [cdktf, ...args, '--output', ctx.out], { FORCEDOWN_DESIRED_STATE: ctx.file, CI: '1', FORCE_COLOR: '0' }, 600_000);
+  return run(
+    ctx.ws,
+    root,
+    process.execPath,
+    [cdktf, ...args, '--output', ctx.out],
+    { FORCEDOWN_DESIRED_STATE: ctx.file, CI: '1', FORCE_COLOR: '0' },
+    600_000,
+  );
 }
 
 if (!terraformAvailable()) {
@@ -69,7 +93,10 @@ if (!terraformAvailable()) {
     const deploy = cdk(ctx, 'deploy', STACK, '--auto-approve', '--skip-provider-lock');
     assert.is(deploy.status, 0, show(deploy));
     let svc = await client.compute.findComputeService(HOST);
-    assert.equal([svc.forcedDown, svc.status, svc.disabledReason], [true, 'disabled', 'forcedown: fenced: e2e: fenced by the cdktf test (testbed)']);
+    assert.equal(
+      [svc.forcedDown, svc.status, svc.disabledReason],
+      [true, 'disabled', 'forcedown: fenced: e2e: fenced by the cdktf test (testbed)'],
+    );
     assert.ok(existsSync(join(ctx.ws.dir, 'e2e.tfstate')), 'state where the desired-state file says');
 
     await client.compute.setForcedDown(svc, false);

@@ -23,12 +23,17 @@ export const testbedPath = process.env.FORCEDOWN_TESTBED_JSON ?? '/tmp/forcedown
 
 /** `terraform` on PATH? (the e2e suites are skipped, loudly, without it) */
 export function terraformAvailable(): boolean {
-  return spawnSync('terraform', ['version'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } }).status === 0;
+  return (
+    spawnSync('terraform', ['version'], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } })
+      .status === 0
+  );
 }
 
 export function loudSkip(what: string): void {
   const line = '!'.repeat(100);
-  console.log(`\n${line}\n!!! SKIPPED: ${what}\n!!! \`terraform\` is not on PATH: the forcedown provider was NOT tested against real Terraform.\n${line}\n`);
+  console.log(
+    `\n${line}\n!!! SKIPPED: ${what}\n!!! \`terraform\` is not on PATH: the forcedown provider was NOT tested against real Terraform.\n${line}\n`,
+  );
 }
 
 /** The newest mtime under `dir` (files ending in .ts). */
@@ -45,10 +50,21 @@ function newest(dir: string): number {
 /** Builds dist/ when it is missing or older than the sources the provider and the app use. */
 export function ensureBuilt(): void {
   const marker = join(root, 'dist/provider/serve.js');
-  const sources = ['src/provider', 'src/openstack', 'src/constructs', 'src/iac', 'src/validation'].map((d) => newest(join(root, d)));
-  if (existsSync(marker) && statSync(marker).mtimeMs >= Math.max(...sources) && existsSync(join(root, 'dist/iac/main.js'))) return;
+  const sources = ['src/provider', 'src/openstack', 'src/constructs', 'src/iac', 'src/validation'].map((d) =>
+    newest(join(root, d)),
+  );
+  if (
+    existsSync(marker) &&
+    statSync(marker).mtimeMs >= Math.max(...sources) &&
+    existsSync(join(root, 'dist/iac/main.js'))
+  )
+    return;
   // tsc emits even when unrelated files have type errors; the provider's own files are checked by npm test
-  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (!existsSync(marker)) throw new Error('dist/provider/serve.js is missing after the build');
 }
 
@@ -87,8 +103,21 @@ export interface Run {
 }
 
 /** Runs a program in `cwd` with the workspace's environment. */
-export function run(ws: Workspace, cwd: string, program: string, args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 300_000): Run {
-  const result = spawnSync(program, [...args], { cwd, env: { ...ws.env, ...extraEnv }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+export function run(
+  ws: Workspace,
+  cwd: string,
+  program: string,
+  args: readonly string[],
+  extraEnv: Record<string, string> = {},
+  timeoutMs = 300_000,
+): Run {
+  const result = spawnSync(program, [...args], {
+    cwd,
+    env: { ...ws.env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -99,7 +128,11 @@ export function terraform(ws: Workspace, cwd: string, ...args: string[]): Run {
 /** An admin client on the testbed, for looking at Nova behind Terraform's back. */
 export async function adminClient(ws: Workspace): Promise<OpenStackClient> {
   const config = loadCloudConfig({
-    env: { OS_CLIENT_CONFIG_FILE: ws.testbed.cloudsYaml, OS_CLIENT_SECURE_FILE: ws.testbed.secureYaml, OS_CLOUD: ws.testbed.admin.cloud },
+    env: {
+      OS_CLIENT_CONFIG_FILE: ws.testbed.cloudsYaml,
+      OS_CLIENT_SECURE_FILE: ws.testbed.secureYaml,
+      OS_CLOUD: ws.testbed.admin.cloud,
+    },
     cwd: ws.dir,
     home: ws.dir,
     etcDir: join(ws.dir, 'etc'),
@@ -114,7 +147,10 @@ export async function settled(client: OpenStackClient, host: string, timeoutMs =
   for (;;) {
     const svc = await client.compute.findComputeService(host);
     if (!svc.forcedDown && svc.state === 'up' && svc.status === 'enabled') return svc;
-    if (Date.now() > deadline) throw new Error(`${host} stays forced_down=${String(svc.forcedDown)} state=${svc.state} status=${svc.status}; something left it so`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${host} stays forced_down=${String(svc.forcedDown)} state=${svc.state} status=${svc.status}; something left it so`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -134,14 +170,21 @@ export async function restore(client: OpenStackClient, host: string): Promise<vo
  */
 export function ensureNodePty(): string | undefined {
   const pkg = join(root, 'node_modules/@cdktf/node-pty-prebuilt-multiarch');
-  const loads = (): boolean => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
+  const loads = (): boolean =>
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' }).status === 0;
   if (loads()) return undefined;
   const nodedir = join(dirname(process.execPath), '..');
-  if (!existsSync(join(nodedir, 'include/node/node.h'))) return `no Node.js headers under ${nodedir}/include/node to build node-pty with`;
+  if (!existsSync(join(nodedir, 'include/node/node.h')))
+    return `no Node.js headers under ${nodedir}/include/node to build node-pty with`;
   const npm = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
   const gyp = npm === '' ? '' : join(dirname(realpathSync(npm)), '../node_modules/node-gyp/bin/node-gyp.js');
   if (gyp === '' || !existsSync(gyp)) return "npm's node-gyp was not found (needed to build node-pty for this Node.js)";
-  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { cwd: pkg, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: nodedir } });
-  if (build.status !== 0 || !loads()) return `building node-pty failed:\n${build.stdout.slice(-2000)}\n${build.stderr.slice(-2000)}`;
+  const build = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], {
+    cwd: pkg,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_nodedir: nodedir },
+  });
+  if (build.status !== 0 || !loads())
+    return `building node-pty failed:\n${build.stdout.slice(-2000)}\n${build.stderr.slice(-2000)}`;
   return undefined;
 }

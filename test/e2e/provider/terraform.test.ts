@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient } from '../../../src/openstack/index.js';
-import { adminClient, ensureBuilt, loudSkip, restore, settled, terraform, terraformAvailable, workspace, type Workspace } from './harness.js';
+import {
+  adminClient,
+  ensureBuilt,
+  loudSkip,
+  restore,
+  settled,
+  terraform,
+  terraformAvailable,
+  workspace,
+  type Workspace,
+} from './harness.js';
 
 const FAILED = 'fake2';
 const IMPORTED = 'fake3';
@@ -17,7 +27,6 @@ interface Context {
   ws: Workspace;
   client: OpenStackClient;
 }
-
 
 const test = suite<Context>('provider with real terraform');
 const available = terraformAvailable();
@@ -60,10 +69,16 @@ if (!available) {
     }
   });
 
-  test('apply forces fake2 down; drift behind Terraform is a plan diff (exit 2); destroy brings it back up and enabled', async ({ ws, client }) => {
+  test('apply forces fake2 down; drift behind Terraform is a plan diff (exit 2); destroy brings it back up and enabled', async ({
+    ws,
+    client,
+  }) => {
     const dir = join(ws.dir, 'apply');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'main.tf.json'), config({ failed: { host: FAILED, forced_down: true, fenced_reason: REASON, disabled: true } }));
+    writeFileSync(
+      join(dir, 'main.tf.json'),
+      config({ failed: { host: FAILED, forced_down: true, fenced_reason: REASON, disabled: true } }),
+    );
 
     const init = terraform(ws, dir, 'init');
     assert.is(init.status, 0, show(init));
@@ -72,7 +87,10 @@ if (!available) {
     const apply = terraform(ws, dir, 'apply', '-auto-approve');
     assert.is(apply.status, 0, show(apply));
     let svc = await client.compute.findComputeService(FAILED);
-    assert.equal([svc.forcedDown, svc.state, svc.status, svc.disabledReason], [true, 'down', 'disabled', `forcedown: fenced: ${REASON}`]);
+    assert.equal(
+      [svc.forcedDown, svc.state, svc.status, svc.disabledReason],
+      [true, 'down', 'disabled', `forcedown: fenced: ${REASON}`],
+    );
 
     const clean = terraform(ws, dir, 'plan', '-detailed-exitcode');
     assert.is(clean.status, 0, `no changes expected:\n${show(clean)}`);
@@ -93,7 +111,10 @@ if (!available) {
     assert.is(destroy.status, 0, show(destroy));
     svc = await client.compute.findComputeService(FAILED);
     assert.equal([svc.forcedDown, svc.state, svc.status, svc.disabledReason], [false, 'up', 'enabled', null]);
-    assert.ok((await client.compute.listServices({ host: FAILED, binary: 'nova-compute' })).length === 1, 'the service still exists');
+    assert.ok(
+      (await client.compute.listServices({ host: FAILED, binary: 'nova-compute' })).length === 1,
+      'the service still exists',
+    );
   });
 
   test('import an existing service by host and by UUID; the plan is then empty', async ({ ws, client }) => {

@@ -7,14 +7,26 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, loadCloudConfig, type ComputeService, type OpenStackClient, type Server } from '../../../src/openstack/index.js';
+import {
+  connect,
+  loadCloudConfig,
+  type ComputeService,
+  type OpenStackClient,
+  type Server,
+} from '../../../src/openstack/index.js';
 
 export const root = join(import.meta.dirname, '../../..');
 const testbedDir = process.env.FORCEDOWN_TESTBED_DIR ?? '/tmp/forcedown-testbed';
 
 export interface TestbedCompute {
   readonly host: string;
-  readonly bmc: { readonly address: string; readonly port: number; readonly username: string; readonly passwordFile: string; readonly cipherSuite: number };
+  readonly bmc: {
+    readonly address: string;
+    readonly port: number;
+    readonly username: string;
+    readonly passwordFile: string;
+    readonly cipherSuite: number;
+  };
   readonly pidFile: string;
   readonly log: string;
 }
@@ -35,7 +47,8 @@ export interface Testbed {
 /** testbed.json; throws with the way to start it when the testbed is not up. */
 export function testbed(): Testbed {
   const file = join(testbedDir, 'testbed.json');
-  if (!existsSync(file)) throw new Error(`${file} is missing: start the testbed with test/e2e/testbed/up.sh (npm run test:e2e does it)`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: start the testbed with test/e2e/testbed/up.sh (npm run test:e2e does it)`);
   return JSON.parse(readFileSync(file, 'utf8')) as Testbed;
 }
 
@@ -43,17 +56,32 @@ export function testbed(): Testbed {
 export function cloudEnv(cloud: 'testbed-admin' | 'testbed-demo' = 'testbed-admin'): Record<string, string> {
   const tb = testbed();
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('OS_')) env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (value !== undefined && !key.startsWith('OS_')) env[key] = value;
   return { ...env, OS_CLIENT_CONFIG_FILE: tb.cloudsYaml, OS_CLIENT_SECURE_FILE: tb.secureYaml, OS_CLOUD: cloud };
 }
 
 /** An admin client of the testbed (fixtures and checks). */
 export function adminClient(): Promise<OpenStackClient> {
-  return connect(loadCloudConfig({ env: cloudEnv(), cwd: '/nonexistent', home: '/nonexistent', etcDir: '/nonexistent', warn: () => undefined }), { warn: () => undefined });
+  return connect(
+    loadCloudConfig({
+      env: cloudEnv(),
+      cwd: '/nonexistent',
+      home: '/nonexistent',
+      etcDir: '/nonexistent',
+      warn: () => undefined,
+    }),
+    { warn: () => undefined },
+  );
 }
 
 /** Polls `check` until it returns a value other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -69,7 +97,11 @@ async function rawNova(method: string, path: string, microversion: string, body?
   const token = await issueAdminToken();
   return fetch(`${tb.novaUrl}${path}`, {
     method,
-    headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': `compute ${microversion}`, 'Content-Type': 'application/json' },
+    headers: {
+      'X-Auth-Token': token,
+      'OpenStack-API-Version': `compute ${microversion}`,
+      'Content-Type': 'application/json',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }).then(async (response) => {
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${await response.text()}`);
@@ -89,7 +121,10 @@ export async function issueAdminToken(): Promise<string> {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password } },
+        },
         scope: { project: { name: 'admin', domain: { name: 'Default' } } },
       },
     }),
@@ -112,20 +147,32 @@ export interface BootOptions {
 }
 
 /** Boots `count` servers onto `host` (2.74 `host`, no network) and waits until they are settled. */
-export async function bootServers(client: OpenStackClient, host: string, count: number, options: BootOptions = {}): Promise<Server[]> {
+export async function bootServers(
+  client: OpenStackClient,
+  host: string,
+  count: number,
+  options: BootOptions = {},
+): Promise<Server[]> {
   const tb = testbed();
   const prefix = options.prefix ?? 'e2e';
   const ids: string[] = [];
   for (let i = 0; i < count; i += 1) {
     const response = await rawNova('POST', '/servers', '2.74', {
-      server: { name: `${prefix}-${host}-${String(i).padStart(2, '0')}`, imageRef: tb.imageId, flavorRef: tb.flavorId, networks: 'none', host },
+      server: {
+        name: `${prefix}-${host}-${String(i).padStart(2, '0')}`,
+        imageRef: tb.imageId,
+        flavorRef: tb.flavorId,
+        networks: 'none',
+        host,
+      },
     });
     ids.push(((await response.json()) as { server: { id: string } }).server.id);
   }
   const servers = await until(
     async () => {
       const list = await Promise.all(ids.map((id) => client.compute.getServer(id)));
-      if (list.some((s) => s.status === 'ERROR' && s.taskState === null && s.host !== host)) throw new Error(`a boot failed: ${JSON.stringify(list.filter((s) => s.status === 'ERROR'))}`);
+      if (list.some((s) => s.status === 'ERROR' && s.taskState === null && s.host !== host))
+        throw new Error(`a boot failed: ${JSON.stringify(list.filter((s) => s.status === 'ERROR'))}`);
       return list.every((s) => s.status === 'ACTIVE' && s.taskState === null) ? list : undefined;
     },
     `${count} servers ACTIVE on ${host}`,
@@ -146,15 +193,25 @@ export async function bootServers(client: OpenStackClient, host: string, count: 
 export async function deleteServers(client: OpenStackClient, prefix = 'e2e'): Promise<void> {
   const ids: string[] = [];
   for (const compute of testbed().computes) {
-    for (const server of await client.compute.listServersOnHost(compute.host)) if (server.name.startsWith(prefix)) ids.push(server.id);
+    for (const server of await client.compute.listServersOnHost(compute.host))
+      if (server.name.startsWith(prefix)) ids.push(server.id);
   }
   for (const id of ids) {
-    await rawNova('POST', `/servers/${id}/action`, '2.53', { 'os-resetState': { state: 'active' } }).catch(() => undefined);
+    await rawNova('POST', `/servers/${id}/action`, '2.53', { 'os-resetState': { state: 'active' } }).catch(
+      () => undefined,
+    );
     await rawNova('DELETE', `/servers/${id}`, '2.53').catch(() => undefined);
   }
   await until(
     async () => {
-      const left = await Promise.all(ids.map((id) => client.compute.getServer(id).then(() => id, () => undefined)));
+      const left = await Promise.all(
+        ids.map((id) =>
+          client.compute.getServer(id).then(
+            () => id,
+            () => undefined,
+          ),
+        ),
+      );
       return left.every((id) => id === undefined) ? true : undefined;
     },
     'servers deleted',
@@ -163,13 +220,36 @@ export async function deleteServers(client: OpenStackClient, prefix = 'e2e'): Pr
 }
 
 /** `ipmitool ... chassis power <action>` against a host's ipmi_sim BMC (password through the environment). */
-export function ipmitool(host: string, action: 'status' | 'on' | 'off', password?: string): { status: number | null; stdout: string; stderr: string } {
+export function ipmitool(
+  host: string,
+  action: 'status' | 'on' | 'off',
+  password?: string,
+): { status: number | null; stdout: string; stderr: string } {
   const compute = testbed().computes.find((c) => c.host === host);
   if (!compute) throw new Error(`no compute ${host} in the testbed`);
   const result = spawnSync(
     'ipmitool',
-    ['-I', 'lanplus', '-C', String(compute.bmc.cipherSuite), '-H', compute.bmc.address, '-p', String(compute.bmc.port), '-U', compute.bmc.username, '-E', 'chassis', 'power', action],
-    { encoding: 'utf8', env: { ...process.env, IPMI_PASSWORD: password ?? readFileSync(compute.bmc.passwordFile, 'utf8').trim() }, timeout: 30_000 },
+    [
+      '-I',
+      'lanplus',
+      '-C',
+      String(compute.bmc.cipherSuite),
+      '-H',
+      compute.bmc.address,
+      '-p',
+      String(compute.bmc.port),
+      '-U',
+      compute.bmc.username,
+      '-E',
+      'chassis',
+      'power',
+      action,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, IPMI_PASSWORD: password ?? readFileSync(compute.bmc.passwordFile, 'utf8').trim() },
+      timeout: 30_000,
+    },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -188,7 +268,10 @@ export function computeAlive(host: string): boolean {
 
 /** Restarts a host's nova-compute (completes its `done` evacuation records). */
 export function restartCompute(host: string): void {
-  const result = spawnSync('bash', [join(root, 'test/e2e/testbed/restart-compute.sh'), host], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync('bash', [join(root, 'test/e2e/testbed/restart-compute.sh'), host], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (result.status !== 0) throw new Error(`restart-compute.sh ${host} failed: ${result.stderr}`);
 }
 
@@ -236,9 +319,17 @@ export interface CliResult {
 }
 
 /** Runs the real CLI binary against the testbed (admin cloud unless `env` says otherwise). */
-export function forcedown(args: readonly string[], env: Record<string, string> = {}, options: { onStdout?: (chunk: string, pid: number) => void } = {}): Promise<CliResult> {
+export function forcedown(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { onStdout?: (chunk: string, pid: number) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin/forcedown.js'), ...args], { cwd: root, env: { ...cloudEnv(), NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bin/forcedown.js'), ...args], {
+      cwd: root,
+      env: { ...cloudEnv(), NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -270,14 +361,19 @@ export async function stopNovaApi(): Promise<() => Promise<void>> {
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   process.kill(pid, 'SIGTERM');
-  await until(async () => {
-    try {
-      process.kill(pid, 0);
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z' ? true : undefined;
-    } catch {
-      return true;
-    }
-  }, 'nova-api to stop', 30_000, 100);
+  await until(
+    async () => {
+      try {
+        process.kill(pid, 0);
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z' ? true : undefined;
+      } catch {
+        return true;
+      }
+    },
+    'nova-api to stop',
+    30_000,
+    100,
+  );
   return async () => {
     const { openSync, writeFileSync } = await import('node:fs');
     const log = openSync(join(tb.logDir, 'nova-api.log'), 'a');

@@ -22,7 +22,6 @@ import { dictionaryOf, type Dictionary, type Mutant, type Payload } from './muta
 import { caseIndexes, fuzzSettings, type FuzzSettings } from './rng.js';
 import * as assert from 'uvu/assert';
 
-
 export const root = join(import.meta.dirname, '../../..');
 
 /** Exit codes the README documents. */
@@ -34,7 +33,9 @@ function listen(): void {
   if (listening) return;
   listening = true;
   process.on('unhandledRejection', (reason) => {
-    rejections.push(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    rejections.push(
+      `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
   });
   process.on('uncaughtException', (error) => {
     rejections.push(`uncaught exception: ${error.stack ?? error.message}`);
@@ -139,12 +140,18 @@ export function readabilityProblems(text: string, maxBytes = MAX_OUTPUT_BYTES): 
   const frame = /^\s*at (?:.+ \()?(?:file:\/\/|node:|\/)[^)\n]*:\d+:\d+\)?$/m.exec(text);
   if (frame) problems.push(`a stack trace frame: ${JSON.stringify(frame[0].trim())}`);
   const control = RAW_CONTROL.exec(text);
-  if (control) problems.push(`a raw control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${control.index}: ${JSON.stringify(text.slice(Math.max(0, control.index - 40), control.index + 10))}`);
+  if (control)
+    problems.push(
+      `a raw control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')} at offset ${control.index}: ${JSON.stringify(text.slice(Math.max(0, control.index - 40), control.index + 10))}`,
+    );
   const bytes = Buffer.byteLength(text);
   if (bytes > maxBytes) problems.push(`${bytes} bytes of output (more than ${maxBytes}: an echo of a huge input?)`);
   const plain = withoutQuoted(text);
   for (const [pattern, what] of [
-    [/\b(TypeError|ReferenceError|RangeError|SyntaxError|EvalError|URIError|AggregateError)\b/, 'a JavaScript error name'],
+    [
+      /\b(TypeError|ReferenceError|RangeError|SyntaxError|EvalError|URIError|AggregateError)\b/,
+      'a JavaScript error name',
+    ],
     [/\[object \w+\]/, '[object ...]'],
     // "an undefined parameter" is English; "host undefined" or ": undefined" is a leaked JavaScript value
     [/(?<!\ban )\bundefined\b/, '"undefined"'],
@@ -166,7 +173,8 @@ export function checkAlways(run: CliRun): string[] {
   const failures: string[] = [];
   if (run.code === 'timeout') failures.push(`did not finish within the time limit (hang) after ${run.ms} ms`);
   // a synchronous stall (the event loop blocked, so the timer could not fire) is a hang too
-  else if (run.ms > run.limitMs) failures.push(`took ${run.ms} ms, more than the ${run.limitMs} ms time limit (blocked the event loop?)`);
+  else if (run.ms > run.limitMs)
+    failures.push(`took ${run.ms} ms, more than the ${run.limitMs} ms time limit (blocked the event loop?)`);
   else if (!DOCUMENTED_EXIT_CODES.has(run.code)) failures.push(`exit code ${run.code} is not a documented one`);
   for (const crash of run.crashes) failures.push(crash.split('\n').slice(0, 6).join('\n'));
   // a valid run's stdout may legitimately be big (--output json events carry the runbook text);
@@ -177,14 +185,23 @@ export function checkAlways(run: CliRun): string[] {
 }
 
 /** What a run of invalid input must satisfy: exit 2, a hint, and no side effects. */
-export function checkRejected(run: CliRun, options: { readonly stateDir?: string; readonly hintPattern?: RegExp } = {}): string[] {
+export function checkRejected(
+  run: CliRun,
+  options: { readonly stateDir?: string; readonly hintPattern?: RegExp } = {},
+): string[] {
   const failures: string[] = [];
   if (run.code !== 2) failures.push(`invalid input must exit 2, not ${run.code}`);
   const bytes = Buffer.byteLength(run.stdout) + Buffer.byteLength(run.stderr);
-  if (bytes > MAX_OUTPUT_BYTES) failures.push(`${bytes} bytes of output for invalid input (more than ${MAX_OUTPUT_BYTES}: an echo of a huge input?)`);
+  if (bytes > MAX_OUTPUT_BYTES)
+    failures.push(
+      `${bytes} bytes of output for invalid input (more than ${MAX_OUTPUT_BYTES}: an echo of a huge input?)`,
+    );
   const hint = options.hintPattern ?? /what to do: \S/;
   if (!hint.test(run.stdout + run.stderr)) failures.push(`no message saying what to fix (expected ${hint})`);
-  if (run.spawned.length > 0) failures.push(`spawned ${run.spawned.length} process(es) for invalid input: ${run.spawned.map((r) => [r.file, ...r.args].join(' ')).join('; ')}`);
+  if (run.spawned.length > 0)
+    failures.push(
+      `spawned ${run.spawned.length} process(es) for invalid input: ${run.spawned.map((r) => [r.file, ...r.args].join(' ')).join('; ')}`,
+    );
   if (run.httpRequests > 0) failures.push(`sent ${run.httpRequests} HTTP request(s) for invalid input`);
   if (options.stateDir) {
     const journals = journalFiles(options.stateDir);
@@ -277,14 +294,17 @@ export function report(target: string, settings: FuzzSettings, tally: Tally, sta
     const kinds = new Map<string, { count: number; example: string }>();
     for (const failure of tally.failures) {
       for (const f of failure.failures) {
-        const kind = f.split(':')[0]!.replace(/\d+/g, 'N').slice(0, 120) + (f.startsWith('unreadable output') ? `: ${f.split(':')[1] ?? ''}`.replace(/\d+/g, 'N') : '');
+        const kind =
+          f.split(':')[0]!.replace(/\d+/g, 'N').slice(0, 120) +
+          (f.startsWith('unreadable output') ? `: ${f.split(':')[1] ?? ''}`.replace(/\d+/g, 'N') : '');
         const entry = kinds.get(kind) ?? { count: 0, example: `${failure.target}#${failure.index}` };
         entry.count += 1;
         kinds.set(kind, entry);
       }
     }
     lines.push('  distinct problems:');
-    for (const [kind, { count, example }] of [...kinds].sort((a, b) => b[1].count - a[1].count)) lines.push(`    ${count} x ${kind} (e.g. ${example})`);
+    for (const [kind, { count, example }] of [...kinds].sort((a, b) => b[1].count - a[1].count))
+      lines.push(`    ${count} x ${kind} (e.g. ${example})`);
   }
   return lines.join('\n');
 }
@@ -297,14 +317,22 @@ function shellQuote(text: string): string {
  * The body of a target's test: runs its cases (all, or the one the settings name), prints the
  * report, and fails on any failed case or when no case ran.
  */
-export async function runTarget(target: string, settings: FuzzSettings, runCase: (index: number, tally: Tally) => Promise<void>): Promise<void> {
+export async function runTarget(
+  target: string,
+  settings: FuzzSettings,
+  runCase: (index: number, tally: Tally) => Promise<void>,
+): Promise<void> {
   const started = Date.now();
   const tally = newTally();
   for (const index of caseIndexes(settings, target)) await runCase(index, tally);
   const text = report(target, settings, tally, started);
   process.stdout.write(`${text}\n`);
   assert.ok(tally.cases > 0 || settings.only !== undefined, 'no cases ran');
-  assert.is(tally.failures.length, 0, `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`);
+  assert.is(
+    tally.failures.length,
+    0,
+    `${tally.failures.length} failed case(s): see the report above (seed, case, mutations, replay command)`,
+  );
 }
 
 /** Whether `check` accepts the mutant (does not throw), counted in the tally as still valid or rejected. */
@@ -323,7 +351,9 @@ export function judge(tally: Tally, check: () => unknown): boolean {
 }
 
 /** Reads a target's base JSON files (paths from the package root): their texts and values by file, and the mutation dictionary built from them. */
-export async function readBases(files: readonly string[]): Promise<{ texts: Map<string, { text: string; value: unknown }>; dictionary: Dictionary }> {
+export async function readBases(
+  files: readonly string[],
+): Promise<{ texts: Map<string, { text: string; value: unknown }>; dictionary: Dictionary }> {
   const texts = new Map<string, { text: string; value: unknown }>();
   for (const file of files) {
     const text = await readFile(join(root, file), 'utf8');
@@ -355,7 +385,9 @@ export async function removeCase(caseDir: string, tally: Tally, failuresBefore: 
 /** The fuzz settings (seed, cases, replay) printed once per target. */
 export function settingsFor(target: string): FuzzSettings {
   const settings = fuzzSettings();
-  process.stdout.write(`\nfuzz ${target}: FORCEDOWN_FUZZ_SEED=${JSON.stringify(settings.seed)} FORCEDOWN_FUZZ_CASES=${settings.cases}${settings.only ? ` FORCEDOWN_FUZZ_ONLY=${process.env.FORCEDOWN_FUZZ_ONLY}` : ''}\n`);
+  process.stdout.write(
+    `\nfuzz ${target}: FORCEDOWN_FUZZ_SEED=${JSON.stringify(settings.seed)} FORCEDOWN_FUZZ_CASES=${settings.cases}${settings.only ? ` FORCEDOWN_FUZZ_ONLY=${process.env.FORCEDOWN_FUZZ_ONLY}` : ''}\n`,
+  );
   return settings;
 }
 

@@ -29,7 +29,8 @@ export interface Mutant {
 /** The tree of a JSON value (`JSON.parse` keeps `__proto__` as an own key). */
 export function fromValue(value: unknown): Node {
   if (Array.isArray(value)) return { t: 'arr', items: value.map(fromValue) };
-  if (value !== null && typeof value === 'object') return { t: 'obj', entries: Object.entries(value).map(([k, v]) => [k, fromValue(v)]) };
+  if (value !== null && typeof value === 'object')
+    return { t: 'obj', entries: Object.entries(value).map(([k, v]) => [k, fromValue(v)]) };
   return { t: 'raw', text: JSON.stringify(value) ?? 'null' };
 }
 
@@ -60,7 +61,10 @@ export function toYaml(node: Node, level = 0): string {
   if (node.t !== 'obj' || node.entries.length === 0) return `${pad}${toJson(node, '')}\n`;
   let out = '';
   for (const [key, value] of node.entries) {
-    const k = /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) && !/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(key) ? key : JSON.stringify(key);
+    const k =
+      /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key) && !/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(key)
+        ? key
+        : JSON.stringify(key);
     if (value.t === 'obj' && value.entries.length > 0) out += `${pad}${k}:\n${toYaml(value, level + 1)}`;
     else out += `${pad}${k}: ${toJson(value, '')}\n`;
   }
@@ -83,7 +87,9 @@ function slots(root: { value: Node }): Slot[] {
   const walk = (node: Node, path: string, set: (n: Node) => void, parent?: Slot['parent']): void => {
     out.push({ node, path, set, ...(parent ? { parent } : {}) });
     if (node.t === 'obj') {
-      node.entries.forEach((entry, index) => walk(entry[1], `${path}/${entry[0].slice(0, 30)}`, (n) => (entry[1] = n), { obj: node, index }));
+      node.entries.forEach((entry, index) =>
+        walk(entry[1], `${path}/${entry[0].slice(0, 30)}`, (n) => (entry[1] = n), { obj: node, index }),
+      );
     } else if (node.t === 'arr') {
       node.items.forEach((item, index) => walk(item, `${path}/${index}`, (n) => (node.items[index] = n)));
     }
@@ -181,9 +187,30 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'TypeError',
 ];
 
-const PATH_KEYS = /^(file|cacert|caCert|cacert_file|cacertFile|inventory|statePath|ipmitool|command|check|verify|auth_url|authUrl|url|\$schema)$/;
+const PATH_KEYS =
+  /^(file|cacert|caCert|cacert_file|cacertFile|inventory|statePath|ipmitool|command|check|verify|auth_url|authUrl|url|\$schema)$/;
 
-const TYPE_SWAPS: readonly string[] = ['0', '-1', '1.5', '-0', '1e308', '1e999', '-1e999', '9007199254740993', '1e-400', 'true', 'false', 'null', '""', '"str"', '[]', '{}', '[null]', '{"a":1}', '[[[]]]'];
+const TYPE_SWAPS: readonly string[] = [
+  '0',
+  '-1',
+  '1.5',
+  '-0',
+  '1e308',
+  '1e999',
+  '-1e999',
+  '9007199254740993',
+  '1e-400',
+  'true',
+  'false',
+  'null',
+  '""',
+  '"str"',
+  '[]',
+  '{}',
+  '[null]',
+  '{"a":1}',
+  '[[[]]]',
+];
 
 function hugeString(rng: Rng): string {
   const length = rng.pick([1_000, 10_000, 100_000, 1_000_000]);
@@ -195,9 +222,20 @@ function randomValue(rng: Rng, depth = 0): Node {
   const roll = rng.int(0, depth > 2 ? 2 : 4);
   if (roll === 0) return raw(rng.pick(TYPE_SWAPS));
   if (roll === 1) return str(rng.pick(HOSTILE_STRINGS));
-  if (roll === 2) return str(rng.pick(['x', 'fake2', 'cmp-07', 'ipmi', 'command', 'fence', 'https://127.0.0.1/', '5s', 'up']));
+  if (roll === 2)
+    return str(rng.pick(['x', 'fake2', 'cmp-07', 'ipmi', 'command', 'fence', 'https://127.0.0.1/', '5s', 'up']));
   if (roll === 3) return { t: 'arr', items: Array.from({ length: rng.int(0, 3) }, () => randomValue(rng, depth + 1)) };
-  return { t: 'obj', entries: Array.from({ length: rng.int(0, 3) }, () => [rng.pick([...HOSTILE_KEYS, 'type', 'id', 'host', 'env', 'file']), randomValue(rng, depth + 1)] as [string, Node]) };
+  return {
+    t: 'obj',
+    entries: Array.from(
+      { length: rng.int(0, 3) },
+      () =>
+        [rng.pick([...HOSTILE_KEYS, 'type', 'id', 'host', 'env', 'file']), randomValue(rng, depth + 1)] as [
+          string,
+          Node,
+        ],
+    ),
+  };
 }
 
 function typo(rng: Rng, key: string): string {
@@ -289,7 +327,14 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
       const slot = rng.pick(objects);
       const key = rng.chance(0.5) ? rng.pick(HOSTILE_KEYS) : rng.pick(dictionary.keys);
       const roll = rng.next();
-      const value = roll < 0.4 ? randomValue(rng) : roll < 0.6 ? ({ t: 'obj', entries: [['polluted', raw('true')]] } as Node) : roll < 0.8 ? str(rng.pick(dictionary.strings)) : raw(rng.pick(['true', 'false', '0', '1']));
+      const value =
+        roll < 0.4
+          ? randomValue(rng)
+          : roll < 0.6
+            ? ({ t: 'obj', entries: [['polluted', raw('true')]] } as Node)
+            : roll < 0.8
+              ? str(rng.pick(dictionary.strings))
+              : raw(rng.pick(['true', 'false', '0', '1']));
       (slot.node as Extract<Node, { t: 'obj' }>).entries.push([key, value]);
       return `hostile-key ${slot.path}/${JSON.stringify(key.slice(0, 30))}`;
     }
@@ -307,7 +352,16 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
     }
     case 'huge-number': {
       const slot = rng.pick(all);
-      const text = rng.pick(['1'.repeat(400), `-${'9'.repeat(5000)}`, `0.${'0'.repeat(1000)}1`, '1e99999', '123456789012345678901234567890', '4294967296', '2147483648', '65536']);
+      const text = rng.pick([
+        '1'.repeat(400),
+        `-${'9'.repeat(5000)}`,
+        `0.${'0'.repeat(1000)}1`,
+        '1e99999',
+        '123456789012345678901234567890',
+        '4294967296',
+        '2147483648',
+        '65536',
+      ]);
       slot.set(raw(text));
       return `huge-number ${slot.path} (${text.length} digits)`;
     }
@@ -317,7 +371,13 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
       const arrays = rng.chance(0.5);
       // written as text at once: a tree this deep would overflow the mutator's own recursion
       const inner = toJson(slot.node, '');
-      slot.set(raw(arrays ? `${'['.repeat(depth)}${inner}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}`));
+      slot.set(
+        raw(
+          arrays
+            ? `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`
+            : `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}`,
+        ),
+      );
       return `deep-nesting ${slot.path} (${depth} ${arrays ? 'arrays' : 'objects'})`;
     }
     case 'hostile-string': {
@@ -334,9 +394,32 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
       return `embed-injection ${slot.path} += ${JSON.stringify(text)}`;
     }
     case 'path-traversal': {
-      const pathy = all.filter((s) => s.node.t === 'raw' && s.node.text.startsWith('"') && (s.node.text.includes('/') || (s.parent && PATH_KEYS.test(s.parent.obj.entries[s.parent.index]![0]))));
+      const pathy = all.filter(
+        (s) =>
+          s.node.t === 'raw' &&
+          s.node.text.startsWith('"') &&
+          (s.node.text.includes('/') || (s.parent && PATH_KEYS.test(s.parent.obj.entries[s.parent.index]![0]))),
+      );
       const slot = pathy.length ? rng.pick(pathy) : rng.pick(all);
-      const text = rng.pick(['../../../../../../etc/passwd', '/etc/shadow', '..', '.', '/', '/dev/null', '/proc/self/environ', '~/.ssh/id_rsa', '~root/x', './../secret', 'a/../../b', `/tmp/${'../'.repeat(40)}etc/hostname`, 'C:\\Windows\\System32', '\u0000/etc/passwd', '/etc/passwd\u0000.json', 'file:///etc/passwd', '//server/share']);
+      const text = rng.pick([
+        '../../../../../../etc/passwd',
+        '/etc/shadow',
+        '..',
+        '.',
+        '/',
+        '/dev/null',
+        '/proc/self/environ',
+        '~/.ssh/id_rsa',
+        '~root/x',
+        './../secret',
+        'a/../../b',
+        `/tmp/${'../'.repeat(40)}etc/hostname`,
+        'C:\\Windows\\System32',
+        '\u0000/etc/passwd',
+        '/etc/passwd\u0000.json',
+        'file:///etc/passwd',
+        '//server/share',
+      ]);
       slot.set(str(text));
       return `path-traversal ${slot.path} = ${JSON.stringify(text)}`;
     }
@@ -452,7 +535,10 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
     case 'insert-hostile-bytes': {
       const i = at();
       const insert = Buffer.from(rng.pick(HOSTILE_BYTES));
-      return { bytes: Buffer.concat([bytes.subarray(0, i), insert, bytes.subarray(i)]), step: `insert ${insert.toString('hex')} @${i}` };
+      return {
+        bytes: Buffer.concat([bytes.subarray(0, i), insert, bytes.subarray(i)]),
+        step: `insert ${insert.toString('hex')} @${i}`,
+      };
     }
     case 'delete-range': {
       const i = at();
@@ -462,14 +548,20 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
     case 'duplicate-range': {
       const i = at();
       const n = rng.int(1, 200);
-      return { bytes: Buffer.concat([bytes.subarray(0, i + n), bytes.subarray(i, i + n), bytes.subarray(i + n)]), step: `duplicate ${n} bytes @${i}` };
+      return {
+        bytes: Buffer.concat([bytes.subarray(0, i + n), bytes.subarray(i, i + n), bytes.subarray(i + n)]),
+        step: `duplicate ${n} bytes @${i}`,
+      };
     }
     case 'truncate': {
       const i = at();
       return { bytes: bytes.subarray(0, i), step: `truncate @${i}` };
     }
     case 'swap-quotes':
-      return { bytes: Buffer.from(rng.chance(0.5) ? text.replace(/"/g, "'") : text.replace(/"/, "'")), step: 'swap-quotes' };
+      return {
+        bytes: Buffer.from(rng.chance(0.5) ? text.replace(/"/g, "'") : text.replace(/"/, "'")),
+        step: 'swap-quotes',
+      };
     case 'comment': {
       const lines = text.split('\n');
       const i = rng.int(0, lines.length);
@@ -481,14 +573,20 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
     case 'crlf':
       return { bytes: Buffer.from(text.replace(/\n/g, rng.chance(0.5) ? '\r\n' : '\r')), step: 'crlf' };
     case 'tabs':
-      return { bytes: Buffer.from(text.replace(/^( {2})+/gm, (m) => '\t'.repeat(m.length / 2))), step: 'tabs for indentation' };
+      return {
+        bytes: Buffer.from(text.replace(/^( {2})+/gm, (m) => '\t'.repeat(m.length / 2))),
+        step: 'tabs for indentation',
+      };
     case 'utf8-bom':
       return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]), step: 'utf8-bom' };
     case 'utf16': {
       const le = rng.chance(0.5);
       const body = Buffer.from(text, 'utf16le');
       if (!le) body.swap16();
-      return { bytes: Buffer.concat([Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]), body]), step: `utf16${le ? 'le' : 'be'} with BOM` };
+      return {
+        bytes: Buffer.concat([Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]), body]),
+        step: `utf16${le ? 'le' : 'be'} with BOM`,
+      };
     }
     case 'latin1': {
       const withAccents = text.replace(/"([a-z]+)"/, '"$1é"');
@@ -496,8 +594,13 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
     }
     case 'invalid-utf8': {
       const i = at();
-      const insert = Buffer.from(rng.pick([[0xff], [0xc3], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc0, 0xaf]]));
-      return { bytes: Buffer.concat([bytes.subarray(0, i), insert, bytes.subarray(i)]), step: `invalid-utf8 ${insert.toString('hex')} @${i}` };
+      const insert = Buffer.from(
+        rng.pick([[0xff], [0xc3], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc0, 0xaf]]),
+      );
+      return {
+        bytes: Buffer.concat([bytes.subarray(0, i), insert, bytes.subarray(i)]),
+        step: `invalid-utf8 ${insert.toString('hex')} @${i}`,
+      };
     }
     case 'empty':
       return { bytes: Buffer.alloc(0), step: 'empty file' };
@@ -510,7 +613,12 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
     default: {
       const n = rng.pick([100_000, 1_000_000, 4_000_000]);
       const filler = rng.pick([' ', '\n', '\u0000', 'a']);
-      return rng.chance(0.5) ? { bytes: Buffer.concat([bytes, Buffer.from(filler.repeat(n))]), step: `pad ${n} x ${JSON.stringify(filler)}` } : { bytes: Buffer.concat([Buffer.from(filler.repeat(n)), bytes]), step: `prefix ${n} x ${JSON.stringify(filler)}` };
+      return rng.chance(0.5)
+        ? { bytes: Buffer.concat([bytes, Buffer.from(filler.repeat(n))]), step: `pad ${n} x ${JSON.stringify(filler)}` }
+        : {
+            bytes: Buffer.concat([Buffer.from(filler.repeat(n)), bytes]),
+            step: `prefix ${n} x ${JSON.stringify(filler)}`,
+          };
     }
   }
 }
@@ -518,13 +626,28 @@ function mutateBytes(rng: Rng, bytes: Buffer, yaml: boolean): { bytes: Buffer; s
 /** A billion-laughs alias bomb: `levels` anchors, each a list of `width` aliases of the previous. */
 export function aliasBomb(levels: number, width: number): string {
   let out = 'lol0: &lol0 ["lol"]\n';
-  for (let i = 1; i < levels; i += 1) out += `lol${i}: &lol${i} [${Array.from({ length: width }, () => `*lol${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < levels; i += 1)
+    out += `lol${i}: &lol${i} [${Array.from({ length: width }, () => `*lol${i - 1}`).join(', ')}]\n`;
   return out;
 }
 
 /** A YAML-only mutation of the text. */
 function mutateYamlText(rng: Rng, text: string): { text: string; step: string } {
-  const op = rng.pick(['alias-bomb', 'alias-bomb-inside', 'merge-key', 'dangling-alias', 'anchor-alias', 'tag', 'multi-document', 'directive', 'yaml11-scalars', 'complex-key', 'deep-flow', 'tab-indent', 'duplicate-mapping']);
+  const op = rng.pick([
+    'alias-bomb',
+    'alias-bomb-inside',
+    'merge-key',
+    'dangling-alias',
+    'anchor-alias',
+    'tag',
+    'multi-document',
+    'directive',
+    'yaml11-scalars',
+    'complex-key',
+    'deep-flow',
+    'tab-indent',
+    'duplicate-mapping',
+  ]);
   switch (op) {
     case 'alias-bomb': {
       const levels = rng.int(3, 10);
@@ -539,11 +662,15 @@ function mutateYamlText(rng: Rng, text: string): { text: string; step: string } 
         .filter(Boolean)
         .map((line) => `      ${line}`)
         .join('\n');
-      return { text: text.replace(/^(\s+)auth:\n/m, `$1auth:\n$1  x_bomb:\n${bomb}\n$1  x_use: *lol${levels - 1}\n`), step: `alias-bomb ${levels}x${width} inside auth` };
+      return {
+        text: text.replace(/^(\s+)auth:\n/m, `$1auth:\n$1  x_bomb:\n${bomb}\n$1  x_use: *lol${levels - 1}\n`),
+        step: `alias-bomb ${levels}x${width} inside auth`,
+      };
     }
     case 'merge-key': {
       const match = /^( {4})auth:\n((?:\1 {2}.*\n)+)/m.exec(text);
-      if (!match) return { text: `base: &base {auth_url: "http://127.0.0.1:1/v3"}\n${text}\n`, step: 'merge-key (anchor only)' };
+      if (!match)
+        return { text: `base: &base {auth_url: "http://127.0.0.1:1/v3"}\n${text}\n`, step: 'merge-key (anchor only)' };
       const anchor = `defaults:\n  auth: &auth_defaults\n${match[2]!.replace(/^ {6}/gm, '    ')}`;
       const replaced = text.replace(match[0], `${match[1]}auth:\n${match[1]}  <<: *auth_defaults\n`);
       return { text: `${anchor}${replaced}`, step: 'merge-key for an auth block' };
@@ -551,18 +678,62 @@ function mutateYamlText(rng: Rng, text: string): { text: string; step: string } 
     case 'dangling-alias':
       return { text: text.replace(/: "?[^\n"]+"?\n/, ': *nowhere\n'), step: 'dangling-alias' };
     case 'anchor-alias':
-      return { text: text.replace(/(auth:)\n/, '$1 &shared\n').replace(/(\n {2}testbed-demo:\n {4}auth:)\n(?: {6}.*\n)+/, '$1 *shared\n'), step: 'anchor-alias shared auth' };
+      return {
+        text: text
+          .replace(/(auth:)\n/, '$1 &shared\n')
+          .replace(/(\n {2}testbed-demo:\n {4}auth:)\n(?: {6}.*\n)+/, '$1 *shared\n'),
+        step: 'anchor-alias shared auth',
+      };
     case 'tag': {
-      const tag = rng.pick(['!!python/object/apply:os.system ["id"]', '!!binary aGVsbG8=', '!custom value', '!!map [1, 2]', '!!int "x"', '!!str 5', '!!set {a, b}', '!!omap [a: 1]', '!<tag:yaml.org,2002:str> x', '!!timestamp 2001-12-14']);
+      const tag = rng.pick([
+        '!!python/object/apply:os.system ["id"]',
+        '!!binary aGVsbG8=',
+        '!custom value',
+        '!!map [1, 2]',
+        '!!int "x"',
+        '!!str 5',
+        '!!set {a, b}',
+        '!!omap [a: 1]',
+        '!<tag:yaml.org,2002:str> x',
+        '!!timestamp 2001-12-14',
+      ]);
       return { text: text.replace(/: ("[^"\n]*"|[^\n]+)\n/, `: ${tag}\n`), step: `tag ${tag}` };
     }
     case 'multi-document':
-      return { text: rng.chance(0.5) ? `${text}---\nclouds: {}\n` : `---\n${text}...\n---\n${text}`, step: 'multi-document' };
+      return {
+        text: rng.chance(0.5) ? `${text}---\nclouds: {}\n` : `---\n${text}...\n---\n${text}`,
+        step: 'multi-document',
+      };
     case 'directive':
-      return { text: `${rng.pick(['%YAML 1.1', '%YAML 1.2', '%YAML 2.0', '%TAG ! tag:evil.example,2024:', '%FOO bar'])}\n---\n${text}`, step: 'directive' };
+      return {
+        text: `${rng.pick(['%YAML 1.1', '%YAML 1.2', '%YAML 2.0', '%TAG ! tag:evil.example,2024:', '%FOO bar'])}\n---\n${text}`,
+        step: 'directive',
+      };
     case 'yaml11-scalars': {
-      const value = rng.pick(['yes', 'no', 'on', 'off', 'y', '~', '.inf', '-.inf', '.nan', '0x1F', '0o17', '017', '1_000', '2001-12-14t21:59:43.10-05:00', '=', '<<']);
-      return { text: text.replace(/: ("[^"\n]*"|[^\n]+)\n/g, (m, _v, offset: number) => (offset % 3 === 0 ? `: ${value}\n` : m)), step: `yaml11-scalars ${value}` };
+      const value = rng.pick([
+        'yes',
+        'no',
+        'on',
+        'off',
+        'y',
+        '~',
+        '.inf',
+        '-.inf',
+        '.nan',
+        '0x1F',
+        '0o17',
+        '017',
+        '1_000',
+        '2001-12-14t21:59:43.10-05:00',
+        '=',
+        '<<',
+      ]);
+      return {
+        text: text.replace(/: ("[^"\n]*"|[^\n]+)\n/g, (m, _v, offset: number) =>
+          offset % 3 === 0 ? `: ${value}\n` : m,
+        ),
+        step: `yaml11-scalars ${value}`,
+      };
     }
     case 'complex-key':
       return { text: `${text}? [a, b]\n: c\n? {x: 1}\n: d\n`, step: 'complex-key' };
@@ -573,7 +744,10 @@ function mutateYamlText(rng: Rng, text: string): { text: string; step: string } 
     case 'tab-indent':
       return { text: text.replace(/^ {4}/m, '\t'), step: 'tab-indent (one line)' };
     default:
-      return { text: `${text}${text.split('\n').find((l) => /^\S/.test(l) && !l.startsWith('#')) ?? 'clouds:'}\n  extra: {}\n`, step: 'duplicate top-level mapping' };
+      return {
+        text: `${text}${text.split('\n').find((l) => /^\S/.test(l) && !l.startsWith('#')) ?? 'clouds:'}\n  extra: {}\n`,
+        step: 'duplicate top-level mapping',
+      };
   }
 }
 

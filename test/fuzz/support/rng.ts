@@ -84,10 +84,12 @@ export function fuzzSettings(env: Readonly<Record<string, string | undefined>> =
   const seed = env.FORCEDOWN_FUZZ_SEED?.trim() || DEFAULT_SEED;
   const casesText = env.FORCEDOWN_FUZZ_CASES?.trim();
   const cases = casesText === undefined || casesText === '' ? DEFAULT_CASES : Number(casesText);
-  if (!Number.isInteger(cases) || cases < 0) throw new Error(`FORCEDOWN_FUZZ_CASES must be a whole number, not "${casesText}"`);
+  if (!Number.isInteger(cases) || cases < 0)
+    throw new Error(`FORCEDOWN_FUZZ_CASES must be a whole number, not "${casesText}"`);
   const timeoutText = env.FORCEDOWN_FUZZ_CASE_TIMEOUT_MS?.trim();
   const caseTimeoutMs = timeoutText === undefined || timeoutText === '' ? 30_000 : Number(timeoutText);
-  if (!Number.isFinite(caseTimeoutMs) || caseTimeoutMs <= 0) throw new Error(`FORCEDOWN_FUZZ_CASE_TIMEOUT_MS must be a positive number, not "${timeoutText}"`);
+  if (!Number.isFinite(caseTimeoutMs) || caseTimeoutMs <= 0)
+    throw new Error(`FORCEDOWN_FUZZ_CASE_TIMEOUT_MS must be a positive number, not "${timeoutText}"`);
   let only: Map<string, Set<number>> | undefined;
   const onlyText = env.FORCEDOWN_FUZZ_ONLY?.trim();
   if (onlyText) {

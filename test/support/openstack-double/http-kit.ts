@@ -100,7 +100,10 @@ export function mvAtLeast(a: string, b: string): boolean {
 
 /** Nova's timestamp format: 2026-11-25T11:03:10.000000 */
 export function novaTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000').replace(/\.(\d{3})000$/, '.$1000');
+  return new Date(ms)
+    .toISOString()
+    .replace('Z', '000')
+    .replace(/\.(\d{3})000$/, '.$1000');
 }
 
 /** Keystone's timestamp format: 2026-11-25T12:03:10.000000Z */

@@ -28,9 +28,23 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { issueToken, validToken } from './keystone.js';
-import { mvAtLeast, novaFault, readBody, send, unauthorized, type DoubleRequest, type DoubleResponse } from './http-kit.js';
+import {
+  mvAtLeast,
+  novaFault,
+  readBody,
+  send,
+  unauthorized,
+  type DoubleRequest,
+  type DoubleResponse,
+} from './http-kit.js';
 import { handleGlance, handleNova, serviceIsUp, type NovaContext } from './nova.js';
-import { CloudState, type DoubleAppCredential, type MigrationRecord, type ServerRecord, type ServiceRecord } from './state.js';
+import {
+  CloudState,
+  type DoubleAppCredential,
+  type MigrationRecord,
+  type ServerRecord,
+  type ServiceRecord,
+} from './state.js';
 
 export type { DoubleAppCredential, MigrationRecord, ServerRecord, ServiceRecord } from './state.js';
 
@@ -154,20 +168,45 @@ export interface OpenStackDouble {
   /** Drops the injected failures not yet used. */
   clearFailures(): void;
   /** Changes service_down_time, the rebuild delay or the microversion range at run time (e.g. a nova-api downgraded behind a load balancer). */
-  configure(settings: { readonly serviceDownTimeMs?: number; readonly rebuildDelayMs?: number | { readonly min: number; readonly max: number }; readonly microversions?: { readonly min: string; readonly max: string } }): void;
+  configure(settings: {
+    readonly serviceDownTimeMs?: number;
+    readonly rebuildDelayMs?: number | { readonly min: number; readonly max: number };
+    readonly microversions?: { readonly min: string; readonly max: string };
+  }): void;
   /** Every token Keystone issued (for secret scans). */
   issuedTokens(): string[];
   /** Every issued token expires now (Nova answers 401 until the client re-authenticates). */
   expireTokens(): void;
-  addUser(spec: { readonly name: string; readonly password: string; readonly roles: readonly string[]; readonly projectName?: string }): { readonly id: string; readonly projectId: string };
-  addApplicationCredential(spec: { readonly user: string; readonly name: string; readonly secret: string }): DoubleAppCredential;
-  addImage(spec: { readonly name: string; readonly tags?: readonly string[]; readonly properties?: Readonly<Record<string, unknown>> }): string;
-  addFlavor(spec: { readonly id: string; readonly name: string; readonly extraSpecs?: Readonly<Record<string, string>> }): void;
+  addUser(spec: {
+    readonly name: string;
+    readonly password: string;
+    readonly roles: readonly string[];
+    readonly projectName?: string;
+  }): { readonly id: string; readonly projectId: string };
+  addApplicationCredential(spec: {
+    readonly user: string;
+    readonly name: string;
+    readonly secret: string;
+  }): DoubleAppCredential;
+  addImage(spec: {
+    readonly name: string;
+    readonly tags?: readonly string[];
+    readonly properties?: Readonly<Record<string, unknown>>;
+  }): string;
+  addFlavor(spec: {
+    readonly id: string;
+    readonly name: string;
+    readonly extraSpecs?: Readonly<Record<string, string>>;
+  }): void;
   close(): Promise<void>;
 }
 
 /** OS_* variables of the double's admin (or demo) user, as a CLI or `loadCloudConfig` reads them. */
-export function doubleEnv(double: Pick<OpenStackDouble, 'keystoneUrl'>, user: 'admin' | 'demo' = 'admin', extra: Record<string, string> = {}): Record<string, string> {
+export function doubleEnv(
+  double: Pick<OpenStackDouble, 'keystoneUrl'>,
+  user: 'admin' | 'demo' = 'admin',
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     OS_AUTH_URL: double.keystoneUrl,
     OS_USERNAME: user,
@@ -190,7 +229,8 @@ function routeKey(method: string, path: string, body: unknown): string {
   const rest = parts.slice(1);
   if (rest.length === 0) return `${method} /v2.1/`;
   const [a, b, c] = rest;
-  if (a === 'os-services' && b !== undefined) return `${method} /v2.1/os-services/${['force-down', 'enable', 'disable', 'disable-log-reason'].includes(b) ? b : '{id}'}`;
+  if (a === 'os-services' && b !== undefined)
+    return `${method} /v2.1/os-services/${['force-down', 'enable', 'disable', 'disable-log-reason'].includes(b) ? b : '{id}'}`;
   if (a === 'servers' && b !== undefined && b !== 'detail') {
     if (c === 'action') {
       const action = typeof body === 'object' && body !== null ? Object.keys(body)[0] : undefined;
@@ -210,7 +250,12 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
   const hostname = options.hostname ?? '127.0.0.1';
   let baseUrl = '';
   let latency: number | { min: number; max: number } = options.latencyMs ?? 0;
-  const failures: { status: FailureSpec['status']; remaining: number; route?: string | RegExp; afterProcessing?: boolean }[] = [];
+  const failures: {
+    status: FailureSpec['status'];
+    remaining: number;
+    route?: string | RegExp;
+    afterProcessing?: boolean;
+  }[] = [];
   const interludes: { route: string | RegExp; action: (path: string) => void | Promise<void> }[] = [];
   const calls = new Map<string, number>();
   const log: DoubleCall[] = [];
@@ -235,19 +280,42 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
 
   state.projects.set('admin-project', { id: 'admin-project', name: 'admin', domainId: 'default' });
   state.projects.set('demo-project', { id: 'demo-project', name: 'demo', domainId: 'default' });
-  state.users.set('admin-user', { id: 'admin-user', name: 'admin', password: 'adminpass', domainId: 'default', projectId: 'admin-project', roles: ['admin', 'member', 'reader'] });
-  state.users.set('demo-user', { id: 'demo-user', name: 'demo', password: 'demopass', domainId: 'default', projectId: 'demo-project', roles: ['member', 'reader'] });
+  state.users.set('admin-user', {
+    id: 'admin-user',
+    name: 'admin',
+    password: 'adminpass',
+    domainId: 'default',
+    projectId: 'admin-project',
+    roles: ['admin', 'member', 'reader'],
+  });
+  state.users.set('demo-user', {
+    id: 'demo-user',
+    name: 'demo',
+    password: 'demopass',
+    domainId: 'default',
+    projectId: 'demo-project',
+    roles: ['member', 'reader'],
+  });
   const start = now();
   state.addService('vm', 'nova-conductor', 'internal', start);
   state.addService('vm', 'nova-scheduler', 'internal', start);
-  for (const host of options.computes ?? ['fake1', 'fake2', 'fake3']) state.addService(host, 'nova-compute', 'nova', start);
+  for (const host of options.computes ?? ['fake1', 'fake2', 'fake3'])
+    state.addService(host, 'nova-compute', 'nova', start);
   state.flavors.set('1', { id: '1', name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1, extraSpecs: {} });
   const imageId = randomUUID();
   state.images.set(imageId, { id: imageId, name: 'fake-image', tags: [], properties: {} });
 
   const catalog = (): unknown[] => {
     const endpoints = (url: string): unknown[] =>
-      regions.flatMap((region) => ['public', 'internal', 'admin'].map((iface) => ({ id: randomUUID(), interface: iface, region_id: region, region, url })));
+      regions.flatMap((region) =>
+        ['public', 'internal', 'admin'].map((iface) => ({
+          id: randomUUID(),
+          interface: iface,
+          region_id: region,
+          region,
+          url,
+        })),
+      );
     return [
       { type: 'identity', name: 'keystone', id: 'svc-identity', endpoints: endpoints(`${baseUrl}/v3`) },
       { type: 'compute', name: 'nova', id: 'svc-compute', endpoints: endpoints(`${baseUrl}/v2.1`) },
@@ -262,13 +330,29 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       if (req.method === 'POST' && parts[1] === 'auth' && parts[2] === 'tokens' && parts.length === 3) {
         return issueToken({ state, tokenTtlMs: options.tokenTtlMs ?? 3_600_000, now, catalog }, req);
       }
-      return { status: 404, body: { error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } } };
+      return {
+        status: 404,
+        body: { error: { code: 404, title: 'Not Found', message: 'The resource could not be found.' } },
+      };
     }
     const tokenHeader = req.headers['x-auth-token'];
     const token = validToken(state, typeof tokenHeader === 'string' ? tokenHeader : undefined, now());
     if (parts[0] === 'v2.1') {
       if (parts.length === 1 && req.method === 'GET') {
-        return { status: 200, body: { version: { id: 'v2.1', status: 'CURRENT', version: ctx.maxVersion, min_version: ctx.minVersion, updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${baseUrl}/v2.1/` }], 'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }] } } };
+        return {
+          status: 200,
+          body: {
+            version: {
+              id: 'v2.1',
+              status: 'CURRENT',
+              version: ctx.maxVersion,
+              min_version: ctx.minVersion,
+              updated: '2013-07-23T11:33:21Z',
+              links: [{ rel: 'self', href: `${baseUrl}/v2.1/` }],
+              'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+            },
+          },
+        };
       }
       if (token === undefined) return unauthorized(`${baseUrl}/v3`);
       return handleNova(ctx, req, `/${parts.slice(1).join('/')}`, microversion ?? ctx.minVersion, token);
@@ -294,9 +378,20 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     if (requested === undefined && typeof legacy === 'string') requested = legacy.trim();
     if (requested === undefined) return { version: ctx.minVersion };
     if (requested.toLowerCase() === 'latest') return { version: ctx.maxVersion };
-    if (!/^\d+\.\d+$/.test(requested)) return { error: novaFault(400, `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`) };
+    if (!/^\d+\.\d+$/.test(requested))
+      return {
+        error: novaFault(
+          400,
+          `API Version String ${requested} is of invalid format. Must be of format MajorNum.MinorNum.`,
+        ),
+      };
     if (!mvAtLeast(requested, ctx.minVersion) || !mvAtLeast(ctx.maxVersion, requested)) {
-      return { error: novaFault(406, `Version ${requested} is not supported by the API. Minimum is ${ctx.minVersion} and maximum is ${ctx.maxVersion}.`) };
+      return {
+        error: novaFault(
+          406,
+          `Version ${requested} is not supported by the API. Minimum is ${ctx.minVersion} and maximum is ${ctx.maxVersion}.`,
+        ),
+      };
     }
     return { version: requested };
   };
@@ -319,28 +414,50 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       calls.set(route, (calls.get(route) ?? 0) + 1);
       const wait = typeof latency === 'number' ? latency : latency.min + Math.random() * (latency.max - latency.min);
       if (wait > 0) await sleep(wait);
-      const interlude = interludes.findIndex((i) => (typeof i.route === 'string' ? i.route === route : i.route.test(route)));
+      const interlude = interludes.findIndex((i) =>
+        typeof i.route === 'string' ? i.route === route : i.route.test(route),
+      );
       if (interlude >= 0) await interludes.splice(interlude, 1)[0]!.action(url.pathname);
       const isNova = url.pathname.startsWith('/v2.1');
       const { version, error } = isNova ? negotiate(req) : {};
-      const entry = { route, method, path: `${url.pathname}${url.search}`, microversion: isNova ? version : undefined, hadToken: typeof req.headers['x-auth-token'] === 'string', body };
-      const failure = failures.find((f) => f.remaining > 0 && (f.route === undefined || (typeof f.route === 'string' ? f.route === route : f.route.test(route))));
+      const entry = {
+        route,
+        method,
+        path: `${url.pathname}${url.search}`,
+        microversion: isNova ? version : undefined,
+        hadToken: typeof req.headers['x-auth-token'] === 'string',
+        body,
+      };
+      const failure = failures.find(
+        (f) =>
+          f.remaining > 0 &&
+          (f.route === undefined || (typeof f.route === 'string' ? f.route === route : f.route.test(route))),
+      );
       if (failure !== undefined) {
         failure.remaining -= 1;
-        if (failure.afterProcessing) handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
+        if (failure.afterProcessing)
+          handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
         record({ ...entry, status: failure.status });
         if (failure.status === 'reset') {
           req.socket.destroy();
           return;
         }
-        send(res, { status: failure.status, text: `<html><body><h1>${failure.status} Service Unavailable</h1>No server is available to handle this request.</body></html>` });
+        send(res, {
+          status: failure.status,
+          text: `<html><body><h1>${failure.status} Service Unavailable</h1>No server is available to handle this request.</body></html>`,
+        });
         return;
       }
-      const response = error ?? handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
+      const response =
+        error ?? handle({ method, url, path: url.pathname, headers: req.headers, body, rawBody }, version);
       record({ ...entry, status: response.status });
       const versionHeaders: Record<string, string> =
         isNova && version !== undefined
-          ? { 'openstack-api-version': `compute ${version}`, 'x-openstack-nova-api-version': version, vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' }
+          ? {
+              'openstack-api-version': `compute ${version}`,
+              'x-openstack-nova-api-version': version,
+              vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
+            }
           : {};
       const requestIdHeaders: Record<string, string> = isNova ? { 'x-compute-request-id': `req-${randomUUID()}` } : {};
       send(res, response, { ...versionHeaders, ...requestIdHeaders });
@@ -349,7 +466,9 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     });
   };
 
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener)
+    : http.createServer(listener);
   server.keepAliveTimeout = 5000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -401,13 +520,23 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       );
     },
     addServers(count, spec) {
-      return Array.from({ length: count }, (_v, i) => double.addServer({ ...spec, name: `${spec.name ?? 'vm'}-${i + 1}` }).id);
+      return Array.from(
+        { length: count },
+        (_v, i) => double.addServer({ ...spec, name: `${spec.name ?? 'vm'}-${i + 1}` }).id,
+      );
     },
     server: (id) => state.servers.get(id),
-    serversOn: (host) => [...(state.serversByHost.get(host) ?? [])].map((id) => state.servers.get(id)).filter((s): s is ServerRecord => s !== undefined),
+    serversOn: (host) =>
+      [...(state.serversByHost.get(host) ?? [])]
+        .map((id) => state.servers.get(id))
+        .filter((s): s is ServerRecord => s !== undefined),
     service: (host, binary = 'nova-compute') => state.services.find((s) => s.host === host && s.binary === binary),
     migrations: (filter = {}) =>
-      [...state.migrations.values()].filter((m) => (filter.instanceUuid === undefined || m.instanceUuid === filter.instanceUuid) && (filter.sourceCompute === undefined || m.sourceCompute === filter.sourceCompute)),
+      [...state.migrations.values()].filter(
+        (m) =>
+          (filter.instanceUuid === undefined || m.instanceUuid === filter.instanceUuid) &&
+          (filter.sourceCompute === undefined || m.sourceCompute === filter.sourceCompute),
+      ),
     addCompute: (host) => state.addService(host, 'nova-compute', 'nova', now()),
     killCompute(host, opts) {
       const svc = compute(host);
@@ -425,7 +554,11 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       svc.updatedAt = now();
       // _destroy_evacuated_instances: evacuations from this host that are accepted/pre-migrating/done → completed
       for (const m of state.migrations.values()) {
-        if (m.sourceCompute === host && m.migrationType === 'evacuation' && ['accepted', 'pre-migrating', 'done'].includes(m.status)) {
+        if (
+          m.sourceCompute === host &&
+          m.migrationType === 'evacuation' &&
+          ['accepted', 'pre-migrating', 'done'].includes(m.status)
+        ) {
           m.status = 'completed';
           m.updatedAt = now();
         }
@@ -439,7 +572,12 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       latency = typeof value === 'number' ? value : { min: value.min, max: value.max };
     },
     failNext(spec) {
-      failures.push({ status: spec.status, remaining: spec.times ?? 1, ...(spec.route === undefined ? {} : { route: spec.route }), ...(spec.afterProcessing ? { afterProcessing: true } : {}) });
+      failures.push({
+        status: spec.status,
+        remaining: spec.times ?? 1,
+        ...(spec.route === undefined ? {} : { route: spec.route }),
+        ...(spec.afterProcessing ? { afterProcessing: true } : {}),
+      });
     },
     beforeNext(route, action) {
       interludes.push({ route, action });
@@ -469,13 +607,25 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
         state.projects.set(project.id, project);
       }
       const id = `${spec.name}-user`;
-      state.users.set(id, { id, name: spec.name, password: spec.password, domainId: 'default', projectId: project.id, roles: [...spec.roles] });
+      state.users.set(id, {
+        id,
+        name: spec.name,
+        password: spec.password,
+        domainId: 'default',
+        projectId: project.id,
+        roles: [...spec.roles],
+      });
       return { id, projectId: project.id };
     },
     addApplicationCredential(spec) {
       const user = [...state.users.values()].find((u) => u.name === spec.user);
       if (user === undefined) throw new Error(`double: no user ${spec.user}`);
-      const credential: DoubleAppCredential = { id: randomUUID().replace(/-/g, ''), name: spec.name, secret: spec.secret, userId: user.id };
+      const credential: DoubleAppCredential = {
+        id: randomUUID().replace(/-/g, ''),
+        name: spec.name,
+        secret: spec.secret,
+        userId: user.id,
+      };
       state.appCredentials.set(credential.id, credential);
       return credential;
     },
@@ -485,7 +635,14 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       return id;
     },
     addFlavor(spec) {
-      state.flavors.set(spec.id, { id: spec.id, name: spec.name, vcpus: 1, ram: 512, disk: 1, extraSpecs: { ...spec.extraSpecs } });
+      state.flavors.set(spec.id, {
+        id: spec.id,
+        name: spec.name,
+        vcpus: 1,
+        ram: 512,
+        disk: 1,
+        extraSpecs: { ...spec.extraSpecs },
+      });
     },
     async close() {
       for (const timer of ctx.timers) clearTimeout(timer);

@@ -12,7 +12,8 @@ export interface KeystoneContext {
 }
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {});
+const obj = (value: unknown): Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
 
 const UNAUTHORIZED = keystoneError(401, 'Unauthorized', 'The request you have made requires authentication.');
 
@@ -49,7 +50,11 @@ export function issueToken(ctx: KeystoneContext, req: DoubleRequest): DoubleResp
   if (method === 'password') {
     const ref = obj(obj(identity.password).user);
     if (typeof ref.name === 'string' && ref.domain === undefined) {
-      return keystoneError(400, 'Bad Request', 'Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
+      return keystoneError(
+        400,
+        'Bad Request',
+        'Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
+      );
     }
     user = findUser(ctx.state, ref);
     if (user === undefined || user.password !== ref.password) return UNAUTHORIZED;
@@ -61,7 +66,8 @@ export function issueToken(ctx: KeystoneContext, req: DoubleRequest): DoubleResp
       credential = [...ctx.state.appCredentials.values()].find((c) => c.name === ref.name && c.userId === owner?.id);
     }
     if (credential === undefined || credential.secret !== ref.secret) return UNAUTHORIZED;
-    if (auth.scope !== undefined) return keystoneError(401, 'Unauthorized', 'Application credentials cannot request a scope.');
+    if (auth.scope !== undefined)
+      return keystoneError(401, 'Unauthorized', 'Application credentials cannot request a scope.');
     user = ctx.state.users.get(credential.userId);
     appCredProject = user?.projectId;
   } else if (method === 'token') {
@@ -84,20 +90,37 @@ export function issueToken(ctx: KeystoneContext, req: DoubleRequest): DoubleResp
       if (found === undefined && typeof project.name === 'string') {
         const domain = obj(project.domain);
         found = [...ctx.state.projects.values()].find(
-          (p) => p.name === project.name && ((typeof domain.id === 'string' && domain.id === p.domainId) || (typeof domain.name === 'string' && domain.name.toLowerCase() === p.domainId.toLowerCase())),
+          (p) =>
+            p.name === project.name &&
+            ((typeof domain.id === 'string' && domain.id === p.domainId) ||
+              (typeof domain.name === 'string' && domain.name.toLowerCase() === p.domainId.toLowerCase())),
         );
       }
-      if (found === undefined || found.id !== user.projectId) return keystoneError(401, 'Unauthorized', 'The request you have made requires authentication.');
+      if (found === undefined || found.id !== user.projectId)
+        return keystoneError(401, 'Unauthorized', 'The request you have made requires authentication.');
       projectId = found.id;
     } else {
       const domain = obj(scope.domain);
-      domainId = typeof domain.id === 'string' ? domain.id : typeof domain.name === 'string' ? domain.name.toLowerCase() : undefined;
+      domainId =
+        typeof domain.id === 'string'
+          ? domain.id
+          : typeof domain.name === 'string'
+            ? domain.name.toLowerCase()
+            : undefined;
       if (domainId !== user.domainId || !user.roles.includes('admin')) return UNAUTHORIZED;
     }
   }
   const token = newToken();
   const expiresAt = inherited?.expiresAt ?? now + ctx.tokenTtlMs;
-  const record: TokenRecord = { userId: user.id, projectId, domainId, roles: user.roles, methods, expiresAt, issuedAt: now };
+  const record: TokenRecord = {
+    userId: user.id,
+    projectId,
+    domainId,
+    roles: user.roles,
+    methods,
+    expiresAt,
+    issuedAt: now,
+  };
   ctx.state.tokens.set(token, record);
   const project = projectId === undefined ? undefined : ctx.state.projects.get(projectId);
   return {
@@ -106,11 +129,21 @@ export function issueToken(ctx: KeystoneContext, req: DoubleRequest): DoubleResp
     body: {
       token: {
         methods,
-        user: { id: user.id, name: user.name, domain: { id: user.domainId, name: user.domainId === 'default' ? 'Default' : user.domainId }, password_expires_at: null },
+        user: {
+          id: user.id,
+          name: user.name,
+          domain: { id: user.domainId, name: user.domainId === 'default' ? 'Default' : user.domainId },
+          password_expires_at: null,
+        },
         audit_ids: [randomUUID().slice(0, 22)],
         expires_at: keystoneTime(expiresAt),
         issued_at: keystoneTime(now),
-        ...(project === undefined ? {} : { project: { id: project.id, name: project.name, domain: { id: project.domainId, name: 'Default' } }, is_domain: false }),
+        ...(project === undefined
+          ? {}
+          : {
+              project: { id: project.id, name: project.name, domain: { id: project.domainId, name: 'Default' } },
+              is_domain: false,
+            }),
         ...(domainId === undefined ? {} : { domain: { id: domainId, name: 'Default' } }),
         roles: user.roles.map((name) => ({ id: `role-${name}`, name })),
         ...(projectId === undefined && domainId === undefined ? {} : { catalog: ctx.catalog() }),

@@ -1,6 +1,14 @@
 /** Nova (compute API v2.1) and Glance image GET of the double, following api-transcript.md. */
 import { randomBytes } from 'node:crypto';
-import { additionalProperties, mvAtLeast, novaFault, novaTime, policyForbidden, type DoubleRequest, type DoubleResponse } from './http-kit.js';
+import {
+  additionalProperties,
+  mvAtLeast,
+  novaFault,
+  novaTime,
+  policyForbidden,
+  type DoubleRequest,
+  type DoubleResponse,
+} from './http-kit.js';
 import type { CloudState, MigrationRecord, ServerRecord, ServiceRecord, TokenRecord } from './state.js';
 
 /** Nova's tunables and the double's clock. */
@@ -22,7 +30,8 @@ export interface NovaContext {
 }
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {});
+const obj = (value: unknown): Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
 const isAdmin = (token: TokenRecord): boolean => token.roles.includes('admin');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,7 +44,9 @@ export function serviceIsUp(ctx: NovaContext, svc: ServiceRecord): boolean {
 
 function serviceUpdatedAt(ctx: NovaContext, svc: ServiceRecord): number {
   // a running service reports every report_interval (10 s)
-  return svc.alive ? Math.max(svc.updatedAt, Math.floor(ctx.now() / ctx.reportIntervalMs) * ctx.reportIntervalMs) : Math.max(svc.updatedAt, svc.lastHeartbeat);
+  return svc.alive
+    ? Math.max(svc.updatedAt, Math.floor(ctx.now() / ctx.reportIntervalMs) * ctx.reportIntervalMs)
+    : Math.max(svc.updatedAt, svc.lastHeartbeat);
 }
 
 function serviceView(ctx: NovaContext, svc: ServiceRecord, version: string): Json {
@@ -53,10 +64,22 @@ function serviceView(ctx: NovaContext, svc: ServiceRecord, version: string): Jso
   return view;
 }
 
-const STATUS: Readonly<Record<string, string>> = { active: 'ACTIVE', stopped: 'SHUTOFF', error: 'ERROR', paused: 'PAUSED', suspended: 'SUSPENDED', building: 'BUILD', rescued: 'RESCUE', resized: 'VERIFY_RESIZE', shelved: 'SHELVED', shelved_offloaded: 'SHELVED_OFFLOADED' };
+const STATUS: Readonly<Record<string, string>> = {
+  active: 'ACTIVE',
+  stopped: 'SHUTOFF',
+  error: 'ERROR',
+  paused: 'PAUSED',
+  suspended: 'SUSPENDED',
+  building: 'BUILD',
+  rescued: 'RESCUE',
+  resized: 'VERIFY_RESIZE',
+  shelved: 'SHELVED',
+  shelved_offloaded: 'SHELVED_OFFLOADED',
+};
 
 function serverStatus(server: ServerRecord): string {
-  if (server.taskState !== null && server.taskState.startsWith('rebuild') && server.vmState !== 'error') return 'REBUILD';
+  if (server.taskState !== null && server.taskState.startsWith('rebuild') && server.vmState !== 'error')
+    return 'REBUILD';
   return STATUS[server.vmState] ?? server.vmState.toUpperCase();
 }
 
@@ -71,9 +94,20 @@ function serverView(ctx: NovaContext, server: ServerRecord, version: string, adm
     user_id: server.userId,
     metadata: server.metadata,
     hostId: server.host === null ? '' : Buffer.from(`${server.host}:${server.projectId}`).toString('hex').slice(0, 56),
-    image: server.imageId === null ? '' : { id: server.imageId, links: [{ rel: 'bookmark', href: `${base}/images/${server.imageId}` }] },
+    image:
+      server.imageId === null
+        ? ''
+        : { id: server.imageId, links: [{ rel: 'bookmark', href: `${base}/images/${server.imageId}` }] },
     flavor: mvAtLeast(version, '2.47')
-      ? { vcpus: flavor?.vcpus ?? 1, ram: flavor?.ram ?? 512, disk: flavor?.disk ?? 1, ephemeral: 0, swap: 0, original_name: flavor?.name ?? server.flavorId, extra_specs: flavor?.extraSpecs ?? {} }
+      ? {
+          vcpus: flavor?.vcpus ?? 1,
+          ram: flavor?.ram ?? 512,
+          disk: flavor?.disk ?? 1,
+          ephemeral: 0,
+          swap: 0,
+          original_name: flavor?.name ?? server.flavorId,
+          extra_specs: flavor?.extraSpecs ?? {},
+        }
       : { id: server.flavorId, links: [{ rel: 'bookmark', href: `${base}/flavors/${server.flavorId}` }] },
     created: novaTime(server.createdAt).slice(0, 19) + 'Z',
     updated: novaTime(server.updatedAt).slice(0, 19) + 'Z',
@@ -90,11 +124,25 @@ function serverView(ctx: NovaContext, server: ServerRecord, version: string, adm
     view['OS-EXT-SRV-ATTR:instance_name'] = `instance-${server.seq.toString(16).padStart(8, '0')}`;
     if (mvAtLeast(version, '2.16')) {
       const svc = server.host === null ? undefined : ctx.state.computeService(server.host);
-      view.host_status = svc === undefined ? '' : svc.forcedDown ? 'DOWN' : svc.disabled ? 'MAINTENANCE' : serviceIsUp(ctx, svc) ? 'UP' : 'UNKNOWN';
+      view.host_status =
+        svc === undefined
+          ? ''
+          : svc.forcedDown
+            ? 'DOWN'
+            : svc.disabled
+              ? 'MAINTENANCE'
+              : serviceIsUp(ctx, svc)
+                ? 'UP'
+                : 'UNKNOWN';
     }
   }
   if (server.vmState === 'error' && server.fault !== undefined) {
-    view.fault = { code: server.fault.code, created: novaTime(server.fault.created).slice(0, 19) + 'Z', message: server.fault.message, ...(admin ? { details: '' } : {}) };
+    view.fault = {
+      code: server.fault.code,
+      created: novaTime(server.fault.created).slice(0, 19) + 'Z',
+      message: server.fault.message,
+      ...(admin ? { details: '' } : {}),
+    };
   }
   if (mvAtLeast(version, '2.26')) view.tags = server.tags;
   if (mvAtLeast(version, '2.73')) view.locked_reason = null;
@@ -126,23 +174,34 @@ function migrationView(m: MigrationRecord, version: string): Json {
 }
 
 /** Routes a compute request (path relative to /v2.1). */
-export function handleNova(ctx: NovaContext, req: DoubleRequest, rel: string, version: string, token: TokenRecord): DoubleResponse {
+export function handleNova(
+  ctx: NovaContext,
+  req: DoubleRequest,
+  rel: string,
+  version: string,
+  token: TokenRecord,
+): DoubleResponse {
   const parts = rel.split('/').filter((p) => p !== '');
   const [first, second, third] = parts;
   if (first === 'os-services') {
     if (req.method === 'GET' && parts.length === 1) return listServices(ctx, req, version, token);
-    if (req.method === 'PUT' && parts.length === 2 && second !== undefined) return updateService(ctx, req, version, token, decodeURIComponent(second));
+    if (req.method === 'PUT' && parts.length === 2 && second !== undefined)
+      return updateService(ctx, req, version, token, decodeURIComponent(second));
   }
   if (first === 'servers') {
     if (req.method === 'GET' && second === 'detail' && parts.length === 2) return listServers(ctx, req, version, token);
-    if (req.method === 'GET' && second !== undefined && parts.length === 2) return showServer(ctx, version, token, second);
-    if (req.method === 'POST' && second !== undefined && third === 'action' && parts.length === 3) return serverAction(ctx, req, version, token, second);
+    if (req.method === 'GET' && second !== undefined && parts.length === 2)
+      return showServer(ctx, version, token, second);
+    if (req.method === 'POST' && second !== undefined && third === 'action' && parts.length === 3)
+      return serverAction(ctx, req, version, token, second);
   }
-  if (first === 'os-migrations' && req.method === 'GET' && parts.length === 1) return listMigrations(ctx, req, version, token);
+  if (first === 'os-migrations' && req.method === 'GET' && parts.length === 1)
+    return listMigrations(ctx, req, version, token);
   if (first === 'flavors' && req.method === 'GET' && second !== undefined) {
     const flavor = ctx.state.flavors.get(second);
     if (flavor === undefined) return novaFault(404, `Flavor ${second} could not be found.`);
-    if (parts.length === 3 && third === 'os-extra_specs') return { status: 200, body: { extra_specs: flavor.extraSpecs } };
+    if (parts.length === 3 && third === 'os-extra_specs')
+      return { status: 200, body: { extra_specs: flavor.extraSpecs } };
     if (parts.length === 2) {
       return {
         status: 200,
@@ -170,7 +229,9 @@ function listServices(ctx: NovaContext, req: DoubleRequest, version: string, tok
   if (!isAdmin(token)) return policyForbidden('os_compute_api:os-services:list');
   const host = req.url.searchParams.get('host');
   const binary = req.url.searchParams.get('binary');
-  const services = ctx.state.services.filter((s) => (host === null || s.host === host) && (binary === null || s.binary === binary));
+  const services = ctx.state.services.filter(
+    (s) => (host === null || s.host === host) && (binary === null || s.binary === binary),
+  );
   return { status: 200, body: { services: services.map((s) => serviceView(ctx, s, version)) } };
 }
 
@@ -184,7 +245,13 @@ function doneEvacuationsRemain(ctx: NovaContext, host: string): boolean {
   return false;
 }
 
-function updateService(ctx: NovaContext, req: DoubleRequest, version: string, token: TokenRecord, idOrAction: string): DoubleResponse {
+function updateService(
+  ctx: NovaContext,
+  req: DoubleRequest,
+  version: string,
+  token: TokenRecord,
+  idOrAction: string,
+): DoubleResponse {
   if (!isAdmin(token)) return policyForbidden('os_compute_api:os-services:update');
   const body = obj(req.body);
   const now = ctx.now();
@@ -192,16 +259,30 @@ function updateService(ctx: NovaContext, req: DoubleRequest, version: string, to
     const extra = Object.keys(body).filter((k) => !['status', 'disabled_reason', 'forced_down'].includes(k));
     if (extra.length > 0) return novaFault(400, additionalProperties(extra));
     if (body.status !== undefined && body.status !== 'enabled' && body.status !== 'disabled') {
-      return novaFault(400, `Invalid input for field/attribute status. Value: ${String(body.status)}. '${String(body.status)}' is not one of ['enabled', 'disabled']`);
+      return novaFault(
+        400,
+        `Invalid input for field/attribute status. Value: ${String(body.status)}. '${String(body.status)}' is not one of ['enabled', 'disabled']`,
+      );
     }
-    if (body.forced_down !== undefined && typeof body.forced_down !== 'boolean') return novaFault(400, `Invalid input for field/attribute forced_down. Value: ${String(body.forced_down)}. ${JSON.stringify(body.forced_down)} is not of type 'boolean'`);
+    if (body.forced_down !== undefined && typeof body.forced_down !== 'boolean')
+      return novaFault(
+        400,
+        `Invalid input for field/attribute forced_down. Value: ${String(body.forced_down)}. ${JSON.stringify(body.forced_down)} is not of type 'boolean'`,
+      );
     if (!UUID.test(idOrAction)) return novaFault(400, `Invalid uuid ${idOrAction}`);
     const svc = ctx.state.services.find((s) => s.uuid === idOrAction);
     if (svc === undefined) return novaFault(404, `Service ${idOrAction} could not be found.`);
-    if (svc.binary !== 'nova-compute') return novaFault(400, `Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
-    if (body.status === 'enabled' && body.disabled_reason !== undefined) return novaFault(400, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
-    if (body.status === undefined && body.forced_down === undefined) return novaFault(400, "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
-    if (body.forced_down === false && doneEvacuationsRemain(ctx, svc.host)) return novaFault(400, DONE_RECORDS(svc.host));
+    if (svc.binary !== 'nova-compute')
+      return novaFault(
+        400,
+        `Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`,
+      );
+    if (body.status === 'enabled' && body.disabled_reason !== undefined)
+      return novaFault(400, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    if (body.status === undefined && body.forced_down === undefined)
+      return novaFault(400, "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+    if (body.forced_down === false && doneEvacuationsRemain(ctx, svc.host))
+      return novaFault(400, DONE_RECORDS(svc.host));
     if (body.status === 'disabled') {
       svc.disabled = true;
       svc.disabledReason = typeof body.disabled_reason === 'string' ? body.disabled_reason : null;
@@ -214,19 +295,28 @@ function updateService(ctx: NovaContext, req: DoubleRequest, version: string, to
     return { status: 200, body: { service: serviceView(ctx, svc, version) } };
   }
   // 2.1-2.52: PUT /os-services/{action} with host + binary
-  const allowed = mvAtLeast(version, '2.11') ? ['host', 'binary', 'disabled_reason', 'forced_down'] : ['host', 'binary', 'disabled_reason'];
+  const allowed = mvAtLeast(version, '2.11')
+    ? ['host', 'binary', 'disabled_reason', 'forced_down']
+    : ['host', 'binary', 'disabled_reason'];
   const extra = Object.keys(body).filter((k) => !allowed.includes(k));
   if (extra.length > 0) return novaFault(400, additionalProperties(extra));
   if (body.host === undefined) return novaFault(400, "'host' is a required property");
   if (body.binary === undefined) return novaFault(400, "'binary' is a required property");
-  const actions = mvAtLeast(version, '2.11') ? ['enable', 'disable', 'disable-log-reason', 'force-down'] : ['enable', 'disable', 'disable-log-reason'];
+  const actions = mvAtLeast(version, '2.11')
+    ? ['enable', 'disable', 'disable-log-reason', 'force-down']
+    : ['enable', 'disable', 'disable-log-reason'];
   if (!actions.includes(idOrAction)) return novaFault(404, 'Unknown action');
   const host = String(body.host);
   const binary = String(body.binary);
-  if (!ctx.state.services.some((s) => s.host === host)) return novaFault(404, `Host '${host}' is not mapped to any cell`);
+  if (!ctx.state.services.some((s) => s.host === host))
+    return novaFault(404, `Host '${host}' is not mapped to any cell`);
   const svc = ctx.state.services.find((s) => s.host === host && s.binary === binary);
   if (svc === undefined) return novaFault(404, `Could not find binary ${binary} on host ${host}.`);
-  if (svc.binary !== 'nova-compute') return novaFault(400, `Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
+  if (svc.binary !== 'nova-compute')
+    return novaFault(
+      400,
+      `Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`,
+    );
   svc.updatedAt = now;
   switch (idOrAction) {
     case 'enable':
@@ -240,7 +330,10 @@ function updateService(ctx: NovaContext, req: DoubleRequest, version: string, to
       if (typeof body.disabled_reason !== 'string') return novaFault(400, 'Missing disabled reason field');
       svc.disabled = true;
       svc.disabledReason = body.disabled_reason;
-      return { status: 200, body: { service: { host, binary, status: 'disabled', disabled_reason: body.disabled_reason } } };
+      return {
+        status: 200,
+        body: { service: { host, binary, status: 'disabled', disabled_reason: body.disabled_reason } },
+      };
     default:
       if (typeof body.forced_down !== 'boolean') return novaFault(400, 'Missing forced_down field');
       if (!body.forced_down && doneEvacuationsRemain(ctx, host)) return novaFault(400, DONE_RECORDS(host));
@@ -260,12 +353,15 @@ function listServers(ctx: NovaContext, req: DoubleRequest, version: string, toke
   let limit = ctx.maxLimit;
   if (limitParam !== null) {
     const n = Number(limitParam);
-    if (!Number.isInteger(n) || n < 0) return novaFault(400, `Invalid input for field/attribute limit. Value: ${limitParam}.`);
+    if (!Number.isInteger(n) || n < 0)
+      return novaFault(400, `Invalid input for field/attribute limit. Value: ${limitParam}.`);
     limit = Math.min(n, ctx.maxLimit);
   }
   let candidates: ServerRecord[];
   if (host !== null) {
-    candidates = [...(ctx.state.serversByHost.get(host) ?? [])].map((id) => ctx.state.servers.get(id)).filter((s): s is ServerRecord => s !== undefined);
+    candidates = [...(ctx.state.serversByHost.get(host) ?? [])]
+      .map((id) => ctx.state.servers.get(id))
+      .filter((s): s is ServerRecord => s !== undefined);
   } else {
     candidates = [...ctx.state.servers.values()];
   }
@@ -273,7 +369,11 @@ function listServers(ctx: NovaContext, req: DoubleRequest, version: string, toke
   const since = q.get('changes-since');
   if (since !== null) {
     const sinceMs = Date.parse(/[zZ]$|[+-]\d\d:?\d\d$/.test(since) ? since : `${since}Z`);
-    if (Number.isNaN(sinceMs)) return novaFault(400, `Invalid input for query parameters changes-since. Value: ${since}. '${since}' is not a 'date-time'`);
+    if (Number.isNaN(sinceMs))
+      return novaFault(
+        400,
+        `Invalid input for query parameters changes-since. Value: ${since}. '${since}' is not a 'date-time'`,
+      );
     candidates = candidates.filter((s) => s.updatedAt >= sinceMs);
   }
   candidates.sort((a, b) => b.seq - a.seq);
@@ -311,7 +411,13 @@ function showServer(ctx: NovaContext, version: string, token: TokenRecord, id: s
   return { status: 200, body: { server: serverView(ctx, server, version, isAdmin(token)) } };
 }
 
-function serverAction(ctx: NovaContext, req: DoubleRequest, version: string, token: TokenRecord, id: string): DoubleResponse {
+function serverAction(
+  ctx: NovaContext,
+  req: DoubleRequest,
+  version: string,
+  token: TokenRecord,
+  id: string,
+): DoubleResponse {
   const body = obj(req.body);
   const [action] = Object.keys(body);
   const server = visibleServer(ctx, token, id);
@@ -323,21 +429,29 @@ function serverAction(ctx: NovaContext, req: DoubleRequest, version: string, tok
     case 'os-resetState': {
       if (!isAdmin(token)) return policyForbidden('os_compute_api:os-admin-actions:reset_state');
       const state = obj(body['os-resetState']).state;
-      if (state !== 'active' && state !== 'error') return novaFault(400, `Invalid input for field/attribute state. Value: ${String(state)}. '${String(state)}' is not one of ['active', 'error']`);
+      if (state !== 'active' && state !== 'error')
+        return novaFault(
+          400,
+          `Invalid input for field/attribute state. Value: ${String(state)}. '${String(state)}' is not one of ['active', 'error']`,
+        );
       server.vmState = state;
       server.taskState = null;
       server.updatedAt = now;
       return { status: 202 };
     }
     case 'os-stop':
-      if (server.vmState !== 'active' && server.vmState !== 'error') return novaFault(409, `Cannot 'stop' instance ${server.id} while it is in vm_state ${server.vmState}`);
-      if (server.taskState !== null) return novaFault(409, `Cannot 'stop' instance ${server.id} while it is in task_state ${server.taskState}`);
+      if (server.vmState !== 'active' && server.vmState !== 'error')
+        return novaFault(409, `Cannot 'stop' instance ${server.id} while it is in vm_state ${server.vmState}`);
+      if (server.taskState !== null)
+        return novaFault(409, `Cannot 'stop' instance ${server.id} while it is in task_state ${server.taskState}`);
       server.vmState = 'stopped';
       server.updatedAt = now;
       return { status: 202 };
     case 'os-start':
-      if (server.vmState !== 'stopped') return novaFault(409, `Cannot 'start' instance ${server.id} while it is in vm_state ${server.vmState}`);
-      if (server.taskState !== null) return novaFault(409, `Cannot 'start' instance ${server.id} while it is in task_state ${server.taskState}`);
+      if (server.vmState !== 'stopped')
+        return novaFault(409, `Cannot 'start' instance ${server.id} while it is in vm_state ${server.vmState}`);
+      if (server.taskState !== null)
+        return novaFault(409, `Cannot 'start' instance ${server.id} while it is in task_state ${server.taskState}`);
       server.vmState = 'active';
       server.updatedAt = now;
       return { status: 202 };
@@ -352,12 +466,25 @@ function evacuateKeys(version: string): string[] {
   return ['host', 'adminPass'];
 }
 
-function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: string, token: TokenRecord): DoubleResponse {
+function evacuate(
+  ctx: NovaContext,
+  server: ServerRecord,
+  body: Json,
+  version: string,
+  token: TokenRecord,
+): DoubleResponse {
   if (!isAdmin(token)) return policyForbidden('os_compute_api:os-evacuate');
   const extra = Object.keys(body).filter((k) => !evacuateKeys(version).includes(k));
-  if (extra.length > 0) return novaFault(400, `Invalid input for field/attribute evacuate. Value: ${JSON.stringify(body)}. ${additionalProperties(extra)}`);
+  if (extra.length > 0)
+    return novaFault(
+      400,
+      `Invalid input for field/attribute evacuate. Value: ${JSON.stringify(body)}. ${additionalProperties(extra)}`,
+    );
   if (!mvAtLeast(version, '2.14') && body.onSharedStorage === undefined) {
-    return novaFault(400, `Invalid input for field/attribute evacuate. Value: ${JSON.stringify(body)}. 'onSharedStorage' is a required property`);
+    return novaFault(
+      400,
+      `Invalid input for field/attribute evacuate. Value: ${JSON.stringify(body)}. 'onSharedStorage' is a required property`,
+    );
   }
   const target = typeof body.host === 'string' ? body.host : undefined;
   if (body.force === true && target === undefined) return novaFault(400, "Can't force to a non-provided destination");
@@ -365,12 +492,22 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
     if (ctx.state.computeService(target) === undefined) return novaFault(404, `Compute host ${target} not found.`);
     if (target === server.host) return novaFault(400, "The target host can't be the same one.");
   }
-  if (!['active', 'stopped', 'error'].includes(server.vmState)) return novaFault(409, `Cannot 'evacuate' instance ${server.id} while it is in vm_state ${server.vmState}`);
+  if (!['active', 'stopped', 'error'].includes(server.vmState))
+    return novaFault(409, `Cannot 'evacuate' instance ${server.id} while it is in vm_state ${server.vmState}`);
   const source = server.host === null ? undefined : ctx.state.computeService(server.host);
-  if (source !== undefined && serviceIsUp(ctx, source)) return novaFault(400, `Compute service of ${source.host} is still in use.`);
+  if (source !== undefined && serviceIsUp(ctx, source))
+    return novaFault(400, `Compute service of ${source.host} is still in use.`);
   const now = ctx.now();
   const migration = ctx.state.addMigration(
-    { instanceUuid: server.id, migrationType: 'evacuation', status: 'accepted', sourceCompute: server.host ?? '', destCompute: target ?? null, projectId: server.projectId, userId: server.userId },
+    {
+      instanceUuid: server.id,
+      migrationType: 'evacuation',
+      status: 'accepted',
+      sourceCompute: server.host ?? '',
+      destCompute: target ?? null,
+      projectId: server.projectId,
+      userId: server.userId,
+    },
     now,
   );
   const inFlight = server.evacuation;
@@ -391,7 +528,14 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
     server.vmState = 'error';
     server.taskState = null;
     server.updatedAt = now;
-    server.fault = { code: 500, message: "Conflict updating instance " + server.id + ". Expected: {'task_state': ['rebuilding']}. Actual: {'task_state': None}", created: now };
+    server.fault = {
+      code: 500,
+      message:
+        'Conflict updating instance ' +
+        server.id +
+        ". Expected: {'task_state': ['rebuilding']}. Actual: {'task_state': None}",
+      created: now,
+    };
     return evacuateAccepted(version);
   }
   server.taskState = 'rebuilding';
@@ -408,7 +552,10 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
   };
   server.evacuation = { migrationId: migration.id, timers, originalVmState: server.vmState, microversion: version };
   const sourceHost = server.host;
-  const delay = typeof ctx.rebuildDelayMs === 'number' ? ctx.rebuildDelayMs : Math.round(ctx.rebuildDelayMs.min + Math.random() * (ctx.rebuildDelayMs.max - ctx.rebuildDelayMs.min));
+  const delay =
+    typeof ctx.rebuildDelayMs === 'number'
+      ? ctx.rebuildDelayMs
+      : Math.round(ctx.rebuildDelayMs.min + Math.random() * (ctx.rebuildDelayMs.max - ctx.rebuildDelayMs.min));
   const half = Math.floor(delay / 2);
   const rest = delay - half;
   // the second phase is scheduled from the first, so the two can never run out of order
@@ -421,7 +568,11 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
       server.vmState = 'error';
       server.taskState = null;
       server.updatedAt = ctx.now();
-      server.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: ctx.now() };
+      server.fault = {
+        code: 500,
+        message: 'No valid host was found. There are not enough hosts available.',
+        created: ctx.now(),
+      };
       delete server.evacuation;
       return;
     }
@@ -436,7 +587,8 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
       migration.status = 'done';
       migration.updatedAt = ctx.now();
       server.taskState = null;
-      server.vmState = original === 'error' ? 'active' : original === 'stopped' || mvAtLeast(version, '2.95') ? 'stopped' : 'active';
+      server.vmState =
+        original === 'error' ? 'active' : original === 'stopped' || mvAtLeast(version, '2.95') ? 'stopped' : 'active';
       server.updatedAt = ctx.now();
       delete server.evacuation;
     });
@@ -445,7 +597,9 @@ function evacuate(ctx: NovaContext, server: ServerRecord, body: Json, version: s
 }
 
 function evacuateAccepted(version: string): DoubleResponse {
-  return mvAtLeast(version, '2.14') ? { status: 200 } : { status: 200, body: { adminPass: randomBytes(9).toString('base64url') } };
+  return mvAtLeast(version, '2.14')
+    ? { status: 200 }
+    : { status: 200, body: { adminPass: randomBytes(9).toString('base64url') } };
 }
 
 /** The up, enabled compute with the fewest servers, other than `source`. */
@@ -467,12 +621,14 @@ function listMigrations(ctx: NovaContext, req: DoubleRequest, version: string, t
   if (!isAdmin(token)) return policyForbidden('os_compute_api:os-migrations:index');
   const q = req.url.searchParams;
   const instance = q.get('instance_uuid');
-  let list: MigrationRecord[] = instance !== null ? [...(ctx.state.migrationsByInstance.get(instance) ?? [])] : [...ctx.state.migrations.values()];
+  let list: MigrationRecord[] =
+    instance !== null ? [...(ctx.state.migrationsByInstance.get(instance) ?? [])] : [...ctx.state.migrations.values()];
   const source = q.get('source_compute');
   const type = q.get('migration_type');
   const status = q.get('status');
   const since = q.get('changes-since');
-  const sinceMs = since === null ? undefined : Date.parse(since.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(since) ? since : `${since}Z`);
+  const sinceMs =
+    since === null ? undefined : Date.parse(since.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(since) ? since : `${since}Z`);
   list = list.filter(
     (m) =>
       (source === null || m.sourceCompute === source) &&
@@ -512,7 +668,8 @@ function listMigrations(ctx: NovaContext, req: DoubleRequest, version: string, t
 /** Glance `GET /v2/images/{id}`. */
 export function handleGlance(ctx: NovaContext, req: DoubleRequest, parts: readonly string[]): DoubleResponse {
   const [, kind, id] = parts;
-  if (req.method !== 'GET' || kind !== 'images' || id === undefined || parts.length !== 3) return { status: 404, text: '404 Not Found\n\nThe resource could not be found.\n\n   ' };
+  if (req.method !== 'GET' || kind !== 'images' || id === undefined || parts.length !== 3)
+    return { status: 404, text: '404 Not Found\n\nThe resource could not be found.\n\n   ' };
   const image = ctx.state.images.get(id);
   if (image === undefined) return { status: 404, text: `404 Not Found\n\nNo image found with ID ${id}\n\n   ` };
   return {

@@ -67,7 +67,12 @@ export interface ServerRecord {
   /** The last fault (shown while vm_state is error, as Nova does). */
   fault?: { readonly code: number; readonly message: string; readonly created: number };
   /** The in-flight evacuation, if any. */
-  evacuation?: { readonly migrationId: number; readonly timers: NodeJS.Timeout[]; readonly originalVmState: string; readonly microversion: string };
+  evacuation?: {
+    readonly migrationId: number;
+    readonly timers: NodeJS.Timeout[];
+    readonly originalVmState: string;
+    readonly microversion: string;
+  };
 }
 
 export interface MigrationRecord {
@@ -125,7 +130,19 @@ export class CloudState {
 
   addService(host: string, binary: string, zone: string, now: number): ServiceRecord {
     this.#serviceSeq += 1;
-    const record: ServiceRecord = { intId: this.#serviceSeq, uuid: randomUUID(), host, binary, zone, disabled: false, disabledReason: null, forcedDown: false, alive: true, lastHeartbeat: now, updatedAt: now };
+    const record: ServiceRecord = {
+      intId: this.#serviceSeq,
+      uuid: randomUUID(),
+      host,
+      binary,
+      zone,
+      disabled: false,
+      disabledReason: null,
+      forcedDown: false,
+      alive: true,
+      lastHeartbeat: now,
+      updatedAt: now,
+    };
     this.services.push(record);
     return record;
   }
@@ -160,7 +177,13 @@ export class CloudState {
 
   addMigration(spec: Omit<MigrationRecord, 'id' | 'uuid' | 'createdAt' | 'updatedAt'>, now: number): MigrationRecord {
     this.#migrationSeq += 1;
-    const record: MigrationRecord = { ...spec, id: this.#migrationSeq, uuid: randomUUID(), createdAt: now, updatedAt: null };
+    const record: MigrationRecord = {
+      ...spec,
+      id: this.#migrationSeq,
+      uuid: randomUUID(),
+      createdAt: now,
+      updatedAt: null,
+    };
     this.migrations.set(record.id, record);
     const list = this.migrationsByInstance.get(record.instanceUuid) ?? [];
     list.push(record);

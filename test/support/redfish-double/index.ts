@@ -14,7 +14,17 @@ export { createTestTls, type TestTls } from './tls.js';
 export type RedfishPowerState = 'On' | 'Off' | 'PoweringOn' | 'PoweringOff' | 'Paused';
 
 /** The ResetType values the double accepts unless told otherwise (ComputerSystem's ResetType enum). */
-export const DEFAULT_RESET_TYPES = ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'Nmi', 'ForceOn', 'PushPowerButton', 'PowerCycle'];
+export const DEFAULT_RESET_TYPES = [
+  'On',
+  'ForceOff',
+  'GracefulShutdown',
+  'GracefulRestart',
+  'ForceRestart',
+  'Nmi',
+  'ForceOn',
+  'PushPowerButton',
+  'PowerCycle',
+];
 
 const BASE = 'Base.1.16';
 
@@ -54,7 +64,8 @@ export interface RecordedCall {
   readonly authorization?: string;
 }
 
-export type InjectedFailure = { readonly status: number; readonly messageId?: string; readonly message?: string } | 'drop' | 'hang';
+export type InjectedFailure =
+  { readonly status: number; readonly messageId?: string; readonly message?: string } | 'drop' | 'hang';
 
 interface SystemState {
   power: RedfishPowerState;
@@ -69,7 +80,13 @@ interface Pending {
   path: string | undefined;
 }
 
-function message(id: string, text: string, args: string[], resolution: string, severity = 'Critical'): Record<string, unknown> {
+function message(
+  id: string,
+  text: string,
+  args: string[],
+  resolution: string,
+  severity = 'Critical',
+): Record<string, unknown> {
   return {
     '@odata.type': '#Message.v1_1_1.Message',
     MessageId: `${BASE}.${id}`,
@@ -85,7 +102,8 @@ function errorBody(info: Record<string, unknown>[]): Record<string, unknown> {
   return {
     error: {
       code: `${BASE}.GeneralError`,
-      message: 'A general error has occurred. See Resolution for information on how to resolve the error, or @Message.ExtendedInfo if Resolution is not provided.',
+      message:
+        'A general error has occurred. See Resolution for information on how to resolve the error, or @Message.ExtendedInfo if Resolution is not provided.',
       '@Message.ExtendedInfo': info,
     },
   };
@@ -173,7 +191,11 @@ export class RedfishDouble {
   }
 
   /** Answers the next `count` matching requests with `failure` instead of serving them. */
-  failNext(count: number, failure: InjectedFailure = { status: 503 }, match: { method?: string; path?: string } = {}): void {
+  failNext(
+    count: number,
+    failure: InjectedFailure = { status: 503 },
+    match: { method?: string; path?: string } = {},
+  ): void {
     this.#pending.push({ remaining: count, failure, method: match.method, path: match.path });
   }
 
@@ -190,7 +212,9 @@ export class RedfishDouble {
 
   /** Number of recorded calls matching method and/or a path substring. */
   count(method?: string, pathIncludes?: string): number {
-    return this.calls.filter((call) => (!method || call.method === method) && (!pathIncludes || call.path.includes(pathIncludes))).length;
+    return this.calls.filter(
+      (call) => (!method || call.method === method) && (!pathIncludes || call.path.includes(pathIncludes)),
+    ).length;
   }
 
   /** The ResetTypes POSTed so far, in order. */
@@ -203,7 +227,9 @@ export class RedfishDouble {
     res.writeHead(status, {
       'OData-Version': '4.0',
       'Cache-Control': 'no-cache',
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) }),
+      ...(body === undefined
+        ? {}
+        : { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) }),
       ...headers,
     });
     res.end(text);
@@ -220,7 +246,9 @@ export class RedfishDouble {
   }
 
   #takeFailure(method: string, path: string): InjectedFailure | undefined {
-    const pending = this.#pending.find((p) => p.remaining > 0 && (!p.method || p.method === method) && (!p.path || path.includes(p.path)));
+    const pending = this.#pending.find(
+      (p) => p.remaining > 0 && (!p.method || p.method === method) && (!p.path || path.includes(p.path)),
+    );
     if (!pending) return undefined;
     pending.remaining -= 1;
     this.#pending = this.#pending.filter((p) => p.remaining > 0);
@@ -235,7 +263,14 @@ export class RedfishDouble {
       const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
       const authorized = this.#authorized(req);
       const record = (status: number, resetType?: string): void => {
-        this.calls.push({ method, path, status, authorized, ...(resetType ? { resetType } : {}), ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+        this.calls.push({
+          method,
+          path,
+          status,
+          authorized,
+          ...(resetType ? { resetType } : {}),
+          ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        });
       };
       const failure = this.#takeFailure(method, path);
       if (failure === 'drop') {
@@ -254,7 +289,14 @@ export class RedfishDouble {
           (failure.status === 503
             ? 'The service is temporarily unavailable.  Retry in 1 seconds.'
             : 'The request failed due to an internal service error.  The service is still operational.');
-        record(this.#send(res, failure.status, errorBody([message(id, text, failure.status === 503 ? ['1'] : [], 'Resubmit the request.')]), failure.status === 503 ? { 'Retry-After': '1' } : {}));
+        record(
+          this.#send(
+            res,
+            failure.status,
+            errorBody([message(id, text, failure.status === 503 ? ['1'] : [], 'Resubmit the request.')]),
+            failure.status === 503 ? { 'Retry-After': '1' } : {},
+          ),
+        );
         return;
       }
       const body = Buffer.concat(chunks).toString('utf8');
@@ -263,7 +305,13 @@ export class RedfishDouble {
     });
   }
 
-  #route(method: string, rawPath: string, body: string, authorized: boolean, res: ServerResponse): { status: number; resetType?: string } {
+  #route(
+    method: string,
+    rawPath: string,
+    body: string,
+    authorized: boolean,
+    res: ServerResponse,
+  ): { status: number; resetType?: string } {
     const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
     // The service root and the version document are readable without authentication (DSP0266).
     if (path === '/redfish' && method === 'GET') return { status: this.#send(res, 200, { v1: '/redfish/v1/' }) };
@@ -274,7 +322,12 @@ export class RedfishDouble {
           res,
           401,
           errorBody([
-            message('ResourceAtUriUnauthorized', `While accessing the resource at '${rawPath}', the service received an authorization error 'Invalid username or password'.`, [rawPath, 'Invalid username or password'], 'Ensure that the appropriate access is provided for the service in order for it to access the URI.'),
+            message(
+              'ResourceAtUriUnauthorized',
+              `While accessing the resource at '${rawPath}', the service received an authorization error 'Invalid username or password'.`,
+              [rawPath, 'Invalid username or password'],
+              'Ensure that the appropriate access is provided for the service in order for it to access the URI.',
+            ),
           ]),
           { 'WWW-Authenticate': 'Basic realm="forcedown Redfish double"' },
         ),
@@ -297,7 +350,10 @@ export class RedfishDouble {
         if (method !== 'GET') return { status: this.#notAllowed(res, 'GET') };
         return { status: this.#send(res, 200, this.#actionInfo(id)) };
       }
-      if (rest === (this.#options.resetTargetSuffix ?? '/Actions/ComputerSystem.Reset').replace(/\/+$/, '') && !this.#options.noResetAction) {
+      if (
+        rest === (this.#options.resetTargetSuffix ?? '/Actions/ComputerSystem.Reset').replace(/\/+$/, '') &&
+        !this.#options.noResetAction
+      ) {
         if (method !== 'POST') return { status: this.#notAllowed(res, 'POST') };
         return this.#reset(res, id, system, body);
       }
@@ -306,13 +362,25 @@ export class RedfishDouble {
       status: this.#send(
         res,
         404,
-        errorBody([message('ResourceNotFound', `The requested resource of type ComputerSystem named '${id ?? rawPath}' was not found.`, ['ComputerSystem', id ?? rawPath], 'Provide a valid resource identifier and resubmit the request.')]),
+        errorBody([
+          message(
+            'ResourceNotFound',
+            `The requested resource of type ComputerSystem named '${id ?? rawPath}' was not found.`,
+            ['ComputerSystem', id ?? rawPath],
+            'Provide a valid resource identifier and resubmit the request.',
+          ),
+        ]),
       ),
     };
   }
 
   #notAllowed(res: ServerResponse, allow: string): number {
-    return this.#send(res, 405, errorBody([message('OperationNotAllowed', 'The HTTP method is not allowed on this resource.', [], 'None.')]), { Allow: allow });
+    return this.#send(
+      res,
+      405,
+      errorBody([message('OperationNotAllowed', 'The HTTP method is not allowed on this resource.', [], 'None.')]),
+      { Allow: allow },
+    );
   }
 
   #reset(res: ServerResponse, id: string, system: SystemState, body: string): { status: number; resetType?: string } {
@@ -320,21 +388,67 @@ export class RedfishDouble {
     try {
       parsed = body ? JSON.parse(body) : {};
     } catch {
-      return { status: this.#send(res, 400, errorBody([message('MalformedJSON', 'The request body submitted was malformed JSON and could not be parsed by the receiving service.', [], 'Ensure that the request body is valid JSON and resubmit the request.')])) };
+      return {
+        status: this.#send(
+          res,
+          400,
+          errorBody([
+            message(
+              'MalformedJSON',
+              'The request body submitted was malformed JSON and could not be parsed by the receiving service.',
+              [],
+              'Ensure that the request body is valid JSON and resubmit the request.',
+            ),
+          ]),
+        ),
+      };
     }
-    const resetType = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).ResetType : undefined;
+    const resetType =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).ResetType : undefined;
     const action = 'ComputerSystem.Reset';
     if (typeof resetType !== 'string') {
-      return { status: this.#send(res, 400, errorBody([message('ActionParameterMissing', `The action ${action} requires the parameter ResetType to be present in the request body.`, [action, 'ResetType'], 'Supply the action with the required parameter in the request body when the request is resubmitted.')])) };
+      return {
+        status: this.#send(
+          res,
+          400,
+          errorBody([
+            message(
+              'ActionParameterMissing',
+              `The action ${action} requires the parameter ResetType to be present in the request body.`,
+              [action, 'ResetType'],
+              'Supply the action with the required parameter in the request body when the request is resubmitted.',
+            ),
+          ]),
+        ),
+      };
     }
     const allowed = this.#options.allowableResetTypes ?? DEFAULT_RESET_TYPES;
     if (!allowed.includes(resetType)) {
       return {
-        status: this.#send(res, 400, errorBody([message('ActionParameterValueNotInList', `The value '${resetType}' for the parameter ResetType in the action ${action} is not in the list of acceptable values.`, [resetType, 'ResetType', action], 'Choose a value from the enumeration list that the implementation can support and resubmit the request if the operation failed.', 'Warning')])),
+        status: this.#send(
+          res,
+          400,
+          errorBody([
+            message(
+              'ActionParameterValueNotInList',
+              `The value '${resetType}' for the parameter ResetType in the action ${action} is not in the list of acceptable values.`,
+              [resetType, 'ResetType', action],
+              'Choose a value from the enumeration list that the implementation can support and resubmit the request if the operation failed.',
+              'Warning',
+            ),
+          ]),
+        ),
         resetType,
       };
     }
-    const settled = system.power === 'PoweringOff' ? 'Off' : system.power === 'PoweringOn' ? 'On' : system.power === 'Paused' ? 'On' : system.power;
+    const settled =
+      system.power === 'PoweringOff'
+        ? 'Off'
+        : system.power === 'PoweringOn'
+          ? 'On'
+          : system.power === 'Paused'
+            ? 'On'
+            : system.power;
     let goal: 'On' | 'Off' | undefined;
     if (resetType === 'ForceOff' || resetType === 'GracefulShutdown') goal = 'Off';
     else if (resetType === 'On' || resetType === 'ForceOn') goal = 'On';
@@ -345,7 +459,19 @@ export class RedfishDouble {
     const alreadyThere = goal === system.power && /Force|^On$|GracefulShutdown/.test(resetType);
     if (alreadyThere && this.#conflict) {
       return {
-        status: this.#send(res, 409, errorBody([message('ResourceInUse', `The change to the requested resource failed because the resource is in use or in transition. The system is already powered ${goal.toLowerCase()}.`, [], 'Remove the condition and resubmit the request if the operation failed.', 'Warning')])),
+        status: this.#send(
+          res,
+          409,
+          errorBody([
+            message(
+              'ResourceInUse',
+              `The change to the requested resource failed because the resource is in use or in transition. The system is already powered ${goal.toLowerCase()}.`,
+              [],
+              'Remove the condition and resubmit the request if the operation failed.',
+              'Warning',
+            ),
+          ]),
+        ),
         resetType,
       };
     }
@@ -383,7 +509,9 @@ export class RedfishDouble {
   }
 
   #collection(): Record<string, unknown> {
-    const members = [...this.#systems.keys()].map((id) => ({ '@odata.id': `/redfish/v1/Systems/${encodeURIComponent(id)}` }));
+    const members = [...this.#systems.keys()].map((id) => ({
+      '@odata.id': `/redfish/v1/Systems/${encodeURIComponent(id)}`,
+    }));
     return {
       '@odata.type': '#ComputerSystemCollection.ComputerSystemCollection',
       '@odata.id': '/redfish/v1/Systems',
@@ -395,7 +523,9 @@ export class RedfishDouble {
 
   #computerSystem(id: string, system: SystemState): Record<string, unknown> {
     const base = `/redfish/v1/Systems/${encodeURIComponent(id)}`;
-    const reset: Record<string, unknown> = { target: `${base}${this.#options.resetTargetSuffix ?? '/Actions/ComputerSystem.Reset'}` };
+    const reset: Record<string, unknown> = {
+      target: `${base}${this.#options.resetTargetSuffix ?? '/Actions/ComputerSystem.Reset'}`,
+    };
     if (this.#options.actionInfo) reset['@Redfish.ActionInfo'] = `${base}/ResetActionInfo`;
     else reset['ResetType@Redfish.AllowableValues'] = [...(this.#options.allowableResetTypes ?? DEFAULT_RESET_TYPES)];
     return {
@@ -424,7 +554,14 @@ export class RedfishDouble {
       '@odata.id': `/redfish/v1/Systems/${encodeURIComponent(id)}/ResetActionInfo`,
       Id: 'ResetActionInfo',
       Name: 'Reset Action Info',
-      Parameters: [{ Name: 'ResetType', Required: true, DataType: 'String', AllowableValues: [...(this.#options.allowableResetTypes ?? DEFAULT_RESET_TYPES)] }],
+      Parameters: [
+        {
+          Name: 'ResetType',
+          Required: true,
+          DataType: 'String',
+          AllowableValues: [...(this.#options.allowableResetTypes ?? DEFAULT_RESET_TYPES)],
+        },
+      ],
     };
   }
 }

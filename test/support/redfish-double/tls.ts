@@ -24,9 +24,25 @@ function openssl(args: string[], cwd: string): void {
 function makeCa(dir: string, name: string): void {
   openssl(
     [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=forcedown test ${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=forcedown test ${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ],
     dir,
   );
@@ -37,12 +53,47 @@ export function createTestTls(): TestTls {
   const dir = mkdtempSync(join(tmpdir(), 'forcedown-redfish-tls-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'bmc.key', '-out', 'bmc.csr', '-subj', '/CN=127.0.0.1'], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'bmc.key',
+      '-out',
+      'bmc.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    dir,
+  );
   writeFileSync(
     join(dir, 'bmc.ext'),
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
   );
-  openssl(['x509', '-req', '-in', 'bmc.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'bmc.pem', '-days', '2', '-extfile', 'bmc.ext'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'bmc.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'bmc.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'bmc.ext',
+    ],
+    dir,
+  );
   return {
     dir,
     caPath: join(dir, 'ca.pem'),

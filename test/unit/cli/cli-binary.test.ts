@@ -21,7 +21,11 @@ interface Result {
 
 function forcedown(args: string[], env: Record<string, string> = {}, input?: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -36,7 +40,10 @@ let dir = '';
 test.before(async () => {
   assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/ is missing: run `npm run build` first (npm test does)');
   // the binary runs the bundle (scripts/bundle.mjs): these tests are what proves the bundle works
-  assert.ok(existsSync(join(root, 'dist/cli-bundle/main.mjs')), 'dist/cli-bundle/ is missing: run `npm run build` first (npm test does)');
+  assert.ok(
+    existsSync(join(root, 'dist/cli-bundle/main.mjs')),
+    'dist/cli-bundle/ is missing: run `npm run build` first (npm test does)',
+  );
 });
 test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fd-cli-'));
@@ -52,7 +59,8 @@ const noStackTrace = (text: string): void => {
 test('--help lists the commands and exit codes; each subcommand explains itself', async () => {
   const main = await forcedown(['--help']);
   assert.is(main.code, 0);
-  for (const word of ['validate', 'plan', 'run', 'resume', 'runs', 'Exit codes', '--assume-fenced']) assert.match(main.stdout, word);
+  for (const word of ['validate', 'plan', 'run', 'resume', 'runs', 'Exit codes', '--assume-fenced'])
+    assert.match(main.stdout, word);
   for (const command of ['validate', 'plan', 'run', 'resume', 'runs', 'services', 'provider']) {
     const help = await forcedown([command, '--help']);
     assert.is(help.code, 0, command);
@@ -74,22 +82,40 @@ test('no command prints help and exits 2; unknown commands and options suggest t
 });
 
 test('validate: all problems of all files, exit 2, no stack trace; a good file passes', async () => {
-  const result = await forcedown(['validate', 'test/fixtures/runbooks/invalid/13-undefined-param.json', 'test/fixtures/runbooks/invalid/09-unknown-step-field.json', 'test/fixtures/runbooks/valid/commands.json']);
+  const result = await forcedown([
+    'validate',
+    'test/fixtures/runbooks/invalid/13-undefined-param.json',
+    'test/fixtures/runbooks/invalid/09-unknown-step-field.json',
+    'test/fixtures/runbooks/valid/commands.json',
+  ]);
   assert.is(result.code, 2);
-  assert.match(result.stdout, 'test/fixtures/runbooks/invalid/13-undefined-param.json:5:47 /steps/0/host: ${params.hots} refers to an undefined parameter "hots"');
+  assert.match(
+    result.stdout,
+    'test/fixtures/runbooks/invalid/13-undefined-param.json:5:47 /steps/0/host: ${params.hots} refers to an undefined parameter "hots"',
+  );
   assert.match(result.stdout, 'did you mean "concurrency"');
   assert.match(result.stdout, 'ok       test/fixtures/runbooks/valid/commands.json (runbook)');
   noStackTrace(result.stdout + result.stderr);
-  const json = await forcedown(['validate', '--output', 'json', 'test/fixtures/runbooks/invalid/12-duplicate-step-id.json']);
+  const json = await forcedown([
+    'validate',
+    '--output',
+    'json',
+    'test/fixtures/runbooks/invalid/12-duplicate-step-id.json',
+  ]);
   const parsed = JSON.parse(json.stdout) as { valid: boolean; problems: { pointer: string; line: number }[] }[];
-  assert.equal(parsed[0]!.problems.map((p) => [p.pointer, p.line]), [['/steps/1/id', 5]]);
+  assert.equal(
+    parsed[0]!.problems.map((p) => [p.pointer, p.line]),
+    [['/steps/1/id', 5]],
+  );
   const missing = await forcedown(['validate', 'no/such/file.json']);
   assert.is(missing.code, 2);
   assert.match(missing.stdout, 'no such file');
 });
 
 test('every shipped runbook and the example inventory validate', async () => {
-  const runbooks = (await readdir(join(root, 'runbooks'))).filter((f) => f.endsWith('.json')).map((f) => `runbooks/${f}`);
+  const runbooks = (await readdir(join(root, 'runbooks')))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => `runbooks/${f}`);
   assert.ok(runbooks.length >= 4, runbooks.join(','));
   const result = await forcedown(['validate', ...runbooks]);
   assert.is(result.code, 0, result.stdout + result.stderr);
@@ -105,7 +131,12 @@ test('run: a runbook of command steps end to end, text and JSON events, journal 
       name: 'cli-e2e',
       params: { target: { type: 'string', description: 'file to write' } },
       steps: [
-        { id: 'write', type: 'command', check: ['test', '-e', '${params.target}'], command: ['sh', '-c', 'echo written > "$0"', '${params.target}'] },
+        {
+          id: 'write',
+          type: 'command',
+          check: ['test', '-e', '${params.target}'],
+          command: ['sh', '-c', 'echo written > "$0"', '${params.target}'],
+        },
         { id: 'read', type: 'command', command: ['cat', '${params.target}'] },
       ],
     }),
@@ -115,11 +146,32 @@ test('run: a runbook of command steps end to end, text and JSON events, journal 
   assert.is((await readFile(out, 'utf8')).trim(), 'written');
   assert.match(text.stdout, /run \S+ succeeded: 2 changed, 0 unchanged/);
 
-  const again = await forcedown(['run', runbook, '--var', `target=${out}`, '--yes', '--state-dir', state, '--output', 'json']);
+  const again = await forcedown([
+    'run',
+    runbook,
+    '--var',
+    `target=${out}`,
+    '--yes',
+    '--state-dir',
+    state,
+    '--output',
+    'json',
+  ]);
   assert.is(again.code, 0, again.stderr);
-  const events = again.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; stepId?: string; status?: string; summary?: { exitCode: number } });
+  const events = again.stdout
+    .trim()
+    .split('\n')
+    .map(
+      (line) => JSON.parse(line) as { event: string; stepId?: string; status?: string; summary?: { exitCode: number } },
+    );
   assert.is(events[0]!.event, 'run.started');
-  assert.equal(events.filter((e) => e.event === 'step.finished').map((e) => [e.stepId, e.status]), [['write', 'unchanged'], ['read', 'changed']]);
+  assert.equal(
+    events.filter((e) => e.event === 'step.finished').map((e) => [e.stepId, e.status]),
+    [
+      ['write', 'unchanged'],
+      ['read', 'changed'],
+    ],
+  );
   assert.is(events.at(-1)!.event, 'run.finished');
   assert.is(events.at(-1)!.summary!.exitCode, 0);
 
@@ -155,7 +207,10 @@ test('SIGTERM during a run: exit 130, journal finished as interrupted', async ()
   const state = join(dir, 'state');
   const runbook = join(dir, 'slow.json');
   await writeFile(runbook, JSON.stringify({ name: 'slow', steps: [{ id: 'w', type: 'wait', duration: '60s' }] }));
-  const child = spawn(process.execPath, [bin, 'run', runbook, '--yes', '--state-dir', state, '--output', 'json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', runbook, '--yes', '--state-dir', state, '--output', 'json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let sent = false;
   child.stdout.on('data', (c: Buffer) => {
@@ -178,7 +233,10 @@ test('a reader that closes stdout early (`| head -1`) does not crash a run: it f
   // enough output that writes go on after the reader has gone
   const steps = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, type: 'wait', duration: '10ms' }));
   await writeFile(runbook, JSON.stringify({ name: 'chatty', steps }));
-  const child = spawn(process.execPath, [bin, 'run', runbook, '--yes', '--state-dir', state, '--output', 'json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', runbook, '--yes', '--state-dir', state, '--output', 'json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   child.stdout.once('data', () => child.stdout.destroy()); // like `head -1`: read one chunk, close the pipe

@@ -36,12 +36,27 @@ function validationErrors(build: (scope: Construct) => void): string {
 
 test('ForcedownProvider: required_providers source and version, provider block in snake_case', () => {
   const synthesized = Testing.synthScope((scope) => {
-    new ForcedownProvider(scope, 'forcedown', { cloud: 'prod', region: 'RegionOne', endpointType: 'internal', insecure: false });
+    new ForcedownProvider(scope, 'forcedown', {
+      cloud: 'prod',
+      region: 'RegionOne',
+      endpointType: 'internal',
+      insecure: false,
+    });
   });
   const json = JSON.parse(synthesized) as { terraform: { required_providers: Record<string, unknown> } } & Json;
-  assert.equal(json.terraform.required_providers.forcedown, { source: PROVIDER_SOURCE, version: `>= ${PROVIDER_VERSION}` });
+  assert.equal(json.terraform.required_providers.forcedown, {
+    source: PROVIDER_SOURCE,
+    version: `>= ${PROVIDER_VERSION}`,
+  });
   assert.is(PROVIDER_SOURCE, 'registry.forcedown.dev/forcedown/forcedown');
-  assert.ok(Testing.toHaveProviderWithProperties(synthesized, 'forcedown', { cloud: 'prod', region: 'RegionOne', endpoint_type: 'internal', insecure: false }));
+  assert.ok(
+    Testing.toHaveProviderWithProperties(synthesized, 'forcedown', {
+      cloud: 'prod',
+      region: 'RegionOne',
+      endpoint_type: 'internal',
+      insecure: false,
+    }),
+  );
 });
 
 test('ForcedownProvider: a literal password draws a synth warning; an alias is synthesized', () => {
@@ -59,7 +74,13 @@ test('ForcedownProvider: a literal password draws a synth warning; an alias is s
 test('ComputeService: typed props synthesize to the schema attribute names', () => {
   const synthesized = Testing.synthScope((scope) => {
     new ForcedownProvider(scope, 'forcedown');
-    new ComputeService(scope, 'cmp07', { host: 'cmp-07', forcedDown: true, fencedReason: 'INC-4711: BMC off', disabled: true, disabledReason: 'INC-4711' });
+    new ComputeService(scope, 'cmp07', {
+      host: 'cmp-07',
+      forcedDown: true,
+      fencedReason: 'INC-4711: BMC off',
+      disabled: true,
+      disabledReason: 'INC-4711',
+    });
   });
   assert.ok(
     Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, {
@@ -126,8 +147,21 @@ test('FailedHost: forced down, fenced_reason recorded, disabled by default', () 
     new FailedHost(scope, 'cmp07', { host: 'cmp-07', reason: 'INC-4711: BMC power-off confirmed' });
     new FailedHost(scope, 'cmp08', { host: 'cmp-08', reason: 'INC-4712: network cut', disable: false });
   });
-  assert.ok(Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, { host: 'cmp-07', forced_down: true, fenced_reason: 'INC-4711: BMC power-off confirmed', disabled: true }));
-  assert.ok(Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, { host: 'cmp-08', forced_down: true, disabled: false }));
+  assert.ok(
+    Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, {
+      host: 'cmp-07',
+      forced_down: true,
+      fenced_reason: 'INC-4711: BMC power-off confirmed',
+      disabled: true,
+    }),
+  );
+  assert.ok(
+    Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, {
+      host: 'cmp-08',
+      forced_down: true,
+      disabled: false,
+    }),
+  );
 });
 
 test('FailedHost: all problems at once, each with path, received value, what is allowed and the fix', () => {
@@ -141,7 +175,10 @@ test('FailedHost: all problems at once, each with path, received value, what is 
   assert.is(lines.length, 5, message);
   assert.match(message, `FailedHost 'test/a': host must be a Nova service host name`);
   assert.match(message, 'received "bad host!"');
-  assert.match(message, `FailedHost 'test/a': reason must be a non-empty text (1-1024 characters); received "  ". Fix: say why`);
+  assert.match(
+    message,
+    `FailedHost 'test/a': reason must be a non-empty text (1-1024 characters); received "  ". Fix: say why`,
+  );
   assert.match(message, `FailedHost 'test/a': disabledReason may have at most 255 characters; received 300`);
   assert.match(message, `FailedHost 'test/a': disabledReason is set but disable is false`);
   assert.match(message, `HealthyHost 'test/c': host "cmp-01" is also declared by 'test/b'`);
@@ -176,7 +213,14 @@ test('MaintenanceHost: disabled with a reason, not forced down', () => {
     new ForcedownProvider(scope, 'forcedown');
     new MaintenanceHost(scope, 'cmp09', { host: 'cmp-09', reason: 'CHG-1234: firmware upgrade' });
   });
-  assert.ok(Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, { host: 'cmp-09', forced_down: false, disabled: true, disabled_reason: 'CHG-1234: firmware upgrade' }));
+  assert.ok(
+    Testing.toHaveResourceWithProperties(synthesized, ComputeService.tfResourceType, {
+      host: 'cmp-09',
+      forced_down: false,
+      disabled: true,
+      disabled_reason: 'CHG-1234: firmware upgrade',
+    }),
+  );
 });
 
 test('DataComputeServices: filters synthesize; services is a reference', () => {
@@ -185,7 +229,9 @@ test('DataComputeServices: filters synthesize; services is a reference', () => {
     const data = new DataComputeServices(scope, 'cmp07', { host: 'cmp-07' });
     new TerraformOutput(scope, 'services', { value: data.services });
   });
-  assert.ok(Testing.toHaveDataSourceWithProperties(synthesized, DataComputeServices.tfResourceType, { host: 'cmp-07' }));
+  assert.ok(
+    Testing.toHaveDataSourceWithProperties(synthesized, DataComputeServices.tfResourceType, { host: 'cmp-07' }),
+  );
   assert.match(synthesized, '${data.forcedown_compute_services.cmp07.services}');
 });
 

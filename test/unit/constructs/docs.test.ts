@@ -10,7 +10,14 @@ import ts from 'typescript';
 const root = join(import.meta.dirname, '../../..');
 
 const FILES = ['src/constructs/compute-service.ts', 'src/constructs/forcedown-provider.ts'].map((f) => join(root, f));
-const program = ts.createProgram(FILES, { strict: true, target: ts.ScriptTarget.ES2023, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: true, types: [] });
+const program = ts.createProgram(FILES, {
+  strict: true,
+  target: ts.ScriptTarget.ES2023,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  skipLibCheck: true,
+  types: [],
+});
 const checker = program.getTypeChecker();
 
 function docsOf(file: string, interfaceName: string): Map<string, { doc: string; defaults: string | undefined }> {
@@ -20,7 +27,10 @@ function docsOf(file: string, interfaceName: string): Map<string, { doc: string;
     if (ts.isInterfaceDeclaration(node) && node.name.text === interfaceName) {
       for (const property of checker.getPropertiesOfType(checker.getTypeAtLocation(node))) {
         const tag = property.getJsDocTags(checker).find((t) => t.name === 'default');
-        out.set(property.name, { doc: ts.displayPartsToString(property.getDocumentationComment(checker)), defaults: tag === undefined ? undefined : ts.displayPartsToString(tag.text) });
+        out.set(property.name, {
+          doc: ts.displayPartsToString(property.getDocumentationComment(checker)),
+          defaults: tag === undefined ? undefined : ts.displayPartsToString(tag.text),
+        });
       }
     }
   });

@@ -1,6 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExitCode, ForcedownError, exitCodeName, invalidInput, isForcedownError, refused, toForcedownError } from '../../../src/errors/index.js';
+import {
+  ExitCode,
+  ForcedownError,
+  exitCodeName,
+  invalidInput,
+  isForcedownError,
+  refused,
+  toForcedownError,
+} from '../../../src/errors/index.js';
 
 test('shortcuts set the documented exit codes and reason flags', () => {
   const bad = invalidInput('RUNBOOK_INVALID', 'runbook is invalid', 'fix the file');
@@ -10,7 +18,13 @@ test('shortcuts set the documented exit codes and reason flags', () => {
   const no = refused('NOT_FENCED', 'host not fenced', 'fence it first', { host: 'cmp-07' });
   assert.is(no.exitCode, 3);
   assert.ok(no.isRefused);
-  assert.equal(no.toJSON(), { code: 'NOT_FENCED', message: 'host not fenced', hint: 'fence it first', exitCode: 3, details: { host: 'cmp-07' } });
+  assert.equal(no.toJSON(), {
+    code: 'NOT_FENCED',
+    message: 'host not fenced',
+    hint: 'fence it first',
+    exitCode: 3,
+    details: { host: 'cmp-07' },
+  });
 });
 
 test('isForcedownError recognises the brand, not the shape', () => {
@@ -32,7 +46,15 @@ test('toForcedownError wraps unknown errors as internal errors and aborts as int
 });
 
 test('exit code names', () => {
-  assert.equal([0, 1, 2, 3, 4, 130, 9].map(exitCodeName), ['ok', 'step-failed', 'invalid-input', 'refused', 'auth', 'interrupted', 'exit-9']);
+  assert.equal([0, 1, 2, 3, 4, 130, 9].map(exitCodeName), [
+    'ok',
+    'step-failed',
+    'invalid-input',
+    'refused',
+    'auth',
+    'interrupted',
+    'exit-9',
+  ]);
 });
 
 test.run();

@@ -9,7 +9,10 @@ const echo = join(fixtures, 'echo-env.mjs');
 const forever = join(fixtures, 'sleep-forever.mjs');
 
 test('runs a program without a shell and returns its output', async () => {
-  const result = await run(echo, ['a b', '$HOME', ';', 'ls'], { env: { SHOW_VAR: 'X', X: 'hello' }, input: 'from-stdin' });
+  const result = await run(echo, ['a b', '$HOME', ';', 'ls'], {
+    env: { SHOW_VAR: 'X', X: 'hello' },
+    input: 'from-stdin',
+  });
   assert.is(result.exitCode, 0);
   assert.match(result.stdout, 'args=a b $HOME ; ls');
   assert.match(result.stdout, 'env=hello');
@@ -23,7 +26,11 @@ test('secrets passed through env and stdin are redacted from output and errors',
   assert.not.match(result.stdout + result.stderr, secret);
   assert.match(result.stdout, 'env=***');
   try {
-    await run(echo, [], { env: { SHOW_VAR: 'PW', PW: secret, EXIT_CODE: '3' }, secrets: [secret], purpose: 'power status of fake1' });
+    await run(echo, [], {
+      env: { SHOW_VAR: 'PW', PW: secret, EXIT_CODE: '3' },
+      secrets: [secret],
+      purpose: 'power status of fake1',
+    });
     assert.unreachable('should fail');
   } catch (error) {
     assert.instance(error, ExecError);

@@ -99,13 +99,17 @@ test('a failing program is reported with its stderr, and no password', async () 
 
 test('a program that hangs is killed at the call timeout: unreachable', async () => {
   setPdu({ mode: 'hang' });
-  const error = await rejection(fence(createPowerController('fake4', entry({ callTimeoutSec: 0.3 }), PASSWORD), { ...quick, statusRetries: 0 }));
+  const error = await rejection(
+    fence(createPowerController('fake4', entry({ callTimeoutSec: 0.3 }), PASSWORD), { ...quick, statusRetries: 0 }),
+  );
   assert.ok(error.isUnreachable);
   assert.is(error.data.callTimedOut, true);
 });
 
 test('a missing program is a configuration error', async () => {
-  const error = await rejection(createPowerController('fake4', entry({ command: [join(dir, 'nope')] }), PASSWORD).status());
+  const error = await rejection(
+    createPowerController('fake4', entry({ command: [join(dir, 'nope')] }), PASSWORD).status(),
+  );
   assert.ok(error.isConfigError);
   assert.is(error.exitCode, 2);
 });
@@ -134,7 +138,9 @@ test('cancellation kills the running program: exit 130', async () => {
       abort.abort();
     }
   }, 10);
-  const error = await rejection(fence(createPowerController('fake4', entry(), PASSWORD), { ...quick, signal: abort.signal }));
+  const error = await rejection(
+    fence(createPowerController('fake4', entry(), PASSWORD), { ...quick, signal: abort.signal }),
+  );
   assert.ok(error.isCanceled);
   assert.is(error.exitCode, 130);
   assert.equal(actions(), ['status']);

@@ -34,7 +34,15 @@ class ScriptedController implements PowerController {
   ) {}
 
   #fail(op: 'status' | 'off' | 'on', failure: FencingFailure): FencingError {
-    return new FencingError({ host: this.host, driver: this.driver, target: this.target, credentialSource: this.credentialSource, operation: op, failure, reason: `scripted ${failure}` });
+    return new FencingError({
+      host: this.host,
+      driver: this.driver,
+      target: this.target,
+      credentialSource: this.credentialSource,
+      operation: op,
+      failure,
+      reason: `scripted ${failure}`,
+    });
   }
 
   async status(options: PowerCallOptions = {}): Promise<PowerState> {
@@ -213,7 +221,15 @@ test('abort after the read but before the send: off is never sent', async () => 
 test('dry-run: plans the off, sends nothing, reports the current state', async () => {
   const c = new ScriptedController(['on']);
   const report = await fence(c, { ...quick, dryRun: true });
-  assert.equal(report, { dryRun: true, operation: 'fence', host: 'fake9', driver: 'command', target: 'command /usr/local/bin/scripted', currentState: 'on', wouldSend: 'scripted off' });
+  assert.equal(report, {
+    dryRun: true,
+    operation: 'fence',
+    host: 'fake9',
+    driver: 'command',
+    target: 'command /usr/local/bin/scripted',
+    currentState: 'on',
+    wouldSend: 'scripted off',
+  });
   assert.equal(c.calls, ['status', 'off(dry)']);
 });
 
@@ -225,7 +241,10 @@ test('dry-run of a host already off returns real evidence (it was read back)', a
 
 test('progress events tell the story in order', async () => {
   const events: PowerProgress[] = [];
-  await fence(new ScriptedController(['on', 'powering-off', 'off']), { ...quick, onProgress: (event) => events.push(event) });
+  await fence(new ScriptedController(['on', 'powering-off', 'off']), {
+    ...quick,
+    onProgress: (event) => events.push(event),
+  });
   assert.equal(
     events.map((event) => event.phase),
     ['read', 'send', 'sent', 'read', 'wait', 'read', 'confirmed'],
@@ -262,7 +281,14 @@ test('errors keep their cause chain and details, and say nothing secret', async 
 });
 
 test('FencingError.during re-codes a call failure for the primitive', () => {
-  const base = new FencingError({ host: 'h', driver: 'ipmi', target: 'ipmi u@a:623', operation: 'status', failure: 'auth', reason: 'denied' });
+  const base = new FencingError({
+    host: 'h',
+    driver: 'ipmi',
+    target: 'ipmi u@a:623',
+    operation: 'status',
+    failure: 'auth',
+    reason: 'denied',
+  });
   assert.is(base.code, 'BMC_AUTH_FAILED');
   assert.is(base.exitCode, 1);
   const fenced = base.during('fence');
@@ -273,10 +299,24 @@ test('FencingError.during re-codes a call failure for the primitive', () => {
   const on = base.during('power-on');
   assert.is(on.code, 'POWER_ON_AUTH_FAILED');
   assert.is(on.exitCode, 1);
-  const config = new FencingError({ host: 'h', driver: 'ipmi', target: 't', operation: 'status', failure: 'config', reason: 'x' });
+  const config = new FencingError({
+    host: 'h',
+    driver: 'ipmi',
+    target: 't',
+    operation: 'status',
+    failure: 'config',
+    reason: 'x',
+  });
   assert.is(config.exitCode, 2);
   assert.is(config.during('fence').exitCode, 3);
-  const canceled = new FencingError({ host: 'h', driver: 'ipmi', target: 't', operation: 'fence', failure: 'canceled', reason: 'x' });
+  const canceled = new FencingError({
+    host: 'h',
+    driver: 'ipmi',
+    target: 't',
+    operation: 'fence',
+    failure: 'canceled',
+    reason: 'x',
+  });
   assert.is(canceled.exitCode, 130);
   assert.ok(canceled.isInterrupted);
   assert.ok(fenced.isRefused);

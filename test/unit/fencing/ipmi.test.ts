@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnHistory } from '../../../src/exec/index.js';
-import { classifyIpmitoolFailure, createPowerController, fence, powerOn, type PowerProgress } from '../../../src/fencing/index.js';
+import {
+  classifyIpmitoolFailure,
+  createPowerController,
+  fence,
+  powerOn,
+  type PowerProgress,
+} from '../../../src/fencing/index.js';
 import type { IpmiBmc } from '../../../src/generated/inventory.types.js';
 import { assertNoSecret, rejection } from './support.js';
 
@@ -30,7 +36,10 @@ interface FakeState {
 }
 
 function setBmc(patch: Partial<FakeState> = {}): void {
-  writeFileSync(stateFile, JSON.stringify({ power: 'on', user: 'admin', password: PASSWORD, mode: 'ok', failNext: 0, log: [], ...patch }));
+  writeFileSync(
+    stateFile,
+    JSON.stringify({ power: 'on', user: 'admin', password: PASSWORD, mode: 'ok', failNext: 0, log: [], ...patch }),
+  );
 }
 function bmcState(): FakeState {
   return JSON.parse(readFileSync(stateFile, 'utf8')) as FakeState;
@@ -48,7 +57,8 @@ const entry = (patch: Partial<IpmiBmc> = {}): IpmiBmc => ({
   ipmitool: fake,
   ...patch,
 });
-const controller = (patch: Partial<IpmiBmc> = {}, password = PASSWORD) => createPowerController('fake1', entry(patch), password);
+const controller = (patch: Partial<IpmiBmc> = {}, password = PASSWORD) =>
+  createPowerController('fake1', entry(patch), password);
 const quick = { pollIntervalMs: 10, retryDelayMs: 10 };
 
 test.before.each(() => setBmc());
@@ -61,7 +71,25 @@ test('status runs ipmitool with the documented argv and the password in IPMI_PAS
   assert.is(await c.status(), 'on');
   const [call] = bmcState().log;
   assert.ok(call);
-  assert.equal(call.argv, ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', '9001', '-U', 'admin', '-L', 'ADMINISTRATOR', '-v', '-E', 'chassis', 'power', 'status']);
+  assert.equal(call.argv, [
+    '-I',
+    'lanplus',
+    '-C',
+    '3',
+    '-H',
+    '127.0.0.1',
+    '-p',
+    '9001',
+    '-U',
+    'admin',
+    '-L',
+    'ADMINISTRATOR',
+    '-v',
+    '-E',
+    'chassis',
+    'power',
+    'status',
+  ]);
   assert.ok(call.envPassword, 'password arrived through IPMI_PASSWORD');
   assert.not.ok(call.passwordInArgv);
   const spawned = spawnHistory().at(-1);
@@ -291,13 +319,28 @@ test('classification of the texts ipmitool 1.8.19 printed against ipmi_sim', () 
   const cases: [string, string][] = [
     [`Loading IANA PEN Registry...\n> RAKP 2 HMAC is invalid\n${v2}`, 'auth'],
     [`Loading IANA PEN Registry...\nRAKP 2 message indicates an error : unauthorized name\n${v2}`, 'auth'],
-    [`Loading IANA PEN Registry...\nGet Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\n${v2}`, 'unreachable'],
+    [
+      `Loading IANA PEN Registry...\nGet Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\n${v2}`,
+      'unreachable',
+    ],
     [`Address lookup for no-such-bmc.invalid failed\nCould not open socket!\n${v2}`, 'unreachable'],
     [v2, 'unreachable'],
-    ['Loading IANA PEN Registry...\nActivate Session command failed\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session', 'auth'],
-    ['Loading IANA PEN Registry...\nInvalid user name\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session', 'auth'],
-    ['Loading IANA PEN Registry...\nGet Auth Capabilities command failed\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session', 'unreachable'],
-    ['Get HPM.x Capabilities request failed, compcode = d4\nSet Chassis Power Control to Down/Off failed: Insufficient privilege level', 'auth'],
+    [
+      'Loading IANA PEN Registry...\nActivate Session command failed\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session',
+      'auth',
+    ],
+    [
+      'Loading IANA PEN Registry...\nInvalid user name\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session',
+      'auth',
+    ],
+    [
+      'Loading IANA PEN Registry...\nGet Auth Capabilities command failed\nError: Unable to establish LAN session\nError: Unable to establish IPMI v1.5 / RMCP session',
+      'unreachable',
+    ],
+    [
+      'Get HPM.x Capabilities request failed, compcode = d4\nSet Chassis Power Control to Down/Off failed: Insufficient privilege level',
+      'auth',
+    ],
     ['Set Chassis Power Control to Down/Off failed: Unspecified error', 'rejected'],
     ['Get Chassis Power Status failed: Unspecified error', 'unknown-state'],
     [`Error in open session response message : invalid authentication algorithm\n\n${v2}`, 'config'],

@@ -1,9 +1,20 @@
 import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPowerController, fence, powerOn, redfishErrorMessages, type PowerProgress } from '../../../src/fencing/index.js';
+import {
+  createPowerController,
+  fence,
+  powerOn,
+  redfishErrorMessages,
+  type PowerProgress,
+} from '../../../src/fencing/index.js';
 import type { RedfishBmc } from '../../../src/generated/inventory.types.js';
-import { createTestTls, RedfishDouble, type RedfishDoubleOptions, type TestTls } from '../../support/redfish-double/index.js';
+import {
+  createTestTls,
+  RedfishDouble,
+  type RedfishDoubleOptions,
+  type TestTls,
+} from '../../support/redfish-double/index.js';
 import { assertNoSecret, rejection } from './support.js';
 
 const PASSWORD = 'redfish-Secr3t-pw';
@@ -17,7 +28,12 @@ async function startDouble(options: Partial<RedfishDoubleOptions> = {}): Promise
   return double;
 }
 
-function controller(d: RedfishDouble, patch: Partial<RedfishBmc> = {}, password = PASSWORD, warn: (message: string) => void = () => {}) {
+function controller(
+  d: RedfishDouble,
+  patch: Partial<RedfishBmc> = {},
+  password = PASSWORD,
+  warn: (message: string) => void = () => {},
+) {
   const bmc: RedfishBmc = {
     driver: 'redfish',
     url: d.url,
@@ -85,7 +101,10 @@ test('fence sends ForceOff to the target read from Actions and waits through Pow
   assert.is(evidence.readBacks, 3);
   assert.is(evidence.driver, 'redfish');
   assert.ok(evidence.offSentAt);
-  assert.is(evidence.request, `POST ${d.url}/redfish/v1/Systems/1/Actions/ComputerSystem.Reset {"ResetType":"ForceOff"}`);
+  assert.is(
+    evidence.request,
+    `POST ${d.url}/redfish/v1/Systems/1/Actions/ComputerSystem.Reset {"ResetType":"ForceOff"}`,
+  );
   assert.equal(d.resets(), ['ForceOff']);
 });
 
@@ -102,7 +121,11 @@ test('the Reset target is whatever the system publishes', async () => {
   const d = await startDouble({ resetTargetSuffix: '/Actions/ComputerSystem.Reset/' });
   await fence(controller(d), quick);
   assert.equal(d.resets(), ['ForceOff']);
-  assert.ok(d.calls.some((call) => call.method === 'POST' && call.path === '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset/'));
+  assert.ok(
+    d.calls.some(
+      (call) => call.method === 'POST' && call.path === '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset/',
+    ),
+  );
 });
 
 test('already off: confirmed without any Reset', async () => {
@@ -142,7 +165,11 @@ test('credentials changed on the BMC after discovery: 401 on the next read', asy
 
 test('an unreachable port is reported unreachable (exit 3)', async () => {
   const port = await closedPort();
-  const c = createPowerController('fake2', { driver: 'redfish', url: `https://127.0.0.1:${port}`, username: 'admin', password: { env: 'X' } }, PASSWORD);
+  const c = createPowerController(
+    'fake2',
+    { driver: 'redfish', url: `https://127.0.0.1:${port}`, username: 'admin', password: { env: 'X' } },
+    PASSWORD,
+  );
   const error = await rejection(fence(c, { ...quick, statusRetries: 1 }));
   assert.is(error.code, 'FENCE_UNREACHABLE');
   assert.ok(error.isUnreachable);
@@ -199,7 +226,10 @@ test('TLS: the CA bundle is trusted; without it, or with another CA, the BMC is 
 test('TLS: insecure works, with a warning, and never sends a Reset without read-back', async () => {
   const d = await startDouble();
   const warnings: string[] = [];
-  const evidence = await fence(controller(d, { caCert: undefined, insecure: true }, PASSWORD, (m) => warnings.push(m)), quick);
+  const evidence = await fence(
+    controller(d, { caCert: undefined, insecure: true }, PASSWORD, (m) => warnings.push(m)),
+    quick,
+  );
   assert.is(evidence.state, 'off');
   assert.is(warnings.length, 1);
   assert.match(warnings[0] ?? '', 'TLS verification is disabled');
@@ -209,16 +239,32 @@ test('TLS: insecure works, with a warning, and never sends a Reset without read-
 
 test('a relative caCert is resolved against baseDir; a missing one is a config error', async () => {
   const d = await startDouble();
-  const bmc: RedfishBmc = { driver: 'redfish', url: d.url, username: 'admin', password: { env: 'X' }, caCert: 'ca.pem' };
+  const bmc: RedfishBmc = {
+    driver: 'redfish',
+    url: d.url,
+    username: 'admin',
+    password: { env: 'X' },
+    caCert: 'ca.pem',
+  };
   assert.is(await createPowerController('fake2', bmc, PASSWORD, { baseDir: tls.dir }).status(), 'on');
-  const error = await rejection(createPowerController('fake2', { ...bmc, caCert: 'missing.pem' }, PASSWORD, { baseDir: tls.dir }).status());
+  const error = await rejection(
+    createPowerController('fake2', { ...bmc, caCert: 'missing.pem' }, PASSWORD, { baseDir: tls.dir }).status(),
+  );
   assert.ok(error.isConfigError);
   assert.match(error.message, 'missing.pem');
 });
 
 test('409 with ExtendedInfo: the fence re-reads, then rejects with the BMC message', async () => {
   const d = await startDouble();
-  d.failNext(1, { status: 409, messageId: 'ResourceInUse', message: 'The change to the requested resource failed because the resource is in use or in transition.' }, { method: 'POST' });
+  d.failNext(
+    1,
+    {
+      status: 409,
+      messageId: 'ResourceInUse',
+      message: 'The change to the requested resource failed because the resource is in use or in transition.',
+    },
+    { method: 'POST' },
+  );
   const error = await rejection(fence(controller(d), quick));
   assert.is(error.code, 'FENCE_REJECTED');
   assert.ok(error.isRejected);
@@ -297,7 +343,10 @@ test('dry-run reads, sends no Reset, and says what it would send', async () => {
   assert.ok(report.dryRun);
   if (!report.dryRun) return;
   assert.is(report.currentState, 'on');
-  assert.is(report.wouldSend, `POST ${d.url}/redfish/v1/Systems/1/Actions/ComputerSystem.Reset {"ResetType":"ForceOff"}`);
+  assert.is(
+    report.wouldSend,
+    `POST ${d.url}/redfish/v1/Systems/1/Actions/ComputerSystem.Reset {"ResetType":"ForceOff"}`,
+  );
   assert.is(d.count('POST'), 0);
   assert.is(d.power(), 'On');
 });
@@ -338,7 +387,16 @@ test('the Authorization header carries Basic credentials and is never echoed', a
 });
 
 test('redfishErrorMessages reads ExtendedInfo, then error.message', () => {
-  assert.equal(redfishErrorMessages({ error: { code: 'Base.1.0.GeneralError', message: 'general', '@Message.ExtendedInfo': [{ MessageId: 'Base.1.0.X', Message: 'specific' }] } }), ['specific [Base.1.0.X]']);
+  assert.equal(
+    redfishErrorMessages({
+      error: {
+        code: 'Base.1.0.GeneralError',
+        message: 'general',
+        '@Message.ExtendedInfo': [{ MessageId: 'Base.1.0.X', Message: 'specific' }],
+      },
+    }),
+    ['specific [Base.1.0.X]'],
+  );
   assert.equal(redfishErrorMessages({ error: { code: 'Base.1.0.GeneralError', message: 'general' } }), ['general']);
   assert.equal(redfishErrorMessages('nope'), []);
 });

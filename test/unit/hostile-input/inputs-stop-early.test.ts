@@ -52,11 +52,24 @@ function configError(fn: () => unknown): ForcedownError {
 }
 
 test('plan and run --dry-run with an invalid inventory: exit 2 before any request, spawn or journal', async () => {
-  await writeFile(join(dir, 'inventory.json'), JSON.stringify({ hosts: { fake2: { bmc: { driver: 'ipmi', address: '127.0.0.1' } } } }));
+  await writeFile(
+    join(dir, 'inventory.json'),
+    JSON.stringify({ hosts: { fake2: { bmc: { driver: 'ipmi', address: '127.0.0.1' } } } }),
+  );
   const before = { requests: requests(), spawn: spawnHistory().at(-1) };
   for (const argv of [
     ['plan', join(root, 'runbooks/host-failure.json'), '--var', 'host=fake2', '--inventory', 'inventory.json'],
-    ['run', join(root, 'runbooks/host-failure.json'), '--var', 'host=fake2', '--inventory', 'inventory.json', '--dry-run', '--state-dir', join(dir, 'state')],
+    [
+      'run',
+      join(root, 'runbooks/host-failure.json'),
+      '--var',
+      'host=fake2',
+      '--inventory',
+      'inventory.json',
+      '--dry-run',
+      '--state-dir',
+      join(dir, 'state'),
+    ],
   ]) {
     const result = await cli(argv, cloudEnv());
     assert.is(result.code, 2, `${argv[0]}: ${result.err}${result.out}`);
@@ -71,7 +84,17 @@ test('plan and run --dry-run with an invalid inventory: exit 2 before any reques
 
 test('validate checks a desired-state file as the cdktf app does; a desired state without $schema is recognised', async () => {
   const file = join(dir, 'ds.json');
-  await writeFile(file, JSON.stringify({ provider: { password: 'x' }, hosts: { fake1: { state: 'failed', fencedReason: 'INC-1', disable: false, disabledReason: 'why' }, 'a.b': { state: 'healthy' }, a_b: { state: 'healthy' } } }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      provider: { password: 'x' },
+      hosts: {
+        fake1: { state: 'failed', fencedReason: 'INC-1', disable: false, disabledReason: 'why' },
+        'a.b': { state: 'healthy' },
+        a_b: { state: 'healthy' },
+      },
+    }),
+  );
   const result = await cli(['validate', 'ds.json']);
   assert.is(result.code, 2);
   assert.match(result.out, 'ds.json (desired-state): 3 problems');
@@ -85,11 +108,26 @@ test('validate checks a desired-state file as the cdktf app does; a desired stat
 
 test('a host named like an Object.prototype member ("constructor", "toString") synthesizes', async () => {
   const file = join(dir, 'ds.json');
-  await writeFile(file, JSON.stringify({ hosts: { constructor: { state: 'healthy' }, toString: { state: 'failed', fencedReason: 'INC-1' }, fake2: { state: 'healthy' } } }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      hosts: {
+        constructor: { state: 'healthy' },
+        toString: { state: 'failed', fencedReason: 'INC-1' },
+        fake2: { state: 'healthy' },
+      },
+    }),
+  );
   let stderr = '';
-  const code = synthesizeApp({ env: { FORCEDOWN_DESIRED_STATE: file }, outdir: join(dir, 'out'), stderr: { write: (t: string) => (stderr += t) } });
+  const code = synthesizeApp({
+    env: { FORCEDOWN_DESIRED_STATE: file },
+    outdir: join(dir, 'out'),
+    stderr: { write: (t: string) => (stderr += t) },
+  });
   assert.is(code, 0, stderr);
-  const json = JSON.parse(await readFile(join(dir, 'out', 'stacks', 'forcedown', 'cdk.tf.json'), 'utf8')) as { resource: { forcedown_compute_service: Record<string, { host: string }> } };
+  const json = JSON.parse(await readFile(join(dir, 'out', 'stacks', 'forcedown', 'cdk.tf.json'), 'utf8')) as {
+    resource: { forcedown_compute_service: Record<string, { host: string }> };
+  };
   assert.equal(Object.keys(json.resource.forcedown_compute_service).sort(), ['constructor', 'fake2', 'toString']);
   assert.is(new Map(Object.entries(json.resource.forcedown_compute_service)).get('constructor')?.host, 'constructor');
 });
@@ -97,11 +135,15 @@ test('a host named like an Object.prototype member ("constructor", "toString") s
 test('clouds.yaml: alias bombs and undefined aliases are invalid YAML (exit 2), not internal errors', async () => {
   const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nclouds: {x: {auth: {auth_url: "${double.keystoneUrl}"}}}\n`;
   await writeFile(join(dir, 'bomb.yaml'), bomb);
-  let e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'bomb.yaml') }, cwd: dir, home: dir, etcDir: dir }));
+  let e = configError(() =>
+    loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'bomb.yaml') }, cwd: dir, home: dir, etcDir: dir }),
+  );
   assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'too many aliases');
   await writeFile(join(dir, 'alias.yaml'), 'clouds:\n  x:\n    auth: *nowhere\n');
-  e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'alias.yaml') }, cwd: dir, home: dir, etcDir: dir }));
+  e = configError(() =>
+    loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'alias.yaml') }, cwd: dir, home: dir, etcDir: dir }),
+  );
   assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'refers to an anchor');
   // through the CLI: exit 2, no request
@@ -116,7 +158,9 @@ test('clouds.yaml: a huge file or brackets nested thousands deep are refused at 
   const deep = join(dir, 'deep.yaml');
   const started = Date.now();
   return writeFile(deep, `clouds: {}\nx: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`).then(async () => {
-    let e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir }));
+    let e = configError(() =>
+      loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir }),
+    );
     assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
     assert.match(e.message, 'nested more than 64 deep');
     await writeFile(deep, `${'\n'.repeat(2 * 1024 * 1024)}clouds: {}\n`);
@@ -124,8 +168,15 @@ test('clouds.yaml: a huge file or brackets nested thousands deep are refused at 
     assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_TOO_BIG', 2]);
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     // brackets inside quoted scalars and comments do not count
-    await writeFile(deep, `# ${'['.repeat(100)}\nclouds:\n  x:\n    auth: {auth_url: "http://k/${'['.repeat(100)}", username: a, password: '${'{'.repeat(100)}', user_domain_name: D, project_name: p, project_domain_name: D}\n`);
-    assert.is(loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir, warn: () => undefined }).auth.password, '{'.repeat(100));
+    await writeFile(
+      deep,
+      `# ${'['.repeat(100)}\nclouds:\n  x:\n    auth: {auth_url: "http://k/${'['.repeat(100)}", username: a, password: '${'{'.repeat(100)}', user_domain_name: D, project_name: p, project_domain_name: D}\n`,
+    );
+    assert.is(
+      loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir, warn: () => undefined })
+        .auth.password,
+      '{'.repeat(100),
+    );
   });
 });
 
@@ -134,19 +185,39 @@ test('clouds.yaml: merge keys (<<: *defaults) work as in openstacksdk (PyYAML)',
     join(dir, 'merge.yaml'),
     `defaults: &defaults\n  auth_url: "${double.keystoneUrl}"\n  user_domain_name: Default\n  project_domain_name: Default\nclouds:\n  a:\n    auth:\n      <<: *defaults\n      username: admin\n      password: adminpass\n      project_name: admin\n`,
   );
-  const config = loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') }, cwd: dir, home: dir, etcDir: dir, warn: () => undefined });
-  assert.equal([config.auth.authUrl, config.auth.userDomainName, config.auth.username], [double.keystoneUrl, 'Default', 'admin']);
+  const config = loadCloudConfig({
+    env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') },
+    cwd: dir,
+    home: dir,
+    etcDir: dir,
+    warn: () => undefined,
+  });
+  assert.equal(
+    [config.auth.authUrl, config.auth.userDomainName, config.auth.username],
+    [double.keystoneUrl, 'Default', 'admin'],
+  );
 });
 
 test('clouds.yaml: a merge key of a scalar is invalid YAML; thousands of cloud names are not all listed', async () => {
   await writeFile(join(dir, 'merge.yaml'), 'base: &base "text"\nclouds:\n  a:\n    auth:\n      <<: *base\n');
-  const e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') }, cwd: dir, home: dir, etcDir: dir }));
+  const e = configError(() =>
+    loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') }, cwd: dir, home: dir, etcDir: dir }),
+  );
   assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'Merge sources must be maps');
-  const clouds = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`cloud-${i}`, { auth: { auth_url: double.keystoneUrl } }]));
+  const clouds = Object.fromEntries(
+    Array.from({ length: 3000 }, (_, i) => [`cloud-${i}`, { auth: { auth_url: double.keystoneUrl } }]),
+  );
   await writeFile(join(dir, 'many.yaml'), JSON.stringify({ clouds }));
   for (const env of [{}, { OS_CLOUD: 'nope' }]) {
-    const many = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'many.yaml'), ...env }, cwd: dir, home: dir, etcDir: dir }));
+    const many = configError(() =>
+      loadCloudConfig({
+        env: { OS_CLIENT_CONFIG_FILE: join(dir, 'many.yaml'), ...env },
+        cwd: dir,
+        home: dir,
+        etcDir: dir,
+      }),
+    );
     assert.match(many.message, 'cloud-19 and 2980 more');
     assert.ok(many.message.length + many.hint.length < 2000, `${many.message.length} characters`);
   }
@@ -154,7 +225,15 @@ test('clouds.yaml: a merge key of a scalar is invalid YAML; thousands of cloud n
 
 test('an auth_url that is no http(s) URL is invalid configuration (exit 2), not an internal error', async () => {
   for (const url of ['../../etc/passwd', 'keystone.example:5000/v3', 'file:///etc/passwd', '12345']) {
-    const e = configError(() => loadCloudConfig({ env: { ...cloudEnv(), OS_AUTH_URL: url }, cwd: dir, home: dir, etcDir: dir, warn: () => undefined }));
+    const e = configError(() =>
+      loadCloudConfig({
+        env: { ...cloudEnv(), OS_AUTH_URL: url },
+        cwd: dir,
+        home: dir,
+        etcDir: dir,
+        warn: () => undefined,
+      }),
+    );
     assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_AUTH_URL', 2], url);
   }
   const before = requests();

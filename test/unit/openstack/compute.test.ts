@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ForcedownError } from '../../../src/errors/index.js';
-import type { OpenStackApiError} from '../../../src/openstack/index.js';
+import type { OpenStackApiError } from '../../../src/openstack/index.js';
 import { type OpenStackClient } from '../../../src/openstack/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { connectTo, rejection, until } from './helpers.js';
@@ -9,7 +9,11 @@ import { connectTo, rejection, until } from './helpers.js';
 let double: OpenStackDouble;
 let client: OpenStackClient;
 test.before(async () => {
-  double = await startOpenStackDouble({ computes: ['fake1', 'fake2', 'fake3', 'fake4'], rebuildDelayMs: 20, maxLimit: 7 });
+  double = await startOpenStackDouble({
+    computes: ['fake1', 'fake2', 'fake3', 'fake4'],
+    rebuildDelayMs: 20,
+    maxLimit: 7,
+  });
   client = await connectTo(double);
 });
 test.after(async () => {
@@ -24,7 +28,10 @@ test('listServices: all binaries, normalised; filters by host and binary', async
   assert.is(fake1.length, 1);
   const [svc] = fake1;
   assert.match(svc?.id ?? '', /^[0-9a-f-]{36}$/);
-  assert.equal({ host: svc?.host, state: svc?.state, status: svc?.status, forcedDown: svc?.forcedDown }, { host: 'fake1', state: 'up', status: 'enabled', forcedDown: false });
+  assert.equal(
+    { host: svc?.host, state: svc?.state, status: svc?.status, forcedDown: svc?.forcedDown },
+    { host: 'fake1', state: 'up', status: 'enabled', forcedDown: false },
+  );
 });
 
 test('findComputeService: unknown host → exit 2 naming the compute hosts', async () => {
@@ -46,7 +53,10 @@ test('2.53: force down and up by UUID in one PUT each (full record answer, no re
   assert.equal(double.log[0]?.body, { forced_down: true });
   assert.is(double.log[0]?.microversion, '2.53');
   const disabled = await client.compute.disableService(down, 'forcedown:run-1 INC-4711');
-  assert.equal({ status: disabled.status, reason: disabled.disabledReason }, { status: 'disabled', reason: 'forcedown:run-1 INC-4711' });
+  assert.equal(
+    { status: disabled.status, reason: disabled.disabledReason },
+    { status: 'disabled', reason: 'forcedown:run-1 INC-4711' },
+  );
   assert.equal(double.log[1]?.body, { status: 'disabled', disabled_reason: 'forcedown:run-1 INC-4711' });
   const enabled = await client.compute.enableService(disabled);
   assert.is(enabled.status, 'enabled');
@@ -123,7 +133,13 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   const during = await client.compute.getServer(id as string);
   assert.is(during.taskState, 'rebuilding');
   assert.is(during.status, 'REBUILD');
-  await until(async () => (await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' }))[0]?.status === 'done', 'migration done', 10_000);
+  await until(
+    async () =>
+      (await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' }))[0]?.status ===
+      'done',
+    'migration done',
+    10_000,
+  );
   const [migration] = await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' });
   assert.is(migration?.sourceCompute, 'fake1');
   assert.match(migration?.uuid ?? '', /^[0-9a-f-]{36}$/);
@@ -138,7 +154,12 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   const blocked = await rejection(client.compute.setForcedDown(svc, false));
   assert.ok((blocked as OpenStackApiError).isDoneEvacuationRecordsRemain);
   double.restartCompute('fake1');
-  assert.is((await client.compute.listMigrations({ sourceCompute: 'fake1', migrationType: 'evacuation' })).every((m) => m.status === 'completed'), true);
+  assert.is(
+    (await client.compute.listMigrations({ sourceCompute: 'fake1', migrationType: 'evacuation' })).every(
+      (m) => m.status === 'completed',
+    ),
+    true,
+  );
   assert.is((await client.compute.setForcedDown(svc, false)).state, 'up');
 });
 
@@ -167,7 +188,10 @@ test('reset-state, stop and start', async () => {
   assert.is((await client.compute.getServer(id)).status, 'ACTIVE');
   await client.compute.resetState(id, 'error');
   const s = await client.compute.getServer(id);
-  assert.equal({ status: s.status, vmState: s.vmState, taskState: s.taskState }, { status: 'ERROR', vmState: 'error', taskState: null });
+  assert.equal(
+    { status: s.status, vmState: s.vmState, taskState: s.taskState },
+    { status: 'ERROR', vmState: 'error', taskState: null },
+  );
   const conflict = (await rejection(client.compute.startServer(id))) as OpenStackApiError;
   assert.is(conflict.status, 409);
   await client.compute.resetState(id, 'active');
@@ -185,7 +209,11 @@ test('os-migrations: filters and paging past max_limit (2.59+ markers)', async (
   assert.is(all.length, 9);
   assert.is(double.callCount('GET /v2.1/os-migrations'), 2, '7 (max_limit, next link) + 2');
   assert.ok(all.every((m) => m.sourceCompute === host && m.status === 'done'));
-  const one = await client.compute.listMigrations({ instanceUuid: ids[3] as string, migrationType: 'evacuation', status: 'done' });
+  const one = await client.compute.listMigrations({
+    instanceUuid: ids[3] as string,
+    migrationType: 'evacuation',
+    status: 'done',
+  });
   assert.is(one.length, 1);
   assert.is(one[0]?.instanceUuid, ids[3]);
   double.restartCompute(host);
@@ -197,7 +225,10 @@ test('servers changed since a time: all projects, every page, optionally one hos
   await new Promise((r) => setTimeout(r, 5));
   const since = new Date().toISOString();
   await new Promise((r) => setTimeout(r, 5));
-  const fresh = [double.addServer({ host: 'fake2', name: 'fresh-a' }).id, double.addServer({ host: 'fake3', name: 'fresh-b', projectId: double.demoProjectId }).id];
+  const fresh = [
+    double.addServer({ host: 'fake2', name: 'fresh-a' }).id,
+    double.addServer({ host: 'fake3', name: 'fresh-b', projectId: double.demoProjectId }).id,
+  ];
   await client.compute.resetState(old[0] as string, 'error');
   double.resetCalls();
   const changed = await client.compute.listServersChangedSince?.(since, { pageSize: 2 });
@@ -209,7 +240,10 @@ test('servers changed since a time: all projects, every page, optionally one hos
   assert.ok(double.log.every((c) => c.path.includes('changes-since=') && c.path.includes('all_tenants=1')));
   assert.ok(double.callCount('GET /v2.1/servers/detail') >= 2, 'paginated');
   const onFake3 = (await client.compute.listServersChangedSince?.(since, { host: 'fake3' })) ?? [];
-  assert.equal(onFake3.map((s) => s.id), [fresh[1]]);
+  assert.equal(
+    onFake3.map((s) => s.id),
+    [fresh[1]],
+  );
   // a double evacuation leaves a fault message on the server
   const svc = await client.compute.findComputeService('fake2');
   await client.compute.setForcedDown(svc, true);
@@ -231,7 +265,11 @@ test('flavor extra specs and Glance image tags/properties', async () => {
   double.addFlavor({ id: 'ha', name: 'ha.small', extraSpecs: { evacuable: 'true', 'hw:cpu_policy': 'dedicated' } });
   const flavor = await client.compute.getFlavor('ha');
   assert.equal(flavor, { id: 'ha', name: 'ha.small', extraSpecs: { evacuable: 'true', 'hw:cpu_policy': 'dedicated' } });
-  const image = double.addImage({ name: 'ha-image', tags: ['evacuable'], properties: { os_distro: 'debian', 'instanceha:restart_priority': '10' } });
+  const image = double.addImage({
+    name: 'ha-image',
+    tags: ['evacuable'],
+    properties: { os_distro: 'debian', 'instanceha:restart_priority': '10' },
+  });
   const info = await client.image.getImage(image);
   assert.equal(info.tags, ['evacuable']);
   assert.is(info.properties.os_distro, 'debian');

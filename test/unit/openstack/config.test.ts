@@ -23,7 +23,8 @@ test.after.each(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const load = (options: LoadCloudConfigOptions = {}, env: Record<string, string> = {}) => loadCloudConfig({ cwd, home, etcDir: etc, env, warn: () => undefined, ...options });
+const load = (options: LoadCloudConfigOptions = {}, env: Record<string, string> = {}) =>
+  loadCloudConfig({ cwd, home, etcDir: etc, env, warn: () => undefined, ...options });
 
 function errorOf(fn: () => unknown): ForcedownError {
   try {
@@ -95,7 +96,8 @@ test('the explicit cloud option wins over OS_CLOUD; regions: list, OS_REGION_NAM
 });
 
 test('search order: ./ beats ~/.config/openstack beats /etc/openstack; OS_CLIENT_CONFIG_FILE beats all', () => {
-  const cloud = (url: string) => `clouds:\n  c:\n    auth: {auth_url: ${url}, username: u, password: p1234, user_domain_name: D, project_id: x}\n`;
+  const cloud = (url: string) =>
+    `clouds:\n  c:\n    auth: {auth_url: ${url}, username: u, password: p1234, user_domain_name: D, project_id: x}\n`;
   writeFileSync(join(etc, 'clouds.yaml'), cloud('http://etc'));
   assert.is(load().auth.authUrl, 'http://etc', 'the only cloud is used without OS_CLOUD');
   writeFileSync(join(home, '.config/openstack/clouds.yml'), cloud('http://home'));
@@ -179,7 +181,10 @@ test('old names: tenant_name, auth_token, endpoint_type, domain_name filling use
 });
 
 test('domain scope without a project', () => {
-  const config = load({}, { OS_AUTH_URL: 'http://k/v3', OS_USER_ID: 'uid', OS_PASSWORD: 'pw-dom-1', OS_DOMAIN_NAME: 'Default' });
+  const config = load(
+    {},
+    { OS_AUTH_URL: 'http://k/v3', OS_USER_ID: 'uid', OS_PASSWORD: 'pw-dom-1', OS_DOMAIN_NAME: 'Default' },
+  );
   assert.is(config.auth.domainName, 'Default');
   assert.is(config.auth.projectName, undefined);
 });
@@ -192,7 +197,14 @@ test('token auth: OS_TOKEN alone selects the token method and registers the toke
 });
 
 test('application credential from env without auth_type is recognised; its secret is registered', () => {
-  const config = load({}, { OS_AUTH_URL: 'http://k/v3', OS_APPLICATION_CREDENTIAL_ID: 'id1', OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret-env' });
+  const config = load(
+    {},
+    {
+      OS_AUTH_URL: 'http://k/v3',
+      OS_APPLICATION_CREDENTIAL_ID: 'id1',
+      OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret-env',
+    },
+  );
   assert.is(config.authType, 'v3applicationcredential');
   assert.ok(secrets.contains('app-secret-env'));
 });
@@ -200,7 +212,10 @@ test('application credential from env without auth_type is recognised; its secre
 test('overrides win over files and environment', () => {
   writeFileSync(join(cwd, 'clouds.yaml'), CLOUDS);
   writeFileSync(join(cwd, 'secure.yaml'), SECURE);
-  const config = load({ cloud: 'prod', overrides: { regionName: 'RegionTwo', verify: false, auth: { password: 'override-pw' }, cloudName: 'tf' } });
+  const config = load({
+    cloud: 'prod',
+    overrides: { regionName: 'RegionTwo', verify: false, auth: { password: 'override-pw' }, cloudName: 'tf' },
+  });
   assert.is(config.regionName, 'RegionTwo');
   assert.is(config.verify, false);
   assert.is(config.auth.password, 'override-pw');
@@ -209,7 +224,18 @@ test('overrides win over files and environment', () => {
 });
 
 test('overrides alone (Terraform provider arguments) make a cloud', () => {
-  const config = load({ overrides: { auth: { authUrl: 'http://k/v3', username: 'u', password: 'tf-pw-1', userDomainName: 'Default', projectName: 'p', projectDomainName: 'Default' } } });
+  const config = load({
+    overrides: {
+      auth: {
+        authUrl: 'http://k/v3',
+        username: 'u',
+        password: 'tf-pw-1',
+        userDomainName: 'Default',
+        projectName: 'p',
+        projectDomainName: 'Default',
+      },
+    },
+  });
   assert.is(config.cloudName, 'overrides');
   assert.is(config.auth.username, 'u');
 });
@@ -233,36 +259,79 @@ test('unknown cloud name: lists the known ones', () => {
 });
 
 test('missing auth_url', () => {
-  const e = errorOf(() => load({}, { OS_USERNAME: 'u', OS_PASSWORD: 'pw-x-1', OS_USER_DOMAIN_NAME: 'D', OS_PROJECT_ID: 'p' }));
+  const e = errorOf(() =>
+    load({}, { OS_USERNAME: 'u', OS_PASSWORD: 'pw-x-1', OS_USER_DOMAIN_NAME: 'D', OS_PROJECT_ID: 'p' }),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_AUTH_URL');
   assert.is(e.exitCode, 2);
   assert.match(e.hint, 'OS_AUTH_URL');
 });
 
 test("username without a user domain: keystoneauth's rule", () => {
-  const e = errorOf(() => load({}, { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u', OS_PASSWORD: 'pw-x-2', OS_PROJECT_ID: 'p' }));
+  const e = errorOf(() =>
+    load({}, { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u', OS_PASSWORD: 'pw-x-2', OS_PROJECT_ID: 'p' }),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_USER_DOMAIN');
   assert.match(e.message, 'a username is only unique within a domain');
 });
 
 test('application credential without secret; name without user', () => {
-  let e = errorOf(() => load({}, { OS_AUTH_URL: 'http://k/v3', OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_ID: 'id' }));
+  let e = errorOf(() =>
+    load(
+      {},
+      { OS_AUTH_URL: 'http://k/v3', OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_ID: 'id' },
+    ),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_APP_CREDENTIAL_SECRET');
   assert.match(e.message, 'You must provide an auth secret');
-  e = errorOf(() => load({}, { OS_AUTH_URL: 'http://k/v3', OS_APPLICATION_CREDENTIAL_NAME: 'n', OS_APPLICATION_CREDENTIAL_SECRET: 'sec-1234' }));
+  e = errorOf(() =>
+    load(
+      {},
+      { OS_AUTH_URL: 'http://k/v3', OS_APPLICATION_CREDENTIAL_NAME: 'n', OS_APPLICATION_CREDENTIAL_SECRET: 'sec-1234' },
+    ),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_APP_CREDENTIAL');
 });
 
 test('contradictory auth: explicit auth_type vs the credentials given, and ambiguity without auth_type', () => {
   const base = { OS_AUTH_URL: 'http://k/v3', OS_USERNAME: 'u', OS_USER_DOMAIN_NAME: 'D', OS_PROJECT_ID: 'p' };
-  let e = errorOf(() => load({}, { ...base, OS_AUTH_TYPE: 'password', OS_APPLICATION_CREDENTIAL_ID: 'i', OS_APPLICATION_CREDENTIAL_SECRET: 'sec-5678' }));
+  let e = errorOf(() =>
+    load(
+      {},
+      {
+        ...base,
+        OS_AUTH_TYPE: 'password',
+        OS_APPLICATION_CREDENTIAL_ID: 'i',
+        OS_APPLICATION_CREDENTIAL_SECRET: 'sec-5678',
+      },
+    ),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_CONTRADICTORY_AUTH');
   e = errorOf(() => load({}, { ...base, OS_AUTH_TYPE: 'v3applicationcredential', OS_PASSWORD: 'pw-c-1' }));
   assert.is(e.code, 'CLOUD_CONFIG_CONTRADICTORY_AUTH');
-  e = errorOf(() => load({}, { ...base, OS_PASSWORD: 'pw-c-2', OS_APPLICATION_CREDENTIAL_ID: 'i', OS_APPLICATION_CREDENTIAL_SECRET: 'sec-9999' }));
+  e = errorOf(() =>
+    load(
+      {},
+      {
+        ...base,
+        OS_PASSWORD: 'pw-c-2',
+        OS_APPLICATION_CREDENTIAL_ID: 'i',
+        OS_APPLICATION_CREDENTIAL_SECRET: 'sec-9999',
+      },
+    ),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_AMBIGUOUS_AUTH');
   const warnings: string[] = [];
-  const config = load({ warn: (m) => warnings.push(m) }, { ...base, OS_AUTH_TYPE: 'password', OS_PASSWORD: 'pw-c-3', OS_APPLICATION_CREDENTIAL_ID: 'i', OS_APPLICATION_CREDENTIAL_SECRET: 'sec-0000' });
+  const config = load(
+    { warn: (m) => warnings.push(m) },
+    {
+      ...base,
+      OS_AUTH_TYPE: 'password',
+      OS_PASSWORD: 'pw-c-3',
+      OS_APPLICATION_CREDENTIAL_ID: 'i',
+      OS_APPLICATION_CREDENTIAL_SECRET: 'sec-0000',
+    },
+  );
   assert.is(config.authType, 'password');
   assert.match(warnings.join('\n'), 'application credential settings are ignored');
   e = errorOf(() => load({}, { ...base, OS_PASSWORD: 'pw', OS_AUTH_TYPE: 'v3oidcpassword' }));
@@ -271,14 +340,26 @@ test('contradictory auth: explicit auth_type vs the credentials given, and ambig
 
 test('insecure and cacert both set: a warning, verification off, cacert dropped', () => {
   const warnings: string[] = [];
-  const config = load({ warn: (m) => warnings.push(m) }, { OS_AUTH_URL: 'https://k/v3', OS_TOKEN: 'tok-abcdef', OS_PROJECT_ID: 'p', OS_INSECURE: 'true', OS_CACERT: '/ca.pem' });
+  const config = load(
+    { warn: (m) => warnings.push(m) },
+    {
+      OS_AUTH_URL: 'https://k/v3',
+      OS_TOKEN: 'tok-abcdef',
+      OS_PROJECT_ID: 'p',
+      OS_INSECURE: 'true',
+      OS_CACERT: '/ca.pem',
+    },
+  );
   assert.is(config.verify, false);
   assert.is(config.cacert, undefined);
   assert.match(warnings.join('\n'), 'will NOT be verified');
 });
 
 test('invalid YAML: file and line in the message', () => {
-  writeFileSync(join(cwd, 'clouds.yaml'), 'clouds:\n  prod:\n    auth:\n      auth_url: "http://x\n    region_name: [a\n');
+  writeFileSync(
+    join(cwd, 'clouds.yaml'),
+    'clouds:\n  prod:\n    auth:\n      auth_url: "http://x\n    region_name: [a\n',
+  );
   const e = errorOf(() => load());
   assert.is(e.code, 'CLOUD_CONFIG_INVALID_YAML');
   assert.match(e.message, `${join(cwd, 'clouds.yaml')}:`);
@@ -309,11 +390,16 @@ test('an unreadable clouds.yaml is an error, not silently skipped', () => {
 test('a pinned microversion must look like 2.N; "latest" means no pin', () => {
   const base = { OS_AUTH_URL: 'http://k/v3', OS_TOKEN: 'tok-abcdef', OS_PROJECT_ID: 'p' };
   assert.is(load({}, { ...base, OS_COMPUTE_API_VERSION: '2.latest' }).computeApiVersion, undefined);
-  assert.is(errorOf(() => load({}, { ...base, OS_COMPUTE_API_VERSION: 'two' })).code, 'CLOUD_CONFIG_INVALID_MICROVERSION');
+  assert.is(
+    errorOf(() => load({}, { ...base, OS_COMPUTE_API_VERSION: 'two' })).code,
+    'CLOUD_CONFIG_INVALID_MICROVERSION',
+  );
 });
 
 test('a project name needs a project domain', () => {
-  const e = errorOf(() => load({}, { OS_AUTH_URL: 'http://k/v3', OS_USER_ID: 'u', OS_PASSWORD: 'pw-pd-1', OS_PROJECT_NAME: 'p' }));
+  const e = errorOf(() =>
+    load({}, { OS_AUTH_URL: 'http://k/v3', OS_USER_ID: 'u', OS_PASSWORD: 'pw-pd-1', OS_PROJECT_NAME: 'p' }),
+  );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_PROJECT_DOMAIN');
 });
 

@@ -11,16 +11,32 @@ async function token(user: string, password: string, project: string): Promise<s
   const res = await fetch(`${double.keystoneUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } }, scope: { project: { name: project, domain: { name: 'Default' } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } },
+        scope: { project: { name: project, domain: { name: 'Default' } } },
+      },
+    }),
   });
   assert.is(res.status, 201);
   return res.headers.get('x-subject-token') ?? '';
 }
 
-async function nova(method: string, path: string, options: { body?: unknown; version?: string; tokenValue?: string } = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const headers: Record<string, string> = { 'x-auth-token': options.tokenValue ?? adminToken, 'content-type': 'application/json' };
+async function nova(
+  method: string,
+  path: string,
+  options: { body?: unknown; version?: string; tokenValue?: string } = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const headers: Record<string, string> = {
+    'x-auth-token': options.tokenValue ?? adminToken,
+    'content-type': 'application/json',
+  };
   if (options.version !== undefined) headers['openstack-api-version'] = `compute ${options.version}`;
-  const res = await fetch(`${double.computeUrl}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+  const res = await fetch(`${double.computeUrl}${path}`, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
   const text = await res.text();
   let body: unknown = text === '' ? undefined : text;
   if (res.headers.get('content-type')?.includes('json')) body = JSON.parse(text) as unknown;
@@ -46,14 +62,31 @@ test('Keystone: bad password 401 with the keystone error body; token has expires
   const res = await fetch(`${double.keystoneUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'x' } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'x' } },
+        },
+      },
+    }),
   });
   assert.is(res.status, 401);
-  assert.equal(await res.json(), { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+  assert.equal(await res.json(), {
+    error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+  });
   const ok = await fetch(`${double.keystoneUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } },
+        },
+        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+      },
+    }),
   });
   const body = (await ok.json()) as { token: { expires_at: string; catalog: { type: string }[] } };
   assert.match(body.token.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -71,27 +104,54 @@ test('microversions: none → 2.1 (no forced_down, integer ids); 2.53 → UUIDs;
   assert.ok(v253.headers.get('x-openstack-request-id')?.startsWith('req-'));
   const tooNew = await nova('GET', '/os-services', { version: '2.200' });
   assert.is(tooNew.status, 406);
-  assert.equal(tooNew.body, { computeFault: { code: 406, message: 'Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.93.' } });
+  assert.equal(tooNew.body, {
+    computeFault: {
+      code: 406,
+      message: 'Version 2.200 is not supported by the API. Minimum is 2.1 and maximum is 2.93.',
+    },
+  });
   assert.is((await nova('GET', '/os-services', { version: 'two' })).status, 400);
   assert.is((await nova('GET', '/os-services', { tokenValue: 'bogus' })).status, 401);
 });
 
 test('non-admin: exact policy 403s', async () => {
   const list = await nova('GET', '/os-services', { version: '2.53', tokenValue: demoToken });
-  assert.equal(list.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-services:list to be performed." } });
+  assert.equal(list.body, {
+    forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-services:list to be performed." },
+  });
   const svc = double.service('fake3');
-  const update = await nova('PUT', `/os-services/${svc?.uuid ?? ''}`, { version: '2.53', body: { forced_down: true }, tokenValue: demoToken });
-  assert.equal(update.body, { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-services:update to be performed." } });
+  const update = await nova('PUT', `/os-services/${svc?.uuid ?? ''}`, {
+    version: '2.53',
+    body: { forced_down: true },
+    tokenValue: demoToken,
+  });
+  assert.equal(update.body, {
+    forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-services:update to be performed." },
+  });
 });
 
 test('old force-down URL at 2.53 and UUID PUT at 2.52: the real 400 texts', async () => {
-  const old = await nova('PUT', '/os-services/force-down', { version: '2.53', body: { binary: 'nova-compute', host: 'fake3', forced_down: true } });
-  assert.equal(old.body, { badRequest: { code: 400, message: "Additional properties are not allowed ('binary', 'host' were unexpected)" } });
-  const early = await nova('PUT', `/os-services/${double.service('fake3')?.uuid ?? ''}`, { version: '2.52', body: { forced_down: true } });
+  const old = await nova('PUT', '/os-services/force-down', {
+    version: '2.53',
+    body: { binary: 'nova-compute', host: 'fake3', forced_down: true },
+  });
+  assert.equal(old.body, {
+    badRequest: { code: 400, message: "Additional properties are not allowed ('binary', 'host' were unexpected)" },
+  });
+  const early = await nova('PUT', `/os-services/${double.service('fake3')?.uuid ?? ''}`, {
+    version: '2.52',
+    body: { forced_down: true },
+  });
   assert.equal(early.body, { badRequest: { code: 400, message: "'host' is a required property" } });
-  const unknown = await nova('PUT', '/os-services/force-down', { version: '2.11', body: { binary: 'nova-compute', host: 'nosuchhost', forced_down: true } });
+  const unknown = await nova('PUT', '/os-services/force-down', {
+    version: '2.11',
+    body: { binary: 'nova-compute', host: 'nosuchhost', forced_down: true },
+  });
   assert.equal(unknown.body, { itemNotFound: { code: 404, message: "Host 'nosuchhost' is not mapped to any cell" } });
-  const partial = await nova('PUT', '/os-services/force-down', { version: '2.11', body: { binary: 'nova-compute', host: 'fake3', forced_down: true } });
+  const partial = await nova('PUT', '/os-services/force-down', {
+    version: '2.11',
+    body: { binary: 'nova-compute', host: 'fake3', forced_down: true },
+  });
   assert.equal(partial.body, { service: { host: 'fake3', binary: 'nova-compute', forced_down: true } });
   double.setForcedDown('fake3', false);
 });
@@ -137,7 +197,13 @@ test('a second evacuate while the first is in flight is accepted and breaks the 
   assert.is(first.status, 200);
   assert.is(second.status, 200);
   assert.is(double.doubleEvacuations, 1);
-  assert.equal(double.migrations({ instanceUuid: id }).map((m) => m.status).sort(), ['accepted', 'failed']);
+  assert.equal(
+    double
+      .migrations({ instanceUuid: id })
+      .map((m) => m.status)
+      .sort(),
+    ['accepted', 'failed'],
+  );
   assert.is(double.server(id)?.vmState, 'error');
   double.configure({ rebuildDelayMs: 20 });
 });
@@ -148,12 +214,24 @@ test('SHUTOFF stays SHUTOFF below 2.95; at 2.95 ACTIVE ends STOPPED; paused → 
     const res = await fetch(`${wide.keystoneUrl}/auth/tokens`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } },
+          },
+          scope: { project: { name: 'admin', domain: { name: 'Default' } } },
+        },
+      }),
     });
     return res.headers.get('x-subject-token') ?? '';
   })();
   const call = async (id: string, version: string, body: unknown): Promise<Response> =>
-    fetch(`${wide.computeUrl}/servers/${id}/action`, { method: 'POST', headers: { 'x-auth-token': t, 'content-type': 'application/json', 'openstack-api-version': `compute ${version}` }, body: JSON.stringify(body) });
+    fetch(`${wide.computeUrl}/servers/${id}/action`, {
+      method: 'POST',
+      headers: { 'x-auth-token': t, 'content-type': 'application/json', 'openstack-api-version': `compute ${version}` },
+      body: JSON.stringify(body),
+    });
   wide.setForcedDown('fake1', true);
   const off = wide.addServer({ host: 'fake1', vmState: 'stopped' }).id;
   const on294 = wide.addServer({ host: 'fake1' }).id;
@@ -164,10 +242,15 @@ test('SHUTOFF stays SHUTOFF below 2.95; at 2.95 ACTIVE ends STOPPED; paused → 
   assert.is((await call(on295, '2.95', { evacuate: {} })).status, 200);
   const conflict = await call(paused, '2.93', { evacuate: {} });
   assert.is(conflict.status, 409);
-  assert.equal(await conflict.json(), { conflictingRequest: { code: 409, message: `Cannot 'evacuate' instance ${paused} while it is in vm_state paused` } });
+  assert.equal(await conflict.json(), {
+    conflictingRequest: { code: 409, message: `Cannot 'evacuate' instance ${paused} while it is in vm_state paused` },
+  });
   const old = await call(paused, '2.13', { evacuate: {} });
   assert.is(old.status, 400);
-  assert.match(((await old.json()) as { badRequest: { message: string } }).badRequest.message, "'onSharedStorage' is a required property");
+  assert.match(
+    ((await old.json()) as { badRequest: { message: string } }).badRequest.message,
+    "'onSharedStorage' is a required property",
+  );
   const forced = await call(paused, '2.68', { evacuate: { host: 'fake2', force: true } });
   assert.is(forced.status, 400, 'force was removed in 2.68');
   await until(() => [off, on294, on295].every((id) => wide.server(id)?.taskState === null), 'rebuilt');
@@ -190,7 +273,9 @@ test('clearing forced_down: refused with the exact text while done evacuations r
     },
   });
   double.restartCompute('fake1');
-  assert.ok(double.migrations({ sourceCompute: 'fake1' }).every((m) => m.status === 'completed' || m.status === 'failed'));
+  assert.ok(
+    double.migrations({ sourceCompute: 'fake1' }).every((m) => m.status === 'completed' || m.status === 'failed'),
+  );
   const ok = await nova('PUT', `/os-services/${uuid}`, { version: '2.53', body: { forced_down: false } });
   assert.is(ok.status, 200);
   assert.is((ok.body as { service: { state: string } }).service.state, 'up');
@@ -198,7 +283,10 @@ test('clearing forced_down: refused with the exact text while done evacuations r
 
 test('servers: max_limit pages with servers_links, bad marker 400, host filter ignored for non-admins; all_tenants 403', async () => {
   const ids = double.addServers(5, { host: 'fake3' });
-  const page1 = (await nova('GET', '/servers/detail?all_tenants=1&host=fake3', { version: '2.73' })).body as { servers: { id: string }[]; servers_links?: { href: string }[] };
+  const page1 = (await nova('GET', '/servers/detail?all_tenants=1&host=fake3', { version: '2.73' })).body as {
+    servers: { id: string }[];
+    servers_links?: { href: string }[];
+  };
   assert.is(page1.servers.length, 3);
   assert.match(page1.servers_links?.[0]?.href ?? '', 'marker=');
   const bad = await nova('GET', '/servers/detail?marker=nope', { version: '2.73' });
@@ -206,7 +294,9 @@ test('servers: max_limit pages with servers_links, bad marker 400, host filter i
   const demoAll = await nova('GET', '/servers/detail?all_tenants=1', { tokenValue: demoToken });
   assert.is(demoAll.status, 403);
   double.addServer({ host: 'fake2', projectId: double.demoProjectId });
-  const demoHost = (await nova('GET', '/servers/detail?host=fake3', { tokenValue: demoToken })).body as { servers: Record<string, unknown>[] };
+  const demoHost = (await nova('GET', '/servers/detail?host=fake3', { tokenValue: demoToken })).body as {
+    servers: Record<string, unknown>[];
+  };
   assert.is(demoHost.servers.length, 1, 'the host filter is silently dropped: the demo server on fake2 comes back');
   assert.not.ok('OS-EXT-SRV-ATTR:host' in (demoHost.servers[0] ?? {}));
   assert.ok(ids.length === 5);

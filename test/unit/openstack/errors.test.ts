@@ -1,6 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OpenStackApiError, OpenStackConnectionError, connect, type OpenStackClient } from '../../../src/openstack/index.js';
+import {
+  OpenStackApiError,
+  OpenStackConnectionError,
+  connect,
+  type OpenStackClient,
+} from '../../../src/openstack/index.js';
 import { redactDeep } from '../../../src/secrets/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { FAST, configFor, connectTo, rejection, until } from './helpers.js';
@@ -35,7 +40,22 @@ test('403 policy: exit 4, policy name extracted, hint names it', async () => {
 
 test('404 unknown host (2.11 force-down): exit 2 with a hint about service host names', async () => {
   const pinned = await connectTo(double, 'admin', { OS_COMPUTE_API_VERSION: '2.11' });
-  const e = (await rejection(pinned.compute.setForcedDown({ id: '99', host: 'nosuchhost', binary: 'nova-compute', zone: 'nova', status: 'enabled', state: 'up', forcedDown: false, disabledReason: null, updatedAt: null }, true))) as OpenStackApiError;
+  const e = (await rejection(
+    pinned.compute.setForcedDown(
+      {
+        id: '99',
+        host: 'nosuchhost',
+        binary: 'nova-compute',
+        zone: 'nova',
+        status: 'enabled',
+        state: 'up',
+        forcedDown: false,
+        disabledReason: null,
+        updatedAt: null,
+      },
+      true,
+    ),
+  )) as OpenStackApiError;
   assert.ok(e.isNotFound);
   assert.ok(e.isUnknownHost);
   assert.is(e.exitCode, 2);
@@ -93,7 +113,13 @@ test('406 from Nova: the microversion in use left the cloud range (nova-api down
 });
 
 test('400 other: bad request, exit 2 (reset-state to an invalid state goes through the public API only as active/error, so send raw)', async () => {
-  const e = new OpenStackApiError({ service: 'nova', status: 400, apiMessage: "Invalid input for field/attribute state. Value: stopped. 'stopped' is not one of ['active', 'error']", method: 'POST', path: '/v2.1/servers/x/action' });
+  const e = new OpenStackApiError({
+    service: 'nova',
+    status: 400,
+    apiMessage: "Invalid input for field/attribute state. Value: stopped. 'stopped' is not one of ['active', 'error']",
+    method: 'POST',
+    path: '/v2.1/servers/x/action',
+  });
   assert.ok(e.isBadRequest);
   assert.not.ok(e.isServiceInUse);
   assert.is(e.exitCode, 2);
@@ -117,15 +143,25 @@ test('connection refused: OpenStackConnectionError, flagged, retryable, with the
 
 test('no token or password in any error message, hint, JSON, stack or request event', async () => {
   const events: string[] = [];
-  const client = await connect(configFor(double, 'demo'), { ...FAST, onRequest: (event) => events.push(JSON.stringify(event)) });
+  const client = await connect(configFor(double, 'demo'), {
+    ...FAST,
+    onRequest: (event) => events.push(JSON.stringify(event)),
+  });
   const errors: unknown[] = [];
   errors.push(await rejection(client.compute.listServices()));
   errors.push(await rejection(client.compute.evacuate('x')));
   errors.push(await rejection(connect(configFor(double, 'admin', { OS_PASSWORD: 'not-the-password-123' }), FAST)));
-  const text = errors.map((e) => `${(e as Error).message} ${(e as Error).stack ?? ''} ${JSON.stringify((e as OpenStackApiError).toJSON())} ${JSON.stringify(redactDeep(e))}`).join('\n') + events.join('\n');
+  const text =
+    errors
+      .map(
+        (e) =>
+          `${(e as Error).message} ${(e as Error).stack ?? ''} ${JSON.stringify((e as OpenStackApiError).toJSON())} ${JSON.stringify(redactDeep(e))}`,
+      )
+      .join('\n') + events.join('\n');
   const tokens = double.issuedTokens();
   assert.ok(tokens.length > 0);
-  for (const secret of ['demopass', 'adminpass', 'not-the-password-123', ...tokens]) assert.not.ok(text.includes(secret), `leaked ${secret.slice(0, 6)}…`);
+  for (const secret of ['demopass', 'adminpass', 'not-the-password-123', ...tokens])
+    assert.not.ok(text.includes(secret), `leaked ${secret.slice(0, 6)}…`);
   assert.not.match(text, /gAAAAA[A-Za-z0-9_-]{20}/);
   await client.close();
 });

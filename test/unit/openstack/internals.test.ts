@@ -19,7 +19,10 @@ let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) =
 const transport = new HttpTransport();
 const stats: MutableStats = { requests: 0, retries: 0, reauthentications: 0 };
 const http = new OpenStackHttp({ transport, stats, retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-http.useTokens({ token: () => Promise.resolve('test-token-1234'), renewAfterUnauthorized: () => Promise.resolve('test-token-5678') });
+http.useTokens({
+  token: () => Promise.resolve('test-token-1234'),
+  renewAfterUnauthorized: () => Promise.resolve('test-token-5678'),
+});
 
 test.before(async () => {
   server = createServer((req, res) => handler(req, res));
@@ -58,7 +61,8 @@ test('version document: a {"versions":[…]} list picks v2.1; an empty version m
       ],
     });
   assert.equal(await discoverComputeVersions(http, `${base}/`), { min: '2.1', max: '2.60' });
-  handler = (_req, res) => json(res, 200, { version: { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '' } });
+  handler = (_req, res) =>
+    json(res, 200, { version: { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '' } });
   const range = await discoverComputeVersions(http, `${base}/v2`);
   const e = (() => {
     try {
@@ -74,10 +78,24 @@ test('version document: a {"versions":[…]} list picks v2.1; an empty version m
 test('a server listing whose next link repeats its marker stops with an error instead of looping', async () => {
   handler = (_req, res) =>
     json(res, 200, {
-      servers: [{ id: 's1', name: 'a', status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'h1', 'OS-EXT-STS:vm_state': 'active', 'OS-EXT-STS:task_state': null }],
+      servers: [
+        {
+          id: 's1',
+          name: 'a',
+          status: 'ACTIVE',
+          'OS-EXT-SRV-ATTR:host': 'h1',
+          'OS-EXT-STS:vm_state': 'active',
+          'OS-EXT-STS:task_state': null,
+        },
+      ],
       servers_links: [{ rel: 'next', href: `${base}/v2.1/servers/detail?limit=1&marker=s1` }],
     });
-  const api = new NovaComputeApi({ http, endpoint: `${base}/v2.1`, range: { min: '2.1', max: '2.93' }, microversions: negotiateMicroversions({ min: '2.1', max: '2.93' }) });
+  const api = new NovaComputeApi({
+    http,
+    endpoint: `${base}/v2.1`,
+    range: { min: '2.1', max: '2.93' },
+    microversions: negotiateMicroversions({ min: '2.1', max: '2.93' }),
+  });
   const e = (await rejection(api.listServersOnHost('h1', { pageSize: 1 }))) as ForcedownError;
   assert.is(e.code, 'NOVA_PAGINATION_LOOP');
 });
@@ -87,17 +105,36 @@ test('a non-JSON success answer is a clear error', async () => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<html>login page of a proxy</html>');
   };
-  const api = new NovaComputeApi({ http, endpoint: `${base}/v2.1`, range: { min: '2.1', max: '2.93' }, microversions: negotiateMicroversions({ min: '2.1', max: '2.93' }) });
+  const api = new NovaComputeApi({
+    http,
+    endpoint: `${base}/v2.1`,
+    range: { min: '2.1', max: '2.93' },
+    microversions: negotiateMicroversions({ min: '2.1', max: '2.93' }),
+  });
   const e = (await rejection(api.listServices())) as ForcedownError;
   assert.is(e.code, 'OPENSTACK_BAD_RESPONSE');
   assert.match(e.hint, 'catalog');
 });
 
 test('error bodies: Nova faults, Keystone errors, Glance text/HTML', () => {
-  assert.is(errorMessageOf('{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}'), 'Instance x could not be found.');
-  assert.is(errorMessageOf('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}'), 'The request you have made requires authentication.');
-  assert.is(errorMessageOf('404 Not Found\n\nNo image found with ID abc\n\n   '), '404 Not Found No image found with ID abc');
-  assert.is(errorMessageOf('<html><body><h1>503 Service Unavailable</h1>No server</body></html>'), '503 Service Unavailable No server');
+  assert.is(
+    errorMessageOf('{"itemNotFound": {"code": 404, "message": "Instance x could not be found."}}'),
+    'Instance x could not be found.',
+  );
+  assert.is(
+    errorMessageOf(
+      '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}',
+    ),
+    'The request you have made requires authentication.',
+  );
+  assert.is(
+    errorMessageOf('404 Not Found\n\nNo image found with ID abc\n\n   '),
+    '404 Not Found No image found with ID abc',
+  );
+  assert.is(
+    errorMessageOf('<html><body><h1>503 Service Unavailable</h1>No server</body></html>'),
+    '503 Service Unavailable No server',
+  );
   assert.is(errorMessageOf(''), '');
 });
 

@@ -22,7 +22,12 @@ test('password auth, project scope by name: token, catalog, project id; sends th
   assert.is(client.projectId, double.adminProjectId);
   const services = await client.compute.listServices();
   assert.ok(services.length >= 3);
-  const body = double.log.find((c) => c.route === 'POST /v3/auth/tokens')?.body as { auth: { identity: { methods: string[]; password: { user: { name: string; domain: { name: string } } } }; scope: unknown } };
+  const body = double.log.find((c) => c.route === 'POST /v3/auth/tokens')?.body as {
+    auth: {
+      identity: { methods: string[]; password: { user: { name: string; domain: { name: string } } } };
+      scope: unknown;
+    };
+  };
   assert.equal(body.auth.identity.methods, ['password']);
   assert.is(body.auth.identity.password.user.name, 'admin');
   assert.equal(body.auth.identity.password.user.domain, { name: 'Default' });
@@ -32,7 +37,16 @@ test('password auth, project scope by name: token, catalog, project id; sends th
 });
 
 test('project scope by id and user by id', async () => {
-  const config = loadCloudConfig({ ...noFiles, env: { OS_AUTH_URL: double.keystoneUrl, OS_USER_ID: 'admin-user', OS_PASSWORD: 'adminpass', OS_PROJECT_ID: double.adminProjectId, OS_REGION_NAME: 'RegionOne' } });
+  const config = loadCloudConfig({
+    ...noFiles,
+    env: {
+      OS_AUTH_URL: double.keystoneUrl,
+      OS_USER_ID: 'admin-user',
+      OS_PASSWORD: 'adminpass',
+      OS_PROJECT_ID: double.adminProjectId,
+      OS_REGION_NAME: 'RegionOne',
+    },
+  });
   const client = await connect(config, FAST);
   assert.is(client.projectId, double.adminProjectId);
   await client.close();
@@ -43,7 +57,13 @@ test('application credential auth (no scope in the request)', async () => {
   double.resetCalls();
   const config = loadCloudConfig({
     ...noFiles,
-    env: { OS_AUTH_URL: double.keystoneUrl, OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_ID: credential.id, OS_APPLICATION_CREDENTIAL_SECRET: 'app-cred-secret-1', OS_REGION_NAME: 'RegionOne' },
+    env: {
+      OS_AUTH_URL: double.keystoneUrl,
+      OS_AUTH_TYPE: 'v3applicationcredential',
+      OS_APPLICATION_CREDENTIAL_ID: credential.id,
+      OS_APPLICATION_CREDENTIAL_SECRET: 'app-cred-secret-1',
+      OS_REGION_NAME: 'RegionOne',
+    },
   });
   const client = await connect(config, FAST);
   assert.is(client.projectId, double.adminProjectId);
@@ -54,7 +74,14 @@ test('application credential auth (no scope in the request)', async () => {
   // by name + user
   const byName = loadCloudConfig({
     ...noFiles,
-    env: { OS_AUTH_URL: double.keystoneUrl, OS_APPLICATION_CREDENTIAL_NAME: 'forcedown', OS_USERNAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_APPLICATION_CREDENTIAL_SECRET: 'app-cred-secret-1', OS_REGION_NAME: 'RegionOne' },
+    env: {
+      OS_AUTH_URL: double.keystoneUrl,
+      OS_APPLICATION_CREDENTIAL_NAME: 'forcedown',
+      OS_USERNAME: 'admin',
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_APPLICATION_CREDENTIAL_SECRET: 'app-cred-secret-1',
+      OS_REGION_NAME: 'RegionOne',
+    },
   });
   const second = await connect(byName, FAST);
   assert.is(second.projectId, double.adminProjectId);
@@ -65,11 +92,27 @@ test('token auth: a token from another session is exchanged for a scoped one', a
   const res = await fetch(`${double.keystoneUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } } }, scope: { project: { id: double.adminProjectId } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password: 'adminpass' } },
+        },
+        scope: { project: { id: double.adminProjectId } },
+      },
+    }),
   });
   assert.is(res.status, 201);
   const token = res.headers.get('x-subject-token') ?? '';
-  const config = loadCloudConfig({ ...noFiles, env: { OS_AUTH_URL: double.keystoneUrl, OS_TOKEN: token, OS_PROJECT_ID: double.adminProjectId, OS_REGION_NAME: 'RegionOne' } });
+  const config = loadCloudConfig({
+    ...noFiles,
+    env: {
+      OS_AUTH_URL: double.keystoneUrl,
+      OS_TOKEN: token,
+      OS_PROJECT_ID: double.adminProjectId,
+      OS_REGION_NAME: 'RegionOne',
+    },
+  });
   assert.is(config.authType, 'token');
   const client = await connect(config, FAST);
   assert.is(client.projectId, double.adminProjectId);
@@ -90,7 +133,14 @@ test('wrong password: Keystone 401 → exit 4 with a hint, no password in the er
 });
 
 test('several regions and none given: an error listing them; a region selects its endpoint', async () => {
-  const env = { OS_AUTH_URL: double.keystoneUrl, OS_USERNAME: 'admin', OS_PASSWORD: 'adminpass', OS_PROJECT_NAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default' };
+  const env = {
+    OS_AUTH_URL: double.keystoneUrl,
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: 'adminpass',
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+  };
   const error = await rejection(connect(loadCloudConfig({ ...noFiles, env }), FAST));
   assert.instance(error, ForcedownError);
   assert.is((error as ForcedownError).code, 'OPENSTACK_CATALOG_AMBIGUOUS_REGION');
@@ -98,18 +148,29 @@ test('several regions and none given: an error listing them; a region selects it
   const client = await connect(loadCloudConfig({ ...noFiles, env: { ...env, OS_REGION_NAME: 'RegionTwo' } }), FAST);
   assert.is(client.config.regionName, 'RegionTwo');
   await client.close();
-  const wrong = await rejection(connect(loadCloudConfig({ ...noFiles, env: { ...env, OS_REGION_NAME: 'RegionNine' } }), FAST));
+  const wrong = await rejection(
+    connect(loadCloudConfig({ ...noFiles, env: { ...env, OS_REGION_NAME: 'RegionNine' } }), FAST),
+  );
   assert.is((wrong as ForcedownError).code, 'OPENSTACK_CATALOG_NO_ENDPOINT');
   assert.match((wrong as Error).message, 'public@RegionOne');
 });
 
 test('catalog selection: by interface; missing service lists what the catalog has', () => {
   const catalog = [
-    { type: 'compute', endpoints: [{ interface: 'internal', region_id: 'R', url: 'http://internal/v2.1' }, { interface: 'public', region_id: 'R', url: 'http://public/v2.1' }] },
+    {
+      type: 'compute',
+      endpoints: [
+        { interface: 'internal', region_id: 'R', url: 'http://internal/v2.1' },
+        { interface: 'public', region_id: 'R', url: 'http://public/v2.1' },
+      ],
+    },
     { type: 'identity', endpoints: [{ interface: 'public', region_id: 'R', url: 'http://k/v3' }] },
   ];
   assert.is(selectEndpoint(catalog, { serviceType: 'compute', interface: 'internal' }), 'http://internal/v2.1');
-  assert.is(selectEndpoint(catalog, { serviceType: 'compute', interface: 'public', region: 'R' }), 'http://public/v2.1');
+  assert.is(
+    selectEndpoint(catalog, { serviceType: 'compute', interface: 'public', region: 'R' }),
+    'http://public/v2.1',
+  );
   try {
     selectEndpoint(catalog, { serviceType: 'image', interface: 'public' });
     assert.unreachable();
@@ -128,7 +189,15 @@ test('catalog selection: by interface; missing service lists what the catalog ha
 });
 
 test('token auth with an unknown (expired/revoked) token: exit 4, not a generic 404', async () => {
-  const config = loadCloudConfig({ ...noFiles, env: { OS_AUTH_URL: double.keystoneUrl, OS_TOKEN: 'gAAAAA-revoked-token-value', OS_PROJECT_ID: double.adminProjectId, OS_REGION_NAME: 'RegionOne' } });
+  const config = loadCloudConfig({
+    ...noFiles,
+    env: {
+      OS_AUTH_URL: double.keystoneUrl,
+      OS_TOKEN: 'gAAAAA-revoked-token-value',
+      OS_PROJECT_ID: double.adminProjectId,
+      OS_REGION_NAME: 'RegionOne',
+    },
+  });
   const e = (await rejection(connect(config, FAST))) as OpenStackApiError;
   assert.is(e.status, 404);
   assert.is(e.code, 'KEYSTONE_TOKEN_NOT_FOUND');
@@ -185,7 +254,12 @@ test('concurrent calls after a 401 share one re-authentication', async () => {
   const client = await connectTo(double);
   double.resetCalls();
   double.expireTokens();
-  await Promise.all([client.compute.listServices(), client.compute.listServices(), client.compute.listServices(), client.compute.listServices()]);
+  await Promise.all([
+    client.compute.listServices(),
+    client.compute.listServices(),
+    client.compute.listServices(),
+    client.compute.listServices(),
+  ]);
   assert.is(double.callCount('POST /v3/auth/tokens'), 1);
   await client.close();
 });

@@ -54,7 +54,10 @@ test('below 2.11: refused with what the cloud supports', () => {
 test('a pin is used for services and evacuate, and must be in range and >= 2.11', () => {
   assert.is(negotiateMicroversions({ min: '2.1', max: '2.93' }, '2.11').services, '2.11');
   assert.is(negotiateMicroversions({ min: '2.1', max: '2.93' }, '2.60').evacuate, '2.60');
-  assert.is(thrown(() => negotiateMicroversions({ min: '2.1', max: '2.93' }, '2.99')).code, 'NOVA_MICROVERSION_PIN_UNSUPPORTED');
+  assert.is(
+    thrown(() => negotiateMicroversions({ min: '2.1', max: '2.93' }, '2.99')).code,
+    'NOVA_MICROVERSION_PIN_UNSUPPORTED',
+  );
   assert.is(thrown(() => negotiateMicroversions({ min: '2.1', max: '2.93' }, '2.5')).code, 'NOVA_MICROVERSION_TOO_OLD');
 });
 

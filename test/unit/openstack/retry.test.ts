@@ -21,11 +21,26 @@ test.before.each(() => {
 
 test('backoff: exponential, capped, jittered into [50%, 100%)', () => {
   const p = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-  assert.is(backoffDelay(p, 1, () => 0), 50);
-  assert.is(backoffDelay(p, 1, () => 0.999999), 100);
-  assert.is(backoffDelay(p, 3, () => 0.999999), 400);
-  assert.is(backoffDelay(p, 10, () => 0.999999), 1000);
-  assert.is(backoffDelay(p, 10, () => 0), 500);
+  assert.is(
+    backoffDelay(p, 1, () => 0),
+    50,
+  );
+  assert.is(
+    backoffDelay(p, 1, () => 0.999999),
+    100,
+  );
+  assert.is(
+    backoffDelay(p, 3, () => 0.999999),
+    400,
+  );
+  assert.is(
+    backoffDelay(p, 10, () => 0.999999),
+    1000,
+  );
+  assert.is(
+    backoffDelay(p, 10, () => 0),
+    500,
+  );
   assert.equal(DEFAULT_RETRY_POLICY, { retries: 3, baseDelayMs: 500, maxDelayMs: 8000 });
 });
 

@@ -15,9 +15,19 @@ test.after(async () => {
   await double.close();
 });
 
-function run(values: ParsedArgs['values'], env: Record<string, string>): { done: Promise<number>; out: () => string; err: () => string } {
+function run(
+  values: ParsedArgs['values'],
+  env: Record<string, string>,
+): { done: Promise<number>; out: () => string; err: () => string } {
   const { stdout, stderr, out, err } = captureOutput();
-  const context: CommandContext = { stdout, stderr, env, cwd: '/nonexistent', signal: new AbortController().signal, debug: false };
+  const context: CommandContext = {
+    stdout,
+    stderr,
+    env,
+    cwd: '/nonexistent',
+    signal: new AbortController().signal,
+    debug: false,
+  };
   return { done: command.run({ values, positionals: [] }, context), out, err };
 }
 
@@ -40,7 +50,10 @@ test('json: an array, filtered by --host', async () => {
   const parsed = JSON.parse(r.out()) as { host: string; binary: string; forcedDown: boolean; state: string }[];
   assert.ok(Array.isArray(parsed));
   assert.is(parsed.length, 1);
-  assert.equal({ host: parsed[0]?.host, binary: parsed[0]?.binary, forcedDown: parsed[0]?.forcedDown, state: parsed[0]?.state }, { host: 'fake1', binary: 'nova-compute', forcedDown: false, state: 'up' });
+  assert.equal(
+    { host: parsed[0]?.host, binary: parsed[0]?.binary, forcedDown: parsed[0]?.forcedDown, state: parsed[0]?.state },
+    { host: 'fake1', binary: 'nova-compute', forcedDown: false, state: 'up' },
+  );
 });
 
 test('unknown host: exit-2 error listing the hosts', async () => {

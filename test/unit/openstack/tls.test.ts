@@ -18,11 +18,45 @@ function makeCertificates(target: string): { key: string; cert: string; ca: stri
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { cwd: target, stdio: 'pipe' });
   };
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=forcedown test CA');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=forcedown test CA',
+  );
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(target, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
-  return { key: readFileSync(join(target, 'server.key'), 'utf8'), cert: readFileSync(join(target, 'server.pem'), 'utf8'), ca: join(target, 'ca.pem') };
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
+  return {
+    key: readFileSync(join(target, 'server.key'), 'utf8'),
+    cert: readFileSync(join(target, 'server.pem'), 'utf8'),
+    ca: join(target, 'ca.pem'),
+  };
 }
 
 test.before(async () => {
@@ -39,7 +73,10 @@ test.after(async () => {
 test('HTTPS with the CA bundle (cacert): connects and calls Nova, no warning', async () => {
   assert.match(double.url, /^https:/);
   const warnings: string[] = [];
-  const client = await connect(configFor(double, 'admin', { OS_CACERT: caPath }), { ...FAST, warn: (m) => warnings.push(m) });
+  const client = await connect(configFor(double, 'admin', { OS_CACERT: caPath }), {
+    ...FAST,
+    warn: (m) => warnings.push(m),
+  });
   assert.ok((await client.compute.listServices()).length > 0);
   assert.equal(warnings, []);
   await client.close();
@@ -69,10 +106,14 @@ test('insecure: connects without the CA and warns through the callback', async (
 });
 
 test('an unreadable or non-PEM cacert is an input error', async () => {
-  let e = (await rejection(connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'missing.pem') }), FAST))) as ForcedownError;
+  let e = (await rejection(
+    connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'missing.pem') }), FAST),
+  )) as ForcedownError;
   assert.is(e.code, 'CLOUD_CONFIG_CACERT_UNREADABLE');
   assert.is(e.exitCode, 2);
-  e = (await rejection(connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'ext.cnf') }), FAST))) as ForcedownError;
+  e = (await rejection(
+    connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'ext.cnf') }), FAST),
+  )) as ForcedownError;
   assert.is(e.code, 'CLOUD_CONFIG_CACERT_INVALID');
 });
 

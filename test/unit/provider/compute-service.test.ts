@@ -7,7 +7,17 @@ import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../../../src/pr
 import { FakeCompute } from './support/fake-compute.js';
 
 const TYPE = 'forcedown_compute_service';
-const EMPTY = { id: null, host: null, binary: null, forced_down: null, fenced_reason: null, disabled: null, disabled_reason: null, state: null, zone: null };
+const EMPTY = {
+  id: null,
+  host: null,
+  binary: null,
+  forced_down: null,
+  fenced_reason: null,
+  disabled: null,
+  disabled_reason: null,
+  state: null,
+  zone: null,
+};
 const cfg = (values: Record<string, TfValue>): TfObject => ({ ...EMPTY, ...values }) as TfObject;
 
 function setup(): { provider: ForcedownProvider; nova: FakeCompute } {
@@ -39,7 +49,10 @@ test('a create plan keeps config, fills defaults, leaves id/state/zone unknown',
   const { planned, requiresReplace } = provider.planResourceChange(TYPE, null, proposed(null, config), config);
   assert.equal(requiresReplace, []);
   const p = planned as TfObject;
-  assert.equal([p.host, p.binary, p.forced_down, p.disabled, p.disabled_reason, p.fenced_reason], ['fake2', 'nova-compute', false, false, null, null]);
+  assert.equal(
+    [p.host, p.binary, p.forced_down, p.disabled, p.disabled_reason, p.fenced_reason],
+    ['fake2', 'nova-compute', false, false, null, null],
+  );
   assert.ok(isUnknown(p.id) && isUnknown(p.state) && isUnknown(p.zone));
 });
 
@@ -79,7 +92,8 @@ test('disabled_reason: configured value kept; default derived from fenced_reason
   const { provider } = setup();
   const plan = (values: Record<string, TfValue>): TfValue => {
     const config = cfg(values);
-    return (provider.planResourceChange(TYPE, null, proposed(null, config), config).planned as TfObject).disabled_reason;
+    return (provider.planResourceChange(TYPE, null, proposed(null, config), config).planned as TfObject)
+      .disabled_reason;
   };
   assert.is(plan({ host: 'h', disabled: true, disabled_reason: 'mine' }), 'mine');
   assert.is(plan({ host: 'h', disabled: true, forced_down: true, fenced_reason: 'INC-9' }), 'forcedown: fenced: INC-9');
@@ -92,7 +106,13 @@ test('disabled_reason: configured value kept; default derived from fenced_reason
 
 test('apply: force down, then disable; unforce, then enable; computed values planned known stay as planned', async () => {
   const { provider, nova } = setup();
-  const config = cfg({ host: 'fake3', forced_down: true, fenced_reason: 'INC-2', disabled: true, disabled_reason: 'INC-2 maintenance' });
+  const config = cfg({
+    host: 'fake3',
+    forced_down: true,
+    fenced_reason: 'INC-2',
+    disabled: true,
+    disabled_reason: 'INC-2 maintenance',
+  });
   const state = await create(provider, config);
   assert.equal(nova.state.calls, ['setForcedDown fake3 true', 'disable fake3 INC-2 maintenance']);
   const up = cfg({ host: 'fake3' });
@@ -113,7 +133,10 @@ test('a failed create records nothing and says what Nova now has (no taint: no d
   const plan = provider.planResourceChange(TYPE, null, proposed(null, config), config);
   const applied = await provider.applyResourceChange(TYPE, null, plan.planned);
   assert.is(applied.state, null);
-  assert.equal(applied.diagnostics.map((d) => d.severity), ['error', 'warning']);
+  assert.equal(
+    applied.diagnostics.map((d) => d.severity),
+    ['error', 'warning'],
+  );
   assert.match(applied.diagnostics[0]?.detail ?? '', 'retry later');
   assert.match(applied.diagnostics[1]?.detail ?? '', 'forced_down=true');
   // the next apply adopts and converges
@@ -171,17 +194,37 @@ test('destroy restores up + enabled and never deletes; already gone is fine', as
 
 test('validation: binary, empty host, disabled_reason rules, fenced_reason warnings — all at once; unknowns not judged', () => {
   const { provider } = setup();
-  const diagnostics = provider.validateResourceConfig(TYPE, cfg({ host: ' ', binary: 'nova-conductor', forced_down: true, fenced_reason: '  ', disabled: true, disabled_reason: 'x'.repeat(256) }));
+  const diagnostics = provider.validateResourceConfig(
+    TYPE,
+    cfg({
+      host: ' ',
+      binary: 'nova-conductor',
+      forced_down: true,
+      fenced_reason: '  ',
+      disabled: true,
+      disabled_reason: 'x'.repeat(256),
+    }),
+  );
   assert.equal(diagnostics.map((d) => d.path?.[0]).sort(), ['binary', 'disabled_reason', 'fenced_reason', 'host']);
   const warn = provider.validateResourceConfig(TYPE, cfg({ host: 'fake2', forced_down: false, fenced_reason: 'INC' }));
-  assert.equal(warn.map((d) => d.severity), ['warning']);
-  assert.equal(provider.validateResourceConfig(TYPE, cfg({ host: UNKNOWN, forced_down: UNKNOWN, disabled_reason: UNKNOWN })), []);
+  assert.equal(
+    warn.map((d) => d.severity),
+    ['warning'],
+  );
+  assert.equal(
+    provider.validateResourceConfig(TYPE, cfg({ host: UNKNOWN, forced_down: UNKNOWN, disabled_reason: UNKNOWN })),
+    [],
+  );
   assert.match(provider.validateResourceConfig('forcedown_nope', cfg({}))[0]?.summary ?? '', 'Unknown resource type');
 });
 
 test('upgrade: stored JSON state to the current shape; newer versions refused', () => {
   const { provider } = setup();
-  const upgraded = provider.upgradeResourceState(TYPE, 0, JSON.stringify({ id: 'u', host: 'fake2', forced_down: true, legacy: 1 }));
+  const upgraded = provider.upgradeResourceState(
+    TYPE,
+    0,
+    JSON.stringify({ id: 'u', host: 'fake2', forced_down: true, legacy: 1 }),
+  );
   assert.equal(upgraded.state, { ...EMPTY, id: 'u', host: 'fake2', forced_down: true });
   assert.match(provider.upgradeResourceState(TYPE, 7, '{}').diagnostics[0]?.summary ?? '', 'newer provider');
 });
@@ -192,11 +235,23 @@ test('data source: filtered by host and binary, sorted, with forced_down and dis
     const svc = s.services.find((x) => x.host === 'fake3');
     if (svc) Object.assign(svc, { forcedDown: true });
   });
-  const all = (await provider.readDataSource('forcedown_compute_services', { host: null, binary: null, id: null, services: null })).state as TfObject;
+  const all = (
+    await provider.readDataSource('forcedown_compute_services', { host: null, binary: null, id: null, services: null })
+  ).state as TfObject;
   const services = all.services as TfObject[];
-  assert.equal(services.map((s) => `${String(s.host)}:${String(s.state)}:${String(s.forced_down)}`), ['fake1:up:false', 'fake2:up:false', 'fake3:down:true']);
+  assert.equal(
+    services.map((s) => `${String(s.host)}:${String(s.state)}:${String(s.forced_down)}`),
+    ['fake1:up:false', 'fake2:up:false', 'fake3:down:true'],
+  );
   assert.is(all.id, 'nova-compute@*');
-  const one = (await provider.readDataSource('forcedown_compute_services', { host: 'fake3', binary: null, id: null, services: null })).state as TfObject;
+  const one = (
+    await provider.readDataSource('forcedown_compute_services', {
+      host: 'fake3',
+      binary: null,
+      id: null,
+      services: null,
+    })
+  ).state as TfObject;
   assert.is((one.services as TfObject[]).length, 1);
   assert.is(one.id, 'nova-compute@fake3');
 });

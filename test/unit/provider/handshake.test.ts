@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, handshakeLine, portsFromEnv, serve } from '../../../src/provider/serve.js';
+import {
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+  handshakeLine,
+  portsFromEnv,
+  serve,
+} from '../../../src/provider/serve.js';
 import { generateServerCertificate } from '../../../src/provider/tls.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -31,7 +37,11 @@ test('a wrong cookie value is refused the same way', async () => {
 
 test('a Terraform that does not offer protocol 6 is refused with what to do', async () => {
   const stderr = capture();
-  const code = await serve({ env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: '4,5', PLUGIN_CLIENT_CERT: 'x' }, stdout: capture(), stderr });
+  const code = await serve({
+    env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: '4,5', PLUGIN_CLIENT_CERT: 'x' },
+    stdout: capture(),
+    stderr,
+  });
   assert.is(code, 1);
   assert.match(stderr.text(), 'protocol 6 only');
 });
@@ -44,7 +54,14 @@ test('no client certificate (no mTLS possible) is refused unless TF_DISABLE_PLUG
 
 test('an unparsable client certificate is refused', async () => {
   const stderr = capture();
-  assert.is(await serve({ env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_CLIENT_CERT: 'not a pem' }, stdout: capture(), stderr }), 1);
+  assert.is(
+    await serve({
+      env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_CLIENT_CERT: 'not a pem' },
+      stdout: capture(),
+      stderr,
+    }),
+    1,
+  );
   assert.match(stderr.text(), 'not a usable PEM certificate');
 });
 
@@ -56,10 +73,17 @@ test('handshake line format and port range', () => {
 });
 
 test('the installed entry point (bin/terraform-provider-forcedown.js) run by hand exits 1 with the message', () => {
-  assert.ok(existsSync(join(root, 'dist/provider/serve.js')), 'dist/ is built (npm run build; npm ci builds it through "prepare")');
+  assert.ok(
+    existsSync(join(root, 'dist/provider/serve.js')),
+    'dist/ is built (npm run build; npm ci builds it through "prepare")',
+  );
   const env = { ...process.env };
   delete env[MAGIC_COOKIE_KEY];
-  const result = spawnSync(process.execPath, [join(root, 'bin/terraform-provider-forcedown.js')], { env, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, [join(root, 'bin/terraform-provider-forcedown.js')], {
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.is(result.status, 1);
   assert.is(result.stdout, '');
   assert.match(result.stderr, 'is a Terraform plugin');

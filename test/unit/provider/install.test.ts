@@ -9,7 +9,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command } from '../../../src/cli/commands/provider.js';
 import { isForcedownError } from '../../../src/errors/index.js';
-import { cliConfigSnippet, installProvider, packageVersion, terraformPlatform, writeCliConfig } from '../../../src/provider/install.js';
+import {
+  cliConfigSnippet,
+  installProvider,
+  packageVersion,
+  terraformPlatform,
+  writeCliConfig,
+} from '../../../src/provider/install.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../../src/provider/serve.js';
 import { generateServerCertificate } from '../../../src/provider/tls.js';
 
@@ -19,7 +25,13 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'forcedown-install-'));
 test('installs HOSTNAME/NAMESPACE/TYPE/VERSION/OS_ARCH/terraform-provider-forcedown_vVERSION, executable, exec-ing node', () => {
   const dir = tmp();
   const result = installProvider({ dir });
-  const expected = join(dir, 'registry.forcedown.dev/forcedown/forcedown', version, terraformPlatform(), `terraform-provider-forcedown_v${version}`);
+  const expected = join(
+    dir,
+    'registry.forcedown.dev/forcedown/forcedown',
+    version,
+    terraformPlatform(),
+    `terraform-provider-forcedown_v${version}`,
+  );
   assert.is(result.executable, expected);
   assert.is(statSync(expected).mode & 0o777, 0o755);
   const script = readFileSync(expected, 'utf8');
@@ -40,7 +52,10 @@ test('the installed script is the provider: run by hand it refuses; run as Terra
   assert.is(byHand.status, 1);
   assert.match(byHand.stderr, 'is a Terraform plugin');
 
-  const child = spawn(executable, [], { env: { ...env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_CLIENT_CERT: generateServerCertificate().certPem }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(executable, [], {
+    env: { ...env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_CLIENT_CERT: generateServerCertificate().certPem },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   assert.match(line, /^1\|6\|tcp\|127\.0\.0\.1:\d+\|grpc\|[A-Za-z0-9+/]{50,}$/);
   // exec: the process Terraform started is node itself, so its signals reach the server
@@ -71,7 +86,10 @@ test('never overwrites a file it did not write', () => {
 
 test('the CLI config routes the forcedown source to the mirror and everything else to the registry', () => {
   const snippet = cliConfigSnippet('/opt/mirror');
-  assert.match(snippet, 'filesystem_mirror {\n    path    = "/opt/mirror"\n    include = ["registry.forcedown.dev/forcedown/forcedown"]');
+  assert.match(
+    snippet,
+    'filesystem_mirror {\n    path    = "/opt/mirror"\n    include = ["registry.forcedown.dev/forcedown/forcedown"]',
+  );
   assert.match(snippet, 'direct {\n    exclude = ["registry.forcedown.dev/forcedown/forcedown"]');
   assert.is(terraformPlatform('linux', 'x64'), 'linux_amd64');
   assert.is(terraformPlatform('darwin', 'arm64'), 'darwin_arm64');
@@ -96,24 +114,53 @@ test('forcedown provider install --dir --config-file --print-config', async () =
   const stderr = sink();
   const code = await command.run(
     { values: { dir: 'mirror', 'config-file': 'forcedown.tfrc', 'print-config': true }, positionals: ['install'] },
-    { stdout: stdout.stream, stderr: stderr.stream, env: { HOME: dir }, cwd: dir, signal: new AbortController().signal, debug: false },
+    {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: { HOME: dir },
+      cwd: dir,
+      signal: new AbortController().signal,
+      debug: false,
+    },
   );
   assert.is(code, 0);
   assert.ok(existsSync(join(dir, 'mirror/registry.forcedown.dev/forcedown/forcedown', version)));
   assert.is(readFileSync(join(dir, 'forcedown.tfrc'), 'utf8'), stdout.text());
   assert.match(stdout.text(), `path    = "${join(dir, 'mirror')}"`);
   assert.match(stderr.text(), 'export TF_CLI_CONFIG_FILE=');
-  await command.run({ values: {}, positionals: ['uninstall'] }, { stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: dir, signal: new AbortController().signal, debug: false }).then(
-    () => assert.unreachable('unknown action'),
-    (error: unknown) => assert.ok(isForcedownError(error) && error.exitCode === 2),
-  );
+  await command
+    .run(
+      { values: {}, positionals: ['uninstall'] },
+      {
+        stdout: stdout.stream,
+        stderr: stderr.stream,
+        env: {},
+        cwd: dir,
+        signal: new AbortController().signal,
+        debug: false,
+      },
+    )
+    .then(
+      () => assert.unreachable('unknown action'),
+      (error: unknown) => assert.ok(isForcedownError(error) && error.exitCode === 2),
+    );
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('forcedown provider serve run by hand: the plugin message and exit 1', async () => {
   const stdout = sink();
   const stderr = sink();
-  const code = await command.run({ values: {}, positionals: ['serve'] }, { stdout: stdout.stream, stderr: stderr.stream, env: {}, cwd: '/', signal: new AbortController().signal, debug: false });
+  const code = await command.run(
+    { values: {}, positionals: ['serve'] },
+    {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      env: {},
+      cwd: '/',
+      signal: new AbortController().signal,
+      debug: false,
+    },
+  );
   assert.is(code, 1);
   assert.is(stdout.text(), '');
   assert.match(stderr.text(), 'is a Terraform plugin');

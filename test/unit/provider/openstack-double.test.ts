@@ -14,7 +14,17 @@ import { dv, fromDv, startPlugin, type PluginProcess } from './support/plugin-cl
 
 const entry = join(import.meta.dirname, '../../../bin/terraform-provider-forcedown.js');
 const TYPE = 'forcedown_compute_service';
-const EMPTY = { id: null, host: null, binary: null, forced_down: null, fenced_reason: null, disabled: null, disabled_reason: null, state: null, zone: null };
+const EMPTY = {
+  id: null,
+  host: null,
+  binary: null,
+  forced_down: null,
+  fenced_reason: null,
+  disabled: null,
+  disabled_reason: null,
+  state: null,
+  zone: null,
+};
 
 interface Context {
   double: OpenStackDouble;
@@ -36,50 +46,99 @@ test.after(async (ctx) => {
 });
 
 type Diag = { severity: number; summary: string; detail: string };
-const errors = (r: Record<string, unknown>): Diag[] => ((r.diagnostics as Diag[] | undefined) ?? []).filter((d) => d.severity === 1);
+const errors = (r: Record<string, unknown>): Diag[] =>
+  ((r.diagnostics as Diag[] | undefined) ?? []).filter((d) => d.severity === 1);
 
 async function plan(plugin: PluginProcess, prior: TfObject | null, config: TfObject): Promise<Record<string, unknown>> {
   const proposed: Record<string, unknown> = { ...config };
-  for (const key of ['id', 'binary', 'forced_down', 'disabled', 'disabled_reason', 'state', 'zone']) if (config[key] === null) proposed[key] = prior?.[key] ?? null;
-  return plugin.call('PlanResourceChange', { type_name: TYPE, prior_state: dv(prior), proposed_new_state: dv(proposed as TfObject), config: dv(config) });
+  for (const key of ['id', 'binary', 'forced_down', 'disabled', 'disabled_reason', 'state', 'zone'])
+    if (config[key] === null) proposed[key] = prior?.[key] ?? null;
+  return plugin.call('PlanResourceChange', {
+    type_name: TYPE,
+    prior_state: dv(prior),
+    proposed_new_state: dv(proposed as TfObject),
+    config: dv(config),
+  });
 }
 
-test('apply forces fake2 down through Keystone + Nova; evacuations make the clear fail with the restart diagnostic', async ({ plugin, double }) => {
+test('apply forces fake2 down through Keystone + Nova; evacuations make the clear fail with the restart diagnostic', async ({
+  plugin,
+  double,
+}) => {
   const configured = await plugin.call('ConfigureProvider', {
     terraform_version: '1.11.4',
-    config: dv({ auth_url: double.keystoneUrl, user_name: 'admin', tenant_name: 'admin', user_domain_name: 'Default', project_domain_name: 'Default', region: 'RegionOne' }),
+    config: dv({
+      auth_url: double.keystoneUrl,
+      user_name: 'admin',
+      tenant_name: 'admin',
+      user_domain_name: 'Default',
+      project_domain_name: 'Default',
+      region: 'RegionOne',
+    }),
   });
   assert.equal(errors(configured), []);
 
-  const config = { ...EMPTY, host: 'fake2', forced_down: true, fenced_reason: 'INC-9: BMC off', disabled: true } as TfObject;
+  const config = {
+    ...EMPTY,
+    host: 'fake2',
+    forced_down: true,
+    fenced_reason: 'INC-9: BMC off',
+    disabled: true,
+  } as TfObject;
   const planned = await plan(plugin, null, config);
   assert.ok(isUnknown((fromDv(planned.planned_state) as TfObject).id));
-  const applied = await plugin.call('ApplyResourceChange', { type_name: TYPE, prior_state: dv(null), planned_state: planned.planned_state, config: dv(config) });
+  const applied = await plugin.call('ApplyResourceChange', {
+    type_name: TYPE,
+    prior_state: dv(null),
+    planned_state: planned.planned_state,
+    config: dv(config),
+  });
   assert.equal(errors(applied), []);
   const state = fromDv(applied.new_state) as TfObject;
   const record = double.service('fake2');
-  assert.equal([record?.forcedDown, record?.disabled, record?.disabledReason], [true, true, 'forcedown: fenced: INC-9: BMC off']);
+  assert.equal(
+    [record?.forcedDown, record?.disabled, record?.disabledReason],
+    [true, true, 'forcedown: fenced: INC-9: BMC off'],
+  );
   assert.is(state.id, record?.uuid, 'the 2.53 service UUID');
 
   // evacuate a server off fake2 (now forced down) with the client, as a runbook would
   const server = double.addServer({ host: 'fake2' });
-  const client = await connect(loadCloudConfig({ env: doubleEnv(double), cwd: '/nonexistent', home: '/nonexistent', warn: () => undefined }), { warn: () => undefined });
+  const client = await connect(
+    loadCloudConfig({ env: doubleEnv(double), cwd: '/nonexistent', home: '/nonexistent', warn: () => undefined }),
+    { warn: () => undefined },
+  );
   await client.compute.evacuate(server.id);
-  for (let i = 0; i < 100 && !double.migrations({ instanceUuid: server.id }).some((m) => m.status === 'done'); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !double.migrations({ instanceUuid: server.id }).some((m) => m.status === 'done'); i++)
+    await new Promise((r) => setTimeout(r, 20));
   await client.close();
 
   const recover = { ...EMPTY, host: 'fake2' } as TfObject;
   const recoverPlan = await plan(plugin, state, recover);
-  const refused = await plugin.call('ApplyResourceChange', { type_name: TYPE, prior_state: dv(state), planned_state: recoverPlan.planned_state, config: dv(recover) });
+  const refused = await plugin.call('ApplyResourceChange', {
+    type_name: TYPE,
+    prior_state: dv(state),
+    planned_state: recoverPlan.planned_state,
+    config: dv(recover),
+  });
   const [error] = errors(refused);
   assert.match(error?.summary ?? '', 'Nova refused to clear forced_down on fake2: the compute must restart first');
   assert.match(error?.detail ?? '', '`done` evacuation migration records remain');
   assert.is((fromDv(refused.new_state) as TfObject).forced_down, true);
-  assert.equal([double.service('fake2')?.forcedDown, double.service('fake2')?.disabled], [true, true], 'still forced down, not enabled');
+  assert.equal(
+    [double.service('fake2')?.forcedDown, double.service('fake2')?.disabled],
+    [true, true],
+    'still forced down, not enabled',
+  );
 
   // after the compute restarts the records complete and the same apply succeeds
   double.restartCompute('fake2');
-  const retried = await plugin.call('ApplyResourceChange', { type_name: TYPE, prior_state: refused.new_state, planned_state: recoverPlan.planned_state, config: dv(recover) });
+  const retried = await plugin.call('ApplyResourceChange', {
+    type_name: TYPE,
+    prior_state: refused.new_state,
+    planned_state: recoverPlan.planned_state,
+    config: dv(recover),
+  });
   assert.equal(errors(retried), []);
   assert.equal([double.service('fake2')?.forcedDown, double.service('fake2')?.disabled], [false, false]);
 });

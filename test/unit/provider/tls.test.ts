@@ -32,7 +32,9 @@ test('every certificate has its own key and serial', () => {
 });
 
 test('dates from 2050 use GeneralizedTime (RFC 5280)', () => {
-  const x509 = new X509Certificate(generateServerCertificate({ now: new Date('2049-12-31T23:00:00Z'), validForMs: 7200_000 }).der);
+  const x509 = new X509Certificate(
+    generateServerCertificate({ now: new Date('2049-12-31T23:00:00Z'), validForMs: 7200_000 }).der,
+  );
   assert.is(new Date(x509.validTo).toISOString(), '2050-01-01T01:00:00.000Z');
 });
 

@@ -1,6 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UNKNOWN, UnknownValue, decodeDynamicValue, decodeValue, encodeValue, isUnknown, isWhollyKnown, type TfValue } from '../../../src/provider/values.js';
+import {
+  UNKNOWN,
+  UnknownValue,
+  decodeDynamicValue,
+  decodeValue,
+  encodeValue,
+  isUnknown,
+  isWhollyKnown,
+  type TfValue,
+} from '../../../src/provider/values.js';
 
 test('an unknown is msgpack extension type 0 (fixext 1: d4 00 00), and decodes back to unknown', () => {
   const bytes = encodeValue(UNKNOWN);
@@ -10,7 +19,13 @@ test('an unknown is msgpack extension type 0 (fixext 1: d4 00 00), and decodes b
 });
 
 test('objects with nested unknowns, nulls, strings, bools and lists round-trip', () => {
-  const value: TfValue = { id: UNKNOWN, host: 'fake2', forced_down: true, disabled_reason: null, list: [{ a: 'x', b: false }, UNKNOWN] };
+  const value: TfValue = {
+    id: UNKNOWN,
+    host: 'fake2',
+    forced_down: true,
+    disabled_reason: null,
+    list: [{ a: 'x', b: false }, UNKNOWN],
+  };
   const back = decodeValue(encodeValue(value)) as Record<string, TfValue>;
   assert.ok(isUnknown(back.id));
   assert.is(back.host, 'fake2');

@@ -10,7 +10,10 @@ const scope: Scope = {
   env: {},
   allowedEnv: new Set(),
 };
-const statuses = new Map<string, StepStatus>([['evacuate', 'changed'], ['fence', 'unchanged']]);
+const statuses = new Map<string, StepStatus>([
+  ['evacuate', 'changed'],
+  ['fence', 'unchanged'],
+]);
 const is = (c: Condition): boolean => evaluateCondition(c, scope, statuses);
 
 test('literals and boolean references', () => {
@@ -35,7 +38,10 @@ test('operators compare data structurally', () => {
 });
 
 test('a non-boolean reference is an error, not a truthiness guess', () => {
-  assert.throws(() => is('${params.mode}'), (e: unknown) => e instanceof ConditionError && /not true or false/.test((e as Error).message));
+  assert.throws(
+    () => is('${params.mode}'),
+    (e: unknown) => e instanceof ConditionError && /not true or false/.test((e as Error).message),
+  );
 });
 
 test.run();

@@ -1,6 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ResolveError, TemplateError, parseTemplate, resolveDeep, resolveTemplate, type Scope } from '../../../src/runbook/index.js';
+import {
+  ResolveError,
+  TemplateError,
+  parseTemplate,
+  resolveDeep,
+  resolveTemplate,
+  type Scope,
+} from '../../../src/runbook/index.js';
 
 const scope: Scope = {
   params: { host: 'cmp-07', n: 3, flag: true },
@@ -17,7 +24,10 @@ test('a whole-value reference keeps its type', () => {
 });
 
 test('references inside text become text', () => {
-  assert.is(resolveTemplate('fenced by run ${run.id} on ${params.host} (${params.n})', scope), 'fenced by run RUN1 on cmp-07 (3)');
+  assert.is(
+    resolveTemplate('fenced by run ${run.id} on ${params.host} (${params.n})', scope),
+    'fenced by run RUN1 on cmp-07 (3)',
+  );
   assert.is(resolveTemplate('${env.HOOK}/path', scope), 'https://hooks.example/x/path');
 });
 
@@ -27,12 +37,28 @@ test('$${ escapes a literal ${', () => {
 });
 
 test('a list cannot be embedded in text', () => {
-  assert.throws(() => resolveTemplate('ids: ${steps.evacuate.failed}', scope), (e: unknown) => e instanceof ResolveError && /cannot be embedded in text/.test((e as Error).message));
+  assert.throws(
+    () => resolveTemplate('ids: ${steps.evacuate.failed}', scope),
+    (e: unknown) => e instanceof ResolveError && /cannot be embedded in text/.test((e as Error).message),
+  );
 });
 
 test('no expressions, no code: anything but a plain name is refused', () => {
-  for (const bad of ['${params.n + 1}', '${process.exit()}', '${params.host.toUpperCase()}', '${ params.host }', '${}', '${steps.evacuate}', '${run.secret}', '${constructor.constructor}']) {
-    assert.throws(() => parseTemplate(bad), (e: unknown) => e instanceof TemplateError, bad);
+  for (const bad of [
+    '${params.n + 1}',
+    '${process.exit()}',
+    '${params.host.toUpperCase()}',
+    '${ params.host }',
+    '${}',
+    '${steps.evacuate}',
+    '${run.secret}',
+    '${constructor.constructor}',
+  ]) {
+    assert.throws(
+      () => parseTemplate(bad),
+      (e: unknown) => e instanceof TemplateError,
+      bad,
+    );
   }
 });
 
@@ -44,7 +70,9 @@ test('unknown names fail at resolution with the reference named', () => {
 });
 
 test('resolveDeep copies objects, resolves strings, never keys, and is safe with __proto__', () => {
-  const input = JSON.parse('{"host":"${params.host}","list":["${params.n}","x"],"${params.host}":1,"__proto__":{"polluted":true}}') as Record<string, unknown>;
+  const input = JSON.parse(
+    '{"host":"${params.host}","list":["${params.n}","x"],"${params.host}":1,"__proto__":{"polluted":true}}',
+  ) as Record<string, unknown>;
   const out = resolveDeep(input, scope) as Record<string, unknown>;
   assert.is(out.host, 'cmp-07');
   assert.equal(out.list, [3, 'x']);

@@ -25,7 +25,13 @@ test('parseVars splits at the first = and rejects malformed or repeated ones', (
 });
 
 test('values are converted to the declared types, defaults applied', () => {
-  assert.equal(bindParams(runbook, { host: 'cmp-07', concurrency: '5', dry: 'yes' }), { host: 'cmp-07', concurrency: 5, dry: true, mode: 'full', token: 'x' });
+  assert.equal(bindParams(runbook, { host: 'cmp-07', concurrency: '5', dry: 'yes' }), {
+    host: 'cmp-07',
+    concurrency: 5,
+    dry: true,
+    mode: 'full',
+    token: 'x',
+  });
 });
 
 test('every problem is reported at once, exit 2', () => {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { JournalWriter, journalPath, listRuns, newRunId, readJournal, resumeStateFrom } from '../../../src/runner/index.js';
+import {
+  JournalWriter,
+  journalPath,
+  listRuns,
+  newRunId,
+  readJournal,
+  resumeStateFrom,
+} from '../../../src/runner/index.js';
 import { secrets } from '../../../src/secrets/index.js';
 
 let dir = '';
@@ -67,10 +74,34 @@ test('resume state: finished steps, failed ones are not done, fences are remembe
   const journal = await JournalWriter.open(dir, runId);
   await journal.append(started());
   await journal.append({ event: 'step.started', stepId: 'fence', type: 'fence', title: 'f', attempt: 1 });
-  await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 'ipmi admin@x', confirmedAt: '2026-01-01T00:00:00Z', stepId: 'fence' } });
-  await journal.append({ event: 'step.finished', stepId: 'fence', type: 'fence', status: 'changed', summary: 'off', outputs: { powerState: 'off' }, durationMs: 1, attempts: 1, dryRun: false });
+  await journal.append({
+    event: 'safety.fence-confirmed',
+    host: 'fake1',
+    data: { driver: 'ipmi', target: 'ipmi admin@x', confirmedAt: '2026-01-01T00:00:00Z', stepId: 'fence' },
+  });
+  await journal.append({
+    event: 'step.finished',
+    stepId: 'fence',
+    type: 'fence',
+    status: 'changed',
+    summary: 'off',
+    outputs: { powerState: 'off' },
+    durationMs: 1,
+    attempts: 1,
+    dryRun: false,
+  });
   await journal.append({ event: 'step.started', stepId: 'down', type: 'force-down', title: 'd', attempt: 1 });
-  await journal.append({ event: 'step.finished', stepId: 'down', type: 'force-down', status: 'failed', summary: 'x', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
+  await journal.append({
+    event: 'step.finished',
+    stepId: 'down',
+    type: 'force-down',
+    status: 'failed',
+    summary: 'x',
+    outputs: {},
+    durationMs: 1,
+    attempts: 1,
+    dryRun: false,
+  });
   await journal.close();
   const state = resumeStateFrom((await readJournal(dir, runId)).events)!;
   assert.equal([...state.finished.keys()], ['fence']);
@@ -97,7 +128,15 @@ test('listRuns shows newest first with status, incomplete when unfinished', asyn
   await ja.append(started('first'));
   await ja.append({
     event: 'run.finished',
-    summary: { status: 'succeeded', exitCode: 0, steps: { changed: 0, unchanged: 0, skipped: 0, failed: 0, 'not-run': 0 }, stepResults: [], servers: [], durationMs: 1, dryRun: false },
+    summary: {
+      status: 'succeeded',
+      exitCode: 0,
+      steps: { changed: 0, unchanged: 0, skipped: 0, failed: 0, 'not-run': 0 },
+      stepResults: [],
+      servers: [],
+      durationMs: 1,
+      dryRun: false,
+    },
   });
   await ja.close();
   const jb = await JournalWriter.open(dir, b);

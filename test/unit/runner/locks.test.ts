@@ -45,7 +45,10 @@ test('a refused run does not keep the locks it took before the refusal', async (
 
 test('a stale lock (dead pid) still needs --break-lock, which reports the previous holder', async () => {
   await mkdir(join(dir, 'locks'), { recursive: true });
-  await writeFile(join(dir, 'locks', 'fake1.lock'), JSON.stringify({ runId: 'old-run', pid: 2 ** 22 + 12345, machine: hostname(), since: '2026-01-01T00:00:00Z' }));
+  await writeFile(
+    join(dir, 'locks', 'fake1.lock'),
+    JSON.stringify({ runId: 'old-run', pid: 2 ** 22 + 12345, machine: hostname(), since: '2026-01-01T00:00:00Z' }),
+  );
   try {
     await acquireRunLocks({ stateDir: dir, runId: 'new-run', hosts: ['fake1'] });
     assert.unreachable();
@@ -53,15 +56,26 @@ test('a stale lock (dead pid) still needs --break-lock, which reports the previo
     assert.match((error as Error).message, 'looks stale');
     assert.match((error as { hint: string }).hint, '--break-lock');
   }
-  const held = await acquireRunLocks({ stateDir: dir, runId: 'new-run', hosts: ['fake1'], breakLock: 'old run crashed, checked by J. Doe' });
-  assert.equal(held.broken.map((b) => b.previousHolder.runId), ['old-run']);
+  const held = await acquireRunLocks({
+    stateDir: dir,
+    runId: 'new-run',
+    hosts: ['fake1'],
+    breakLock: 'old run crashed, checked by J. Doe',
+  });
+  assert.equal(
+    held.broken.map((b) => b.previousHolder.runId),
+    ['old-run'],
+  );
   assert.is((await readLock(dir, 'fake1'))?.runId, 'new-run');
   await held.release('finished');
 });
 
 test('a resumed run takes over its own lock', async () => {
   await mkdir(join(dir, 'locks'), { recursive: true });
-  await writeFile(join(dir, 'locks', 'fake1.lock'), JSON.stringify({ runId: 'run-x', pid: 2 ** 22 + 1, machine: hostname(), since: '2026-01-01T00:00:00Z' }));
+  await writeFile(
+    join(dir, 'locks', 'fake1.lock'),
+    JSON.stringify({ runId: 'run-x', pid: 2 ** 22 + 1, machine: hostname(), since: '2026-01-01T00:00:00Z' }),
+  );
   const held = await acquireRunLocks({ stateDir: dir, runId: 'run-x', hosts: ['fake1'], resume: true });
   assert.equal(held.broken, []);
   assert.is((await readLock(dir, 'fake1'))?.pid, process.pid);

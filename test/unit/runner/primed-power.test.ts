@@ -6,7 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadInventory } from '../../../src/inventory/index.js';
-import { createRunServices, type RunEvent, type RunServices, type StepFinishedEvent } from '../../../src/runner/index.js';
+import {
+  createRunServices,
+  type RunEvent,
+  type RunServices,
+  type StepFinishedEvent,
+} from '../../../src/runner/index.js';
 import { runRunbook } from '../../support/run-harness.js';
 
 /**
@@ -28,7 +33,14 @@ async function setUp(power: 'on' | 'off', maxAgeMs?: number): Promise<void> {
   const inventoryPath = join(dir, 'inventory.json');
   writeFileSync(inventoryPath, JSON.stringify({ hosts: { cmp1: { bmc: { driver: 'command', command: [program] } } } }));
   const inventory = await loadInventory(inventoryPath, {});
-  services = createRunServices({ inventory, inventoryPath, env: {}, cwd: dir, warn: () => undefined, ...(maxAgeMs !== undefined ? { primedReadMaxAgeMs: maxAgeMs } : {}) });
+  services = createRunServices({
+    inventory,
+    inventoryPath,
+    env: {},
+    cwd: dir,
+    warn: () => undefined,
+    ...(maxAgeMs !== undefined ? { primedReadMaxAgeMs: maxAgeMs } : {}),
+  });
 }
 const calls = (): string[] => readFileSync(log, 'utf8').split('\n').filter(Boolean);
 
@@ -67,7 +79,11 @@ test('a run that starts with a fence primes its host before its first event, and
     },
   };
   const run = await runRunbook(
-    { name: 'hf', params: { host: { type: 'string', description: 'the host' } }, steps: [{ id: 'fence', type: 'fence', host: '${params.host}' }] },
+    {
+      name: 'hf',
+      params: { host: { type: 'string', description: 'the host' } },
+      steps: [{ id: 'fence', type: 'fence', host: '${params.host}' }],
+    },
     { params: { host: 'cmp1' }, services: spied, onEvent: (event) => events.push(event) },
   );
   assert.is(run.exitCode, 0);
@@ -79,7 +95,10 @@ test('a run that starts with a fence primes its host before its first event, and
 
 test('a host that is on: one primed read, then power-off at once; a fence out of time is refused (exit 3), not a plain step failure', async () => {
   await setUp('on');
-  const run = await runRunbook({ name: 'hf', steps: [{ id: 'fence', type: 'fence', host: 'cmp1', timeout: '2s', pollInterval: '100ms' }] }, { services });
+  const run = await runRunbook(
+    { name: 'hf', steps: [{ id: 'fence', type: 'fence', host: 'cmp1', timeout: '2s', pollInterval: '100ms' }] },
+    { services },
+  );
   // the program always answers "on": the fence times out (the step's or the fence's own timer), exit 3
   assert.is(run.exitCode, 3, JSON.stringify(run.summary.error));
   const seen = calls();
@@ -91,7 +110,14 @@ test('a first step with a condition is not primed', async () => {
   await setUp('off');
   let primed = 0;
   const spied: RunServices = { ...services, primePowerStatus: () => void (primed += 1) };
-  await runRunbook({ name: 'hf', params: { go: { type: 'boolean', description: 'fence?', default: false } }, steps: [{ id: 'fence', type: 'fence', host: 'cmp1', when: '${params.go}' }] }, { services: spied });
+  await runRunbook(
+    {
+      name: 'hf',
+      params: { go: { type: 'boolean', description: 'fence?', default: false } },
+      steps: [{ id: 'fence', type: 'fence', host: 'cmp1', when: '${params.go}' }],
+    },
+    { services: spied },
+  );
   assert.is(primed, 0);
 });
 

@@ -7,7 +7,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient } from '../../../src/openstack/index.js';
 import { bindParams, loadRunbookText } from '../../../src/runbook/index.js';
-import { JournalWriter, executeRun, newRunId, readJournal, resumeStateFrom, type RunEvent, type StepFinishedEvent } from '../../../src/runner/index.js';
+import {
+  JournalWriter,
+  executeRun,
+  newRunId,
+  readJournal,
+  resumeStateFrom,
+  type RunEvent,
+  type StepFinishedEvent,
+} from '../../../src/runner/index.js';
 import { LATE_REQUEST_GRACE_MS } from '../../../src/steps/evacuate.js';
 import { runRunbook } from '../../support/run-harness.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
@@ -18,7 +26,9 @@ import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulate
  */
 const root = join(import.meta.dirname, '../../..');
 const runbookText = (() => {
-  const runbook = JSON.parse(readFileSync(join(root, 'runbooks/host-failure.json'), 'utf8')) as { steps: Record<string, unknown>[] };
+  const runbook = JSON.parse(readFileSync(join(root, 'runbooks/host-failure.json'), 'utf8')) as {
+    steps: Record<string, unknown>[];
+  };
   for (const step of runbook.steps) if (['fence', 'evacuate'].includes(String(step.type))) step.pollInterval = '50ms';
   return JSON.stringify(runbook, null, 2);
 })();
@@ -42,7 +52,10 @@ async function resume(runId: string): Promise<{ exitCode: number; events: RunEve
   const events: RunEvent[] = [];
   const outcome = await executeRun({
     loaded,
-    params: bindParams(loaded.runbook, Object.fromEntries(Object.entries(state.started.params).map(([k, v]) => [k, String(v)]))),
+    params: bindParams(
+      loaded.runbook,
+      Object.fromEntries(Object.entries(state.started.params).map(([k, v]) => [k, String(v)])),
+    ),
     secretParams: [],
     options: { dryRun: false, yes: true, approve: new Set(), assumeFenced: undefined, interactive: false },
     stateDir,
@@ -80,12 +93,36 @@ async function crashedInEvacuation(): Promise<{ runId: string; client: OpenStack
     pid: 1,
     forcedownVersion: '0.1.0',
   });
-  for (const [stepId, type] of [['fence', 'fence'], ['force-down', 'force-down']] as const) {
+  for (const [stepId, type] of [
+    ['fence', 'fence'],
+    ['force-down', 'force-down'],
+  ] as const) {
     await journal.append({ event: 'step.started', stepId, type, title: stepId, attempt: 1 });
-    if (stepId === 'fence') await journal.append({ event: 'safety.fence-confirmed', host: 'fake1', data: { driver: 'ipmi', target: 't', confirmedAt: new Date().toISOString(), stepId } });
-    await journal.append({ event: 'step.finished', stepId, type, status: 'changed', summary: 'ok', outputs: {}, durationMs: 1, attempts: 1, dryRun: false });
+    if (stepId === 'fence')
+      await journal.append({
+        event: 'safety.fence-confirmed',
+        host: 'fake1',
+        data: { driver: 'ipmi', target: 't', confirmedAt: new Date().toISOString(), stepId },
+      });
+    await journal.append({
+      event: 'step.finished',
+      stepId,
+      type,
+      status: 'changed',
+      summary: 'ok',
+      outputs: {},
+      durationMs: 1,
+      attempts: 1,
+      dryRun: false,
+    });
   }
-  await journal.append({ event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate fake1', attempt: 1 });
+  await journal.append({
+    event: 'step.started',
+    stepId: 'evacuate',
+    type: 'evacuate',
+    title: 'evacuate fake1',
+    attempt: 1,
+  });
   return { runId, client, journal };
 }
 
@@ -100,25 +137,35 @@ test('Ctrl+C during evacuation: exit 130 listing in-flight evacuations; resume c
     stateDir,
     signal: controller.signal,
     onEvent: (event) => {
-      if (event.event === 'step.progress' && (event as { kind: string }).kind === 'evacuation.accepted' && ++accepted === 6) controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+      if (
+        event.event === 'step.progress' &&
+        (event as { kind: string }).kind === 'evacuation.accepted' &&
+        ++accepted === 6
+      )
+        controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
     },
   });
   assert.is(first.exitCode, 130);
   assert.is(first.summary.error?.code, 'EVACUATION_INTERRUPTED');
   const inFlight = (first.summary.error?.details as { inFlight: { id: string }[] }).inFlight;
   assert.ok(inFlight.length > 0 && inFlight.length <= 4, `in flight: ${inFlight.length}`);
-  assert.ok(first.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'evacuation.interrupted'));
+  assert.ok(
+    first.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'evacuation.interrupted'),
+  );
   const sentBefore = d.callCount('POST /v2.1/servers/{id}/action:evacuate');
 
   const resumed = await resume(first.runId);
   assert.is(resumed.exitCode, 0, JSON.stringify(resumed.events.at(-1)));
   const finished = resumed.events.filter((e): e is StepFinishedEvent => e.event === 'step.finished');
-  assert.equal(finished.map((e) => [e.stepId, e.status, e.fromJournal === true]), [
-    ['fence', 'changed', true],
-    ['force-down', 'changed', true],
-    ['evacuate', 'changed', false],
-    ['reset-failed', 'unchanged', false],
-  ]);
+  assert.equal(
+    finished.map((e) => [e.stepId, e.status, e.fromJournal === true]),
+    [
+      ['fence', 'changed', true],
+      ['force-down', 'changed', true],
+      ['evacuate', 'changed', false],
+      ['reset-failed', 'unchanged', false],
+    ],
+  );
   for (const id of ids) assert.is(d.migrations({ instanceUuid: id }).length, 1, `${id}: one evacuation`);
   assert.is(d.doubleEvacuations, 0);
   assert.is(d.callCount('POST /v2.1/servers/{id}/action:evacuate'), 12);
@@ -135,11 +182,28 @@ test('a crash between journaling a request and its acceptance: the migration rec
   const at = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
   // (requested more than LATE_REQUEST_GRACE_MS ago: the resume does not wait for late arrivals)
   const requested = async (id: string): Promise<void> => {
-    await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: id, name: id, at: at(-LATE_REQUEST_GRACE_MS - 1000), attempt: 1, vmState: 'active', restoreTo: 'active' } });
+    await journal.append({
+      event: 'step.progress',
+      stepId: 'evacuate',
+      kind: 'evacuation.requested',
+      data: {
+        serverId: id,
+        name: id,
+        at: at(-LATE_REQUEST_GRACE_MS - 1000),
+        attempt: 1,
+        vmState: 'active',
+        restoreTo: 'active',
+      },
+    });
   };
   await requested(accepted!);
   await client.compute.evacuate(accepted!);
-  await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.accepted', data: { serverId: accepted! } });
+  await journal.append({
+    event: 'step.progress',
+    stepId: 'evacuate',
+    kind: 'evacuation.accepted',
+    data: { serverId: accepted! },
+  });
   await requested(sentNotJournaled!);
   await client.compute.evacuate(sentNotJournaled!); // reached Nova; the process died before journaling it
   await requested(journaledNotSent!); // the process died before the POST
@@ -163,7 +227,19 @@ test('a request of the killed run that reaches Nova after the resume looked: tra
   const { runId, client, journal } = await crashedInEvacuation();
   // journaled a little less than the grace ago; its POST is still queued somewhere on the way
   const requestedAt = Date.now() - LATE_REQUEST_GRACE_MS + 2500;
-  await journal.append({ event: 'step.progress', stepId: 'evacuate', kind: 'evacuation.requested', data: { serverId: late, name: late, at: new Date(requestedAt).toISOString(), attempt: 1, vmState: 'active', restoreTo: 'active' } });
+  await journal.append({
+    event: 'step.progress',
+    stepId: 'evacuate',
+    kind: 'evacuation.requested',
+    data: {
+      serverId: late,
+      name: late,
+      at: new Date(requestedAt).toISOString(),
+      attempt: 1,
+      vmState: 'active',
+      restoreTo: 'active',
+    },
+  });
   await journal.close();
 
   // the late request lands one second into the resume (after its first look at Nova); rebuilds
@@ -179,13 +255,21 @@ test('a request of the killed run that reaches Nova after the resume looked: tra
     assert.is(d.migrations({ instanceUuid: id }).length, 1, `${id}: exactly one evacuation`);
     assert.not.equal(d.server(id!)!.host, 'fake1');
   }
-  assert.is(d.callCount('POST /v2.1/servers/{id}/action:evacuate'), 2, 'the late one and the other: nothing sent twice');
+  assert.is(
+    d.callCount('POST /v2.1/servers/{id}/action:evacuate'),
+    2,
+    'the late one and the other: nothing sent twice',
+  );
   assert.is(resumed.exitCode, 0, JSON.stringify(resumed.events.at(-1)));
   assert.ok(waited >= 2000, 'the resume waited for the grace period');
-  assert.ok(resumed.events.some((e) => e.event === 'step.output' && String((e as { message?: string }).message).includes('waiting')));
+  assert.ok(
+    resumed.events.some(
+      (e) => e.event === 'step.output' && String((e as { message?: string }).message).includes('waiting'),
+    ),
+  );
 });
 
-test('resume refuses nothing of its own: the run\'s lock and Nova marker are taken over by the same run id', async () => {
+test("resume refuses nothing of its own: the run's lock and Nova marker are taken over by the same run id", async () => {
   const d = cloud.double;
   d.addServers(2, { host: 'fake1' });
   const controller = new AbortController();
@@ -195,7 +279,8 @@ test('resume refuses nothing of its own: the run\'s lock and Nova marker are tak
     stateDir,
     signal: controller.signal,
     onEvent: (event) => {
-      if (event.event === 'step.finished' && (event as StepFinishedEvent).stepId === 'force-down') controller.abort(Object.assign(new Error('SIGTERM'), { name: 'AbortError' }));
+      if (event.event === 'step.finished' && (event as StepFinishedEvent).stepId === 'force-down')
+        controller.abort(Object.assign(new Error('SIGTERM'), { name: 'AbortError' }));
     },
   });
   assert.is(first.exitCode, 130);

@@ -49,7 +49,11 @@ test('redactDeep copies, replaces sensitive keys and registered values, and surv
   const out = registry.redactDeep(input);
   assert.is(out.password, REDACTED);
   assert.is(out.applicationCredentialSecret, REDACTED);
-  assert.equal(out.nested, { note: `the password was ${REDACTED}`, list: [REDACTED, 3, true], passwordFile: '/etc/pw' });
+  assert.equal(out.nested, {
+    note: `the password was ${REDACTED}`,
+    list: [REDACTED, 3, true],
+    passwordFile: '/etc/pw',
+  });
   assert.is(out.self, '[circular]');
   assert.is(input.password, 'anything', 'input untouched');
 });
@@ -57,7 +61,9 @@ test('redactDeep copies, replaces sensitive keys and registered values, and surv
 test('redactDeep turns errors into plain objects', () => {
   const registry = new SecretRegistry();
   registry.add('hunter22');
-  const out = registry.redactDeep({ error: new Error('login hunter22 failed') }) as { error: { message: string; name: string } };
+  const out = registry.redactDeep({ error: new Error('login hunter22 failed') }) as {
+    error: { message: string; name: string };
+  };
   assert.is(out.error.message, `login ${REDACTED} failed`);
   assert.is(out.error.name, 'Error');
 });

@@ -26,7 +26,12 @@ test.after.each(async () => {
 async function inventoryWith(file: string): Promise<string> {
   const path = join(dir, 'inv', 'inventory.json');
   await mkdir(join(dir, 'inv'), { recursive: true });
-  await writeFile(path, JSON.stringify({ hosts: { h1: { bmc: { driver: 'ipmi', address: '10.0.0.1', username: 'u', password: { file } } } } }));
+  await writeFile(
+    path,
+    JSON.stringify({
+      hosts: { h1: { bmc: { driver: 'ipmi', address: '10.0.0.1', username: 'u', password: { file } } } },
+    }),
+  );
   return path;
 }
 
@@ -106,7 +111,15 @@ test('state directory 0700 (tightened when it exists looser), journals 0600, loc
 });
 
 test('webhook URLs: https, or plain http to loopback only; credentials in the URL are refused', () => {
-  const ok = ['https://hooks.example.com/T0/x', 'http://127.0.0.1:8080/hook', 'http://127.9.9.9/h', 'http://localhost/h', 'http://[::1]:9/h', 'HTTPS://hooks.example.com/x', 'http://2130706433/h'];
+  const ok = [
+    'https://hooks.example.com/T0/x',
+    'http://127.0.0.1:8080/hook',
+    'http://127.9.9.9/h',
+    'http://localhost/h',
+    'http://[::1]:9/h',
+    'HTTPS://hooks.example.com/x',
+    'http://2130706433/h',
+  ];
   for (const url of ok) assert.ok(webhookUrl(url, 'tell') instanceof URL, url);
   const refused = [
     'http://hooks.example.com/x',

@@ -80,17 +80,31 @@ test('the scanner flags each way to a shell (it can fail)', () => {
   ];
   for (const line of planted) assert.ok(scan('src/steps/x.ts', line).length > 0, `not flagged: ${line}`);
   assert.equal(scan('src/exec/exec.ts', "import { execa } from 'execa';\nshell: false,"), []);
-  assert.equal(scan('src/steps/x.ts', "const match = /x/.exec(text); // a RegExp's exec is no process\nrun(file, args, { shell: false })"), []);
+  assert.equal(
+    scan(
+      'src/steps/x.ts',
+      "const match = /x/.exec(text); // a RegExp's exec is no process\nrun(file, args, { shell: false })",
+    ),
+    [],
+  );
 });
 
 test('src/ starts no shell and evaluates no code; only src/exec spawns', () => {
   const files = sources(join(root, 'src'));
   assert.ok(files.length > 50, `scanned ${files.length} files`);
   const findings = files.flatMap((path) => scan(relative(root, path), readFileSync(path, 'utf8')));
-  assert.equal(findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.text}`), []);
+  assert.equal(
+    findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.text}`),
+    [],
+  );
   // the allowed exceptions still exist (an outdated entry would hide nothing, but is noise)
   for (const [file, { pattern }] of Object.entries(ALLOWED)) {
-    assert.ok(readFileSync(join(root, file), 'utf8').split('\n').some((line) => pattern.test(line)), `${file}: exception no longer needed`);
+    assert.ok(
+      readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .some((line) => pattern.test(line)),
+      `${file}: exception no longer needed`,
+    );
   }
 });
 
@@ -98,7 +112,8 @@ test('src/exec spawns with shell: false, and bin/ starts nothing', () => {
   const exec = readFileSync(join(root, 'src/exec/exec.ts'), 'utf8');
   assert.match(exec, /execa\(file, \[\.\.\.args\], \{\s*shell: false,/);
   assert.is((exec.match(/\bexeca\(/g) ?? []).length, 1, 'one call site');
-  for (const path of sources(join(root, 'bin'))) assert.equal(scan(relative(root, path), readFileSync(path, 'utf8')), []);
+  for (const path of sources(join(root, 'bin')))
+    assert.equal(scan(relative(root, path), readFileSync(path, 'utf8')), []);
 });
 
 test.run();

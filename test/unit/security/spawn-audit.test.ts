@@ -29,7 +29,10 @@ test('each spawn appends one line: argv as given, env names only, file 0600', as
   process.env[SPAWN_AUDIT_ENV] = audit;
   await run(echo, ['a b', '-E', 'chassis'], { env: { SHOW_VAR: 'PW', PW: 'value-never-written' } });
   await run(echo, ['second'], {});
-  const lines = (await readFile(audit, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { file: string; args: string[]; envKeys: string[]; pid: number });
+  const lines = (await readFile(audit, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { file: string; args: string[]; envKeys: string[]; pid: number });
   assert.equal(
     lines.map((l) => [l.file, l.args, l.envKeys]),
     [

@@ -6,15 +6,25 @@ import * as assert from 'uvu/assert';
 import type { StepFinishedEvent } from '../../../src/runner/index.js';
 import { cleanup, offlineServices, runRunbook } from '../../support/run-harness.js';
 
-const finished = (events: readonly { event: string }[]): StepFinishedEvent[] => events.filter((e): e is StepFinishedEvent => e.event === 'step.finished');
-const gate = { name: 'gate', steps: [{ id: 'ok-to-go', type: 'approve', message: 'evacuate cmp-07?' }, { id: 'after', type: 'command', command: ['true'] }] };
+const finished = (events: readonly { event: string }[]): StepFinishedEvent[] =>
+  events.filter((e): e is StepFinishedEvent => e.event === 'step.finished');
+const gate = {
+  name: 'gate',
+  steps: [
+    { id: 'ok-to-go', type: 'approve', message: 'evacuate cmp-07?' },
+    { id: 'after', type: 'command', command: ['true'] },
+  ],
+};
 
 test('approve: unattended without --yes/--approve stops the run with exit 3', async () => {
   const run = await runRunbook(gate, { run: { yes: false, interactive: false } });
   assert.is(run.exitCode, 3);
   assert.is(finished(run.events)[0]!.error!.code, 'APPROVAL_REQUIRED');
   assert.match(finished(run.events)[0]!.error!.hint, '--approve ok-to-go');
-  assert.equal(run.summary.stepResults.map((s) => s.status), ['failed', 'not-run']);
+  assert.equal(
+    run.summary.stepResults.map((s) => s.status),
+    ['failed', 'not-run'],
+  );
   await cleanup(run);
 });
 
@@ -22,7 +32,9 @@ test('approve: --approve STEP-ID and --yes approve it, and the approval is journ
   for (const options of [{ yes: false, approve: new Set(['ok-to-go']) }, { yes: true }]) {
     const run = await runRunbook(gate, { run: options });
     assert.is(run.exitCode, 0);
-    const approval = run.events.find((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'approval') as { data: { approvedBy: string } } | undefined;
+    const approval = run.events.find(
+      (e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'approval',
+    ) as { data: { approvedBy: string } } | undefined;
     assert.ok(approval);
     assert.match(approval.data.approvedBy, options.yes ? '--yes' : '--approve ok-to-go');
     await cleanup(run);
@@ -30,7 +42,10 @@ test('approve: --approve STEP-ID and --yes approve it, and the approval is journ
 });
 
 test('approve: asked on a terminal; "no" stops the run (exit 3), "yes" goes on', async () => {
-  for (const [answer, code] of [[false, 3], [true, 0]] as const) {
+  for (const [answer, code] of [
+    [false, 3],
+    [true, 0],
+  ] as const) {
     const asked: string[] = [];
     const run = await runRunbook(gate, {
       run: { yes: false, interactive: true },
@@ -60,7 +75,11 @@ async function webhook(status: number[]): Promise<{ server: Server; url: string;
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T0/secret-token-123`, received };
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T0/secret-token-123`,
+    received,
+  };
 }
 
 test('notify POSTs the run summary as JSON; the webhook path never appears in events', async () => {
@@ -71,7 +90,13 @@ test('notify POSTs the run summary as JSON; the webhook path never appears in ev
       env: ['HOOK'],
       steps: [
         { id: 'work', type: 'command', command: ['true'] },
-        { id: 'tell', type: 'notify', url: '${env.HOOK}', message: 'done with ${run.runbook}', headers: { 'X-Team': 'ops' } },
+        {
+          id: 'tell',
+          type: 'notify',
+          url: '${env.HOOK}',
+          message: 'done with ${run.runbook}',
+          headers: { 'X-Team': 'ops' },
+        },
       ],
     },
     { env: { HOOK: hook.url }, services: offlineServices({ fetch }) },
@@ -84,17 +109,27 @@ test('notify POSTs the run summary as JSON; the webhook path never appears in ev
   assert.is(headers['x-team'], 'ops');
   assert.is(body.message, 'done with tell');
   assert.is(body.runId, run.runId);
-  assert.equal((body.summary as { stepResults: { id: string; status: string }[] }).stepResults.map((s) => [s.id, s.status]), [
-    ['work', 'changed'],
-    ['tell', 'not-run'],
-  ]);
+  assert.equal(
+    (body.summary as { stepResults: { id: string; status: string }[] }).stepResults.map((s) => [s.id, s.status]),
+    [
+      ['work', 'changed'],
+      ['tell', 'not-run'],
+    ],
+  );
   assert.not.match(JSON.stringify(run.events), 'secret-token-123');
   await cleanup(run);
 });
 
 test('notify: a failing webhook fails the step; retries send again', async () => {
   const hook = await webhook([500, 204]);
-  const run = await runRunbook({ name: 'tell', env: ['HOOK'], steps: [{ id: 'tell', type: 'notify', url: '${env.HOOK}', retries: 1, retryDelay: '10ms' }] }, { env: { HOOK: hook.url }, services: offlineServices({ fetch }) });
+  const run = await runRunbook(
+    {
+      name: 'tell',
+      env: ['HOOK'],
+      steps: [{ id: 'tell', type: 'notify', url: '${env.HOOK}', retries: 1, retryDelay: '10ms' }],
+    },
+    { env: { HOOK: hook.url }, services: offlineServices({ fetch }) },
+  );
   hook.server.close();
   assert.is(run.exitCode, 0);
   assert.is(hook.received.length, 2);
@@ -103,9 +138,17 @@ test('notify: a failing webhook fails the step; retries send again', async () =>
 });
 
 test('notify: plain http to a remote host, credentials in the URL and garbage are refused (exit 2) before sending', async () => {
-  for (const url of ['http://hooks.example.com/x', 'https://user:pw@hooks.example.com/x', 'not a url', 'ftp://hooks.example.com/x']) {
+  for (const url of [
+    'http://hooks.example.com/x',
+    'https://user:pw@hooks.example.com/x',
+    'not a url',
+    'ftp://hooks.example.com/x',
+  ]) {
     let sent = 0;
-    const run = await runRunbook({ name: 'tell', steps: [{ id: 'tell', type: 'notify', url }] }, { services: offlineServices({ fetch: async () => (sent++, new Response(null, { status: 204 })) }) });
+    const run = await runRunbook(
+      { name: 'tell', steps: [{ id: 'tell', type: 'notify', url }] },
+      { services: offlineServices({ fetch: async () => (sent++, new Response(null, { status: 204 })) }) },
+    );
     assert.is(run.exitCode, 2, url);
     assert.is(finished(run.events)[0]!.error!.code, 'WEBHOOK_URL_INVALID');
     assert.is(sent, 0);

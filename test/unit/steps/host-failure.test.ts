@@ -12,16 +12,20 @@ import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulate
  */
 const root = join(import.meta.dirname, '../../..');
 function shipped(name: string, fast = true): Record<string, unknown> {
-  const runbook = JSON.parse(readFileSync(join(root, 'runbooks', `${name}.json`), 'utf8')) as { steps: Record<string, unknown>[] };
+  const runbook = JSON.parse(readFileSync(join(root, 'runbooks', `${name}.json`), 'utf8')) as {
+    steps: Record<string, unknown>[];
+  };
   if (fast) {
     for (const step of runbook.steps) {
-      if (['fence', 'power-on', 'clear-force-down', 'wait-service', 'evacuate'].includes(String(step.type))) step.pollInterval = '50ms';
+      if (['fence', 'power-on', 'clear-force-down', 'wait-service', 'evacuate'].includes(String(step.type)))
+        step.pollInterval = '50ms';
       if (step.type === 'evacuate') step.serverTimeout = '20s';
     }
   }
   return runbook;
 }
-const finished = (events: readonly { event: string }[]): StepFinishedEvent[] => events.filter((e): e is StepFinishedEvent => e.event === 'step.finished');
+const finished = (events: readonly { event: string }[]): StepFinishedEvent[] =>
+  events.filter((e): e is StepFinishedEvent => e.event === 'step.finished');
 
 const test = suite('host-failure runbooks');
 let cloud: SimulatedCloud;
@@ -44,7 +48,10 @@ test.after.each(async () => {
 });
 
 test('host-failure: fences, forces down, evacuates every server exactly once, keeps power states', async () => {
-  const run = await runRunbook(shipped('host-failure'), { params: { host: 'fake1', reason: 'INC-4711', concurrency: 3 }, services: cloud.services() });
+  const run = await runRunbook(shipped('host-failure'), {
+    params: { host: 'fake1', reason: 'INC-4711', concurrency: 3 },
+    services: cloud.services(),
+  });
   assert.is(run.exitCode, 0, JSON.stringify(run.summary, null, 1));
   const d = cloud.double;
   assert.is(cloud.bmcs.get('fake1')!.state, 'off');
@@ -72,19 +79,27 @@ test('host-failure: fences, forces down, evacuates every server exactly once, ke
   assert.ok(fence, 'fence confirmation journaled');
   // the order: the fence is confirmed before anything is asked of Nova
   const fenceSeq = fence.seq;
-  const downStart = run.events.find((e) => e.event === 'step.started' && (e as { stepId: string }).stepId === 'force-down')!.seq;
+  const downStart = run.events.find(
+    (e) => e.event === 'step.started' && (e as { stepId: string }).stepId === 'force-down',
+  )!.seq;
   assert.ok(fenceSeq < downStart);
   await cleanup(run);
 
   // re-running on the finished host changes nothing
-  const again = await runRunbook(shipped('host-failure'), { params: { host: 'fake1', reason: 'INC-4711' }, services: cloud.services() });
+  const again = await runRunbook(shipped('host-failure'), {
+    params: { host: 'fake1', reason: 'INC-4711' },
+    services: cloud.services(),
+  });
   assert.is(again.exitCode, 0);
-  assert.equal(finished(again.events).map((e) => [e.stepId, e.status]), [
-    ['fence', 'unchanged'],
-    ['force-down', 'unchanged'],
-    ['evacuate', 'unchanged'],
-    ['reset-failed', 'unchanged'],
-  ]);
+  assert.equal(
+    finished(again.events).map((e) => [e.stepId, e.status]),
+    [
+      ['fence', 'unchanged'],
+      ['force-down', 'unchanged'],
+      ['evacuate', 'unchanged'],
+      ['reset-failed', 'unchanged'],
+    ],
+  );
   assert.is(cloud.double.callCount('POST /v2.1/servers/{id}/action:evacuate'), 6);
   await cleanup(again);
 });
@@ -93,7 +108,10 @@ test('a wrong BMC password stops the run before force-down: exit 3, nothing chan
   cloud.bmcs.get('fake1')!.wrongPassword = true;
   const run = await runRunbook(shipped('host-failure'), { params: { host: 'fake1' }, services: cloud.services() });
   assert.is(run.exitCode, 3);
-  assert.equal(run.summary.stepResults.map((s) => s.status), ['failed', 'not-run', 'not-run', 'not-run']);
+  assert.equal(
+    run.summary.stepResults.map((s) => s.status),
+    ['failed', 'not-run', 'not-run', 'not-run'],
+  );
   const svc = cloud.double.service('fake1')!;
   assert.not.ok(svc.forcedDown);
   assert.not.ok(svc.disabled);
@@ -104,7 +122,10 @@ test('a wrong BMC password stops the run before force-down: exit 3, nothing chan
 });
 
 test('evacuate-only refuses without --assume-fenced (exit 3) and records the reason when given', async () => {
-  const refusedRun = await runRunbook(shipped('evacuate-only'), { params: { host: 'fake1' }, services: cloud.services() });
+  const refusedRun = await runRunbook(shipped('evacuate-only'), {
+    params: { host: 'fake1' },
+    services: cloud.services(),
+  });
   assert.is(refusedRun.exitCode, 3);
   assert.is(finished(refusedRun.events)[0]!.error!.code, 'NOT_FENCED');
   assert.not.ok(cloud.double.service('fake1')!.forcedDown);
@@ -112,7 +133,11 @@ test('evacuate-only refuses without --assume-fenced (exit 3) and records the rea
 
   const reason = 'PDU outlet 12 off, J. Doe, INC-4711';
   cloud.double.killCompute('fake1', { now: true });
-  const run = await runRunbook(shipped('evacuate-only'), { params: { host: 'fake1' }, services: cloud.services(), run: { assumeFenced: reason } });
+  const run = await runRunbook(shipped('evacuate-only'), {
+    params: { host: 'fake1' },
+    services: cloud.services(),
+    run: { assumeFenced: reason },
+  });
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
   const assumed = run.events.find((e): e is SafetyEvent => e.event === 'safety.assumed-fenced');
   assert.is(assumed?.reason, reason);
@@ -125,7 +150,10 @@ test('host-recovery after a failure: power on, clear forced_down (after the rest
   const failure = await runRunbook(shipped('host-failure'), { params: { host: 'fake1' }, services: cloud.services() });
   assert.is(failure.exitCode, 0);
   await cleanup(failure);
-  const recovery = await runRunbook(shipped('host-recovery'), { params: { host: 'fake1' }, services: cloud.services() });
+  const recovery = await runRunbook(shipped('host-recovery'), {
+    params: { host: 'fake1' },
+    services: cloud.services(),
+  });
   assert.is(recovery.exitCode, 0, JSON.stringify(recovery.summary.error));
   const svc = cloud.double.service('fake1')!;
   assert.not.ok(svc.forcedDown);
@@ -139,7 +167,10 @@ test('host-recovery after a failure: power on, clear forced_down (after the rest
 test('clear-force-down refuses while the BMC reads the host off (exit 3)', async () => {
   cloud.bmcs.get('fake1')!.state = 'off';
   cloud.double.setForcedDown('fake1', true);
-  const run = await runRunbook({ name: 'clear', steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1' }] }, { services: cloud.services() });
+  const run = await runRunbook(
+    { name: 'clear', steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1' }] },
+    { services: cloud.services() },
+  );
   assert.is(run.exitCode, 3);
   assert.is(finished(run.events)[0]!.error!.code, 'HOST_POWERED_OFF');
   assert.ok(cloud.double.service('fake1')!.forcedDown);
@@ -152,7 +183,13 @@ test('clear-force-down explains Nova\'s "done evacuation records" 400 when the c
   // heartbeat back, but no restart: the done records stay
   cloud.bmcs.get('fake1')!.state = 'on';
   cloud.double.startCompute('fake1');
-  const run = await runRunbook({ name: 'clear', steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1', timeout: '5s', pollInterval: '100ms' }] }, { services: cloud.services() });
+  const run = await runRunbook(
+    {
+      name: 'clear',
+      steps: [{ id: 'clear', type: 'clear-force-down', host: 'fake1', timeout: '5s', pollInterval: '100ms' }],
+    },
+    { services: cloud.services() },
+  );
   assert.is(run.exitCode, 1);
   const error = finished(run.events)[0]!.error!;
   assert.is(error.code, 'EVACUATION_RECORDS_REMAIN');
@@ -169,7 +206,13 @@ test('an evacuation already in progress is followed, never sent again', async ()
   const client = await cloud.services().openstack();
   await client.compute.evacuate(ids.a!);
   const run = await runRunbook(
-    { name: 'evac', steps: [{ id: 'fence', type: 'fence', host: 'fake1' }, { id: 'evacuate', type: 'evacuate', host: 'fake1', pollInterval: '50ms', resetNonEvacuable: true }] },
+    {
+      name: 'evac',
+      steps: [
+        { id: 'fence', type: 'fence', host: 'fake1' },
+        { id: 'evacuate', type: 'evacuate', host: 'fake1', pollInterval: '50ms', resetNonEvacuable: true },
+      ],
+    },
     { services: cloud.services() },
   );
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
@@ -179,7 +222,7 @@ test('an evacuation already in progress is followed, never sent again', async ()
   await cleanup(run);
 });
 
-test('another run\'s marker in Nova refuses force-down (exit 3) naming it; --break-lock takes over', async () => {
+test("another run's marker in Nova refuses force-down (exit 3) naming it; --break-lock takes over", async () => {
   const d = cloud.double;
   const client = await cloud.services().openstack();
   const svc = await client.compute.findComputeService('fake1');
@@ -191,7 +234,11 @@ test('another run\'s marker in Nova refuses force-down (exit 3) naming it; --bre
   assert.match(error.message, '20261125T000000Z-host-failure-abcdef');
   assert.not.ok(d.service('fake1')!.forcedDown);
   await cleanup(run);
-  const broken = await runRunbook(shipped('host-failure'), { params: { host: 'fake1' }, services: cloud.services(), run: { breakLock: 'the old run died with its VM, checked by J. Doe' } });
+  const broken = await runRunbook(shipped('host-failure'), {
+    params: { host: 'fake1' },
+    services: cloud.services(),
+    run: { breakLock: 'the old run died with its VM, checked by J. Doe' },
+  });
   assert.is(broken.exitCode, 0, JSON.stringify(broken.summary.error));
   assert.ok(broken.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'lock.broken'));
   await cleanup(broken);
@@ -200,7 +247,11 @@ test('another run\'s marker in Nova refuses force-down (exit 3) naming it; --bre
 test('plan shows what would happen and changes nothing', async () => {
   const { planRun } = await import('../../../src/runner/index.js');
   const { loadRunbookText } = await import('../../../src/runbook/index.js');
-  const loaded = loadRunbookText(JSON.stringify(shipped('host-failure')), 'host-failure.json', '/tmp/host-failure.json');
+  const loaded = loadRunbookText(
+    JSON.stringify(shipped('host-failure')),
+    'host-failure.json',
+    '/tmp/host-failure.json',
+  );
   const entries = await planRun({
     loaded,
     params: { host: 'fake1', reason: 'x', concurrency: 10 },
@@ -209,12 +260,15 @@ test('plan shows what would happen and changes nothing', async () => {
     env: {},
     signal: new AbortController().signal,
   });
-  assert.equal(entries.map((e) => [e.id, e.action]), [
-    ['fence', 'change'],
-    ['force-down', 'change'],
-    ['evacuate', 'change'],
-    ['reset-failed', 'depends'],
-  ]);
+  assert.equal(
+    entries.map((e) => [e.id, e.action]),
+    [
+      ['fence', 'change'],
+      ['force-down', 'change'],
+      ['evacuate', 'change'],
+      ['reset-failed', 'depends'],
+    ],
+  );
   assert.match(entries[2]!.summary, 'would evacuate 5, reset to error and evacuate 1');
   assert.is(cloud.bmcs.get('fake1')!.state, 'on');
   assert.not.ok(cloud.double.service('fake1')!.forcedDown);

@@ -35,13 +35,20 @@ test('503s on the evacuate POST (not carried out): re-sent, each server evacuate
   const run = await runRunbook(runbook, { services: cloud.services() });
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
   evacuatedOnce(ids);
-  assert.ok(run.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'evacuation.not-accepted'));
+  assert.ok(
+    run.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'evacuation.not-accepted'),
+  );
   await cleanup(run);
 });
 
 test('a lost reply (Nova accepted, the connection reset): not re-sent, the migration record decides', async () => {
   const ids = cloud.double.addServers(4, { host: 'fake1' });
-  cloud.double.failNext({ status: 'reset', times: 2, route: 'POST /v2.1/servers/{id}/action:evacuate', afterProcessing: true });
+  cloud.double.failNext({
+    status: 'reset',
+    times: 2,
+    route: 'POST /v2.1/servers/{id}/action:evacuate',
+    afterProcessing: true,
+  });
   const run = await runRunbook(runbook, { services: cloud.services() });
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
   evacuatedOnce(ids);
@@ -57,13 +64,21 @@ test('a server evacuated by someone else between the listing and the request: No
     // killed run's request, another tool) and finishes: Nova then names the server's new host
     const id = path.split('/').at(-2)!;
     await client.compute.evacuate(id);
-    for (let i = 0; i < 100 && cloud.double.server(id)!.host === 'fake1'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 100 && cloud.double.server(id)!.host === 'fake1'; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     assert.is.not(cloud.double.server(id)!.host, 'fake1');
   });
   const run = await runRunbook(runbook, { services: cloud.services() });
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
   evacuatedOnce(ids);
-  assert.ok(run.events.some((e) => e.event === 'step.output' && /evacuation accepted earlier is under way/.test(String((e as { message?: string }).message))), 'the refused request was recognised');
+  assert.ok(
+    run.events.some(
+      (e) =>
+        e.event === 'step.output' &&
+        /evacuation accepted earlier is under way/.test(String((e as { message?: string }).message)),
+    ),
+    'the refused request was recognised',
+  );
   await cleanup(run);
 });
 
@@ -103,7 +118,10 @@ test('a server Nova will not evacuate (paused) is reported failed and the run ex
   const run = await runRunbook(runbook, { services: cloud.services() });
   assert.is(run.exitCode, 1, 'not every server was evacuated');
   assert.is(run.summary.error?.code, 'SERVERS_NOT_EVACUATED');
-  assert.equal(run.summary.stepResults.map((s) => s.status), ['changed', 'changed', 'changed']);
+  assert.equal(
+    run.summary.stepResults.map((s) => s.status),
+    ['changed', 'changed', 'changed'],
+  );
   evacuatedOnce(ids);
   const result = run.summary.servers.find((s) => s.id === paused)!;
   assert.is(result.result, 'failed');

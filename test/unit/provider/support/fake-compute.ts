@@ -107,11 +107,23 @@ export class FakeCompute implements ComputeApi {
     this.update((state) => {
       if (state.failNext === call.split(' ')[0]) {
         state.failNext = null;
-        throw new ForcedownError('Nova answered 503 to PUT /v2.1/os-services', { code: 'NOVA_UNAVAILABLE', hint: 'retry later' });
+        throw new ForcedownError('Nova answered 503 to PUT /v2.1/os-services', {
+          code: 'NOVA_UNAVAILABLE',
+          hint: 'retry later',
+        });
       }
       const service = state.services.find((s) => s.id === id);
-      if (service === undefined) throw new ForcedownError(`Nova answered 404: Service ${id} could not be found.`, { code: 'NOVA_NOT_FOUND', hint: 're-plan' });
-      if (service.binary !== 'nova-compute') throw invalidInput('NOVA_BAD_REQUEST', `Updating a ${service.binary} service is not supported.`, 'only nova-compute');
+      if (service === undefined)
+        throw new ForcedownError(`Nova answered 404: Service ${id} could not be found.`, {
+          code: 'NOVA_NOT_FOUND',
+          hint: 're-plan',
+        });
+      if (service.binary !== 'nova-compute')
+        throw invalidInput(
+          'NOVA_BAD_REQUEST',
+          `Updating a ${service.binary} service is not supported.`,
+          'only nova-compute',
+        );
       change(service);
       state.calls.push(call);
       result = view(service);
@@ -120,15 +132,28 @@ export class FakeCompute implements ComputeApi {
     return result;
   }
 
-  async listServices(filter?: { readonly host?: string; readonly binary?: string }, _options?: CallOptions): Promise<ComputeService[]> {
-    return this.state.services.filter((s) => (filter?.host === undefined || s.host === filter.host) && (filter?.binary === undefined || s.binary === filter.binary)).map(view);
+  async listServices(
+    filter?: { readonly host?: string; readonly binary?: string },
+    _options?: CallOptions,
+  ): Promise<ComputeService[]> {
+    return this.state.services
+      .filter(
+        (s) =>
+          (filter?.host === undefined || s.host === filter.host) &&
+          (filter?.binary === undefined || s.binary === filter.binary),
+      )
+      .map(view);
   }
 
   async findComputeService(host: string, _options?: CallOptions): Promise<ComputeService> {
     const found = (await this.listServices({ host, binary: 'nova-compute' }))[0];
     if (found === undefined) {
       const known = this.state.services.filter((s) => s.binary === 'nova-compute').map((s) => s.host);
-      throw invalidInput('NOVA_UNKNOWN_HOST', `no nova-compute service on host '${host}'`, `known compute hosts: ${known.join(', ')}`);
+      throw invalidInput(
+        'NOVA_UNKNOWN_HOST',
+        `no nova-compute service on host '${host}'`,
+        `known compute hosts: ${known.join(', ')}`,
+      );
     }
     return found;
   }

@@ -31,7 +31,10 @@ export function derToPem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-type Unary = (request: object, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
+type Unary = (
+  request: object,
+  callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void,
+) => void;
 
 export interface PluginProcess {
   readonly child: ChildProcess;
@@ -50,11 +53,18 @@ export interface PluginProcess {
 
 const root = loadProtocol();
 const ProviderClient = grpc.makeGenericClientConstructor(serviceDefinition(root, 'tfplugin6.Provider'), 'Provider');
-const ControllerClient = grpc.makeGenericClientConstructor(serviceDefinition(root, 'plugin.GRPCController'), 'GRPCController');
+const ControllerClient = grpc.makeGenericClientConstructor(
+  serviceDefinition(root, 'plugin.GRPCController'),
+  'GRPCController',
+);
 const CHANNEL_OPTIONS = { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' };
 
 export function mtlsCredentials(serverDer: Buffer, client: ServerCertificate): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(Buffer.from(derToPem(serverDer)), Buffer.from(client.keyPem), Buffer.from(client.certPem));
+  return grpc.credentials.createSsl(
+    Buffer.from(derToPem(serverDer)),
+    Buffer.from(client.keyPem),
+    Buffer.from(client.certPem),
+  );
 }
 
 function promisify(client: Record<string, Unary>, method: string, request: object): Promise<Record<string, unknown>> {
@@ -69,10 +79,20 @@ function promisify(client: Record<string, Unary>, method: string, request: objec
 }
 
 /** Starts `command args` as Terraform would and connects to it. */
-export async function startPlugin(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<PluginProcess> {
+export async function startPlugin(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<PluginProcess> {
   const clientCert = generateServerCertificate();
   const child = spawn(command, [...args], {
-    env: { ...process.env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS: '5,6', PLUGIN_CLIENT_CERT: clientCert.certPem, ...env },
+    env: {
+      ...process.env,
+      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+      PLUGIN_PROTOCOL_VERSIONS: '5,6',
+      PLUGIN_CLIENT_CERT: clientCert.certPem,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -85,12 +105,22 @@ export async function startPlugin(command: string, args: readonly string[], env:
     once(child, 'exit').then(([code]) => {
       throw new Error(`provider exited (${String(code)}) before the handshake: ${stderr}`);
     }),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no handshake within 20 s: ${stderr}`)), 20_000).unref()),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no handshake within 20 s: ${stderr}`)), 20_000).unref(),
+    ),
   ]);
   const handshake = parseHandshake(first);
   const credentials = mtlsCredentials(handshake.certificateDer, clientCert);
-  const provider = new ProviderClient(handshake.address, credentials, CHANNEL_OPTIONS) as unknown as Record<string, Unary> & grpc.Client;
-  const controller = new ControllerClient(handshake.address, credentials, CHANNEL_OPTIONS) as unknown as Record<string, Unary> & grpc.Client;
+  const provider = new ProviderClient(handshake.address, credentials, CHANNEL_OPTIONS) as unknown as Record<
+    string,
+    Unary
+  > &
+    grpc.Client;
+  const controller = new ControllerClient(handshake.address, credentials, CHANNEL_OPTIONS) as unknown as Record<
+    string,
+    Unary
+  > &
+    grpc.Client;
   return {
     child,
     handshake,
