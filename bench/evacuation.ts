@@ -93,7 +93,7 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
     if (run.code !== 0 || requested.length === 0 || finished.length === 0)
       throw new Error(`forcedown run exited ${run.code}: ${run.stderr.trim().split('\n').slice(-5).join(' | ')}`);
     const span = (id: string): number =>
-      pick(run, 'step.finished', { stepId: id })[0]!.at - pick(run, 'step.started', { stepId: id })[0]!.at;
+      pick(run, 'step.finished', { stepId: id })[0].at - pick(run, 'step.started', { stepId: id })[0].at;
     const last = Math.max(...finished.map((e) => e.at));
     const results = finished.map((e) => (e.event.data as { result?: string }).result);
     return {
@@ -160,7 +160,7 @@ export async function evacuationBench(
   const trials: EvacuationTrial[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const n of options.sizes) {
-      const order = strategies.map((_s, i) => strategies[(i + round - 1) % strategies.length]!);
+      const order = strategies.map((_s, i) => strategies[(i + round - 1) % strategies.length]);
       for (const strategy of order) {
         await waitAllHealthy(client);
         await waitComputeSettled(HOST);

@@ -78,7 +78,7 @@ async function figure(name: string, work: () => Promise<void>): Promise<void> {
   } catch (error) {
     failed += 1;
     const message = `${name}: ${(error as Error).stack ?? String(error)}`;
-    problems.push(message.split('\n')[0]!);
+    problems.push(message.split('\n')[0]);
     log(`${name}: FAILED ${message}`);
   }
 }

@@ -46,8 +46,8 @@ export function makespan(durations: readonly number[], slots: number): number {
   const free = new Array<number>(Math.max(1, slots)).fill(0);
   for (const duration of durations) {
     let best = 0;
-    for (let i = 1; i < free.length; i += 1) if (free[i]! < free[best]!) best = i;
-    free[best] = free[best]! + duration;
+    for (let i = 1; i < free.length; i += 1) if (free[i] < free[best]) best = i;
+    free[best] = free[best] + duration;
   }
   return Math.max(...free);
 }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenStackClient } from '../src/openstack/index.js';
+import { eventText } from '../src/runner/events.interface.js';
 import { pick, runCli, type CliRun } from './lib/processes.js';
 import { stats, type Stats } from './lib/results.js';
 import {
@@ -59,7 +60,7 @@ export interface TimeToDownFigures {
 
 function at(run: CliRun, event: string, filter: { stepId?: string; kind?: string; message?: RegExp } = {}): number {
   const found = pick(run, event, filter).find(
-    (e) => filter.message === undefined || filter.message.test(String(e.event.message ?? '')),
+    (e) => filter.message === undefined || filter.message.test(eventText(e.event.message)),
   );
   if (!found)
     throw new Error(
@@ -121,13 +122,13 @@ async function round(
       forceDownCallMs: fdSet - fdStart,
       confirmationMs: fdEnd - fdSet,
       downByEventsMs: fdSet - t0,
-      downByPollerMs: firstDown >= 0 ? samples[firstDown]!.receivedAt - t0 : null,
+      downByPollerMs: firstDown >= 0 ? samples[firstDown].receivedAt - t0 : null,
       lastUpByPollerMs: lastUp ? lastUp.receivedAt - t0 : null,
       confirmedMs: fdEnd - t0,
       processWallMs: run.exitedAt - t0,
       exitCode: run.code,
       timeline: run.events.map((e) =>
-        `${String(e.at - t0).padStart(6)} ms ${e.event.event} ${String(e.event.stepId ?? '')} ${String(e.event.kind ?? e.event.message ?? '').slice(0, 80)}`.trimEnd(),
+        `${String(e.at - t0).padStart(6)} ms ${e.event.event} ${eventText(e.event.stepId)} ${eventText(e.event.kind ?? e.event.message).slice(0, 80)}`.trimEnd(),
       ),
     };
   } finally {
@@ -174,7 +175,7 @@ export async function timeToDownBench(
     );
     results.push(r);
   }
-  const keys = Object.keys(results[0]!).filter((k) => k !== 'exitCode' && k !== 'timeline') as (keyof Omit<
+  const keys = Object.keys(results[0]).filter((k) => k !== 'exitCode' && k !== 'timeline') as (keyof Omit<
     TimeToDownRound,
     'exitCode' | 'timeline'
   >)[];

@@ -25,7 +25,7 @@ const round = (value: number, digits = 1): number => Math.round(value * 10 ** di
 export function stats(values: readonly number[], digits = 1): Stats {
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
-  const median = n === 0 ? NaN : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  const median = n === 0 ? NaN : n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   return {
     n,
     min: round(sorted[0] ?? NaN, digits),
@@ -149,9 +149,9 @@ export function writeReport(dir: string, report: BenchReport): string[] {
   const stamp = report.date.replace(/[:.]/g, '-');
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const paths = [join(dir, `${stamp}.json`), join(dir, 'latest.json'), join(dir, 'latest.md')];
-  writeFileSync(paths[0]!, json);
-  writeFileSync(paths[1]!, json);
-  writeFileSync(paths[2]!, markdown(report));
+  writeFileSync(paths[0], json);
+  writeFileSync(paths[1], json);
+  writeFileSync(paths[2], markdown(report));
   return paths;
 }
 

@@ -95,7 +95,7 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
   try {
     const first = argv.find((arg) => arg !== '--debug');
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-      if (first === 'help' && argv.length > 1) return await main([argv[argv.indexOf('help') + 1]!, '--help'], io);
+      if (first === 'help' && argv.length > 1) return await main([argv[argv.indexOf('help') + 1], '--help'], io);
       stdout.write(mainHelp(commands, await version()));
       return first === undefined ? ExitCode.InvalidInput : ExitCode.Ok;
     }

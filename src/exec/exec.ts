@@ -51,8 +51,9 @@ function auditSpawn(file: string, args: readonly string[], options: ExecOptions)
 
 /** The fields of execa's result (with `reject: false`) that forcedown reads. */
 interface ChildOutcome {
-  readonly stdout?: unknown;
-  readonly stderr?: unknown;
+  /** Text: stdout and stderr are piped and buffered, utf8, without `lines`. */
+  readonly stdout?: string;
+  readonly stderr?: string;
   readonly failed: boolean;
   readonly exitCode?: number;
   readonly signal?: string;
@@ -120,8 +121,8 @@ export async function run(file: string, args: readonly string[], options: ExecOp
     spawnLog.push({ file: clean(file), args: args.map(clean), pid: child.pid, at: new Date(started).toISOString() });
     if (spawnLog.length > MAX_SPAWN_LOG) spawnLog.shift();
     const result = (await child) as unknown as ChildOutcome;
-    const stdout = clean(String(result.stdout ?? ''));
-    const stderr = clean(String(result.stderr ?? ''));
+    const stdout = clean(result.stdout ?? '');
+    const stderr = clean(result.stderr ?? '');
     const durationMs = Date.now() - started;
     const failedToStart =
       result.failed && result.exitCode === undefined && !result.isTerminated && !result.timedOut && !result.isCanceled;

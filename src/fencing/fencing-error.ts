@@ -130,6 +130,7 @@ function hintFor(facts: FencingErrorFacts): string {
  */
 function safeCause(cause: unknown): unknown {
   if (cause === undefined || isForcedownError(cause)) return cause;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- anything can be thrown; String() is all a non-Error offers
   const copy = new Error(redact(cause instanceof Error ? cause.message : String(cause)));
   if (cause instanceof Error) {
     copy.name = cause.name;

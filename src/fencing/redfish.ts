@@ -272,7 +272,7 @@ export class RedfishPowerController implements PowerController {
         },
       );
     }
-    this.#systemUri = this.#http.resolve(chosen as string);
+    this.#systemUri = this.#http.resolve(chosen);
     return this.#systemUri;
   }
 

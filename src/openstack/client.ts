@@ -84,6 +84,7 @@ class MissingImageApi implements ImageApi {
     this.#error = error;
   }
   getImage(): Promise<never> {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what selectEndpoint threw, as a rethrow would
     return Promise.reject(this.#error);
   }
 }

@@ -11,7 +11,7 @@ import type { ComputeConnection } from './provider.js';
 export async function connectOpenStack(options: LoadCloudConfigOptions): Promise<ComputeConnection> {
   const openstack = await import('../openstack/index.js');
   const warn = (message: string): void => log('warn', message);
-  const config = await openstack.loadCloudConfig({ warn, ...options });
+  const config = openstack.loadCloudConfig({ warn, ...options });
   log('debug', 'connecting to OpenStack', {
     cloud: config.cloudName,
     sources: config.sources,

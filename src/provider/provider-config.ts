@@ -40,7 +40,7 @@ export function readProviderConfig(config: TfValue): { values: ProviderConfigVal
     const value = values[key];
     if (typeof value === 'string') secrets.add(value);
   }
-  return { values: values as ProviderConfigValues, unknown };
+  return { values, unknown };
 }
 
 /** Problems with the provider block that need no cloud to detect (all at once). */
@@ -152,6 +152,6 @@ export function cloudOptionsFromConfig(
   } = {};
   if (values.cloud !== undefined) options.cloud = values.cloud;
   if (env !== undefined) options.env = env;
-  if (Object.keys(overrides).length > 0) options.overrides = overrides as LoadCloudConfigOptions['overrides'];
+  if (Object.keys(overrides).length > 0) options.overrides = overrides;
   return options;
 }

@@ -17,7 +17,7 @@ export class UnknownValue {
 }
 
 /** The plain unknown value (msgpack ext type 0). */
-export const UNKNOWN: UnknownValue = Object.freeze(new UnknownValue()) as UnknownValue;
+export const UNKNOWN: UnknownValue = Object.freeze(new UnknownValue());
 
 /** A Terraform value decoded from msgpack. */
 export type TfValue = null | string | number | boolean | UnknownValue | readonly TfValue[] | TfObject;

@@ -3,7 +3,7 @@ export function parseDuration(text: string): number {
   const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/.exec(text);
   if (!match) throw new Error(`"${text}" is not a duration; use a number with a unit such as 500ms, 30s, 5m or 1h`);
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  return Math.round(Number(match[1]) * units[match[2]!]!);
+  return Math.round(Number(match[1]) * units[match[2]]);
 }
 
 /** Formats milliseconds for humans (`850ms`, `12.3s`, `4m05s`). */

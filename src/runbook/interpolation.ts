@@ -47,10 +47,10 @@ function parseReference(body: string): Reference {
       return { kind: 'params', name: rest, text };
     case 'steps': {
       const parts = rest.split('.');
-      if (parts.length !== 2 || !STEP_ID.test(parts[0]!) || !OUTPUT.test(parts[1]!)) {
+      if (parts.length !== 2 || !STEP_ID.test(parts[0]) || !OUTPUT.test(parts[1])) {
         throw new TemplateError(`${text}: expected \${steps.STEP-ID.OUTPUT}`, text);
       }
-      return { kind: 'steps', step: parts[0]!, output: parts[1]!, text };
+      return { kind: 'steps', step: parts[0], output: parts[1], text };
     }
     case 'run':
       if (!(RUN_FIELDS as readonly string[]).includes(rest))
@@ -195,14 +195,14 @@ function asText(value: unknown, ref: Reference): string {
 export function resolveTemplate(template: string, scope: Scope): unknown {
   if (!template.includes('${')) return template;
   const parts = parseTemplate(template);
-  if (parts.length === 1 && 'ref' in parts[0]!) return lookup(parts[0].ref, scope);
+  if (parts.length === 1 && 'ref' in parts[0]) return lookup(parts[0].ref, scope);
   return parts.map((part) => ('ref' in part ? asText(lookup(part.ref, scope), part.ref) : part.literal)).join('');
 }
 
 /** Resolves every string in a JSON value (a deep copy). Keys are never interpolated. */
 export function resolveDeep<T>(value: T, scope: Scope): T {
   if (typeof value === 'string') return resolveTemplate(value, scope) as T;
-  if (Array.isArray(value)) return value.map((item) => resolveDeep(item, scope)) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => resolveDeep(item, scope)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {

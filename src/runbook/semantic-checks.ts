@@ -78,7 +78,7 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
               `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`,
             );
           } else {
-            const target = runbook.steps[targetIndex]!;
+            const target = runbook.steps[targetIndex];
             const outputs = catalog.get(target.type)?.outputs ?? [];
             if (!outputs.includes(ref.output)) {
               at(

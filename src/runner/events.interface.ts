@@ -7,6 +7,16 @@
 /** Version of the event format. */
 export const EVENT_VERSION = 1;
 
+/**
+ * An event's free-form field (`data.serverId`, `message`...) as text: the value when it is a
+ * string or a number, `fallback` when it is absent or anything else.
+ */
+export function eventText(value: unknown, fallback = ''): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return fallback;
+}
+
 /** How a step ended. In a dry run, `changed` means "would change". */
 export type StepFinishStatus = 'changed' | 'unchanged' | 'skipped' | 'failed';
 

@@ -69,7 +69,7 @@ export class JournalWriter {
         ts: new Date().toISOString(),
         runId: this.runId,
         ...input,
-      } as RunEvent);
+      });
       this.#seq += 1;
       if (this.#handle) {
         await this.#handle.write(`${JSON.stringify(event)}\n`);

@@ -82,7 +82,7 @@ export async function planRun(request: PlanRequest): Promise<PlanEntry[]> {
     const depends = (error: unknown): PlanEntry | undefined => {
       if (error instanceof ResolveError) {
         const match = /^\$\{steps\.([a-z][a-z0-9-]*)\./.exec(error.reference);
-        if (match && unknownOutputs.has(match[1]!)) {
+        if (match && unknownOutputs.has(match[1])) {
           unknownOutputs.add(step.id);
           return {
             ...base,

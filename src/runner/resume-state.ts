@@ -1,4 +1,4 @@
-import type { RunEvent, RunStartedEvent, StepFinishedEvent } from './events.interface.js';
+import { eventText, type RunEvent, type RunStartedEvent, type StepFinishedEvent } from './events.interface.js';
 import type { FenceEvidence } from './safety-ledger.js';
 
 /** What a resumed run takes from its journal. */
@@ -52,10 +52,10 @@ export function resumeStateFrom(events: readonly RunEvent[]): ResumeState | unde
     if (event.event === 'safety.fence-confirmed' && event.data) {
       fences.push({
         host: event.host,
-        driver: String(event.data.driver ?? ''),
-        target: String(event.data.target ?? ''),
-        confirmedAt: String(event.data.confirmedAt ?? event.ts),
-        stepId: String(event.data.stepId ?? ''),
+        driver: eventText(event.data.driver),
+        target: eventText(event.data.target),
+        confirmedAt: eventText(event.data.confirmedAt, event.ts),
+        stepId: eventText(event.data.stepId),
       });
     }
   }

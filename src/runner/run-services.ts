@@ -67,7 +67,7 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     openstack() {
       client ??= (async () => {
         const { connect, loadCloudConfig } = await import('../openstack/index.js');
-        const config: CloudConfig = await loadCloudConfig({
+        const config: CloudConfig = loadCloudConfig({
           cloud: options.cloud,
           env: options.env,
           cwd: options.cwd,

@@ -7,19 +7,19 @@ import type { StepModule } from './step.interface.js';
  */
 type Loader = () => Promise<{ step: StepModule }>;
 const loaders: Readonly<Record<string, Loader>> = {
-  fence: () => import('../steps/fence.js') as unknown as Promise<{ step: StepModule }>,
-  'power-on': () => import('../steps/power-on.js') as unknown as Promise<{ step: StepModule }>,
-  'force-down': () => import('../steps/force-down.js') as unknown as Promise<{ step: StepModule }>,
-  'clear-force-down': () => import('../steps/clear-force-down.js') as unknown as Promise<{ step: StepModule }>,
-  disable: () => import('../steps/disable.js') as unknown as Promise<{ step: StepModule }>,
-  enable: () => import('../steps/enable.js') as unknown as Promise<{ step: StepModule }>,
-  'wait-service': () => import('../steps/wait-service.js') as unknown as Promise<{ step: StepModule }>,
-  evacuate: () => import('../steps/evacuate.js') as unknown as Promise<{ step: StepModule }>,
-  'reset-state': () => import('../steps/reset-state.js') as unknown as Promise<{ step: StepModule }>,
-  approve: () => import('../steps/approve.js') as unknown as Promise<{ step: StepModule }>,
-  notify: () => import('../steps/notify.js') as unknown as Promise<{ step: StepModule }>,
-  command: () => import('../steps/command.js') as unknown as Promise<{ step: StepModule }>,
-  wait: () => import('../steps/wait.js') as unknown as Promise<{ step: StepModule }>,
+  fence: () => import('../steps/fence.js'),
+  'power-on': () => import('../steps/power-on.js'),
+  'force-down': () => import('../steps/force-down.js'),
+  'clear-force-down': () => import('../steps/clear-force-down.js'),
+  disable: () => import('../steps/disable.js'),
+  enable: () => import('../steps/enable.js'),
+  'wait-service': () => import('../steps/wait-service.js'),
+  evacuate: () => import('../steps/evacuate.js'),
+  'reset-state': () => import('../steps/reset-state.js'),
+  approve: () => import('../steps/approve.js'),
+  notify: () => import('../steps/notify.js'),
+  command: () => import('../steps/command.js'),
+  wait: () => import('../steps/wait.js'),
 };
 
 /** The module of a step type; an input error for a type this build does not implement. */

@@ -16,7 +16,7 @@ export const step: StepModule<CommandStep> = {
   title: (s) => `command: ${describe(s.command).slice(0, 80)}`,
   async check(s, context) {
     if (!s.check) return { needed: true, summary: `would run ${describe(s.command)}` };
-    const result = await run(s.check[0]!, s.check.slice(1), {
+    const result = await run(s.check[0], s.check.slice(1), {
       env: s.env,
       timeoutMs: context.timeoutMs,
       signal: context.signal,
@@ -33,7 +33,7 @@ export const step: StepModule<CommandStep> = {
     return { needed: true, summary: `check exited ${result.exitCode}: would run ${describe(s.command)}` };
   },
   async apply(s, context) {
-    const result = await run(s.command[0]!, s.command.slice(1), {
+    const result = await run(s.command[0], s.command.slice(1), {
       env: s.env,
       input: s.input,
       timeoutMs: context.timeoutMs,

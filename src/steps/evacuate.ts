@@ -3,7 +3,7 @@ import type { EvacuateStep } from '../generated/runbook.types.js';
 import { OpenStackApiError, OpenStackConnectionError } from '../openstack/errors.js';
 import type { Migration, OpenStackClient, Server } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepProgressEvent } from '../runner/events.interface.js';
+import { eventText, type StepProgressEvent } from '../runner/events.interface.js';
 import type { StepModule } from '../runner/step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService, durationMs } from './support/services.js';
@@ -108,14 +108,14 @@ function journaledState(
   const finished = new Map<string, EvacuationResult>();
   for (const event of history as StepProgressEvent[]) {
     if (event.event !== 'step.progress') continue;
-    const serverId = String(event.data.serverId ?? '');
+    const serverId = eventText(event.data.serverId);
     if (!serverId) continue;
     if (event.kind === 'evacuation.requested') {
       open.set(serverId, {
-        requestedAt: Date.parse(String(event.data.at ?? event.ts)),
+        requestedAt: Date.parse(eventText(event.data.at, event.ts)),
         accepted: false,
-        name: String(event.data.name ?? serverId),
-        vmState: String(event.data.vmState ?? 'active'),
+        name: eventText(event.data.name, serverId),
+        vmState: eventText(event.data.vmState, 'active'),
         restoreTo: (event.data.restoreTo as JournaledRequest['restoreTo'] | undefined) ?? 'active',
         attempt: Number(event.data.attempt ?? 1),
       });
@@ -127,9 +127,9 @@ function journaledState(
       open.delete(serverId);
       finished.set(serverId, {
         id: serverId,
-        name: String(event.data.name ?? serverId),
+        name: eventText(event.data.name, serverId),
         result: event.data.result as EvacuationResult['result'],
-        reason: String(event.data.reason ?? ''),
+        reason: eventText(event.data.reason),
         fromHost: host,
         toHost: (event.data.toHost as string | null | undefined) ?? null,
         ...(typeof event.data.migrationId === 'number' ? { migrationId: event.data.migrationId } : {}),
@@ -275,7 +275,7 @@ export const step: StepModule<EvacuateStep> = {
       });
     const trackAccepted = (migrations: ReadonlyMap<string, Migration>, only?: ReadonlySet<string>): void => {
       for (let index = queue.length - 1; index >= 0; index -= 1) {
-        const plan = queue[index]!;
+        const plan = queue[index];
         if (only && !only.has(plan.server.id)) continue;
         const migration = migrations.get(plan.server.id);
         const journal = journaled.get(plan.server.id);

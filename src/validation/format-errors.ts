@@ -66,7 +66,7 @@ function expectation(schema: unknown, depth = 0): string {
   else if (typeof s.minimum === 'number') bounds.push(`>= ${s.minimum}`);
   else if (typeof s.maximum === 'number') bounds.push(`<= ${s.maximum}`);
   if (typeof s.pattern === 'string') {
-    if (type === 'string' && DESCRIBE_PATTERN[s.pattern]) return DESCRIBE_PATTERN[s.pattern]!;
+    if (type === 'string' && DESCRIBE_PATTERN[s.pattern]) return DESCRIBE_PATTERN[s.pattern];
     bounds.push(`matching ${s.pattern}`);
   }
   if (Array.isArray(s.required) && s.required.length === 1 && type === 'object')
@@ -97,7 +97,7 @@ function describeError(
 ): { pointer: string; message: string; atKey: boolean } {
   const pointer = error.instancePath;
   const params = error.params as Record<string, unknown>;
-  const parent = error.parentSchema as Schema | undefined;
+  const parent = error.parentSchema;
   switch (error.keyword) {
     case 'required':
       return { pointer, message: `missing required property "${String(params.missingProperty)}"`, atKey: false };
@@ -253,7 +253,7 @@ export function problemsFromAjv(
   };
   // resolve $ref parents (steps are referenced from the discriminated union) for messages
   const withParents = errors.map((error) => {
-    const parent = error.parentSchema as Schema | undefined;
+    const parent = error.parentSchema;
     const resolved = parent && typeof parent.$ref === 'string' ? resolveSubschema(parent.$ref) : undefined;
     return resolved ? { ...error, parentSchema: resolved } : error;
   });
@@ -264,7 +264,7 @@ export function problemsFromAjv(
     let set = reachableCache.get(roots);
     if (set) return set;
     set = new Set<unknown>();
-    const stack: unknown[] = Array.isArray(roots) ? [...roots] : [roots];
+    const stack: unknown[] = Array.isArray(roots) ? [...(roots as readonly unknown[])] : [roots];
     while (stack.length > 0) {
       const node = stack.pop();
       if (typeof node !== 'object' || node === null || set.has(node)) continue;
@@ -290,7 +290,7 @@ export function problemsFromAjv(
         index < altIndex &&
         e !== alt &&
         (e.instancePath === alt.instancePath || e.instancePath.startsWith(`${alt.instancePath}/`)) &&
-        (branches.has(e.parentSchema) || branches.has(errors[index]!.parentSchema)),
+        (branches.has(e.parentSchema) || branches.has(errors[index].parentSchema)),
     );
     for (const e of branch) dropped.add(e);
     const deeper = branch.filter((e) => e.instancePath.length > alt.instancePath.length && !isAlternative(e));

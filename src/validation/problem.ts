@@ -58,7 +58,7 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
   return [
     ...sorted.slice(0, MAX_PROBLEMS),
     {
-      file: sorted[0]!.file,
+      file: sorted[0].file,
       pointer: '',
       message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above and validate again)`,
     },

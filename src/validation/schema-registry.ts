@@ -113,7 +113,7 @@ function withLoadedSchemaObjects(validate: ValidateFunction, schema: Record<stri
     return byContent.get(JSON.stringify(value)) ?? value;
   };
   const wrapped = ((data: unknown) => {
-    const valid = validate(data) as boolean;
+    const valid = validate(data);
     wrapped.errors = valid
       ? null
       : (validate.errors ?? []).map((error) => ({

@@ -26,7 +26,7 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
   async run(args, context) {
     const output = outputFormat(args);
     const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
-    const loaded = await loadRunbook(args.positionals[0]!, context.cwd);
+    const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
     const { services } = await servicesFor(args, context, loaded);
     const { planRun } = await import('../../runner/index.js');

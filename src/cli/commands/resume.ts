@@ -24,17 +24,17 @@ Examples:
 Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
   positionals: [1, 1],
   options: {
-    var: targetOptions.var!,
-    inventory: targetOptions.inventory!,
-    'os-cloud': targetOptions['os-cloud']!,
-    insecure: targetOptions.insecure!,
-    'assume-fenced': targetOptions['assume-fenced']!,
-    'state-dir': targetOptions['state-dir']!,
-    output: targetOptions.output!,
+    var: targetOptions.var,
+    inventory: targetOptions.inventory,
+    'os-cloud': targetOptions['os-cloud'],
+    insecure: targetOptions.insecure,
+    'assume-fenced': targetOptions['assume-fenced'],
+    'state-dir': targetOptions['state-dir'],
+    output: targetOptions.output,
     ...executionOptions,
   },
   async run(args, context) {
-    const runId = args.positionals[0]!;
+    const runId = args.positionals[0];
     const { readJournal, resolveStateDir, resumeStateFrom } = await import('../../runner/index.js');
     const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
     const journal = await readJournal(stateDir, runId);

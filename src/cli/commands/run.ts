@@ -163,7 +163,7 @@ Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth
   },
   async run(args, context) {
     const { loadRunbook, bindParams, parseVars, secretParamNames } = await import('../../runbook/index.js');
-    const loaded = await loadRunbook(args.positionals[0]!, context.cwd);
+    const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
     return executeFromCli(
       args,

@@ -17,7 +17,7 @@ Examples:
   forcedown runs
   forcedown runs --output json`,
   positionals: [0, 0],
-  options: { 'state-dir': targetOptions['state-dir']!, output: targetOptions.output! },
+  options: { 'state-dir': targetOptions['state-dir'], output: targetOptions.output },
   async run(args, context) {
     const output = outputFormat(args);
     const { listRuns, resolveStateDir } = await import('../../runner/index.js');

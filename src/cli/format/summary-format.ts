@@ -12,7 +12,7 @@ export function formatSummary(outcome: RunOutcome): string {
         s.id,
         s.type,
         summary.dryRun && s.status === 'changed' ? 'would change' : s.status,
-        s.summary.split('\n')[0]!.slice(0, 120),
+        s.summary.split('\n')[0].slice(0, 120),
       ]),
     ),
   );

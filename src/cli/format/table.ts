@@ -5,7 +5,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   );
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
       .join('  ')
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');

@@ -75,7 +75,7 @@ function flowDepth(text: string): number {
   let quote = '';
   let comment = false;
   for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i]!;
+    const ch = text[i];
     if (comment) {
       if (ch === '\n') comment = false;
     } else if (quote) {

@@ -138,8 +138,8 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
     }
   } else if (envCloud) {
     ({ name, settings, sources } = fromEnvironment(envKey, envCloud, env));
-  } else if (fileNames.length === 1 && isMapping(fileClouds[fileNames[0] as string])) {
-    const only = fileNames[0] as string;
+  } else if (fileNames.length === 1 && isMapping(fileClouds[fileNames[0]])) {
+    const only = fileNames[0];
     ({ name, settings, sources } = fromFile(only, fileClouds[only] as Record<string, unknown>, fileSources, env));
   } else if (fileNames.length > 1) {
     throw invalidInput(
@@ -330,7 +330,7 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
       const value = str(s, key);
       if (value !== undefined) out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
     }
-    return out as Partial<CloudAuth>;
+    return out;
   };
   const scopeKeys = [
     'project_name',

@@ -19,7 +19,7 @@ export function errorMessageOf(body: string): string {
             value !== null &&
             typeof (value as Record<string, unknown>).message === 'string'
           ) {
-            return (value as Record<string, string>).message as string;
+            return (value as Record<string, string>).message;
           }
         }
       }

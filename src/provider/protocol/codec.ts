@@ -32,5 +32,5 @@ export function serviceDefinition(model: ProtoModel, fullName: string): ServiceD
       originalName: method.name,
     };
   }
-  return definition as ServiceDefinition;
+  return definition;
 }

@@ -222,7 +222,7 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
     // any change may move state (up/down); without one, the plan is a no-op and keeps the prior
     planned[A.state] = changing ? UNKNOWN : (prior[A.state] ?? null);
   }
-  return { planned: planned as TfObject, requiresReplace, diagnostics: [] };
+  return { planned, requiresReplace, diagnostics: [] };
 }
 
 // ---- Nova access --------------------------------------------------------------------------------

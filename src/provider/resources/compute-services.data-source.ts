@@ -59,9 +59,9 @@ export async function readComputeServices(
           disabledReason: s.disabledReason,
           updatedAt: s.updatedAt,
         };
-        return Object.fromEntries(
+        return Object.fromEntries<TfValue>(
           Object.keys(computeServiceElement).map((key) => [terraformName(key), values[key] ?? null]),
-        ) as TfObject;
+        );
       });
     return { state: { id: `${binary}@${host ?? '*'}`, host, binary, services: elements }, diagnostics: [] };
   } catch (error) {

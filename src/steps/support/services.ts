@@ -46,7 +46,7 @@ export async function waitForService(
 }
 
 /** Milliseconds from a runbook duration field, with a default. */
-export async function durationMs(value: unknown, fallbackMs: number): Promise<number> {
+export async function durationMs(value: string | undefined, fallbackMs: number): Promise<number> {
   if (value === undefined) return fallbackMs;
   const { parseDuration } = await import('../../runbook/index.js');
   return parseDuration(String(value));

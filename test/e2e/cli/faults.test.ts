@@ -79,7 +79,7 @@ test('kill -9 during the evacuation of 12 servers, then resume: every server eva
   );
   assert.ok(killed, 'the runner was killed during the evacuation');
   assert.is(first.code, null, 'killed by a signal');
-  const runId = String(events(first.stdout)[0]!.runId);
+  const runId = String(events(first.stdout)[0].runId);
   const runs = await forcedown(['runs', '--state-dir', state]);
   assert.match(runs.stdout, `${runId}`);
   assert.match(runs.stdout, 'incomplete');
@@ -183,7 +183,7 @@ test('a second run on the same host is refused (exit 3) naming the holder, on th
     },
   );
   assert.is(first.code, 0, first.stderr);
-  const runId = String(events(first.stdout)[0]!.runId);
+  const runId = String(events(first.stdout)[0].runId);
   const local = await second!;
   assert.is(local.code, 3, local.stderr);
   assert.match(local.stdout + local.stderr, 'HOST_LOCKED');

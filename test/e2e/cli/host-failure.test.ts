@@ -52,7 +52,7 @@ test('a wrong BMC password stops the run before force-down: exit 3, nothing chan
   };
   const wrong = join(dir, 'wrong-password');
   await writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
-  inventory.hosts[HOST]!.bmc.password = { file: wrong };
+  inventory.hosts[HOST].bmc.password = { file: wrong };
   const badInventory = join(dir, 'inventory-wrong.json');
   await writeFile(badInventory, JSON.stringify(inventory));
   const result = await forcedown([
@@ -74,7 +74,7 @@ test('a wrong BMC password stops the run before force-down: exit 3, nothing chan
     finished.map((e) => [e.stepId, e.status]),
     [['fence', 'failed']],
   );
-  assert.match(JSON.stringify((finished[0]!.error as { code: string }).code), 'FENCE_AUTH_FAILED');
+  assert.match(JSON.stringify((finished[0].error as { code: string }).code), 'FENCE_AUTH_FAILED');
   assert.not.match(result.stdout + result.stderr, 'not-the-password');
   const service = await client.compute.findComputeService(HOST);
   assert.not.ok(service.forcedDown);

@@ -325,15 +325,13 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
         changed.some((s) => s.id === id),
         `${id} changed since the test started`,
       );
-    const refused = (await admin.compute
-      .evacuate(ids[0] as string)
-      .catch((error: unknown) => error)) as OpenStackApiError;
+    const refused = (await admin.compute.evacuate(ids[0]).catch((error: unknown) => error)) as OpenStackApiError;
     assert.instance(refused, OpenStackApiError);
     assert.ok(refused.isServiceInUse);
     assert.is(refused.apiMessage, 'Compute service of fake2 is still in use.');
     assert.is(refused.exitCode, 3);
     const migrations = await admin.compute.listMigrations({
-      instanceUuid: ids[0] as string,
+      instanceUuid: ids[0],
       migrationType: 'evacuation',
     });
     assert.equal(migrations, [], 'the refused evacuate left no migration');

@@ -95,7 +95,7 @@ test.before(async () => {
     secrets.set(entry.auth.password, `password of ${cloud} (secure.yaml)`);
   assert.ok(secrets.size >= 2, 'admin and demo passwords');
   for (const compute of tb.computes)
-    secrets.set((await readFile(compute.bmc.passwordFile, 'utf8')).split('\n')[0]!, `BMC password of ${compute.host}`);
+    secrets.set((await readFile(compute.bmc.passwordFile, 'utf8')).split('\n')[0], `BMC password of ${compute.host}`);
   const admin = [...secrets].find(([, what]) => what.includes('testbed-admin'))![0];
   const issued = await keystoneToken('admin', admin, 'admin');
   assert.match(issued.token, FERNET, 'this Keystone issues fernet tokens: the pattern finds them');
@@ -176,7 +176,7 @@ test('the runs: plan, a wrong BMC password, host-failure, host-recovery, service
   const wrong = `wrong-${randomBytes(6).toString('hex')}`;
   secrets.set(wrong, 'the wrong BMC password');
   await writeFile(join(dir, 'wrong-password'), `${wrong}\n`, { mode: 0o600 });
-  inventory.hosts[HOST]!.bmc.password = { file: join(dir, 'wrong-password') };
+  inventory.hosts[HOST].bmc.password = { file: join(dir, 'wrong-password') };
   await writeFile(join(dir, 'inventory-wrong.json'), JSON.stringify(inventory));
   const failed = await run('run with a wrong BMC password', [
     'run',

@@ -377,7 +377,7 @@ export async function stopNovaApi(): Promise<() => Promise<void>> {
   return async () => {
     const { openSync, writeFileSync } = await import('node:fs');
     const log = openSync(join(tb.logDir, 'nova-api.log'), 'a');
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
     child.unref();
     writeFileSync(pidFile, `${child.pid}\n`);
     await until(

@@ -295,7 +295,7 @@ export function report(target: string, settings: FuzzSettings, tally: Tally, sta
     for (const failure of tally.failures) {
       for (const f of failure.failures) {
         const kind =
-          f.split(':')[0]!.replace(/\d+/g, 'N').slice(0, 120) +
+          f.split(':')[0].replace(/\d+/g, 'N').slice(0, 120) +
           (f.startsWith('unreadable output') ? `: ${f.split(':')[1] ?? ''}`.replace(/\d+/g, 'N') : '');
         const entry = kinds.get(kind) ?? { count: 0, example: `${failure.target}#${failure.index}` };
         entry.count += 1;

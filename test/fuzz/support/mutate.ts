@@ -284,7 +284,7 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
   const all = slots(root);
   const members = all.filter((s) => s.parent !== undefined);
   const objects = all.filter((s) => s.node.t === 'obj');
-  const arrays = all.filter((s) => s.node.t === 'arr' && (s.node as Extract<Node, { t: 'arr' }>).items.length > 0);
+  const arrays = all.filter((s) => s.node.t === 'arr' && s.node.items.length > 0);
   const strings = all.filter((s) => s.node.t === 'raw' && s.node.text.startsWith('"'));
   const op = rng.weighted<string>([
     ['delete-key', members.length ? 3 : 0],
@@ -311,14 +311,14 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
     }
     case 'duplicate-key': {
       const slot = rng.pick(members);
-      const [key, value] = slot.parent!.obj.entries[slot.parent!.index]!;
+      const [key, value] = slot.parent!.obj.entries[slot.parent!.index];
       const copy = rng.chance(0.5) ? clone(value) : randomValue(rng);
       slot.parent!.obj.entries.splice(slot.parent!.index + rng.int(0, 1), 0, [key, copy]);
       return `duplicate-key ${slot.path}`;
     }
     case 'rename-key': {
       const slot = rng.pick(members);
-      const entry = slot.parent!.obj.entries[slot.parent!.index]!;
+      const entry = slot.parent!.obj.entries[slot.parent!.index];
       const roll = rng.next();
       entry[0] = roll < 0.4 ? typo(rng, entry[0]) : roll < 0.7 ? rng.pick(HOSTILE_KEYS) : rng.pick(dictionary.keys);
       return `rename-key ${slot.path} -> ${JSON.stringify(entry[0].slice(0, 30))}`;
@@ -398,7 +398,7 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
         (s) =>
           s.node.t === 'raw' &&
           s.node.text.startsWith('"') &&
-          (s.node.text.includes('/') || (s.parent && PATH_KEYS.test(s.parent.obj.entries[s.parent.index]![0]))),
+          (s.node.text.includes('/') || (s.parent && PATH_KEYS.test(s.parent.obj.entries[s.parent.index][0]))),
       );
       const slot = pathy.length ? rng.pick(pathy) : rng.pick(all);
       const text = rng.pick([
@@ -458,7 +458,7 @@ function mutateTree(rng: Rng, root: { value: Node }, dictionary: Dictionary = EM
       const entries = (slot.node as Extract<Node, { t: 'obj' }>).entries;
       for (let i = entries.length - 1; i > 0; i -= 1) {
         const j = rng.int(0, i);
-        [entries[i], entries[j]] = [entries[j]!, entries[i]!];
+        [entries[i], entries[j]] = [entries[j], entries[i]];
       }
       return `shuffle ${slot.path}`;
     }
@@ -671,7 +671,7 @@ function mutateYamlText(rng: Rng, text: string): { text: string; step: string } 
       const match = /^( {4})auth:\n((?:\1 {2}.*\n)+)/m.exec(text);
       if (!match)
         return { text: `base: &base {auth_url: "http://127.0.0.1:1/v3"}\n${text}\n`, step: 'merge-key (anchor only)' };
-      const anchor = `defaults:\n  auth: &auth_defaults\n${match[2]!.replace(/^ {6}/gm, '    ')}`;
+      const anchor = `defaults:\n  auth: &auth_defaults\n${match[2].replace(/^ {6}/gm, '    ')}`;
       const replaced = text.replace(match[0], `${match[1]}auth:\n${match[1]}  <<: *auth_defaults\n`);
       return { text: `${anchor}${replaced}`, step: 'merge-key for an auth block' };
     }

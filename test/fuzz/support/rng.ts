@@ -49,7 +49,7 @@ export class Rng {
   /** One element of a non-empty list. */
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('rng.pick: empty list');
-    return items[this.int(0, items.length - 1)]!;
+    return items[this.int(0, items.length - 1)];
   }
 
   /** One element, chosen with the given weights. */
@@ -60,7 +60,7 @@ export class Rng {
       roll -= weight;
       if (roll < 0) return item;
     }
-    return items[items.length - 1]![0];
+    return items[items.length - 1][0];
   }
 }
 
@@ -97,9 +97,9 @@ export function fuzzSettings(env: Readonly<Record<string, string | undefined>> =
     for (const item of onlyText.split(',')) {
       const match = /^([a-z-]+)#(\d+)$/.exec(item.trim());
       if (!match) throw new Error(`FORCEDOWN_FUZZ_ONLY: "${item}" is not TARGET#INDEX (e.g. runbooks#17)`);
-      const set = only.get(match[1]!) ?? new Set<number>();
+      const set = only.get(match[1]) ?? new Set<number>();
       set.add(Number(match[2]));
-      only.set(match[1]!, set);
+      only.set(match[1], set);
     }
   }
   return { seed, cases, only, caseTimeoutMs };

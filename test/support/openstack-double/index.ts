@@ -417,7 +417,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
       const interlude = interludes.findIndex((i) =>
         typeof i.route === 'string' ? i.route === route : i.route.test(route),
       );
-      if (interlude >= 0) await interludes.splice(interlude, 1)[0]!.action(url.pathname);
+      if (interlude >= 0) await interludes.splice(interlude, 1)[0].action(url.pathname);
       const isNova = url.pathname.startsWith('/v2.1');
       const { version, error } = isNova ? negotiate(req) : {};
       const entry = {

@@ -32,6 +32,8 @@ export interface NovaContext {
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+/** A request field as Nova echoes it: a string as it is, anything else as JSON. */
+const shown = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 const isAdmin = (token: TokenRecord): boolean => token.roles.includes('admin');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -261,13 +263,13 @@ function updateService(
     if (body.status !== undefined && body.status !== 'enabled' && body.status !== 'disabled') {
       return novaFault(
         400,
-        `Invalid input for field/attribute status. Value: ${String(body.status)}. '${String(body.status)}' is not one of ['enabled', 'disabled']`,
+        `Invalid input for field/attribute status. Value: ${shown(body.status)}. '${shown(body.status)}' is not one of ['enabled', 'disabled']`,
       );
     }
     if (body.forced_down !== undefined && typeof body.forced_down !== 'boolean')
       return novaFault(
         400,
-        `Invalid input for field/attribute forced_down. Value: ${String(body.forced_down)}. ${JSON.stringify(body.forced_down)} is not of type 'boolean'`,
+        `Invalid input for field/attribute forced_down. Value: ${shown(body.forced_down)}. ${JSON.stringify(body.forced_down)} is not of type 'boolean'`,
       );
     if (!UUID.test(idOrAction)) return novaFault(400, `Invalid uuid ${idOrAction}`);
     const svc = ctx.state.services.find((s) => s.uuid === idOrAction);
@@ -306,8 +308,8 @@ function updateService(
     ? ['enable', 'disable', 'disable-log-reason', 'force-down']
     : ['enable', 'disable', 'disable-log-reason'];
   if (!actions.includes(idOrAction)) return novaFault(404, 'Unknown action');
-  const host = String(body.host);
-  const binary = String(body.binary);
+  const host = shown(body.host);
+  const binary = shown(body.binary);
   if (!ctx.state.services.some((s) => s.host === host))
     return novaFault(404, `Host '${host}' is not mapped to any cell`);
   const svc = ctx.state.services.find((s) => s.host === host && s.binary === binary);

@@ -104,7 +104,7 @@ test('validate: all problems of all files, exit 2, no stack trace; a good file p
   ]);
   const parsed = JSON.parse(json.stdout) as { valid: boolean; problems: { pointer: string; line: number }[] }[];
   assert.equal(
-    parsed[0]!.problems.map((p) => [p.pointer, p.line]),
+    parsed[0].problems.map((p) => [p.pointer, p.line]),
     [['/steps/1/id', 5]],
   );
   const missing = await forcedown(['validate', 'no/such/file.json']);
@@ -164,7 +164,7 @@ test('run: a runbook of command steps end to end, text and JSON events, journal 
     .map(
       (line) => JSON.parse(line) as { event: string; stepId?: string; status?: string; summary?: { exitCode: number } },
     );
-  assert.is(events[0]!.event, 'run.started');
+  assert.is(events[0].event, 'run.started');
   assert.equal(
     events.filter((e) => e.event === 'step.finished').map((e) => [e.stepId, e.status]),
     [
@@ -245,7 +245,7 @@ test('a reader that closes stdout early (`| head -1`) does not crash a run: it f
   assert.not.match(stderr, 'EPIPE');
   assert.is(code, 0, stderr);
   const [journal] = await readdir(join(state, 'runs'));
-  const lines = (await readFile(join(state, 'runs', journal!), 'utf8')).trim().split('\n');
+  const lines = (await readFile(join(state, 'runs', journal), 'utf8')).trim().split('\n');
   assert.is((JSON.parse(lines.at(-1)!) as { event: string }).event, 'run.finished');
   assert.ok(lines.filter((l) => l.includes('"step.finished"')).length === 40, 'every step ran');
 });

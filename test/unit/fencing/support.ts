@@ -17,7 +17,7 @@ export function errorTexts(error: unknown): string {
       if (withJson.stdout) parts.push(withJson.stdout);
       current = current.cause;
     } else {
-      parts.push(String(current));
+      parts.push(typeof current === 'string' ? current : JSON.stringify(current));
       break;
     }
   }

@@ -65,7 +65,7 @@ test('validate and plan print a key with an escape sequence escaped, never raw',
   const nul = await cli(['validate', 'nul.json', '--output', 'json']);
   assert.not.match(nul.out + nul.err, RAW);
   assert.match(
-    (JSON.parse(nul.out) as { problems: { message: string }[] }[])[0]!.problems[0]!.message,
+    (JSON.parse(nul.out) as { problems: { message: string }[] }[])[0].problems[0].message,
     "unexpected '\u0007'",
   );
 });
@@ -114,7 +114,7 @@ test('thousands of problems: the first ones, then one line counting the rest', (
   }));
   const sorted = sortProblems(problems);
   assert.is(sorted.length, MAX_PROBLEMS + 1);
-  assert.is(sorted[0]!.pointer, '/a/0');
+  assert.is(sorted[0].pointer, '/a/0');
   assert.is(
     sorted.at(-1)!.message,
     `... and ${250 - MAX_PROBLEMS} more problems (fix the ones above and validate again)`,
@@ -146,12 +146,12 @@ test('a collection too big to validate is refused before ajv, quickly', () => {
 test('a UTF-16 or Latin-1 file: the syntax error says to save it as UTF-8', () => {
   const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"name": "x"}', 'utf16le')]).toString('utf8');
   assert.match(
-    validateDocumentText('runbook', utf16, 'rb.json').problems[0]!.message,
+    validateDocumentText('runbook', utf16, 'rb.json').problems[0].message,
     'looks UTF-16 encoded: save it as UTF-8',
   );
   const latin1 = Buffer.from('{"name": "caf\u00e9"', 'latin1').toString('utf8');
-  assert.match(validateDocumentText('runbook', latin1, 'rb.json').problems[0]!.message, 'bytes that are not UTF-8');
-  assert.not.match(validateDocumentText('runbook', '{"name": ', 'rb.json').problems[0]!.message, 'UTF');
+  assert.match(validateDocumentText('runbook', latin1, 'rb.json').problems[0].message, 'bytes that are not UTF-8');
+  assert.not.match(validateDocumentText('runbook', '{"name": ', 'rb.json').problems[0].message, 'UTF');
 });
 
 test("a --var value outside the parameter's pattern: the pattern is quoted", async () => {

@@ -119,32 +119,31 @@ test('evacuate after force-down: migration accepted → done, server moves and s
   const [id] = double.addServers(1, { host: 'fake1', name: 'evac' });
   const stopped = double.addServer({ host: 'fake1', vmState: 'stopped', name: 'evac-off' }).id;
   const svc = await client.compute.findComputeService('fake1');
-  const refused = await rejection(client.compute.evacuate(id as string));
+  const refused = await rejection(client.compute.evacuate(id));
   assert.ok((refused as OpenStackApiError).isServiceInUse);
   await client.compute.setForcedDown(svc, true);
   double.resetCalls();
   // long enough that the GET below sees the rebuild in progress, whatever the machine's load
   double.configure({ rebuildDelayMs: 500 });
-  await client.compute.evacuate(id as string);
+  await client.compute.evacuate(id);
   await client.compute.evacuate(stopped);
   double.configure({ rebuildDelayMs: 20 });
   assert.equal(double.log[0]?.body, { evacuate: {} });
   assert.is(double.log[0]?.microversion, '2.93');
-  const during = await client.compute.getServer(id as string);
+  const during = await client.compute.getServer(id);
   assert.is(during.taskState, 'rebuilding');
   assert.is(during.status, 'REBUILD');
   await until(
     async () =>
-      (await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' }))[0]?.status ===
-      'done',
+      (await client.compute.listMigrations({ instanceUuid: id, migrationType: 'evacuation' }))[0]?.status === 'done',
     'migration done',
     10_000,
   );
-  const [migration] = await client.compute.listMigrations({ instanceUuid: id as string, migrationType: 'evacuation' });
+  const [migration] = await client.compute.listMigrations({ instanceUuid: id, migrationType: 'evacuation' });
   assert.is(migration?.sourceCompute, 'fake1');
   assert.match(migration?.uuid ?? '', /^[0-9a-f-]{36}$/);
   assert.is(migration?.migrationType, 'evacuation');
-  const after = await client.compute.getServer(id as string);
+  const after = await client.compute.getServer(id);
   assert.is(after.status, 'ACTIVE');
   assert.is.not(after.host, 'fake1');
   await until(() => double.server(stopped)?.taskState === null, 'stopped server rebuilt', 10_000);
@@ -210,7 +209,7 @@ test('os-migrations: filters and paging past max_limit (2.59+ markers)', async (
   assert.is(double.callCount('GET /v2.1/os-migrations'), 2, '7 (max_limit, next link) + 2');
   assert.ok(all.every((m) => m.sourceCompute === host && m.status === 'done'));
   const one = await client.compute.listMigrations({
-    instanceUuid: ids[3] as string,
+    instanceUuid: ids[3],
     migrationType: 'evacuation',
     status: 'done',
   });
@@ -229,14 +228,14 @@ test('servers changed since a time: all projects, every page, optionally one hos
     double.addServer({ host: 'fake2', name: 'fresh-a' }).id,
     double.addServer({ host: 'fake3', name: 'fresh-b', projectId: double.demoProjectId }).id,
   ];
-  await client.compute.resetState(old[0] as string, 'error');
+  await client.compute.resetState(old[0], 'error');
   double.resetCalls();
   const changed = await client.compute.listServersChangedSince?.(since, { pageSize: 2 });
   assert.ok(changed !== undefined);
   const ids = new Set(changed.map((s) => s.id));
   assert.ok(fresh.every((id) => ids.has(id)));
-  assert.ok(ids.has(old[0] as string), 'reset-state changed it');
-  assert.not.ok(ids.has(old[1] as string));
+  assert.ok(ids.has(old[0]), 'reset-state changed it');
+  assert.not.ok(ids.has(old[1]));
   assert.ok(double.log.every((c) => c.path.includes('changes-since=') && c.path.includes('all_tenants=1')));
   assert.ok(double.callCount('GET /v2.1/servers/detail') >= 2, 'paginated');
   const onFake3 = (await client.compute.listServersChangedSince?.(since, { host: 'fake3' })) ?? [];
@@ -248,7 +247,7 @@ test('servers changed since a time: all projects, every page, optionally one hos
   const svc = await client.compute.findComputeService('fake2');
   await client.compute.setForcedDown(svc, true);
   double.configure({ rebuildDelayMs: 2000 });
-  const victim = old[1] as string;
+  const victim = old[1];
   await client.compute.evacuate(victim);
   await client.compute.evacuate(victim);
   double.configure({ rebuildDelayMs: 20 });

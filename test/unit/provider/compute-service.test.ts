@@ -18,7 +18,7 @@ const EMPTY = {
   state: null,
   zone: null,
 };
-const cfg = (values: Record<string, TfValue>): TfObject => ({ ...EMPTY, ...values }) as TfObject;
+const cfg = (values: Record<string, TfValue>): TfObject => ({ ...EMPTY, ...values });
 
 function setup(): { provider: ForcedownProvider; nova: FakeCompute } {
   const nova = new FakeCompute();
@@ -33,7 +33,7 @@ function proposed(prior: TfObject | null, config: TfObject): TfObject {
   for (const key of ['id', 'binary', 'forced_down', 'disabled', 'disabled_reason', 'state', 'zone']) {
     if (config[key] === null) out[key] = prior === null ? UNKNOWN : (prior[key] ?? null);
   }
-  return out as TfObject;
+  return out;
 }
 
 async function create(provider: ForcedownProvider, config: TfObject): Promise<TfObject> {
@@ -240,7 +240,7 @@ test('data source: filtered by host and binary, sorted, with forced_down and dis
   ).state as TfObject;
   const services = all.services as TfObject[];
   assert.equal(
-    services.map((s) => `${String(s.host)}:${String(s.state)}:${String(s.forced_down)}`),
+    services.map((s) => `${s.host as string}:${s.state as string}:${s.forced_down as boolean}`),
     ['fake1:up:false', 'fake2:up:false', 'fake3:down:true'],
   );
   assert.is(all.id, 'nova-compute@*');

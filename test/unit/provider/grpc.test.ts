@@ -39,19 +39,18 @@ test.after((ctx) => {
   rmSync(ctx.dir, { recursive: true, force: true });
 });
 
-const config = (values: Record<string, unknown>): TfObject =>
-  ({
-    id: null,
-    host: null,
-    binary: null,
-    forced_down: null,
-    fenced_reason: null,
-    disabled: null,
-    disabled_reason: null,
-    state: null,
-    zone: null,
-    ...values,
-  }) as TfObject;
+const config = (values: Record<string, unknown>): TfObject => ({
+  id: null,
+  host: null,
+  binary: null,
+  forced_down: null,
+  fenced_reason: null,
+  disabled: null,
+  disabled_reason: null,
+  state: null,
+  zone: null,
+  ...values,
+});
 
 type Diag = {
   severity: number;
@@ -122,7 +121,7 @@ test('GetProviderSchema: resource, data source and provider schemas from the one
     response.data_source_schemas as Record<string, { block: { attributes: { name: string; type: Uint8Array }[] } }>
   ).forcedown_compute_services;
   const services = data?.block.attributes.find((a) => a.name === 'services');
-  assert.equal(JSON.parse(Buffer.from(services?.type ?? []).toString())[0], 'list');
+  assert.equal((JSON.parse(Buffer.from(services?.type ?? []).toString()) as unknown[])[0], 'list');
   assert.is((response.server_capabilities as { plan_destroy: boolean }).plan_destroy, false);
 });
 

@@ -42,7 +42,7 @@ test('a refined unknown (ext type 12) keeps its refinement payload byte for byte
   const refined = Uint8Array.from([0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2]);
   const value = decodeValue(refined);
   assert.ok(value instanceof UnknownValue);
-  assert.is((value as UnknownValue).extType, 12);
+  assert.is(value.extType, 12);
   assert.equal([...encodeValue(value)], [...refined]);
 });
 

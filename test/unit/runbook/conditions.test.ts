@@ -40,7 +40,7 @@ test('operators compare data structurally', () => {
 test('a non-boolean reference is an error, not a truthiness guess', () => {
   assert.throws(
     () => is('${params.mode}'),
-    (e: unknown) => e instanceof ConditionError && /not true or false/.test((e as Error).message),
+    (e: unknown) => e instanceof ConditionError && /not true or false/.test(e.message),
   );
 });
 

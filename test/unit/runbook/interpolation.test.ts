@@ -73,7 +73,7 @@ test('resolveDeep copies objects, resolves strings, never keys, and is safe with
   const input = JSON.parse(
     '{"host":"${params.host}","list":["${params.n}","x"],"${params.host}":1,"__proto__":{"polluted":true}}',
   ) as Record<string, unknown>;
-  const out = resolveDeep(input, scope) as Record<string, unknown>;
+  const out = resolveDeep(input, scope);
   assert.is(out.host, 'cmp-07');
   assert.equal(out.list, [3, 'x']);
   assert.is(out['${params.host}'], 1);

@@ -50,7 +50,7 @@ test('events are stamped, numbered, redacted and durable; files are 0600 in a 07
   assert.is((await stat(join(dir, 'runs'))).mode & 0o777, 0o700);
   const back = await readJournal(dir, runId);
   assert.is(back.events.length, 2);
-  assert.is(back.events[1]!.event, 'step.output');
+  assert.is(back.events[1].event, 'step.output');
   assert.not.ok(back.truncatedTail);
 });
 
@@ -106,8 +106,8 @@ test('resume state: finished steps, failed ones are not done, fences are remembe
   const state = resumeStateFrom((await readJournal(dir, runId)).events)!;
   assert.equal([...state.finished.keys()], ['fence']);
   assert.is(state.interruptedStep, undefined);
-  assert.is(state.fences[0]!.host, 'fake1');
-  assert.is(state.fences[0]!.driver, 'ipmi');
+  assert.is(state.fences[0].host, 'fake1');
+  assert.is(state.fences[0].driver, 'ipmi');
 });
 
 test('unknown and malformed run ids are input errors (no path traversal)', async () => {

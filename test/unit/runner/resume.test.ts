@@ -196,24 +196,24 @@ test('a crash between journaling a request and its acceptance: the migration rec
       },
     });
   };
-  await requested(accepted!);
-  await client.compute.evacuate(accepted!);
+  await requested(accepted);
+  await client.compute.evacuate(accepted);
   await journal.append({
     event: 'step.progress',
     stepId: 'evacuate',
     kind: 'evacuation.accepted',
-    data: { serverId: accepted! },
+    data: { serverId: accepted },
   });
-  await requested(sentNotJournaled!);
-  await client.compute.evacuate(sentNotJournaled!); // reached Nova; the process died before journaling it
-  await requested(journaledNotSent!); // the process died before the POST
+  await requested(sentNotJournaled);
+  await client.compute.evacuate(sentNotJournaled); // reached Nova; the process died before journaling it
+  await requested(journaledNotSent); // the process died before the POST
   await journal.close();
 
   const resumed = await resume(runId);
   assert.is(resumed.exitCode, 0, JSON.stringify(resumed.events.at(-1)));
   for (const id of [accepted, sentNotJournaled, journaledNotSent, untouched]) {
     assert.is(d.migrations({ instanceUuid: id }).length, 1, `${id}: exactly one evacuation`);
-    assert.not.equal(d.server(id!)!.host, 'fake1');
+    assert.not.equal(d.server(id)!.host, 'fake1');
   }
   assert.is(d.doubleEvacuations, 0);
   assert.is(d.callCount('POST /v2.1/servers/{id}/action:evacuate'), 4, '2 before the crash, 2 after');
@@ -245,7 +245,7 @@ test('a request of the killed run that reaches Nova after the resume looked: tra
   // the late request lands one second into the resume (after its first look at Nova); rebuilds
   // take 3 s, so a request the resume sent at once would still be rebuilding then: a double evacuation
   d.configure({ rebuildDelayMs: 3000 });
-  const landing = setTimeout(() => void client.compute.evacuate(late!), 1000);
+  const landing = setTimeout(() => void client.compute.evacuate(late), 1000);
   const started = Date.now();
   const resumed = await resume(runId);
   clearTimeout(landing);
@@ -253,7 +253,7 @@ test('a request of the killed run that reaches Nova after the resume looked: tra
   assert.is(d.doubleEvacuations, 0);
   for (const id of [late, other]) {
     assert.is(d.migrations({ instanceUuid: id }).length, 1, `${id}: exactly one evacuation`);
-    assert.not.equal(d.server(id!)!.host, 'fake1');
+    assert.not.equal(d.server(id)!.host, 'fake1');
   }
   assert.is(
     d.callCount('POST /v2.1/servers/{id}/action:evacuate'),
@@ -279,7 +279,7 @@ test("resume refuses nothing of its own: the run's lock and Nova marker are take
     stateDir,
     signal: controller.signal,
     onEvent: (event) => {
-      if (event.event === 'step.finished' && (event as StepFinishedEvent).stepId === 'force-down')
+      if (event.event === 'step.finished' && event.stepId === 'force-down')
         controller.abort(Object.assign(new Error('SIGTERM'), { name: 'AbortError' }));
     },
   });

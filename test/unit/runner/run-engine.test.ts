@@ -40,8 +40,8 @@ test('steps run in order; outputs feed later steps; when:false skips; exit 0', a
       ['never', 'skipped'],
     ],
   );
-  assert.is(finished(run.events)[1]!.outputs.stdout, 'got hello world in ok');
-  assert.is(run.events[0]!.event, 'run.started');
+  assert.is(finished(run.events)[1].outputs.stdout, 'got hello world in ok');
+  assert.is(run.events[0].event, 'run.started');
   assert.is(run.events.at(-1)!.event, 'run.finished');
   assert.equal(run.summary.steps, { changed: 2, unchanged: 0, skipped: 1, failed: 0, 'not-run': 0 });
   await cleanup(run);
@@ -60,7 +60,7 @@ test('a failing step stops the run (exit 1); later steps are not run', async () 
     run.summary.stepResults.map((s) => s.status),
     ['failed', 'not-run'],
   );
-  assert.is(finished(run.events)[0]!.error?.code, 'EXEC_FAILED');
+  assert.is(finished(run.events)[0].error?.code, 'EXEC_FAILED');
   assert.is(run.summary.status, 'failed');
   await cleanup(run);
 });
@@ -98,7 +98,7 @@ test('retries with delay: a step that fails once then succeeds is changed after 
   assert.is(run.exitCode, 0);
   const retrying = run.events.filter((e) => e.event === 'step.retrying');
   assert.is(retrying.length, 1);
-  assert.is(finished(run.events)[0]!.attempts, 2);
+  assert.is(finished(run.events)[0].attempts, 2);
   assert.is(run.events.filter((e) => e.event === 'step.started').length, 2);
   await cleanup(run);
 });
@@ -109,7 +109,7 @@ test('retries are exhausted, then the step fails', async () => {
     steps: [{ id: 'never', type: 'command', command: ['false'], retries: 2, retryDelay: '10ms' }],
   });
   assert.is(run.exitCode, 1);
-  assert.is(finished(run.events)[0]!.attempts, 3);
+  assert.is(finished(run.events)[0].attempts, 3);
   await cleanup(run);
 });
 
@@ -120,8 +120,8 @@ test('a per-step timeout stops a hung step', async () => {
   });
   assert.is(run.exitCode, 1);
   assert.ok(
-    ['STEP_TIMEOUT', 'EXEC_CANCELED', 'EXEC_TIMEOUT'].includes(finished(run.events)[0]!.error!.code),
-    finished(run.events)[0]!.error!.code,
+    ['STEP_TIMEOUT', 'EXEC_CANCELED', 'EXEC_TIMEOUT'].includes(finished(run.events)[0].error!.code),
+    finished(run.events)[0].error!.code,
   );
   await cleanup(run);
 });
@@ -159,7 +159,7 @@ test('a check that exits 0 makes the step unchanged (idempotency)', async () => 
     steps: [{ id: 'done', type: 'command', check: ['true'], command: ['false'] }],
   });
   assert.is(run.exitCode, 0);
-  assert.is(finished(run.events)[0]!.status, 'unchanged');
+  assert.is(finished(run.events)[0].status, 'unchanged');
   await cleanup(run);
 });
 
@@ -171,7 +171,7 @@ test('dry-run changes nothing and reports what would change', async () => {
   );
   assert.is(run.exitCode, 0);
   assert.not.ok(existsSync(target));
-  const fin = finished(run.events)[0]!;
+  const fin = finished(run.events)[0];
   assert.is(fin.status, 'changed');
   assert.ok(fin.dryRun);
   assert.match(fin.summary, 'would run');
@@ -188,7 +188,7 @@ test('a reference that resolves to an invalid value is an input error (exit 2) a
     { params: { d: 'soon' } },
   );
   assert.is(run.exitCode, 2);
-  assert.match(finished(run.events)[0]!.error!.message, 'after interpolation');
+  assert.match(finished(run.events)[0].error!.message, 'after interpolation');
   await cleanup(run);
 });
 

@@ -61,9 +61,9 @@ test('redactDeep copies, replaces sensitive keys and registered values, and surv
 test('redactDeep turns errors into plain objects', () => {
   const registry = new SecretRegistry();
   registry.add('hunter22');
-  const out = registry.redactDeep({ error: new Error('login hunter22 failed') }) as {
-    error: { message: string; name: string };
-  };
+  const out = registry.redactDeep<{ error: { message: string; name: string } }>({
+    error: new Error('login hunter22 failed'),
+  });
   assert.is(out.error.message, `login ${REDACTED} failed`);
   assert.is(out.error.name, 'Error');
 });

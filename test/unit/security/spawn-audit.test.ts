@@ -40,7 +40,7 @@ test('each spawn appends one line: argv as given, env names only, file 0600', as
       [echo, ['second'], []],
     ],
   );
-  assert.is(lines[0]!.pid, process.pid);
+  assert.is(lines[0].pid, process.pid);
   assert.not.match(await readFile(audit, 'utf8'), 'value-never-written');
   assert.is((await stat(audit)).mode & 0o777, 0o600);
 });

@@ -19,8 +19,8 @@ const gate = {
 test('approve: unattended without --yes/--approve stops the run with exit 3', async () => {
   const run = await runRunbook(gate, { run: { yes: false, interactive: false } });
   assert.is(run.exitCode, 3);
-  assert.is(finished(run.events)[0]!.error!.code, 'APPROVAL_REQUIRED');
-  assert.match(finished(run.events)[0]!.error!.hint, '--approve ok-to-go');
+  assert.is(finished(run.events)[0].error!.code, 'APPROVAL_REQUIRED');
+  assert.match(finished(run.events)[0].error!.hint, '--approve ok-to-go');
   assert.equal(
     run.summary.stepResults.map((s) => s.status),
     ['failed', 'not-run'],
@@ -104,7 +104,7 @@ test('notify POSTs the run summary as JSON; the webhook path never appears in ev
   hook.server.close();
   assert.is(run.exitCode, 0, JSON.stringify(run.summary.error));
   assert.is(hook.received.length, 1);
-  const { body, headers } = hook.received[0]!;
+  const { body, headers } = hook.received[0];
   assert.is(headers['content-type'], 'application/json');
   assert.is(headers['x-team'], 'ops');
   assert.is(body.message, 'done with tell');
@@ -133,7 +133,7 @@ test('notify: a failing webhook fails the step; retries send again', async () =>
   hook.server.close();
   assert.is(run.exitCode, 0);
   assert.is(hook.received.length, 2);
-  assert.is(finished(run.events)[0]!.attempts, 2);
+  assert.is(finished(run.events)[0].attempts, 2);
   await cleanup(run);
 });
 
@@ -150,7 +150,7 @@ test('notify: plain http to a remote host, credentials in the URL and garbage ar
       { services: offlineServices({ fetch: async () => (sent++, new Response(null, { status: 204 })) }) },
     );
     assert.is(run.exitCode, 2, url);
-    assert.is(finished(run.events)[0]!.error!.code, 'WEBHOOK_URL_INVALID');
+    assert.is(finished(run.events)[0].error!.code, 'WEBHOOK_URL_INVALID');
     assert.is(sent, 0);
     assert.not.match(JSON.stringify(finished(run.events)), 'pw@', 'the error does not echo credentials');
     await cleanup(run);

@@ -66,11 +66,11 @@ test('host-failure: fences, forces down, evacuates every server exactly once, ke
     assert.is(migrations.length, 1, `${key}: exactly one evacuation`);
   }
   assert.is(d.doubleEvacuations, 0);
-  assert.is(d.server(ids.off!)!.vmState, 'stopped', 'SHUTOFF stays SHUTOFF');
-  assert.is(d.server(ids.a!)!.vmState, 'active');
-  assert.is(d.server(ids.err!)!.vmState, 'error', 'ERROR is put back');
-  assert.is(d.server(ids.paused!)!.vmState, 'error', 'paused: reset to error and evacuated');
-  assert.is(d.server(ids.other!)!.host, 'fake2', 'servers elsewhere untouched');
+  assert.is(d.server(ids.off)!.vmState, 'stopped', 'SHUTOFF stays SHUTOFF');
+  assert.is(d.server(ids.a)!.vmState, 'active');
+  assert.is(d.server(ids.err)!.vmState, 'error', 'ERROR is put back');
+  assert.is(d.server(ids.paused)!.vmState, 'error', 'paused: reset to error and evacuated');
+  assert.is(d.server(ids.other)!.host, 'fake2', 'servers elsewhere untouched');
   const evacuation = finished(run.events).find((e) => e.stepId === 'evacuate')!;
   assert.equal((evacuation.outputs.evacuated as string[]).length, 6);
   assert.equal(evacuation.outputs.failed, []);
@@ -127,7 +127,7 @@ test('evacuate-only refuses without --assume-fenced (exit 3) and records the rea
     services: cloud.services(),
   });
   assert.is(refusedRun.exitCode, 3);
-  assert.is(finished(refusedRun.events)[0]!.error!.code, 'NOT_FENCED');
+  assert.is(finished(refusedRun.events)[0].error!.code, 'NOT_FENCED');
   assert.not.ok(cloud.double.service('fake1')!.forcedDown);
   await cleanup(refusedRun);
 
@@ -172,7 +172,7 @@ test('clear-force-down refuses while the BMC reads the host off (exit 3)', async
     { services: cloud.services() },
   );
   assert.is(run.exitCode, 3);
-  assert.is(finished(run.events)[0]!.error!.code, 'HOST_POWERED_OFF');
+  assert.is(finished(run.events)[0].error!.code, 'HOST_POWERED_OFF');
   assert.ok(cloud.double.service('fake1')!.forcedDown);
   await cleanup(run);
 });
@@ -191,7 +191,7 @@ test('clear-force-down explains Nova\'s "done evacuation records" 400 when the c
     { services: cloud.services() },
   );
   assert.is(run.exitCode, 1);
-  const error = finished(run.events)[0]!.error!;
+  const error = finished(run.events)[0].error!;
   assert.is(error.code, 'EVACUATION_RECORDS_REMAIN');
   assert.match(error.hint, 'restart nova-compute on fake1');
   assert.ok(cloud.double.service('fake1')!.forcedDown);
@@ -204,7 +204,7 @@ test('an evacuation already in progress is followed, never sent again', async ()
   d.killCompute('fake1', { now: true });
   d.setForcedDown('fake1', true);
   const client = await cloud.services().openstack();
-  await client.compute.evacuate(ids.a!);
+  await client.compute.evacuate(ids.a);
   const run = await runRunbook(
     {
       name: 'evac',
@@ -269,7 +269,7 @@ test('plan shows what would happen and changes nothing', async () => {
       ['reset-failed', 'depends'],
     ],
   );
-  assert.match(entries[2]!.summary, 'would evacuate 5, reset to error and evacuate 1');
+  assert.match(entries[2].summary, 'would evacuate 5, reset to error and evacuate 1');
   assert.is(cloud.bmcs.get('fake1')!.state, 'on');
   assert.not.ok(cloud.double.service('fake1')!.forcedDown);
   assert.is(cloud.double.callCount('POST /v2.1/servers/{id}/action:evacuate'), 0);
