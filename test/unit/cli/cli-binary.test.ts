@@ -112,13 +112,15 @@ test('validate: all problems of all files, exit 2, no stack trace; a good file p
   assert.match(missing.stdout, 'no such file');
 });
 
-test('every shipped runbook and the example inventory validate', async () => {
+test('every shipped runbook and the example inventory validate (JSON and the YAML examples)', async () => {
   const runbooks = (await readdir(join(root, 'runbooks')))
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') || f.endsWith('.yaml'))
     .map((f) => `runbooks/${f}`);
-  assert.ok(runbooks.length >= 4, runbooks.join(','));
+  assert.ok(runbooks.length >= 6, runbooks.join(','));
   const result = await forcedown(['validate', ...runbooks]);
   assert.is(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, 'ok       runbooks/host-failure.example.yaml (runbook)');
+  assert.match(result.stdout, 'ok       runbooks/inventory.example.yaml (inventory)');
 });
 
 test('run: a runbook of command steps end to end, text and JSON events, journal and runs listing', async () => {
