@@ -7,6 +7,12 @@ import { escapeForTerminal } from './io.js';
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
   var: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'Set a runbook parameter' },
+  'var-file': {
+    type: 'string',
+    multiple: true,
+    valueName: 'FILE',
+    description: 'Runbook parameters from a JSON or YAML mapping (NAME: VALUE); --var overrides it',
+  },
   inventory: {
     type: 'string',
     valueName: 'FILE',
@@ -39,6 +45,16 @@ export const targetOptions: Readonly<Record<string, OptionSpec>> = {
     defaultText: 'text',
   },
 };
+
+/** The runbook parameters of the command line: `--var-file`s, then `--var`s (which win). */
+export async function varsFromArgs(args: ParsedArgs, context: CommandContext): Promise<Record<string, string>> {
+  const { collectVars } = await import('../runbook/index.js');
+  return collectVars(
+    (args.values.var as string[] | undefined) ?? [],
+    (args.values['var-file'] as string[] | undefined) ?? [],
+    context.cwd,
+  );
+}
 
 /** Reads `--output`; an input error for other values. */
 export function outputFormat(args: ParsedArgs): 'text' | 'json' {

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors/index.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { outputFormat, runOptionsFrom, servicesFor, targetOptions, varsFromArgs } from '../run-options.js';
 
 export const command: CommandSpec = {
   name: 'plan',
@@ -25,9 +25,9 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
   options: { ...targetOptions },
   async run(args, context) {
     const output = outputFormat(args);
-    const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
+    const { loadRunbook, bindParams } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
-    const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
+    const params = bindParams(loaded.runbook, await varsFromArgs(args, context));
     const { services } = await servicesFor(args, context, loaded);
     const { planRun } = await import('../../runner/index.js');
     try {

@@ -1,7 +1,7 @@
 import { ExitCode, refused } from '../../errors/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { varsFromArgs, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunOutcome, ResumeState } from '../../runner/index.js';
 
@@ -162,9 +162,9 @@ Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth
     'dry-run': { type: 'boolean', description: 'Check every step and report what it would do; change nothing' },
   },
   async run(args, context) {
-    const { loadRunbook, bindParams, parseVars, secretParamNames } = await import('../../runbook/index.js');
+    const { loadRunbook, bindParams, secretParamNames } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
-    const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
+    const params = bindParams(loaded.runbook, await varsFromArgs(args, context));
     return executeFromCli(
       args,
       context,
