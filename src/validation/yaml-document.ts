@@ -152,7 +152,7 @@ class YamlWalker {
       if (seen.has(name)) this.fail(`duplicate key "${name}" (only one of them would count)`, pair.key);
       seen.add(name);
       const member = `${pointer}/${escapePointerSegment(name)}`;
-      const keyOffset = (pair.key as YamlNode | null)?.range?.[0];
+      const keyOffset = pair.key?.range?.[0];
       this.keyPositions.set(member, this.at(keyOffset));
       defineMember(out, name, this.value(pair.value, member, depth + 1, keyOffset));
     }

@@ -2,7 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isForcedownError } from '../../../src/errors/index.js';
 import type { Runbook } from '../../../src/generated/runbook.types.js';
-import { bindParams, parseVars } from '../../../src/runbook/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bindParams, collectVars, parseVars, varsFromFileText } from '../../../src/runbook/index.js';
 import { secrets } from '../../../src/secrets/index.js';
 
 const runbook: Runbook = {
@@ -65,10 +68,6 @@ test('secret params are registered with the secret registry and never echoed', (
 });
 
 test('--var-file: JSON or YAML mappings in order, --var wins; bad files name their line (exit 2)', async () => {
-  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { collectVars, varsFromFileText } = await import('../../../src/runbook/index.js');
   const dir = await mkdtemp(join(tmpdir(), 'fd-varfile-'));
   try {
     await writeFile(join(dir, 'a.yaml'), 'host: cmp-07\nconcurrency: 4\n');
