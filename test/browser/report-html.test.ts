@@ -5,50 +5,27 @@
  * bar per evacuated server (longer for the slower one), the fence and down markers in order, the
  * failed attempt, the failure and the retried step marked. A screenshot is kept as an artifact.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { artifactsDir, launchChromium, type Browser } from '../support/chromium.js';
 import { cliIn } from '../support/captured-output.js';
 
 const root = join(import.meta.dirname, '../..');
-const CHROMIUM = process.env.FORCEDOWN_CHROMIUM ?? '/usr/bin/chromium';
 const RUN_ID = '20261125T114710Z-host-failure-3f9a1c';
-const artifacts = join(root, 'test-output/browser');
 
 interface Context {
   dir: string;
-  browser: BrowserContext;
-  requests: string[];
+  browser: Browser;
 }
 const test = suite<Context>('report --html in headless Chromium');
 
 test.before(async (ctx) => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does), or set FORCEDOWN_CHROMIUM`);
   ctx.dir = await mkdtemp(join(tmpdir(), 'fd-browser-'));
-  ctx.requests = [];
-  ctx.browser = await chromium.launchPersistentContext(join(ctx.dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  await ctx.browser.route('**/*', async (route) => {
-    ctx.requests.push(route.request().url());
-    if (route.request().url().startsWith('file:')) await route.continue();
-    else await route.abort();
-  });
+  ctx.browser = await launchChromium();
 });
 
 test.after(async (ctx) => {
@@ -68,7 +45,7 @@ test('the fixture run as a page: outcome, safety, timeline bars and marks', asyn
   ]);
   assert.is(result.code, 0, result.err);
   assert.is(result.out, `report: ${html}\n`);
-  const page = await ctx.browser.newPage();
+  const page = await ctx.browser.context.newPage();
   await page.goto(`file://${html}`);
   assert.match(await page.title(), RUN_ID);
   assert.is(await page.locator('#status').innerText(), 'failed (exit 1) in 17.9 s');
@@ -94,12 +71,12 @@ test('the fixture run as a page: outcome, safety, timeline bars and marks', asyn
   assert.match(await page.locator('#servers').innerText(), 'db-1 <primary>');
   assert.match(await page.locator('#servers').innerText(), 'cmp-07.example.net → cmp-09.example.net');
 
-  mkdirSync(artifacts, { recursive: true });
-  const shot = join(artifacts, 'report-timeline.png');
+  mkdirSync(artifactsDir, { recursive: true });
+  const shot = join(artifactsDir, 'report-timeline.png');
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`screenshot: ${shot}`);
   assert.equal(
-    ctx.requests.filter((url) => !url.startsWith('file:')),
+    ctx.browser.requests.filter((url) => !url.startsWith('file:')),
     [],
     'a self-contained page asks for nothing',
   );
