@@ -1,4 +1,5 @@
 'use strict';
+/* global require, module, Buffer */
 // cdktf-cli 0.21 runs terraform through node-pty only to stream its output and answer its
 // prompts: spawn(file, args, { cwd, env, cols, rows }) -> { onData, onExit, write, kill }.
 // This stand-in gives it the same API over pipes (stdout and stderr merged, as a terminal
