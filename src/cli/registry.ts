@@ -54,4 +54,9 @@ export const commands: readonly CommandEntry[] = [
     summary: 'Install or serve the Terraform provider (forcedown_compute_service)',
     load: async () => (await import('./commands/provider.js')).command,
   },
+  {
+    name: 'completion',
+    summary: 'Print shell completion for bash or zsh',
+    load: async () => (await import('./commands/completion.js')).command,
+  },
 ];

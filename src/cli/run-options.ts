@@ -3,6 +3,7 @@ import type { LoadedRunbook } from '../runbook/index.js';
 import type { RunOptions, RunServices } from '../runner/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
+import { cloudOverridesFrom, openstackOptions } from './openstack-options.js';
 
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
@@ -19,13 +20,7 @@ export const targetOptions: Readonly<Record<string, OptionSpec>> = {
     description: 'BMC inventory (how to power each host off/on)',
     defaultText: 'FORCEDOWN_INVENTORY, else the runbook\'s "inventory"',
   },
-  'os-cloud': {
-    type: 'string',
-    valueName: 'NAME',
-    description: 'Cloud from clouds.yaml',
-    defaultText: 'OS_CLOUD, else OS_* variables',
-  },
-  insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer OS_CACERT)" },
+  ...openstackOptions,
   'assume-fenced': {
     type: 'string',
     valueName: 'REASON',
@@ -102,7 +97,7 @@ export async function servicesFor(
   const services = createRunServices({
     ...(inventory ? { inventory } : {}),
     cloud: args.values['os-cloud'] as string | undefined,
-    ...(args.values.insecure === true ? { cloudOverrides: { verify: false } } : {}),
+    cloudOverrides: cloudOverridesFrom(args, context.cwd),
     inventoryPath,
     env: context.env,
     cwd: context.cwd,

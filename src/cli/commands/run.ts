@@ -3,7 +3,7 @@ import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interfa
 import { writeLine } from '../io.js';
 import { varsFromArgs, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
-import type { RunOutcome, ResumeState } from '../../runner/index.js';
+import type { RunEvent, RunOutcome, ResumeState } from '../../runner/index.js';
 
 /** Step types that talk to Nova (the client is connected ahead of them). */
 const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set([
@@ -101,6 +101,19 @@ export async function executeFromCli(
     // listr2's live view needs a real terminal width (a PTY without one wraps every character)
     const columns = (context.stderr as { columns?: number }).columns ?? 0;
     const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
+    const verbosity = context.verbosity ?? 'normal';
+    const renderer =
+      output === 'json' || verbosity === 'quiet'
+        ? 'silent'
+        : progressTty && verbosity === 'normal'
+          ? 'default'
+          : 'simple';
+    const { verboseLine } = await import('../format/verbose-events.js');
+    const onEvent = (event: RunEvent): void => {
+      if (output === 'json') writeLine(context.stdout, JSON.stringify(event));
+      const line = verbosity === 'verbose' ? verboseLine(event) : undefined;
+      if (line !== undefined) writeLine(context.stderr, line);
+    };
     const outcome: RunOutcome = await executeRun({
       loaded,
       params,
@@ -109,9 +122,9 @@ export async function executeFromCli(
       stateDir,
       services: runServices,
       signal: context.signal,
-      renderer: output === 'json' ? 'silent' : progressTty ? 'default' : 'simple',
+      renderer,
       progressStream: context.stderr,
-      onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
+      onEvent: output === 'json' || verbosity === 'verbose' ? onEvent : undefined,
       env: context.env,
       meta: {
         ...(inventoryPath ? { inventory: inventoryPath } : {}),

@@ -252,4 +252,35 @@ test('a reader that closes stdout early (`| head -1`) does not crash a run: it f
   assert.ok(lines.filter((l) => l.includes('"step.finished"')).length === 40, 'every step ran');
 });
 
+test('--quiet drops the progress, --verbose adds every recorded fact (a retry), both anywhere on the line', async () => {
+  const runbook = join(dir, 'retry.json');
+  await writeFile(
+    runbook,
+    JSON.stringify({
+      name: 'retry-once',
+      params: { marker: { type: 'string', description: 'file that exists after the first attempt' } },
+      steps: [
+        {
+          id: 'flaky',
+          type: 'command',
+          retries: 1,
+          retryDelay: '10ms',
+          command: ['sh', '-c', 'test -e "$0" || { touch "$0"; exit 3; }', '${params.marker}'],
+        },
+      ],
+    }),
+  );
+  const base = ['run', runbook, '--yes', '--state-dir', join(dir, 'state-verbosity')];
+  const normal = await forcedown([...base, '--var', `marker=${join(dir, 'm1')}`]);
+  assert.is(normal.code, 0, normal.stderr);
+  assert.match(normal.stderr, 'flaky');
+  const quiet = await forcedown(['--quiet', ...base, '--var', `marker=${join(dir, 'm2')}`]);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.is(quiet.stderr, '');
+  assert.match(quiet.stdout, /run \S+ succeeded/);
+  const verbose = await forcedown([...base, '--var', `marker=${join(dir, 'm3')}`, '--verbose']);
+  assert.is(verbose.code, 0, verbose.stderr);
+  assert.match(verbose.stderr, /forcedown: [0-9:.]+ flaky: attempt 1 failed \(.*\); retrying in \d+ ms/);
+});
+
 test.run();
