@@ -115,7 +115,13 @@ async function runGithub(name: string, failing: boolean): Promise<{ code: number
   let code = 0;
   for (const step of job.steps) {
     if (step.run === undefined || /^Install/.test(step.name ?? '')) continue;
-    const env = { ...baseEnv(), ...files, RUNNER_TEMP: temp, GITHUB_ACTIONS: 'true', CI: 'true' };
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      ...files,
+      RUNNER_TEMP: temp,
+      GITHUB_ACTIONS: 'true',
+      CI: 'true',
+    };
     for (const [key, value] of Object.entries({ ...job.env, ...step.env })) env[key] = expr(value);
     const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], {
       cwd: work,
