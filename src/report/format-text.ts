@@ -20,11 +20,10 @@ export function offset(story: RunStory, at: string | undefined): string {
 
 /** One line of the safety record. */
 export function describeSafety(record: SafetyRecord): string {
-  if (record.kind === 'fence-confirmed')
-    return (
-      `${record.host} powered off, read back off at ${record.at} by the ${record.driver ?? '?'} BMC ${record.target ?? ''}`.trimEnd() +
-      (record.stepId ? ` (step ${record.stepId})` : '')
-    );
+  if (record.kind === 'fence-confirmed') {
+    const bmc = `${record.target ?? '?'} (${record.driver ?? '?'})`;
+    return `${record.host} powered off, read back off at ${record.at} from its BMC ${bmc}${record.stepId ? ` (step ${record.stepId})` : ''}`;
+  }
   if (record.kind === 'assumed-fenced')
     return `${record.host} NOT read back: fence asserted by the operator at ${record.at}: "${record.reason ?? ''}"`;
   return `${record.host}: a stale lock was broken at ${record.at}: "${record.reason ?? ''}"`;

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadStory, type RunStory } from '../../../src/report/index.js';
+import { buildStory, formatStoryText, loadStory, type RunStory } from '../../../src/report/index.js';
+import type { RunEvent } from '../../../src/runner/index.js';
 import { cliIn } from '../../support/captured-output.js';
 
 /**
@@ -51,7 +52,7 @@ test('show: text, json, markdown and junit', async () => {
   const text = await cliIn(root, ['show', RUN_ID, '--state-dir', stateDir]);
   assert.is(text.code, 0, text.err);
   assert.match(text.out, 'failed (exit 1) in 17.9 s');
-  assert.match(text.out, 'read back off at 2026-11-25T11:47:13.290Z by the ipmi BMC ipmi://10.20.3.107:623');
+  assert.match(text.out, 'read back off at 2026-11-25T11:47:13.290Z from its BMC ipmi://10.20.3.107:623 (ipmi)');
   assert.match(text.out, /web-2\s+evacuated\s+cmp-07\.example\.net\s+cmp-09\.example\.net\s+2\s+14\.0/);
   assert.match(text.out, `continue with: forcedown resume ${RUN_ID}`);
 
@@ -87,6 +88,64 @@ test('report --html -: one page on stdout, no scripts, no external references', 
   assert.not.match(page.out, /<script|<link|src=|@import|url\(/);
   assert.match(page.out, "default-src 'none'");
   assert.match(page.out, 'db-1 &lt;primary&gt;');
+});
+
+test('an interrupted run with an asserted fence: incomplete, the assertion in the safety record, a server in flight', () => {
+  const base = { v: 1, runId: '20261125T120000Z-evacuate-only-abcdef' };
+  let seq = 0;
+  const at = (s: number): Pick<RunEvent, 'v' | 'seq' | 'ts' | 'runId'> => ({
+    ...base,
+    seq: ++seq,
+    ts: new Date(Date.UTC(2026, 10, 25, 12, 0, s)).toISOString(),
+  });
+  const events = [
+    {
+      ...at(0),
+      event: 'run.started',
+      runbook: { name: 'evacuate-only', file: 'runbooks/evacuate-only.json', sha256: 'x', text: '{}' },
+      params: { host: 'cmp-09' },
+      secretParams: [],
+      options: { dryRun: false, assumeFenced: 'PDU port 12 off, J. Doe, INC-9' },
+      hosts: ['cmp-09'],
+      machine: 'ops-2',
+      pid: 1,
+      forcedownVersion: '0.1.0',
+    },
+    { ...at(0), event: 'safety.assumed-fenced', host: 'cmp-09', reason: 'PDU port 12 off, J. Doe, INC-9' },
+    { ...at(1), event: 'step.started', stepId: 'evacuate', type: 'evacuate', title: 'evacuate', attempt: 1 },
+    {
+      ...at(2),
+      event: 'step.progress',
+      stepId: 'evacuate',
+      kind: 'evacuation.requested',
+      data: { serverId: 's-1', name: 'vm-1', at: new Date(Date.UTC(2026, 10, 25, 12, 0, 2)).toISOString(), attempt: 1 },
+    },
+  ] as RunEvent[];
+  const story = buildStory({ path: '/state/runs/x.jsonl', events, truncatedTail: true });
+  assert.is(story.status, 'incomplete');
+  assert.equal(story.safety, [
+    {
+      kind: 'assumed-fenced',
+      host: 'cmp-09',
+      at: '2026-11-25T12:00:00.000Z',
+      reason: 'PDU port 12 off, J. Doe, INC-9',
+    },
+  ]);
+  assert.equal(
+    story.steps.map((s) => [s.id, s.status]),
+    [['evacuate', 'running']],
+  );
+  assert.equal(
+    story.servers.map((s) => [s.name, s.result, s.attempts]),
+    [['vm-1', 'in-flight', 1]],
+  );
+  const text = formatStoryText(story);
+  assert.match(
+    text,
+    'cmp-09 NOT read back: fence asserted by the operator at 2026-11-25T12:00:00.000Z: "PDU port 12 off, J. Doe, INC-9"',
+  );
+  assert.match(text, 'the journal ends in a cut-off line');
+  assert.match(text, 'continue with: forcedown resume 20261125T120000Z-evacuate-only-abcdef');
 });
 
 test.run();
