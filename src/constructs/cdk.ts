@@ -3,6 +3,7 @@
  * `cdktf` (HashiCorp's CDKTF 0.21, archived upstream on 2025-12-10) or `cdktn` (CDK Terrain, its
  * maintained drop-in fork: same classes, package renamed). One set of constructs serves both.
  *
+ * Both are optional peer dependencies of forcedown: the app that uses the constructs installs one.
  * `FORCEDOWN_CDK=cdktf|cdktn` chooses; without it, cdktf when it is installed, else cdktn (a
  * project that has only cdktn gets cdktn). An app must use the same library as the constructs (a
  * cdktn App with cdktf constructs is two different construct trees): where both are installed,
@@ -32,7 +33,11 @@ export function chooseCdkLibrary(
   const wanted = env.FORCEDOWN_CDK;
   if (wanted === 'cdktf' || wanted === 'cdktn') return wanted;
   if (wanted !== undefined && wanted !== '') throw new Error(`FORCEDOWN_CDK must be cdktf or cdktn, not "${wanted}"`);
-  return isInstalled('cdktf') || !isInstalled('cdktn') ? 'cdktf' : 'cdktn';
+  if (isInstalled('cdktf')) return 'cdktf';
+  if (isInstalled('cdktn')) return 'cdktn';
+  throw new Error(
+    'the forcedown constructs need a CDK library beside them: npm install cdktf@0.21 (or cdktn@0.24, CDK Terrain) and constructs@10.7',
+  );
 }
 
 /** The library's name, as chosen at load time. */
