@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const standaloneCode = standaloneModule.default ?? standaloneModule;
 const { createAjv, precompiledPath } = await import(join(root, 'dist/validation/schema-registry.js'));
 
-for (const name of ['runbook', 'inventory', 'desired-state']) {
+for (const name of ['runbook', 'inventory', 'desired-state', 'coordination']) {
   const text = await readFile(join(root, 'schemas', `${name}.schema.json`), 'utf8');
   const ajv = createAjv({ code: { source: true } });
   const validate = ajv.compile(JSON.parse(text));
