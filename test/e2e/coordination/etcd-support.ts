@@ -17,11 +17,18 @@ interface TestbedEtcd {
   readonly members: readonly { readonly name: string; readonly endpoint: string; readonly pidFile: string }[];
 }
 
-/** The cluster's description; throws the way to bring it up when testbed.json has none. */
+/**
+ * The cluster's description from testbed.json, else (a testbed.json written by an up.sh that
+ * predates etcd) from this checkout's lib/common.sh, which computes the same endpoints.
+ */
 export function testbedEtcd(): TestbedEtcd {
   const tb = testbed() as unknown as { etcd?: TestbedEtcd };
-  if (!tb.etcd) throw new Error('testbed.json has no "etcd": run test/e2e/testbed/up.sh from this checkout');
-  return tb.etcd;
+  if (tb.etcd) return tb.etcd;
+  const common = join(root, 'test/e2e/testbed/lib/common.sh');
+  const out = spawnSync('bash', ['-c', `. "${common}" && etcd_endpoints`], { encoding: 'utf8' });
+  const endpoints = out.stdout.trim().split(',').filter(Boolean);
+  if (out.status !== 0 || endpoints.length !== 3) throw new Error(`cannot tell the etcd endpoints: ${out.stderr}`);
+  return { endpoints, members: endpoints.map((endpoint, i) => ({ name: `etcd${i + 1}`, endpoint, pidFile: '' })) };
 }
 
 /** A key prefix no other test uses. */
