@@ -94,7 +94,8 @@ function sectionDraft(sources: CoordinationSources, origins: Record<string, stri
   const base = sectionFile === undefined ? sources.cwd : resolve(sources.cwd, sectionFile, '..');
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = draft.tls?.[key];
-    if (typeof file === 'string' && file !== '' && !isAbsolute(file)) draft.tls = { ...draft.tls, [key]: resolve(base, file) };
+    if (typeof file === 'string' && file !== '' && !isAbsolute(file))
+      draft.tls = { ...draft.tls, [key]: resolve(base, file) };
   }
   const password = draft.auth?.password as Record<string, unknown> | undefined;
   if (typeof password?.file === 'string' && password.file !== '' && !isAbsolute(password.file))
@@ -165,10 +166,14 @@ function originOf(path: string, origins: Readonly<Record<string, string>>): stri
 function checkSemantics(config: Coordination, origins: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
   if (config.endpoints.length > MAX_ENDPOINTS)
-    problems.push(`${originOf('/endpoints', origins)}: at most ${MAX_ENDPOINTS} endpoints, not ${config.endpoints.length}`);
+    problems.push(
+      `${originOf('/endpoints', origins)}: at most ${MAX_ENDPOINTS} endpoints, not ${config.endpoints.length}`,
+    );
   const schemes = new Set(config.endpoints.map((endpoint) => endpoint.split(':')[0]));
   if (schemes.size > 1)
-    problems.push(`${originOf('/endpoints', origins)}: mixes http:// and https:// endpoints; use one scheme for the cluster`);
+    problems.push(
+      `${originOf('/endpoints', origins)}: mixes http:// and https:// endpoints; use one scheme for the cluster`,
+    );
   if (config.tls !== undefined && schemes.has('http'))
     problems.push(`${originOf('/tls', origins)}: TLS files are given but the endpoints are http://; use https:// URLs`);
   return problems;
@@ -187,7 +192,8 @@ export function coordinationSettings(sources: CoordinationSources): Coordination
   applyEnv(draft, sources, origins);
   if (Object.keys(draft).length === 0) return undefined;
   const problems = validateAgainst('coordination', draft).map(
-    (error) => `${originOf(error.instancePath, origins)}: ${error.instancePath || '(section)'} ${error.message ?? 'is invalid'}`,
+    (error) =>
+      `${originOf(error.instancePath, origins)}: ${error.instancePath || '(section)'} ${error.message ?? 'is invalid'}`,
   );
   if (problems.length === 0) problems.push(...checkSemantics(draft as unknown as Coordination, origins));
   if (problems.length > 0) {

@@ -62,7 +62,12 @@ async function password(settings: CoordinationSettings, env: Readonly<Record<str
   ).toString('utf8');
   const value = text.split(/\r?\n/)[0] ?? '';
   if (value === '')
-    throw invalidInput('COORDINATION_PASSWORD_MISSING', `the etcd password file ${source.file} is empty`, 'write the password on its first line', { file: source.file });
+    throw invalidInput(
+      'COORDINATION_PASSWORD_MISSING',
+      `the etcd password file ${source.file} is empty`,
+      'write the password on its first line',
+      { file: source.file },
+    );
   return value;
 }
 

@@ -166,7 +166,9 @@ export class RegionElection {
       if (revision !== undefined) builder = builder.startRevision((BigInt(revision) + 1n).toString());
       watcher = await builder.create();
       watcher.on('delete', () => {
-        controller.abort(coordinationError(new Error(`${key} was deleted`), 'holding the leadership', this.#etcd.settings));
+        controller.abort(
+          coordinationError(new Error(`${key} was deleted`), 'holding the leadership', this.#etcd.settings),
+        );
         void watcher.cancel();
       });
       const exists = await this.#etcd.client.get(key).exists();

@@ -10,6 +10,7 @@ import type {
   LockHolder,
 } from './host-lock.interface.js';
 import { GuardedLease } from './lease.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** The value of a host's key: the holder, and the lease (hex) it lives on. */
 export interface EtcdLockValue extends LockHolder {
@@ -25,15 +26,6 @@ function parseHolder(kv: IKeyValue | undefined): EtcdLockValue | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A held key we may replace: a dead run of ours on this machine, or --break-lock. */
 type Verdict = { take: false } | { take: true; broken: boolean };
 
@@ -41,7 +33,7 @@ function verdict(holder: EtcdLockValue, options: AcquireLocksOptions): Verdict {
   const ownDeadRun =
     holder.runId === options.runId &&
     holder.machine === hostname() &&
-    (holder.pid === process.pid || (options.resume === true && !isAlive(holder.pid)));
+    (holder.pid === process.pid || (options.resume === true && !isProcessAlive(holder.pid)));
   if (ownDeadRun) return { take: true, broken: false };
   if (options.breakLock !== undefined) return { take: true, broken: true };
   return { take: false };
@@ -184,7 +176,7 @@ export class EtcdHostLocks implements HostLockProvider {
     const { client, keys } = this.#etcd;
     const value = this.#value(lease, options);
     const [first, ...rest] = hosts.map((host) => keys.host(host));
-    let txn = client.if(first as string, 'Create', '==', 0);
+    let txn = client.if(first, 'Create', '==', 0);
     for (const key of rest) txn = txn.and(key, 'Create', '==', 0);
     try {
       const result = await txn
@@ -193,7 +185,7 @@ export class EtcdHostLocks implements HostLockProvider {
         .commit();
       if (result.succeeded) return result.header.revision;
       return result.responses
-        .map((response, index) => ({ host: hosts[index] as string, kv: response.response_range?.kvs[0] }))
+        .map((response, index) => ({ host: hosts[index], kv: response.response_range?.kvs[0] }))
         .filter((entry): entry is { host: string; kv: IKeyValue } => entry.kv !== undefined);
     } catch (error) {
       throw coordinationError(error, `locking ${hosts.join(', ')}`, this.#etcd.settings);
@@ -212,11 +204,13 @@ export class EtcdHostLocks implements HostLockProvider {
     const [first, ...rest] = hosts;
     const compare = (host: string) =>
       [keys.host(host), revisions.has(host) ? 'Mod' : 'Create', '==', revisions.get(host) ?? 0] as const;
-    let txn = client.if(...compare(first as string));
+    let txn = client.if(...compare(first));
     for (const host of rest) txn = txn.and(...compare(host));
     const value = this.#value(lease, options);
     try {
-      const result = await txn.then(...hosts.map((host) => client.put(keys.host(host)).value(value).lease(lease.id))).commit();
+      const result = await txn
+        .then(...hosts.map((host) => client.put(keys.host(host)).value(value).lease(lease.id)))
+        .commit();
       return result.succeeded ? result.header.revision : undefined;
     } catch (error) {
       throw coordinationError(error, `taking over the lock of ${hosts.join(', ')}`, this.#etcd.settings);

@@ -19,12 +19,7 @@ export {
   type CoordinationSources,
 } from './config.js';
 export { loadCredentials, type EtcdCredentials } from './credentials.js';
-export {
-  RegionElection,
-  type Candidate,
-  type LeaderInfo,
-  type Leadership,
-} from './election.js';
+export { RegionElection, type Candidate, type LeaderInfo, type Leadership } from './election.js';
 export type {
   AcquireLocksOptions,
   BrokenLock,
@@ -45,3 +40,4 @@ export {
 export { KeyLayout } from './keys.js';
 export { GuardedLease, safetyMarginMs } from './lease.js';
 export { openCoordination, type Coordinator } from './coordinator.js';
+export { isProcessAlive } from './process-alive.js';

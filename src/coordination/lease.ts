@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Lease } from 'etcd3';
 import { refused, type ForcedownError } from '../errors/index.js';
 import { coordinationError, type EtcdConnection } from './client.js';
 
@@ -43,7 +43,7 @@ export class GuardedLease {
   /** Grants a lease of `ttlSeconds` (refused, exit 3, when etcd cannot be reached or has no quorum). */
   static async grant(connection: EtcdConnection, ttlSeconds: number, what: string): Promise<GuardedLease> {
     const started = performance.now();
-    const lease = (connection.client as Etcd3).lease(ttlSeconds);
+    const lease = connection.client.lease(ttlSeconds);
     lease.on('lost', () => undefined); // a failed grant also emits "lost"; grant() rejects with it
     let id: string;
     try {
@@ -82,10 +82,13 @@ export class GuardedLease {
   #arm(): void {
     clearTimeout(this.#timer);
     const due = this.#validUntil - safetyMarginMs(this.ttlSeconds) - performance.now();
-    this.#timer = setTimeout(() => {
-      if (this.remainingMs() > 0) return this.#arm();
-      this.#lose(`no keepalive answered for ${this.ttlSeconds} s (etcd unreachable or without quorum)`);
-    }, Math.max(0, due));
+    this.#timer = setTimeout(
+      () => {
+        if (this.remainingMs() > 0) return this.#arm();
+        this.#lose(`no keepalive answered for ${this.ttlSeconds} s (etcd unreachable or without quorum)`);
+      },
+      Math.max(0, due),
+    );
     this.#timer.unref();
   }
 

@@ -39,18 +39,29 @@ test('one leader; kill -9 of it elects the next within the TTL; resign hands ove
   const c = candidate('watcher-c');
   await c.next(['campaigning']);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  assert.not.ok(b.lines.some((l) => l.event === 'elected'), 'b waits while a leads');
-  assert.not.ok(c.lines.some((l) => l.event === 'elected'), 'c waits while a leads');
+  assert.not.ok(
+    b.lines.some((l) => l.event === 'elected'),
+    'b waits while a leads',
+  );
+  assert.not.ok(
+    c.lines.some((l) => l.event === 'elected'),
+    'c waits while a leads',
+  );
   assert.is((await coordinator.election.leader())?.id, 'watcher-a');
 
   const killedAt = Date.now();
   await a.kill9();
   const elected = await b.next(['elected'], (TTL + 3) * 1000);
   const takeoverMs = (elected.at as number) - killedAt;
-  console.log(`  takeover after kill -9 of the leader: ${takeoverMs} ms (TTL ${TTL} s; follower waited ${String(elected.waitedMs)} ms in all)`);
+  console.log(
+    `  takeover after kill -9 of the leader: ${takeoverMs} ms (TTL ${TTL} s; follower waited ${String(elected.waitedMs)} ms in all)`,
+  );
   assert.ok(takeoverMs <= TTL * 1000 + 1500, `takeover ${takeoverMs} ms`);
   assert.is(elected.previous, 'watcher-a', 'the new leader knows whose work it takes over');
-  assert.not.ok(c.lines.some((l) => l.event === 'elected'), 'only one leader');
+  assert.not.ok(
+    c.lines.some((l) => l.event === 'elected'),
+    'only one leader',
+  );
 
   const resignedAt = Date.now();
   await b.stop(); // resigns (revokes its lease)
@@ -63,7 +74,12 @@ test('one leader; kill -9 of it elects the next within the TTL; resign hands ove
 });
 
 test('leadership is lost (signalled) when the leader’s key is deleted under it', async () => {
-  const leadership = await coordinator.election.campaign({ id: 'in-process', machine: 'm', pid: process.pid, since: '' });
+  const leadership = await coordinator.election.campaign({
+    id: 'in-process',
+    machine: 'm',
+    pid: process.pid,
+    since: '',
+  });
   assert.not.ok(leadership.lost.aborted);
   await coordinator.connection.client.delete().key(leadership.key);
   const deadline = Date.now() + 5000;

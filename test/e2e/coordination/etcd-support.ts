@@ -115,7 +115,8 @@ export class Child {
     for (;;) {
       const found = this.lines.find((line) => events.includes(line.event as string));
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${events.join('/')} within ${timeoutMs} ms; got ${JSON.stringify(this.lines)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${events.join('/')} within ${timeoutMs} ms; got ${JSON.stringify(this.lines)}`);
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
         setTimeout(resolve, 200);

@@ -77,7 +77,11 @@ test('kill -9 of a holder: its key is gone within the TTL, then another run gets
 test('--break-lock takes over a live holder and reports it; the holder is told at once (lost)', async () => {
   const holder = child(['lock', 'run-stuck', 'cmp-05']);
   assert.is((await holder.next(['locked', 'refused', 'crashed'])).event, 'locked');
-  const taken = await coordinator.locks.acquire({ runId: 'run-breaker', hosts: ['cmp-05'], breakLock: 'INC-1 machine gone' });
+  const taken = await coordinator.locks.acquire({
+    runId: 'run-breaker',
+    hosts: ['cmp-05'],
+    breakLock: 'INC-1 machine gone',
+  });
   assert.is(taken.broken.length, 1);
   assert.is(taken.broken[0]?.host, 'cmp-05');
   assert.is(taken.broken[0]?.previousHolder.runId, 'run-stuck');
@@ -105,9 +109,17 @@ test('resume takes over its own run when the old process on this machine is dead
     const key = `${prefix}/RegionOne/hosts/cmp-07`;
     const lease = raw.lease(TTL);
     // a holder record of this run from a process that no longer exists (pid 2^22+1 is never live)
-    const dead = { runId: 'run-resumed', pid: 4194305, machine: hostname(), since: new Date().toISOString(), lease: 'x' };
+    const dead = {
+      runId: 'run-resumed',
+      pid: 4194305,
+      machine: hostname(),
+      since: new Date().toISOString(),
+      lease: 'x',
+    };
     await lease.put(key).value(JSON.stringify(dead));
-    const refusedOther = await coordinator.locks.acquire({ runId: 'run-other', hosts: ['cmp-07'] }).catch((e: unknown) => e);
+    const refusedOther = await coordinator.locks
+      .acquire({ runId: 'run-other', hosts: ['cmp-07'] })
+      .catch((e: unknown) => e);
     assert.is((refusedOther as { code?: string }).code, 'HOST_LOCKED');
     const resumed = await coordinator.locks.acquire({ runId: 'run-resumed', hosts: ['cmp-07'], resume: true });
     assert.is(resumed.broken.length, 0);

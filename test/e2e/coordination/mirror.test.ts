@@ -56,10 +56,14 @@ async function keysUnder(path: string): Promise<string[]> {
 test('events are per-event keys while the run goes on, readable from another client in order', async () => {
   const mirror = await writer.mirror('run-a');
   await mirror.append(startedEvent('run-a'));
-  for (let seq = 2; seq <= 30; seq += 1) await mirror.append(event('run-a', seq, 'step.output', { stepId: 'evacuate', message: `server ${seq}` }));
+  for (let seq = 2; seq <= 30; seq += 1)
+    await mirror.append(event('run-a', seq, 'step.output', { stepId: 'evacuate', message: `server ${seq}` }));
   const read = await reader.readRun('run-a');
   assert.ok(read.complete);
-  assert.equal(read.events.map((e) => e.seq), Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.equal(
+    read.events.map((e) => e.seq),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   assert.equal(read.events[0], startedEvent('run-a'), 'stored exactly as the local journal line');
   assert.is(read.meta?.status, 'running');
   assert.is(read.meta?.machine, 'machine-a');
@@ -80,7 +84,10 @@ test('run.finished compacts the events into a summary; the reader and the lister
   assert.is(read.meta?.exitCode, 0);
   assert.is(read.meta?.chunks, 1);
   const listed = await reader.listRuns();
-  assert.equal(listed.map((r) => [r.runId, r.status, r.runbook]), [['run-a', 'succeeded', 'host-failure']]);
+  assert.equal(
+    listed.map((r) => [r.runId, r.status, r.runbook]),
+    [['run-a', 'succeeded', 'host-failure']],
+  );
 });
 
 test('a resumed run appends after its compacted events and compacts again', async () => {
@@ -90,7 +97,10 @@ test('a resumed run appends after its compacted events and compacts again', asyn
   assert.is((await reader.readRun('run-a')).meta?.machine, 'machine-b');
   await mirror.append(finishedEvent('run-a', 33));
   const read = await reader.readRun('run-a');
-  assert.equal(read.events.map((e) => e.seq), Array.from({ length: 33 }, (_, i) => i + 1));
+  assert.equal(
+    read.events.map((e) => e.seq),
+    Array.from({ length: 33 }, (_, i) => i + 1),
+  );
   assert.is((await keysUnder(`${prefix}/RegionOne/runs/run-a/events/`)).length, 0);
 });
 
@@ -98,7 +108,9 @@ test('events are redacted before they reach etcd', async () => {
   secrets.add('s3cr3t-pa55word');
   const mirror = await writer.mirror('run-secret');
   await mirror.append(startedEvent('run-secret'));
-  await mirror.append(event('run-secret', 2, 'step.output', { message: 'password is s3cr3t-pa55word', password: 'x1234' }));
+  await mirror.append(
+    event('run-secret', 2, 'step.output', { message: 'password is s3cr3t-pa55word', password: 'x1234' }),
+  );
   const raw = rawClient();
   try {
     const all = Object.values(await raw.getAll().prefix(`${prefix}/RegionOne/runs/run-secret/`).strings()).join('\n');
@@ -129,7 +141,10 @@ test('past a cap the mirror is marked truncated and stops taking events; the rea
   const read = await reader.readRun('run-capped');
   assert.not.ok(read.complete);
   assert.is(read.meta?.truncatedAt, 2);
-  assert.equal(read.events.map((e) => e.seq), [1]);
+  assert.equal(
+    read.events.map((e) => e.seq),
+    [1],
+  );
 });
 
 test.run();

@@ -30,7 +30,9 @@ const started = (seq: number) => ({
   ts: new Date().toISOString(),
   runId: 'run-quorum',
   event: seq === 1 ? 'run.started' : 'step.output',
-  ...(seq === 1 ? { runbook: { name: 'host-failure' }, hosts: ['cmp-q1'], machine: 'm1', pid: 1, options: { dryRun: false } } : { message: `line ${seq}` }),
+  ...(seq === 1
+    ? { runbook: { name: 'host-failure' }, hosts: ['cmp-q1'], machine: 'm1', pid: 1, options: { dryRun: false } }
+    : { message: `line ${seq}` }),
 });
 
 test('one member of three stopped: locks, lease keepalive and the journal mirror keep working', async () => {
