@@ -70,7 +70,7 @@ export async function servicesFor(
   storedInventory?: string,
 ): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
   const { loadInventory, resolveInventoryPath } = await import('../inventory/index.js');
-  const { createRunServices } = await import('../runner/index.js');
+  const { createRunServices } = await import('./run-services.js');
   const given = resolveInventoryPath({
     flag: args.values.inventory as string | undefined,
     env: context.env,

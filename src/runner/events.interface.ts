@@ -1,3 +1,5 @@
+import type { ErrorKind } from '../errors/index.js';
+
 /**
  * Run events: what `--output json` prints (one per line) and what the journal stores
  * (`<state dir>/runs/<run-id>.jsonl`, fsync'd per event). The journal is the event stream; resume
@@ -20,8 +22,13 @@ export function eventText(value: unknown, fallback = ''): string {
 /** How a step ended. In a dry run, `changed` means "would change". */
 export type StepFinishStatus = 'changed' | 'unchanged' | 'skipped' | 'failed';
 
-/** How a run ended. */
-export type RunStatus = 'succeeded' | 'failed' | 'refused' | 'invalid' | 'auth-failed' | 'interrupted';
+/**
+ * How a run ended. `invalid`, `refused`, `auth-failed` and `failed` mean the run changed nothing
+ * (outside steps without side effects); a run that had changed something and then failed, was
+ * refused or met invalid input is `failed-after-changes` (its summary lists what changed).
+ */
+export type RunStatus =
+  'succeeded' | 'failed' | 'failed-after-changes' | 'refused' | 'invalid' | 'auth-failed' | 'interrupted';
 
 /** Fields every event has. */
 export interface EventBase {
@@ -37,10 +44,14 @@ export interface EventBase {
 /** A serialised error in events. */
 export interface EventError {
   readonly code: string;
+  /** What kind of failure (absent in journals of forcedown 0.1). */
+  readonly kind?: ErrorKind;
   readonly message: string;
   readonly hint: string;
+  /** The exit code this error alone would end the run with. */
   readonly exitCode: number;
-  readonly details?: Readonly<Record<string, unknown>>;
+  /** Structured facts (journals of forcedown 0.1 call them `details`). */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunStartedEvent extends EventBase {
@@ -148,6 +159,13 @@ export interface RunSummary {
   readonly servers: readonly ServerOutcome[];
   readonly durationMs: number;
   readonly dryRun: boolean;
+  /**
+   * Steps with side effects that finished `changed`, in this run and, on resume, before it (a
+   * dry run changes nothing). Absent in journals of forcedown 0.1.
+   */
+  readonly changed?: readonly string[];
+  /** The run stopped in pre-flight: nothing was done, no BMC was contacted. */
+  readonly preflightFailed?: boolean;
   readonly error?: EventError;
 }
 

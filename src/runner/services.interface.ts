@@ -11,6 +11,12 @@ export type Confirm = (question: string, signal: AbortSignal) => Promise<boolean
 export interface RunServices {
   /** The connected OpenStack client (authenticated once per run). */
   openstack(): Promise<OpenStackClient>;
+  /**
+   * Loads and checks the cloud configuration {@link RunServices.openstack} will connect with
+   * (clouds.yaml, secure.yaml, OS_* variables), contacting nothing: pre-flight calls it before
+   * anything is signed in to. Optional (test doubles connect without one).
+   */
+  checkOpenStackConfig?(): Promise<void>;
   /** Power control of an inventory host (see src/fencing). */
   power(host: string): Promise<PowerController>;
   /**

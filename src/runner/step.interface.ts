@@ -1,6 +1,6 @@
 import type { ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface.js';
+import type { RunEvent, RunSummary, ServerOutcome, StepFinishedEvent } from './events.interface.js';
 import type { RunServices } from './services.interface.js';
 import type { SafetyLedger } from './safety-ledger.js';
 
@@ -90,17 +90,56 @@ export interface StepContext {
 }
 
 /**
- * One step type (`src/steps/<type>.ts`). Steps are idempotent: `check` reads the real state and
- * says whether anything needs doing; `apply` does it and confirms by reading the state back.
+ * A service of the run's services bag a step uses. Pre-flight checks each one for the step's
+ * hosts before the run's first action: `openstack` loads the cloud configuration, signs in,
+ * negotiates the microversion and looks up the nova-compute service of each host; `power` loads
+ * each host's inventory entry and password source (the BMC itself is not contacted).
+ */
+export type StepNeed = 'openstack' | 'power';
+
+/** What a step's per-server outcomes mean for the run (see {@link StepModule.outcomes}). */
+export interface StepOutcomes {
+  /** Lines of the summary's server table. */
+  readonly servers: readonly Omit<ServerOutcome, 'stepId'>[];
+  /**
+   * Set when these outcomes fail the run although the step itself finished (servers that were
+   * not evacuated). The run's first such failure ends it with this error, unless another error
+   * ended it first. Ignored in dry runs.
+   */
+  readonly failure?: ForcedownError;
+}
+
+/**
+ * One step type (`src/steps/<type>.ts`): its declaration (type, default timeout, title, hosts,
+ * the services it needs, optional hooks) and its behaviour. The runner knows no step type: it
+ * reads these declarations from the catalog the CLI hands it. Steps are idempotent: `check`
+ * reads the real state and says whether anything needs doing; `apply` does it and confirms by
+ * reading the state back.
  */
 export interface StepModule<S extends Step = Step> {
   readonly type: S['type'];
   /** Time limit of one attempt when the runbook sets no `timeout`. */
   readonly defaultTimeoutMs: number;
+  /** Services the step uses, checked by pre-flight for its {@link StepModule.hosts}. @defaultValue none */
+  readonly needs?: readonly StepNeed[];
+  /**
+   * Whether `apply` changes anything outside the run (a host's power, Nova). False for steps
+   * that only wait, ask or notify: a run whose other steps changed nothing still "changed
+   * nothing" (exit 2 keeps its meaning). @defaultValue `true`
+   */
+  readonly sideEffects?: boolean;
   /** Title shown in progress output. */
   title(step: S): string;
-  /** Hosts this step acts on (locked for the run). */
+  /** Hosts this step acts on (locked for the run; their services checked by pre-flight). */
   hosts?(step: S): readonly string[];
+  /**
+   * Called for the first step of a new run, when it has no `when`, once pre-flight has passed:
+   * start reads the step will need now, so they run while the run sets up (the fence's power
+   * read). Reads only; a failure must reach the step's own `check`, not be thrown here.
+   */
+  prime?(step: S, services: RunServices): void;
+  /** The per-server outcomes of a finished step, for the summary and the run's result. */
+  outcomes?(step: S, outputs: Readonly<Record<string, unknown>>): StepOutcomes;
   check(step: S, context: StepContext): Promise<CheckResult>;
   apply(step: S, context: StepContext, check: CheckResult): Promise<ApplyResult>;
   /**

@@ -19,6 +19,8 @@ function operator(): string {
 export const step: StepModule<ApproveStep> = {
   type: 'approve',
   defaultTimeoutMs: 24 * 3_600_000,
+  // waits, asks or tells: changes nothing a run must report as changed
+  sideEffects: false,
   title: (s) => `approval: ${s.message.slice(0, 60)}`,
   async check(s, context) {
     const preapproved = context.options.yes

@@ -44,6 +44,7 @@ async function waitForHeartbeat(context: StepContext, host: string, pollInterval
 export const step: StepModule<ClearForceDownStep> = {
   type: 'clear-force-down',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack', 'power'],
   title: (s) => `clear forced_down of ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

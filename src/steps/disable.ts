@@ -8,6 +8,7 @@ import { computeService, describeService } from './support/services.js';
 export const step: StepModule<DisableStep> = {
   type: 'disable',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `disable ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

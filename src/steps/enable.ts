@@ -7,6 +7,7 @@ import { computeService, describeService } from './support/services.js';
 export const step: StepModule<EnableStep> = {
   type: 'enable',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `enable ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -41,6 +41,7 @@ export function releaseMarkerAtRunEnd(context: StepContext, host: string): void 
 export const step: StepModule<ForceDownStep> = {
   type: 'force-down',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `force down ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -77,6 +77,8 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
 export const step: StepModule<NotifyStep> = {
   type: 'notify',
   defaultTimeoutMs: 10_000,
+  // waits, asks or tells: changes nothing a run must report as changed
+  sideEffects: false,
   title: () => 'notify webhook',
   async check(s, context) {
     for (const value of Object.values(s.headers ?? {})) secrets.add(value);

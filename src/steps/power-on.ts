@@ -8,6 +8,7 @@ import { durationMs } from './support/services.js';
 export const step: StepModule<PowerOnStep> = {
   type: 'power-on',
   defaultTimeoutMs: 60_000,
+  needs: ['power'],
   title: (s) => `power on ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -41,6 +41,7 @@ function alreadyThere(server: Server, state: 'error' | 'active'): boolean {
 export const step: StepModule<ResetStateStep> = {
   type: 'reset-state',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack'],
   title: (s) =>
     s.only !== undefined
       ? `reset ${Array.isArray(s.only) ? s.only.length : 'listed'} server(s) to ${s.state ?? 'error'}`

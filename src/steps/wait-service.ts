@@ -7,6 +7,7 @@ import { computeService, describeService, durationMs, waitForService } from './s
 export const step: StepModule<WaitServiceStep> = {
   type: 'wait-service',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack'],
   title: (s) => `wait until ${s.host} is ${s.state}`,
   hosts: () => [],
   async check(s, context) {

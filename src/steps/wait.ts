@@ -6,6 +6,8 @@ import type { StepModule } from '../runner/step.interface.js';
 export const step: StepModule<WaitStep> = {
   type: 'wait',
   defaultTimeoutMs: 24 * 3_600_000,
+  // waits, asks or tells: changes nothing a run must report as changed
+  sideEffects: false,
   title: (s) => `wait ${String(s.duration)}`,
   async check(s) {
     return { needed: true, summary: `would wait ${formatDuration(parseDuration(String(s.duration)))}` };

@@ -1,20 +1,10 @@
-import { ExitCode, refused } from '../../errors/index.js';
+import { refused } from '../../errors/index.js';
+import type { LoadedRunbook } from '../../runbook/index.js';
+import type { RendererChoice, ResumeState, RunOptions, RunOutcome, RunServices } from '../../runner/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
 import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
-import type { LoadedRunbook } from '../../runbook/index.js';
-import type { RunOutcome, ResumeState } from '../../runner/index.js';
-
-/** Step types that talk to Nova (the client is connected ahead of them). */
-const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set([
-  'force-down',
-  'clear-force-down',
-  'disable',
-  'enable',
-  'evacuate',
-  'reset-state',
-  'wait-service',
-]);
 
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
@@ -32,6 +22,48 @@ export const executionOptions = {
   },
 } as const;
 
+/** Asks at a terminal whether to run, after showing the plan; false when the answer is not yes. */
+async function confirmAtTerminal(
+  context: CommandContext,
+  loaded: LoadedRunbook,
+  params: Record<string, unknown>,
+  options: RunOptions,
+  services: RunServices,
+): Promise<boolean> {
+  const [{ formatPlan }, { planRun }, { catalog }] = await Promise.all([
+    import('../format/plan-format.js'),
+    import('../../runner/index.js'),
+    import('../../steps/catalog.js'),
+  ]);
+  const entries = await planRun({
+    loaded,
+    params,
+    options: { ...options, dryRun: true },
+    catalog,
+    services,
+    env: context.env,
+    signal: context.signal,
+  });
+  writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: context.stderr });
+  try {
+    const answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, {
+      signal: context.signal,
+    });
+    return /^(y|yes)$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** listr2's live view needs a real terminal width (a PTY without one wraps every character). */
+function rendererFor(context: CommandContext, output: 'text' | 'json'): RendererChoice {
+  const columns = (context.stderr as { columns?: number }).columns ?? 0;
+  const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
+  return output === 'json' ? 'silent' : progressTty ? 'default' : 'simple';
+}
+
 /** Shared by run and resume: confirmation, renderer, events, summary. */
 export async function executeFromCli(
   args: ParsedArgs,
@@ -44,7 +76,10 @@ export async function executeFromCli(
 ): Promise<number> {
   const output = outputFormat(args);
   const options = runOptionsFrom(args, context, dryRun);
-  const { resolveStateDir, executeRun, planRun } = await import('../../runner/index.js');
+  const [{ resolveStateDir, executeRun }, { catalog }] = await Promise.all([
+    import('../../runner/index.js'),
+    import('../../steps/catalog.js'),
+  ]);
   const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
   const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
   try {
@@ -56,60 +91,24 @@ export async function executeFromCli(
           'review it with `forcedown plan ...` (or --dry-run), then re-run with --yes to act unattended',
         );
       }
-      const { formatPlan } = await import('../format/plan-format.js');
-      const entries = await planRun({
-        loaded,
-        params,
-        options: { ...options, dryRun: true },
-        services,
-        env: context.env,
-        signal: context.signal,
-      });
-      writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: process.stdin, output: context.stderr });
-      let answer = '';
-      try {
-        answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, {
-          signal: context.signal,
-        });
-      } finally {
-        rl.close();
-      }
-      if (!/^(y|yes)$/i.test(answer.trim())) {
+      if (!(await confirmAtTerminal(context, loaded, params, options, services))) {
         writeLine(context.stderr, 'forcedown: not run (answer was not "yes"); nothing was changed');
         return ExitCode.Refused;
       }
     }
-    // sign in to the cloud now (Keystone token, compute version document, then one list of the
-    // compute services: nothing but reads) so that it happens while the first steps work the BMC,
-    // not after the fence. The list makes Nova validate the new token with Keystone now (its
-    // auth_token middleware does that on a token's first use: 0.4-1.4 s on the testbed) rather
-    // than on the force-down step's first call; the steps get the client once that is done (a
-    // failed list does not matter; a failed sign-in reaches the step that needs the client).
-    let runServices = services;
-    if (!dryRun && loaded.runbook.steps.some((step) => OPENSTACK_STEP_TYPES.has(step.type))) {
-      const warmed = services.openstack().then(async (client) => {
-        await client.compute
-          .listServices({ binary: 'nova-compute' }, { signal: context.signal })
-          .catch(() => undefined);
-        return client;
-      });
-      warmed.catch(() => undefined);
-      runServices = { ...services, openstack: () => warmed };
-    }
-    // listr2's live view needs a real terminal width (a PTY without one wraps every character)
-    const columns = (context.stderr as { columns?: number }).columns ?? 0;
-    const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
+    // pre-flight (in executeRun) signs in and reads Nova before the first action; there is no
+    // sign-in during the fence any more (the watch service keeps a warm session for speed)
     const outcome: RunOutcome = await executeRun({
       loaded,
       params,
       secretParams,
       options,
       stateDir,
-      services: runServices,
+      catalog,
+      services,
+      exitCodes: exitCodeFor,
       signal: context.signal,
-      renderer: output === 'json' ? 'silent' : progressTty ? 'default' : 'simple',
+      renderer: rendererFor(context, output),
       progressStream: context.stderr,
       onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
       env: context.env,

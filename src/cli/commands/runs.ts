@@ -1,4 +1,4 @@
-import { ExitCode } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { renderTable } from '../format/table.js';
 import { writeLine } from '../io.js';

@@ -1,4 +1,5 @@
-import { ExitCode, invalidInput } from '../../errors/index.js';
+import { invalidInput } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { ComputeService } from '../../openstack/index.js';
 import type { CommandSpec } from '../command.interface.js';
 import { renderTable } from '../format/table.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
 

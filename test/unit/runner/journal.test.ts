@@ -12,6 +12,7 @@ import {
   resumeStateFrom,
 } from '../../../src/runner/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let dir = '';
 test.before.each(async () => {
@@ -116,7 +117,7 @@ test('unknown and malformed run ids are input errors (no path traversal)', async
       await readJournal(dir, bad);
       assert.unreachable();
     } catch (error) {
-      assert.is((error as { exitCode: number }).exitCode, 2, bad);
+      assert.is(exitCodeOf(error), 2, bad);
     }
   }
 });

@@ -3,7 +3,7 @@ import { invalidInput } from '../errors/index.js';
 import type { PowerController, PowerState } from '../fencing/power.interface.js';
 import type { LoadedInventory } from '../inventory/index.js';
 import type { CloudConfig, LoadCloudConfigOptions, OpenStackClient } from '../openstack/openstack.interface.js';
-import type { Confirm, RunServices } from './services.interface.js';
+import type { Confirm, RunServices } from '../runner/index.js';
 
 /** Retries of idempotent OpenStack calls during a run: 10 retries, 0.5 s doubling to 8 s, jittered (28–55 s in all). */
 export const RUN_RETRY_POLICY = { retries: 10, baseDelayMs: 500, maxDelayMs: 8000 } as const;
@@ -36,10 +36,12 @@ export interface RunServicesOptions {
 }
 
 /**
- * The real services of a run, each created on first use: the OpenStack client (one Keystone
- * session for the whole run), the inventory and one power controller per host.
+ * The real services of a run (the composition root of plan, run and resume), each created on
+ * first use: the cloud configuration, the OpenStack client (one Keystone session for the whole
+ * run), the inventory and one power controller per host.
  */
 export function createRunServices(options: RunServicesOptions): RunServices {
+  let config: Promise<CloudConfig> | undefined;
   let client: Promise<OpenStackClient> | undefined;
   let inventory: Promise<LoadedInventory> | undefined = options.inventory
     ? Promise.resolve(options.inventory)
@@ -63,21 +65,31 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     return inventory;
   };
 
+  const loadConfigOnce = (): Promise<CloudConfig> => {
+    config ??= import('../openstack/index.js').then(({ loadCloudConfig }) =>
+      loadCloudConfig({
+        cloud: options.cloud,
+        env: options.env,
+        cwd: options.cwd,
+        ...(options.env.HOME ? { home: options.env.HOME } : {}),
+        warn: options.warn,
+        ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}),
+      }),
+    );
+    return config;
+  };
+
   const services: RunServices = {
+    async checkOpenStackConfig() {
+      await loadConfigOnce();
+    },
     openstack() {
       client ??= (async () => {
-        const { connect, loadCloudConfig } = await import('../openstack/index.js');
-        const config: CloudConfig = loadCloudConfig({
-          cloud: options.cloud,
-          env: options.env,
-          cwd: options.cwd,
-          ...(options.env.HOME ? { home: options.env.HOME } : {}),
-          warn: options.warn,
-          ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}),
-        });
+        const loaded = await loadConfigOnce();
+        const { connect } = await import('../openstack/index.js');
         // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
         // idempotent calls are retried for about half a minute (evacuate POSTs never are)
-        return connect(config, {
+        return connect(loaded, {
           warn: options.warn,
           retry: RUN_RETRY_POLICY,
           ...(options.signal ? { signal: options.signal } : {}),
