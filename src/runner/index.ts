@@ -1,7 +1,15 @@
 export type * from './events.interface.js';
 export type { StepCatalog } from './catalog.interface.js';
 export { sleep } from './deadline.js';
-export { journalPath, listRuns, readJournal, JournalWriter, type JournalContents, type RunListing } from './journal.js';
+export {
+  isResumable,
+  journalPath,
+  listRuns,
+  readJournal,
+  JournalWriter,
+  type JournalContents,
+  type RunListing,
+} from './journal.js';
 export { acquireRunLocks, readLock, type HeldLocks, type LockHolder } from './locks.js';
 export { planRun, type PlanAction, type PlanEntry, type PlanRequest } from './plan-run.js';
 export { resumeStateFrom, type ResumeState } from './resume-state.js';

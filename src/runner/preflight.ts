@@ -3,7 +3,7 @@ import type { Step } from '../generated/runbook.types.js';
 import { hasReference, type Scope } from '../runbook/index.js';
 import type { StepCatalog } from './catalog.interface.js';
 import type { RunServices } from './services.interface.js';
-import { prepareStep, type PreparedStep } from './step-pipeline.js';
+import { knownHosts, prepareStep, type PreparedStep } from './step-pipeline.js';
 import type { StepModule, StepNeed } from './step.interface.js';
 
 /**
@@ -94,8 +94,12 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     const result = prepareStep({ ...input, step, module, statuses: new Map(), beforeRun: true });
     prepared.set(step.id, result);
     if (result.kind === 'failed') problems.add(step.id, result.error);
-    if (result.kind !== 'ready') continue;
-    const hosts = (module.hosts?.(result.resolved) ?? []).filter((host) => host !== '' && !hasReference(host));
+    if (result.kind === 'skip') continue;
+    // a step with a problem still has its needs checked: every problem is reported at once
+    const hosts =
+      result.kind === 'ready'
+        ? (module.hosts?.(result.resolved) ?? []).filter((host) => host !== '' && !hasReference(host))
+        : knownHosts(module, step, input.scope);
     for (const need of module.needs ?? []) {
       const entry = wanted.get(need) ?? { firstStep: step.id, hosts: new Map<string, string>() };
       for (const host of hosts) if (!entry.hosts.has(host)) entry.hosts.set(host, step.id);
