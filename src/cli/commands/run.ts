@@ -144,6 +144,12 @@ Progress goes to stderr (listr2's live view on a terminal, plain lines otherwise
 step.progress, step.finished with status changed|unchanged|skipped|failed, run.finished with the
 summary). Every event is also appended to the run's journal, <state dir>/runs/<run-id>.jsonl.
 
+Pre-flight: before the first action, every step's values are resolved and checked, and what the
+steps need is loaded: inventory entries and password sources, the cloud configuration, then the
+Keystone sign-in, the microversion and the compute service of every host a step names (reads
+only). A problem stops the run there, each distinct problem listed once: nothing is changed and
+no BMC is contacted.
+
 Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
 through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be
 confirmed stops the run before anything changes in Nova. One run per host at a time.
@@ -153,7 +159,9 @@ Examples:
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
 
-Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth; 130 interrupted.`,
+Exit codes: 0 ok; 1 a step failed, or the run failed after it had changed something (the summary
+lists what changed); 2 invalid input, nothing was changed; 3 refused for safety; 4 auth;
+130 interrupted.`,
   positionals: [1, 1],
   options: {
     ...targetOptions,
