@@ -21,6 +21,21 @@ let dir = '';
 
 const bmcLog = (): string => readFileSync(join(testbed().logDir, `bmc-${HOST}.log`), 'utf8');
 
+/** `forcedown run RUNBOOK --var ... --yes --output json` against the testbed, with this suite's state dir. */
+const runOnTestbed = (runbook: string, inventory: string, vars: readonly string[]): ReturnType<typeof forcedown> =>
+  forcedown([
+    'run',
+    runbook,
+    ...vars.flatMap((v) => ['--var', v]),
+    '--inventory',
+    inventory,
+    '--yes',
+    '--output',
+    'json',
+    '--state-dir',
+    join(dir, 'state'),
+  ]);
+
 test.before(async () => {
   client = await adminClient();
   dir = await mkdtemp(join(tmpdir(), 'fd-e2e-preflight-'));
@@ -54,21 +69,7 @@ test('a bad value for the wait after the fence: exit 2, the BMC never called, No
     }),
   );
   const before = bmcLog();
-  const result = await forcedown([
-    'run',
-    runbook,
-    '--var',
-    `host=${HOST}`,
-    '--var',
-    'settle=30 seconds',
-    '--inventory',
-    testbed().inventory,
-    '--yes',
-    '--output',
-    'json',
-    '--state-dir',
-    join(dir, 'state'),
-  ]);
+  const result = await runOnTestbed(runbook, testbed().inventory, [`host=${HOST}`, 'settle=30 seconds']);
   assert.is(result.code, 2, result.stderr + result.stdout.slice(-2000));
   assert.is(bmcLog(), before, `the BMC log has no new line:\n${bmcLog().slice(before.length)}`);
   assert.ok(computeAlive(HOST), 'the host is still powered');
@@ -94,19 +95,7 @@ test('a host Nova does not know: pre-flight reads Nova and stops, exit 2, before
   const file = join(dir, 'inventory.json');
   await writeFile(file, JSON.stringify(inventory));
   const before = bmcLog();
-  const result = await forcedown([
-    'run',
-    'runbooks/host-failure.json',
-    '--var',
-    'host=fake-unknown',
-    '--inventory',
-    file,
-    '--yes',
-    '--output',
-    'json',
-    '--state-dir',
-    join(dir, 'state'),
-  ]);
+  const result = await runOnTestbed('runbooks/host-failure.json', file, ['host=fake-unknown']);
   assert.is(result.code, 2, result.stderr + result.stdout.slice(-2000));
   assert.is(bmcLog(), before, `the BMC log has no new line:\n${bmcLog().slice(before.length)}`);
   const failed = events(result.stdout).filter((e) => e.event === 'step.finished');

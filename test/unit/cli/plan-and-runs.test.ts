@@ -1,4 +1,3 @@
-import { chmodSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../../../src/cli/main.js';
 import { captureOutput, cliIn } from '../../support/captured-output.js';
+import { commandBmc, type CommandBmc } from '../../support/command-bmc.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 
 /**
@@ -17,6 +17,7 @@ const test = suite('plan exit codes and runs labels');
 const root = join(import.meta.dirname, '../../..');
 let double: OpenStackDouble;
 let dir = '';
+let bmc: CommandBmc;
 
 test.before(async () => {
   double = await startOpenStackDouble();
@@ -26,15 +27,7 @@ test.after(async () => {
 });
 test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fd-plan-runs-'));
-  const program = join(dir, 'bmc.sh');
-  writeFileSync(
-    program,
-    `#!/bin/sh\ncase "$1" in status) cat '${join(dir, 'power')}' ;; off) echo off > '${join(dir, 'power')}' ;; esac\n`,
-  );
-  chmodSync(program, 0o755);
-  writeFileSync(join(dir, 'power'), 'on\n');
-  const bmc = { bmc: { driver: 'command', command: [program] } };
-  writeFileSync(join(dir, 'inventory.json'), JSON.stringify({ hosts: { fake1: bmc, h: bmc } }));
+  bmc = commandBmc(dir, ['fake1', 'h']);
 });
 test.after.each(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -142,7 +135,7 @@ test('runs: succeeded, failed, failed after changes, refused, invalid (nothing d
 test('the end-of-run summary offers resume only for a run that can be resumed, never for a dry run', async () => {
   const file = join(dir, 'f.json');
   await writeFile(file, JSON.stringify({ name: 'f', steps: [{ id: 'fence', type: 'fence', host: 'h' }] }));
-  writeFileSync(join(dir, 'power'), 'banana\n'); // the BMC answers no power state: the fence is refused
+  bmc.setPower('banana'); // the BMC answers no power state: the fence is refused
   const base = ['run', file, '--inventory', 'inventory.json', '--yes', '--state-dir', join(dir, 'state')];
   const real = await cliIn(dir, base);
   assert.is(real.code, 3, real.err + real.out);

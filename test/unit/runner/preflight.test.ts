@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunEvent, RunFinishedEvent, StepFinishedEvent } from '../../../src/runner/index.js';
 import { cliIn } from '../../support/captured-output.js';
+import { commandBmc, type CommandBmc } from '../../support/command-bmc.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 
 /**
@@ -18,6 +19,7 @@ const test = suite('pre-flight');
 const root = join(import.meta.dirname, '../../..');
 let double: OpenStackDouble;
 let dir = '';
+let bmc: CommandBmc;
 
 test.before(async () => {
   double = await startOpenStackDouble();
@@ -27,23 +29,13 @@ test.after(async () => {
 });
 test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fd-preflight-'));
-  // a BMC program: logs each call, keeps the power state in a file
-  const program = join(dir, 'bmc.sh');
-  writeFileSync(
-    program,
-    `#!/bin/sh\necho "$FORCEDOWN_HOST $1" >> '${join(dir, 'bmc.log')}'\ncase "$1" in\n  status) cat '${join(dir, 'power')}' ;;\n  off) echo off > '${join(dir, 'power')}' ;;\n  on) echo on > '${join(dir, 'power')}' ;;\nesac\nexit 0\n`,
-  );
-  chmodSync(program, 0o755);
-  writeFileSync(join(dir, 'power'), 'on\n');
-  writeFileSync(join(dir, 'bmc.log'), '');
-  const bmc = { bmc: { driver: 'command', command: [program] } };
-  writeFileSync(join(dir, 'inventory.json'), JSON.stringify({ hosts: { fake1: bmc, fake9: bmc } }));
+  bmc = commandBmc(dir, ['fake1', 'fake9']);
 });
 test.after.each(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const bmcCalls = (): string[] => readFileSync(join(dir, 'bmc.log'), 'utf8').split('\n').filter(Boolean);
+const bmcCalls = (): string[] => bmc.calls();
 const requests = (): Record<string, number> => ({ ...double.calls });
 const total = (calls: Record<string, number>): number => Object.values(calls).reduce((a, b) => a + b, 0);
 const events = (out: string): RunEvent[] =>
@@ -197,7 +189,7 @@ test('resume runs pre-flight too: a resume whose cloud cannot be configured does
   const first = await cliIn(dir, runArgs(runbook, '--output', 'json'), doubleEnv(double));
   assert.is(first.code, 1, first.err);
   const runId = (events(first.out)[0] as { runId: string }).runId;
-  writeFileSync(join(dir, 'bmc.log'), '');
+  bmc.clearCalls();
   const resumed = await cliIn(dir, ['resume', runId, '--yes', '--state-dir', join(dir, 'state')]);
   assert.is(resumed.code, 1, `invalid input after the fence's change exits 1: ${resumed.err}${resumed.out}`);
   assert.equal(bmcCalls(), [], 'not even the fence was confirmed from the BMC');
