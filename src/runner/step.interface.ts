@@ -149,8 +149,8 @@ export interface StepModule<S extends Step = Step> {
   confirmJournaled?(step: S, context: StepContext, journaled: StepFinishedEvent): Promise<boolean>;
   /**
    * The error of an attempt that ran out of time, for steps whose timeout means more than slowness
-   * (a fence that timed out has not confirmed the power-off: refused, exit 3).
-   * @defaultValue a `STEP_TIMEOUT` step failure (exit 1)
+   * (a fence that timed out has not confirmed the power-off: kind `refused`).
+   * @defaultValue a `STEP_TIMEOUT` failure (kind `failed`)
    */
   timeoutError?(step: S, timeoutMs: number): ForcedownError;
 }
