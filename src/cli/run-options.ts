@@ -1,8 +1,9 @@
 import { invalidInput } from '../errors/index.js';
 import type { LoadedRunbook } from '../runbook/index.js';
-import type { RunOptions, RunServices } from '../runner/index.js';
+import type { RunOptions, RunServices, RunServicesOptions } from '../runner/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
+import { waitsTo } from './openstack-options.js';
 
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
@@ -62,12 +63,16 @@ export function assumeFencedReason(args: ParsedArgs): string | undefined {
   return reason.trim();
 }
 
-/** Builds the services of a run from the shared options. */
+/**
+ * Builds the services of a run from the shared options. `connection` replaces a run's retries
+ * and time limits of OpenStack calls (plan reads like `services`: fewer retries, 30 s per call).
+ */
 export async function servicesFor(
   args: ParsedArgs,
   context: CommandContext,
   loaded: LoadedRunbook | undefined,
   storedInventory?: string,
+  connection: Pick<RunServicesOptions, 'retry' | 'deadlines'> = {},
 ): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
   const { loadInventory, resolveInventoryPath } = await import('../inventory/index.js');
   const { createRunServices } = await import('../runner/index.js');
@@ -91,7 +96,9 @@ export async function servicesFor(
     env: context.env,
     cwd: context.cwd,
     warn: (message) => context.stderr.write(`forcedown: warning: ${escapeForTerminal(message)}\n`),
+    onWait: waitsTo(context),
     signal: context.signal,
+    ...connection,
   });
   return { services, inventoryPath };
 }

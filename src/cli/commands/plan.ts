@@ -28,7 +28,11 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
     const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
-    const { services } = await servicesFor(args, context, loaded);
+    // a plan only reads: its OpenStack calls give up like those of `services` (30 s each)
+    const { services } = await servicesFor(args, context, loaded, undefined, {
+      retry: { retries: 3 },
+      deadlines: { budgetMs: 30_000 },
+    });
     const { planRun } = await import('../../runner/index.js');
     try {
       const entries = await planRun({
