@@ -137,6 +137,29 @@ test('notify: a failing webhook fails the step; retries send again', async () =>
   await cleanup(run);
 });
 
+test('notify: a webhook that never answers ends at the step timeout, and says it is waiting meanwhile', async () => {
+  const silent = createServer(() => undefined);
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+  const started = Date.now();
+  const run = await runRunbook(
+    { name: 'tell', env: ['HOOK'], steps: [{ id: 'tell', type: 'notify', url: '${env.HOOK}', timeout: '4.5s' }] },
+    { env: { HOOK: url }, services: offlineServices({ fetch }) },
+  );
+  silent.closeAllConnections();
+  silent.close();
+  assert.ok(Date.now() - started < 9000, `took ${Date.now() - started} ms`);
+  assert.is(run.exitCode, 1);
+  assert.is(finished(run.events)[0].error!.code, 'STEP_TIMEOUT');
+  const waiting = run.events.filter(
+    (e) => e.event === 'step.output' && (e as { message: string }).message.startsWith('waiting for the webhook'),
+  ) as { message: string }[];
+  assert.is(waiting.length, 1, JSON.stringify(run.events));
+  assert.match(waiting[0].message, /no answer after 4\.\ds; gives up after 4\.5s \(the step's timeout\)/);
+  await cleanup(run);
+});
+
 test('notify: plain http to a remote host, credentials in the URL and garbage are refused (exit 2) before sending', async () => {
   for (const url of [
     'http://hooks.example.com/x',
