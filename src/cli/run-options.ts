@@ -1,4 +1,5 @@
 import { invalidInput } from '../errors/index.js';
+import { didYouMean } from '../validation/index.js';
 import type { LoadedRunbook } from '../runbook/index.js';
 import type { RunOptions, RunServices, RunServicesOptions } from '../runner/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
@@ -101,6 +102,25 @@ export async function servicesFor(
     ...connection,
   });
   return { services, inventoryPath };
+}
+
+/**
+ * `--approve` values must name approve steps of the runbook (or be `all`): a mistyped id would
+ * leave its gate closed and stop the run there, after earlier steps have acted.
+ */
+export function checkApprovals(loaded: LoadedRunbook, approve: ReadonlySet<string>): void {
+  const gates = loaded.runbook.steps.filter((step) => step.type === 'approve').map((step) => step.id);
+  for (const id of approve) {
+    if (id === 'all' || gates.includes(id)) continue;
+    throw invalidInput(
+      'USAGE',
+      `--approve ${id}: runbook "${loaded.runbook.name}" has no approve step "${id}"${didYouMean(id, gates)}`,
+      gates.length > 0
+        ? `its approve steps are ${gates.join(', ')}; pass one of them, or --approve all`
+        : 'this runbook has no approve steps: drop --approve',
+      { approve: id, gates },
+    );
+  }
 }
 
 /** The run options from the command line. */

@@ -15,6 +15,9 @@ state (BMC power state, Nova services and servers) without changing anything. Ea
 A fence step in the plan counts as confirmed for the steps after it; a force-down without one is
 shown as refused unless --assume-fenced is given.
 
+Each OpenStack read gives up after 30 s (FORCEDOWN_API_BUDGET), saying on stderr at least
+every 5 s what it waits for.
+
 Examples:
   forcedown plan runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown plan runbooks/evacuate-only.json --var host=cmp-07 --assume-fenced "PDU off, INC-4711"
