@@ -1,16 +1,9 @@
-import { isIP } from 'node:net';
 import { invalidInput, operationFailed } from '../errors/index.js';
 import type { NotifyStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
 import type { StepContext, StepModule } from '../runner/step.interface.js';
 import { secrets } from '../secrets/index.js';
-
-function isLoopback(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1';
-}
+import { isLoopbackHost } from '../validation/index.js';
 
 /** Parses and checks a webhook URL: https, or http to loopback only; no credentials in it. */
 export function webhookUrl(text: string, stepId: string): URL {
@@ -31,7 +24,7 @@ export function webhookUrl(text: string, stepId: string): URL {
       'put credentials in a header (headers: {"Authorization": "${env.TOKEN}"}), not in the URL',
     );
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw invalidInput(
       'WEBHOOK_URL_INVALID',
       `step "${stepId}": webhook URLs must use https (plain http is only allowed to loopback), not ${url.protocol}//${url.hostname}`,
