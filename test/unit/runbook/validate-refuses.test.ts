@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { hasUrlCredentials } from '../../../src/validation/index.js';
 import { cliIn } from '../../support/captured-output.js';
 
 /**
@@ -208,6 +209,25 @@ test('runbook: a webhook URL with credentials is refused even when the file has 
   assert.match(messages[0], 'a URL with credentials in it');
   assert.match(messages[1], 'unknown step type "wiat" (did you mean "wait"?)');
   assert.not.match(JSON.stringify(results), 'token123@hooks', 'the problem does not repeat the URL');
+});
+
+test('finding credentials in URLs: the userinfo of an authority only, and linear on hostile input', () => {
+  for (const [text, found] of [
+    ['https://u:p@h/x', true],
+    ['curl ftp://user@host/file', true],
+    ['https://h/x@y', false],
+    ['https://h?u@x', false],
+    ['https://h u@x', false],
+    ['x://@h', false],
+    ['://u@h', false],
+    ['mailto:ops@example.com', false],
+  ] as const)
+    assert.is(hasUrlCredentials(text), found, text);
+  // a regular expression with a scheme before "://" took minutes on these (the fuzz suite's megabyte step type)
+  const started = Date.now();
+  for (const text of ['x'.repeat(1_000_000), 'a://'.repeat(300_000), `a://${'b'.repeat(1_000_000)}`])
+    assert.is(hasUrlCredentials(text), false);
+  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
 });
 
 test('the shipped runbooks and the example inventory still validate', async () => {
