@@ -65,6 +65,15 @@ export function assumeFencedReason(args: ParsedArgs): string | undefined {
 }
 
 /**
+ * How `plan` and `run --dry-run` call OpenStack: they only read, so they give up like `services`
+ * (3 retries, 30 s per call) rather than ride out an outage as a run does (50 s).
+ */
+export const READ_ONLY_CONNECTION: Pick<RunServicesOptions, 'retry' | 'deadlines'> = {
+  retry: { retries: 3 },
+  deadlines: { budgetMs: 30_000 },
+};
+
+/**
  * Builds the services of a run from the shared options. `connection` replaces a run's retries
  * and time limits of OpenStack calls (plan reads like `services`: fewer retries, 30 s per call).
  */

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors/index.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { READ_ONLY_CONNECTION, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
 
 export const command: CommandSpec = {
   name: 'plan',
@@ -31,11 +31,7 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
     const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
-    // a plan only reads: its OpenStack calls give up like those of `services` (30 s each)
-    const { services } = await servicesFor(args, context, loaded, undefined, {
-      retry: { retries: 3 },
-      deadlines: { budgetMs: 30_000 },
-    });
+    const { services } = await servicesFor(args, context, loaded, undefined, READ_ONLY_CONNECTION);
     const { planRun } = await import('../../runner/index.js');
     try {
       const entries = await planRun({

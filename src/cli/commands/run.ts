@@ -1,7 +1,14 @@
 import { ExitCode, refused } from '../../errors/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { checkApprovals, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import {
+  READ_ONLY_CONNECTION,
+  checkApprovals,
+  outputFormat,
+  runOptionsFrom,
+  servicesFor,
+  targetOptions,
+} from '../run-options.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunOutcome, ResumeState } from '../../runner/index.js';
 
@@ -52,7 +59,13 @@ export async function executeFromCli(
   checkApprovals(loaded, options.approve);
   const { resolveStateDir, executeRun, planRun } = await import('../../runner/index.js');
   const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
-  const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
+  const { services, inventoryPath } = await servicesFor(
+    args,
+    context,
+    loaded,
+    resume?.started.options.inventory,
+    dryRun ? READ_ONLY_CONNECTION : {},
+  );
   try {
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
@@ -155,8 +168,8 @@ Approve steps are human gates: only an answer at the terminal, --approve STEP-ID
 --approve all passes them (recorded in the journal). --yes confirms the run, not its gates:
 unattended, a gate without --approve stops the run with exit 3.
 
-Deadlines: each OpenStack call, with its retries, gives up after 50 s (FORCEDOWN_API_BUDGET),
-or at the step's timeout; while it waits, the step says so at least every 5 s.
+Deadlines: each OpenStack call, with its retries, gives up after 50 s (30 s with --dry-run;
+FORCEDOWN_API_BUDGET), or at the step's timeout; while it waits, the step says so at least every 5 s.
 
 Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
 through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be

@@ -206,7 +206,7 @@ test('services, plan, run and resume against a refused connection: bounded, repo
 });
 
 test("a step's timeout ends the step and the process, even while the sign-in still waits", async () => {
-  // the call's budget (50 s in runs) is longer than the step's 2 s timeout
+  // the call's budget (30 s in a dry run) is longer than the step's 2 s timeout
   const result = await forcedown(['run', join(home, 'short.json'), ...fenced, '--dry-run'], cloud(silentPort));
   assertEnded(result, 2000, 'run --dry-run');
   assert.is(result.code, 1);
