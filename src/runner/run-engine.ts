@@ -350,6 +350,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         options,
         services: {
           ...services,
+          // the client is shared by the run's steps: a step out of time stops waiting for it
+          openstack: () => untilAborted(services.openstack(), attemptController.signal),
           // a terminal: ask through listr2's prompt (or the services' own confirm, e.g. in tests)
           confirm: options.interactive
             ? (services.confirm ??
@@ -383,6 +385,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         sleep: (ms) => sleep(ms, attemptController.signal),
       };
       await journal.append({ event: 'step.started', stepId: step.id, type: step.type, title: resolvedTitle, attempt });
+      // an OpenStack call that keeps waiting says so as this step's output (renderer, journal, JSON)
+      services.routeWaits?.((notice) => context.output(notice.message));
       try {
         const outcome = await raceAbort(
           attemptOnce(module, resolved, context, journaled),
@@ -447,6 +451,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         else if (!firstFatal) firstFatal = finalError;
         throw forDisplay(finalError);
       } finally {
+        services.routeWaits?.(undefined);
         clearTimeout(timer);
         runController.signal.removeEventListener('abort', relay);
       }
@@ -618,6 +623,17 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** `work`, or an AbortError as soon as `signal` aborts (`work` goes on; its outcome is dropped). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** How long a step may take to wind down after its signal aborts (report what was in flight). */

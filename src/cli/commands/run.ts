@@ -1,7 +1,14 @@
 import { ExitCode, refused } from '../../errors/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import {
+  READ_ONLY_CONNECTION,
+  checkApprovals,
+  outputFormat,
+  runOptionsFrom,
+  servicesFor,
+  targetOptions,
+} from '../run-options.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunOutcome, ResumeState } from '../../runner/index.js';
 
@@ -18,12 +25,17 @@ const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set([
 
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
-  yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
+  yes: {
+    type: 'boolean',
+    short: 'y',
+    description:
+      'Do not ask to confirm the run (needed unattended). Approve steps still ask at a terminal, or need --approve',
+  },
   approve: {
     type: 'string',
     multiple: true,
     valueName: 'STEP-ID',
-    description: 'Approve this approve step in advance',
+    description: 'Pass this approve step in advance (recorded); "all" passes every approve step (CI)',
   },
   'break-lock': {
     type: 'string',
@@ -44,9 +56,16 @@ export async function executeFromCli(
 ): Promise<number> {
   const output = outputFormat(args);
   const options = runOptionsFrom(args, context, dryRun);
+  checkApprovals(loaded, options.approve);
   const { resolveStateDir, executeRun, planRun } = await import('../../runner/index.js');
   const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
-  const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
+  const { services, inventoryPath } = await servicesFor(
+    args,
+    context,
+    loaded,
+    resume?.started.options.inventory,
+    dryRun ? READ_ONLY_CONNECTION : {},
+  );
   try {
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
@@ -145,6 +164,13 @@ Progress goes to stderr (listr2's live view on a terminal, plain lines otherwise
 step.progress, step.finished with status changed|unchanged|skipped|failed, run.finished with the
 summary). Every event is also appended to the run's journal, <state dir>/runs/<run-id>.jsonl.
 
+Approve steps are human gates: only an answer at the terminal, --approve STEP-ID or
+--approve all passes them (recorded in the journal). --yes confirms the run, not its gates:
+unattended, a gate without --approve stops the run with exit 3.
+
+Deadlines: each OpenStack call, with its retries, gives up after 50 s (30 s with --dry-run;
+FORCEDOWN_API_BUDGET), or at the step's timeout; while it waits, the step says so at least every 5 s.
+
 Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
 through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be
 confirmed stops the run before anything changes in Nova. One run per host at a time.
@@ -153,6 +179,7 @@ Examples:
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+  forcedown run my-gated.json --var host=cmp-07 --yes --approve ok-to-evacuate
 
 Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth; 130 interrupted.`,
   positionals: [1, 1],
