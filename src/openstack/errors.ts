@@ -12,7 +12,12 @@ import { redact } from '../secrets/index.js';
 /** Which OpenStack service answered. */
 export type OpenStackServiceName = 'keystone' | 'nova' | 'glance';
 
-const SERVICE_TITLE: Record<OpenStackServiceName, string> = { keystone: 'Keystone', nova: 'Nova', glance: 'Glance' };
+/** How each service is named in messages. */
+export const SERVICE_TITLE: Readonly<Record<OpenStackServiceName, string>> = {
+  keystone: 'Keystone',
+  nova: 'Nova',
+  glance: 'Glance',
+};
 
 /** The facts an {@link OpenStackApiError} is built from. */
 export interface OpenStackApiErrorInit {
@@ -250,8 +255,37 @@ export interface OpenStackConnectionErrorInit {
   readonly origin: string;
   /** The system error code (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `CERT_HAS_EXPIRED`...). */
   readonly errorCode: string;
+  /** Which of forcedown's time limits ran out, and how long it was. */
+  readonly timeout?: { readonly phase: 'connect' | 'response'; readonly ms: number };
+  /** How many attempts were made and how long the call took in all (set when it gives up). */
+  readonly attempts?: { readonly count: number; readonly elapsedMs: number };
   readonly cause?: unknown;
 }
+
+/** `12.5 s`, for messages about time limits. */
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function connectionMessage(init: OpenStackConnectionErrorInit, tls: boolean, path: string): string {
+  const service = SERVICE_TITLE[init.service];
+  const request = `${init.method} ${path}`;
+  let text: string;
+  if (tls) text = `TLS verification of ${init.origin} failed (${init.errorCode}) on ${request}`;
+  else if (init.timeout?.phase === 'connect')
+    text = `cannot connect to ${service} at ${init.origin} within ${seconds(init.timeout.ms)} (${request})`;
+  else if (init.timeout?.phase === 'response' && init.attempts === undefined)
+    text = `${service} at ${init.origin} did not answer ${request} within ${seconds(init.timeout.ms)}`;
+  else if (init.timeout?.phase === 'response') text = `${service} at ${init.origin} did not answer ${request}`;
+  else text = `cannot reach ${service} at ${init.origin} (${init.errorCode}) on ${request}`;
+  const attempts = init.attempts;
+  if (attempts === undefined) return text;
+  const each = init.timeout?.phase === 'response' ? ` (an attempt waits at most ${seconds(init.timeout.ms)})` : '';
+  return `${text}; gave up after ${attempts.count} attempt${attempts.count === 1 ? '' : 's'} in ${seconds(attempts.elapsedMs)}${each}`;
+}
+
+const TIME_LIMITS_HINT =
+  'the limits are FORCEDOWN_CONNECT_TIMEOUT (10 s), FORCEDOWN_API_TIMEOUT or clouds.yaml api_timeout (30 s per answer) and FORCEDOWN_API_BUDGET (per call with its retries)';
 
 /** TLS verification failures: a configuration problem, never retried. */
 const TLS_CODES = new Set([
@@ -276,24 +310,29 @@ export class OpenStackConnectionError extends ForcedownError {
   readonly path: string;
   readonly origin: string;
   readonly errorCode: string;
+  readonly #init: OpenStackConnectionErrorInit;
 
   constructor(init: OpenStackConnectionErrorInit) {
     const tls = TLS_CODES.has(init.errorCode);
     const path = redact(init.path);
-    super(
-      tls
-        ? `TLS verification of ${init.origin} failed (${init.errorCode}) on ${init.method} ${path}`
-        : `cannot reach ${SERVICE_TITLE[init.service]} at ${init.origin} (${init.errorCode}) on ${init.method} ${path}`,
-      {
-        code: tls ? 'OPENSTACK_TLS_ERROR' : 'OPENSTACK_UNREACHABLE',
-        kind: tls ? 'invalid-input' : 'failed',
-        hint: tls
-          ? 'give the CA bundle that signed the endpoint certificate (cacert in clouds.yaml, OS_CACERT); use insecure/--insecure only for testing'
-          : `check that ${init.origin} is reachable from here (catalog endpoint, interface public/internal/admin, proxies, firewalls) and that the service is running`,
-        data: { service: init.service, method: init.method, path, origin: init.origin, errorCode: init.errorCode },
-        cause: init.cause,
+    super(connectionMessage(init, tls, path), {
+      code: tls ? 'OPENSTACK_TLS_ERROR' : init.timeout ? 'OPENSTACK_TIMEOUT' : 'OPENSTACK_UNREACHABLE',
+      kind: tls ? 'invalid-input' : 'failed',
+      hint: tls
+        ? 'give the CA bundle that signed the endpoint certificate (cacert in clouds.yaml, OS_CACERT); use insecure/--insecure only for testing'
+        : `check that ${init.origin} is reachable from here (catalog endpoint, interface public/internal/admin, proxies, firewalls) and that the service is running${init.timeout ? `; ${TIME_LIMITS_HINT}` : ''}`,
+      data: {
+        service: init.service,
+        method: init.method,
+        path,
+        origin: init.origin,
+        errorCode: init.errorCode,
+        ...(init.timeout ? { timeoutPhase: init.timeout.phase, timeoutMs: init.timeout.ms } : {}),
+        ...(init.attempts ? { attempts: init.attempts.count, elapsedMs: init.attempts.elapsedMs } : {}),
       },
-    );
+      cause: init.cause,
+    });
+    this.#init = init;
     this.service = init.service;
     this.method = init.method;
     this.path = path;
@@ -314,6 +353,10 @@ export class OpenStackConnectionError extends ForcedownError {
   }
   get isTimeout(): boolean {
     return this.errorCode === 'ETIMEDOUT';
+  }
+  /** The same failure, saying how many attempts the call made in how long before giving up. */
+  afterAttempts(count: number, elapsedMs: number): OpenStackConnectionError {
+    return new OpenStackConnectionError({ ...this.#init, attempts: { count, elapsedMs } });
   }
 }
 OpenStackConnectionError.prototype.name = 'OpenStackConnectionError';

@@ -1,7 +1,9 @@
-import { toForcedownError, type ForcedownError } from '../errors/index.js';
+import { operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import { hasReference, type Scope } from '../runbook/index.js';
+import type { WaitNotice } from '../openstack/openstack.interface.js';
+import { formatDuration, hasReference, type Scope } from '../runbook/index.js';
 import type { StepCatalog } from './catalog.interface.js';
+import { untilAborted, withDeadline } from './deadline.js';
 import type { RunServices } from './services.interface.js';
 import { knownHosts, prepareStep, type PreparedStep } from './step-pipeline.js';
 import type { StepModule, StepNeed } from './step.interface.js';
@@ -38,12 +40,20 @@ export interface PreflightInput {
   readonly file: string;
   readonly services: RunServices;
   readonly signal: AbortSignal;
+  /** A call that keeps waiting (the sign-in...), on behalf of the step whose need it checks. */
+  readonly onWait?: (stepId: string, notice: WaitNotice) => void;
 }
 
 /** The steps that need a service: the first of them, and each host with the first step naming it. */
 interface Wanted {
   readonly firstStep: string;
   readonly hosts: Map<string, string>;
+}
+
+/** How a check reaches the services: each read under the time limit of the step it is for. */
+interface CheckContext {
+  readonly services: RunServices;
+  readonly within: <T>(stepId: string, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 class Problems {
@@ -55,27 +65,29 @@ class Problems {
   }
 }
 
-type Check = (services: RunServices, wanted: Wanted, problems: Problems, signal: AbortSignal) => Promise<void>;
+type Check = (context: CheckContext, wanted: Wanted, problems: Problems) => Promise<void>;
 
-const checkPower: Check = async (services, wanted, problems) => {
+const checkPower: Check = async ({ services }, wanted, problems) => {
   for (const [host, stepId] of wanted.hosts)
     await services.power(host).catch((error: unknown) => problems.add(stepId, error));
 };
 
-const checkCloudConfig: Check = async (services, wanted, problems) => {
+const checkCloudConfig: Check = async ({ services }, wanted, problems) => {
   await services.checkOpenStackConfig?.().catch((error: unknown) => problems.add(wanted.firstStep, error));
 };
 
-const checkCloud: Check = async (services, wanted, problems, signal) => {
+const checkCloud: Check = async ({ services, within }, wanted, problems) => {
   let client;
   try {
-    client = await services.openstack();
+    client = await within(wanted.firstStep, (signal) => untilAborted(services.openstack(), signal));
   } catch (error) {
     problems.add(wanted.firstStep, error);
     return;
   }
   for (const [host, stepId] of wanted.hosts)
-    await client.compute.findComputeService(host, { signal }).catch((error: unknown) => problems.add(stepId, error));
+    await within(stepId, (signal) => client.compute.findComputeService(host, { signal })).catch((error: unknown) =>
+      problems.add(stepId, error),
+    );
 };
 
 /** How each need is checked: `local` contacts nothing; `remote` only reads (Keystone, Nova). */
@@ -83,6 +95,43 @@ const CHECKS: { readonly [N in StepNeed]: { readonly local?: Check; readonly rem
   power: { local: checkPower },
   openstack: { local: checkCloudConfig, remote: checkCloud },
 };
+
+/**
+ * A read pre-flight makes for a step stays within that step's timeout (a sign-in that does not
+ * answer ends the run as the step would), and says what it waits for on the step's behalf.
+ */
+function checkContext(input: PreflightInput, prepared: ReadonlyMap<string, PreparedStep>): CheckContext {
+  return {
+    services: input.services,
+    within: async (stepId, work) => {
+      const step = prepared.get(stepId);
+      const timeoutMs =
+        step?.kind === 'ready'
+          ? step.timeoutMs
+          : input.modules.get(input.steps.find((s) => s.id === stepId)!.type)!.defaultTimeoutMs;
+      input.services.routeWaits?.((notice) => input.onWait?.(stepId, notice));
+      try {
+        return await withDeadline(
+          {
+            stepId,
+            timeoutMs,
+            runSignal: input.signal,
+            timeoutError: () =>
+              operationFailed(
+                'PREFLIGHT_TIMEOUT',
+                `pre-flight of step "${stepId}" did not finish within ${formatDuration(timeoutMs)} (signing in, looking up services)`,
+                'find out why Keystone or Nova is slow, or raise the step\'s "timeout" in the runbook',
+                { timeoutMs },
+              ),
+          },
+          work,
+        );
+      } finally {
+        input.services.routeWaits?.(undefined);
+      }
+    },
+  };
+}
 
 /** Runs pre-flight; never throws (problems are the result). */
 export async function preflight(input: PreflightInput): Promise<PreflightResult> {
@@ -108,9 +157,10 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   }
   // everything that contacts nothing is checked in any case (all problems at once); Keystone and
   // Nova are read only when all of it is fine
-  for (const [need, entry] of wanted) await CHECKS[need].local?.(input.services, entry, problems, input.signal);
+  const context = checkContext(input, prepared);
+  for (const [need, entry] of wanted) await CHECKS[need].local?.(context, entry, problems);
   if (problems.list.length === 0)
-    for (const [need, entry] of wanted) await CHECKS[need].remote?.(input.services, entry, problems, input.signal);
+    for (const [need, entry] of wanted) await CHECKS[need].remote?.(context, entry, problems);
   const order = new Map(input.steps.map((step, index) => [step.id, index]));
   problems.list.sort((a, b) => order.get(a.stepId)! - order.get(b.stepId)!);
   return { problems: problems.list, prepared };

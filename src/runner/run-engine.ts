@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { ForcedownError, toForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
 import type { LoadedRunbook, Scope } from '../runbook/index.js';
+import { escapeForTerminal } from '../validation/index.js';
 import { forcedownVersion } from '../version.js';
 import type { StepCatalog } from './catalog.interface.js';
 import type { RunEvent, RunSummary } from './events.interface.js';
@@ -235,6 +236,27 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const scope = scopeOf({});
 
   const { modules, problems: missing } = await loadModules(steps, request.catalog);
+  const hosts = [
+    ...new Set(
+      steps.flatMap((step) => (modules.has(step.type) ? knownHosts(modules.get(step.type)!, step, scope) : [])),
+    ),
+  ];
+  // the journal opens after pre-flight (the first fence's read is primed before the first event),
+  // or as soon as pre-flight waits for something: that is an event too
+  let opened: Promise<JournalWriter> | undefined;
+  const openJournal = (): Promise<JournalWriter> =>
+    (opened ??= (async () => {
+      const writer = await JournalWriter.open(request.stateDir, runId, {
+        persist: request.persist !== false,
+        nextSeq: resume?.nextSeq,
+      });
+      if (request.onEvent) writer.onEvent(request.onEvent);
+      await journalStart(request, writer, hosts);
+      return writer;
+    })());
+  const waitLine = (message: string): void => {
+    request.progressStream.write(`forcedown: ${escapeForTerminal(message)}\n`);
+  };
   const checked =
     missing.length > 0
       ? { problems: missing, prepared: new Map<string, PreparedStep>() }
@@ -246,20 +268,16 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           file: loaded.file,
           services,
           signal: request.signal,
+          onWait: (stepId, notice) => {
+            waitLine(notice.message);
+            void openJournal().then((writer) =>
+              writer.append({ event: 'step.output', stepId, message: notice.message }),
+            );
+          },
         });
   if (checked.problems.length === 0 && !resume) primeFirstStep(steps, modules, checked.prepared, services);
-  const hosts = [
-    ...new Set(
-      steps.flatMap((step) => (modules.has(step.type) ? knownHosts(modules.get(step.type)!, step, scope) : [])),
-    ),
-  ];
+  const journal = await openJournal();
 
-  const journal = await JournalWriter.open(request.stateDir, runId, {
-    persist: request.persist !== false,
-    nextSeq: resume?.nextSeq,
-  });
-  if (request.onEvent) journal.onEvent(request.onEvent);
-  await journalStart(request, journal, hosts);
   const record = new RunRecord(steps, modules, journal, request.exitCodes, options.dryRun, resume);
   const pending: Promise<unknown>[] = [];
   const safety = new SafetyLedger(options.assumeFenced, (host, reason) => {
@@ -280,6 +298,8 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
     scope: scopeOf(record.outputs),
     signal: request.signal,
     runEnd: new Map(),
+    // no renderer shows a step's output (JSON mode): a call that keeps waiting still says so on stderr
+    ...(request.renderer === 'silent' ? { waitLine } : {}),
   };
 
   if (checked.problems.length > 0) {

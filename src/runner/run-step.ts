@@ -3,7 +3,7 @@ import type { Step } from '../generated/runbook.types.js';
 import { formatDuration, type Scope } from '../runbook/index.js';
 import { escapeForTerminal } from '../validation/index.js';
 import type { StepCatalog } from './catalog.interface.js';
-import { sleep, withDeadline } from './deadline.js';
+import { sleep, untilAborted, withDeadline } from './deadline.js';
 import { eventError, type RunRecord } from './run-record.js';
 import type { StepFinishStatus, StepFinishedEvent } from './events.interface.js';
 import type { JournalWriter } from './journal.js';
@@ -31,6 +31,8 @@ export interface RunShared {
   readonly resume: ResumeState | undefined;
   /** Work registered by steps for the end of the run, by key. */
   readonly runEnd: Map<string, (signal: AbortSignal) => Promise<void>>;
+  /** Where waiting notices go besides the step's output, when no renderer shows that (JSON mode). */
+  readonly waitLine?: (message: string) => void;
 }
 
 /** How a step shows its progress (a listr2 task in the engine). */
@@ -78,8 +80,13 @@ function contextFor(
     timeoutMs: ready.timeoutMs,
     mode: options.dryRun ? 'dry-run' : 'run',
     options,
-    // on a terminal, ask through listr2's prompt (or the services' own confirm, e.g. in tests)
-    services: { ...services, confirm: options.interactive ? (services.confirm ?? view.prompt) : undefined },
+    services: {
+      ...services,
+      // the client is shared by the run's steps: a step out of time stops waiting for it
+      openstack: () => untilAborted(services.openstack(), signal),
+      // on a terminal, ask through listr2's prompt (or the services' own confirm, e.g. in tests)
+      confirm: options.interactive ? (services.confirm ?? view.prompt) : undefined,
+    },
     safety: run.safety,
     history: run.resume?.stepEvents.get(step.id) ?? [],
     progress: async (kind, data) => {
@@ -184,7 +191,15 @@ async function attempts(
           runSignal: run.signal,
           timeoutError: () => module.timeoutError?.(ready.resolved, ready.timeoutMs),
         },
-        (signal) => attemptOnce(module, ready.resolved, contextFor(step, ready, attempt, signal, view, run), journaled),
+        (signal) => {
+          const context = contextFor(step, ready, attempt, signal, view, run);
+          // an OpenStack call that keeps waiting says so as this step's output (renderer, journal, JSON)
+          run.services.routeWaits?.((notice) => {
+            context.output(notice.message);
+            run.waitLine?.(notice.message);
+          });
+          return attemptOnce(module, ready.resolved, context, journaled);
+        },
       );
       await run.record.finish(step, {
         ...outcome,
@@ -215,6 +230,8 @@ async function attempts(
       });
       run.record.failed(final, ready.resolved.continueOnError === true && !final.isInterrupted);
       throw forDisplay(final);
+    } finally {
+      run.services.routeWaits?.(undefined);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { PowerController, PowerState } from '../fencing/power.interface.js';
-import type { OpenStackClient } from '../openstack/openstack.interface.js';
+import type { OpenStackClient, WaitNotice } from '../openstack/openstack.interface.js';
 
 /** A yes/no question to the operator (TTY only). */
 export type Confirm = (question: string, signal: AbortSignal) => Promise<boolean>;
@@ -29,12 +29,18 @@ export interface RunServices {
    * a few seconds ago); undefined otherwise, and the step reads the BMC itself.
    */
   takePrimedPowerStatus?(host: string): Promise<PowerState> | undefined;
+  /**
+   * Sends the notices of OpenStack calls that keep waiting (no answer, retrying) to `listener`
+   * (the running step's output) until it is called again; undefined restores the default
+   * (stderr). Optional so test doubles need not implement it.
+   */
+  routeWaits?(listener: ((notice: WaitNotice) => void) | undefined): void;
   /** Sends an HTTP request (notify); `fetch` unless a test injects one. */
   readonly fetch: typeof fetch;
   /** Asks the operator; undefined when there is no terminal. */
   readonly confirm: Confirm | undefined;
   /** Warnings for the operator (insecure TLS...). */
   warn(message: string): void;
-  /** Closes clients and sockets. */
+  /** Closes clients and sockets, and abandons a sign-in still under way. */
   close(): Promise<void>;
 }

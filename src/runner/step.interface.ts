@@ -8,9 +8,9 @@ import type { SafetyLedger } from './safety-ledger.js';
 export interface RunOptions {
   /** `--dry-run`: check only, change nothing. */
   readonly dryRun: boolean;
-  /** `--yes`: no confirmation prompt, and every `approve` step is approved. */
+  /** `--yes`: no confirmation prompt for the run (approve steps still need an answer or `--approve`). */
   readonly yes: boolean;
-  /** `--approve STEP-ID`: those approve steps are approved. */
+  /** `--approve STEP-ID`: those approve steps are approved; `all` approves every one. */
   readonly approve: ReadonlySet<string>;
   /** `--assume-fenced REASON`: the operator asserts the hosts are fenced (recorded). */
   readonly assumeFenced: string | undefined;

@@ -24,3 +24,4 @@ export {
   type DocumentValidation,
 } from './validate-document.js';
 export { escapeForTerminal } from './terminal-text.js';
+export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';

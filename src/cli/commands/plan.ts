@@ -1,7 +1,7 @@
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { READ_ONLY_CONNECTION, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
 
 export const command: CommandSpec = {
   name: 'plan',
@@ -14,6 +14,9 @@ state (BMC power state, Nova services and servers) without changing anything. Ea
   ? decided at run time (depends on outputs of an earlier step)   ! refused for safety   x error
 A fence step in the plan counts as confirmed for the steps after it; a force-down without one is
 shown as refused unless --assume-fenced is given.
+
+Each OpenStack read gives up after 30 s (FORCEDOWN_API_BUDGET), saying on stderr at least
+every 5 s what it waits for.
 
 Examples:
   forcedown plan runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
@@ -32,7 +35,7 @@ while reading state, 1 anything else (e.g. Keystone or Nova unreachable); 130 in
     const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
-    const { services } = await servicesFor(args, context, loaded);
+    const { services } = await servicesFor(args, context, loaded, undefined, READ_ONLY_CONNECTION);
     const [{ planRun }, { catalog }, { formatPlan, planExitCode, planProblems }] = await Promise.all([
       import('../../runner/index.js'),
       import('../../steps/catalog.js'),

@@ -4,16 +4,28 @@ import type { RendererChoice, ResumeState, RunOptions, RunOutcome, RunServices }
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import {
+  READ_ONLY_CONNECTION,
+  checkApprovals,
+  outputFormat,
+  runOptionsFrom,
+  servicesFor,
+  targetOptions,
+} from '../run-options.js';
 
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
-  yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
+  yes: {
+    type: 'boolean',
+    short: 'y',
+    description:
+      'Do not ask to confirm the run (needed unattended). Approve steps still ask at a terminal, or need --approve',
+  },
   approve: {
     type: 'string',
     multiple: true,
     valueName: 'STEP-ID',
-    description: 'Approve this approve step in advance',
+    description: 'Pass this approve step in advance (recorded); "all" passes every approve step (CI)',
   },
   'break-lock': {
     type: 'string',
@@ -76,12 +88,19 @@ export async function executeFromCli(
 ): Promise<number> {
   const output = outputFormat(args);
   const options = runOptionsFrom(args, context, dryRun);
+  checkApprovals(loaded, options.approve);
   const [{ resolveStateDir, executeRun }, { catalog }] = await Promise.all([
     import('../../runner/index.js'),
     import('../../steps/catalog.js'),
   ]);
   const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
-  const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
+  const { services, inventoryPath } = await servicesFor(
+    args,
+    context,
+    loaded,
+    resume?.started.options.inventory,
+    dryRun ? READ_ONLY_CONNECTION : {},
+  );
   try {
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
@@ -150,6 +169,13 @@ Keystone sign-in, the microversion and the compute service of every host a step 
 only). A problem stops the run there, each distinct problem listed once: nothing is changed and
 no BMC is contacted.
 
+Approve steps are human gates: only an answer at the terminal, --approve STEP-ID or
+--approve all passes them (recorded in the journal). --yes confirms the run, not its gates:
+unattended, a gate without --approve stops the run with exit 3.
+
+Deadlines: each OpenStack call, with its retries, gives up after 50 s (30 s with --dry-run;
+FORCEDOWN_API_BUDGET), or at the step's timeout; while it waits, the step says so at least every 5 s.
+
 Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
 through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be
 confirmed stops the run before anything changes in Nova. One run per host at a time.
@@ -158,6 +184,7 @@ Examples:
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+  forcedown run my-gated.json --var host=cmp-07 --yes --approve ok-to-evacuate
 
 Exit codes: 0 ok; 1 a step failed, or the run failed after it had changed something (the summary
 lists what changed); 2 invalid input, nothing was changed; 3 refused for safety; 4 auth;

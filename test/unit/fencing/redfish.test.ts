@@ -187,6 +187,30 @@ test('a BMC that never answers is abandoned at the call timeout', async () => {
   assert.is(error.data.callTimedOut, true);
 });
 
+test('a BMC that accepts TCP but never completes the TLS handshake fails at the connect timeout', async () => {
+  const silent = createServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  const c = createPowerController(
+    'fake2',
+    {
+      driver: 'redfish',
+      url: `https://127.0.0.1:${port}`,
+      username: 'admin',
+      password: { env: 'X' },
+      callTimeoutSec: 0.3,
+    },
+    PASSWORD,
+  );
+  const started = Date.now();
+  const error = await rejection(c.status());
+  assert.ok(Date.now() - started < 2000);
+  assert.ok(error.isUnreachable);
+  assert.match(error.message, 'could not connect within 0.3 s');
+  silent.close();
+  silent.unref();
+});
+
 test('an unknown PowerState is an unknown-state error', async () => {
   const d = await startDouble();
   d.setRawPowerState('Unknown');
