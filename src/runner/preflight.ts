@@ -6,7 +6,7 @@ import type { StepCatalog } from './catalog.interface.js';
 import { untilAborted, withDeadline } from './deadline.js';
 import type { RunServices } from './services.interface.js';
 import { knownHosts, prepareStep, type PreparedStep } from './step-pipeline.js';
-import type { StepModule, StepNeed } from './step.interface.js';
+import type { RunOptions, StepModule, StepNeed } from './step.interface.js';
 
 /**
  * Pre-flight: everything a run needs is checked before its first action. Every step goes
@@ -39,6 +39,9 @@ export interface PreflightInput {
   readonly catalog: StepCatalog;
   readonly file: string;
   readonly services: RunServices;
+  readonly options: RunOptions;
+  /** Steps a resumed run's journal says finished (their gates were passed already). */
+  readonly finished?: ReadonlySet<string>;
   readonly signal: AbortSignal;
   /** A call that keeps waiting (the sign-in...), on behalf of the step whose need it checks. */
   readonly onWait?: (stepId: string, notice: WaitNotice) => void;
@@ -144,6 +147,10 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     prepared.set(step.id, result);
     if (result.kind === 'failed') problems.add(step.id, result.error);
     if (result.kind === 'skip') continue;
+    if (result.kind === 'ready' && result.runs && !input.finished?.has(step.id) && !result.resolved.continueOnError) {
+      const refusal = module.certainRefusal?.(result.resolved, { stepId: step.id, options: input.options });
+      if (refusal) problems.add(step.id, refusal);
+    }
     // a step with a problem still has its needs checked: every problem is reported at once
     const hosts =
       result.kind === 'ready'

@@ -6,7 +6,7 @@ import type { LoadedRunbook, Scope } from '../runbook/index.js';
 import { escapeForTerminal } from '../validation/index.js';
 import { forcedownVersion } from '../version.js';
 import type { StepCatalog } from './catalog.interface.js';
-import type { RunEvent, RunSummary } from './events.interface.js';
+import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface.js';
 import { JournalWriter } from './journal.js';
 import { runWithListr, type RendererChoice } from './listr-view.js';
 import { acquireRunLocks, type HeldLocks } from './locks.js';
@@ -267,6 +267,12 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
           catalog: request.catalog,
           file: loaded.file,
           services,
+          options,
+          finished: new Set(
+            [...(resume?.finished ?? new Map<string, StepFinishedEvent>())]
+              .filter(([, event]) => event.status !== 'failed' && event.status !== 'skipped')
+              .map(([id]) => id),
+          ),
           signal: request.signal,
           onWait: (stepId, notice) => {
             waitLine(notice.message);

@@ -35,6 +35,8 @@ export interface ReadyStep {
    * its `when` cannot be decided yet.
    */
   readonly complete: boolean;
+  /** Its `when` is absent or already known to be true: the step runs if the run gets to it. */
+  readonly runs: boolean;
 }
 
 /** What the pipeline makes of a step. */
@@ -189,6 +191,7 @@ export function prepareStep(input: PrepareInput): PreparedStep {
       retries,
       retryDelayMs: durationField(resolved, 'retryDelay', 5000),
       complete: complete && when === true,
+      runs: when === true,
     };
   } catch (thrown) {
     if (thrown instanceof StepProblem)

@@ -138,6 +138,12 @@ export interface StepModule<S extends Step = Step> {
    * read). Reads only; a failure must reach the step's own `check`, not be thrown here.
    */
   prime?(step: S, services: RunServices): void;
+  /**
+   * Pre-flight, for a step that will run (its `when` is absent or true): the refusal this step
+   * will certainly meet with these run options (an approve gate without a terminal and without
+   * `--approve`), so the run stops before its first action; undefined when it may pass.
+   */
+  certainRefusal?(step: S, run: { readonly stepId: string; readonly options: RunOptions }): ForcedownError | undefined;
   /** The per-server outcomes of a finished step, for the summary and the run's result. */
   outcomes?(step: S, outputs: Readonly<Record<string, unknown>>): StepOutcomes;
   check(step: S, context: StepContext): Promise<CheckResult>;

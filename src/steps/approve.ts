@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { refused } from '../errors/index.js';
+import { refused, type ForcedownError } from '../errors/index.js';
 import type { ApproveStep } from '../generated/runbook.types.js';
 import type { StepModule } from '../runner/step.interface.js';
 
@@ -21,6 +21,16 @@ function approvedInAdvance(stepId: string, approve: ReadonlySet<string>): string
   return undefined;
 }
 
+/** The refusal of a gate nobody can answer: no terminal, and not approved in advance. */
+function approvalRequired(stepId: string, message: string): ForcedownError {
+  return refused(
+    'APPROVAL_REQUIRED',
+    `step "${stepId}" needs approval: ${message}`,
+    `once someone has approved it, re-run (or resume) at a terminal to answer, or with --approve ${stepId} (--approve ${APPROVE_ALL} passes every approve step); --yes confirms the run, not its approve steps`,
+    { stepId },
+  );
+}
+
 /**
  * `approve`: a human gate. Passed only by an answer at a terminal, or in advance by
  * `--approve STEP-ID` / `--approve all` (recorded as such). `--yes` confirms the run, not its
@@ -33,6 +43,11 @@ export const step: StepModule<ApproveStep> = {
   // waits, asks or tells: changes nothing a run must report as changed
   sideEffects: false,
   title: (s) => `approval: ${s.message.slice(0, 60)}`,
+  // unattended and not approved in advance: refused in pre-flight, before the run's first action
+  certainRefusal: (s, { stepId, options }) =>
+    options.dryRun || options.interactive || approvedInAdvance(stepId, options.approve) !== undefined
+      ? undefined
+      : approvalRequired(stepId, s.message),
   async check(s, context) {
     const preapproved = approvedInAdvance(context.stepId, context.options.approve);
     return {
@@ -53,14 +68,7 @@ export const step: StepModule<ApproveStep> = {
       await context.progress('approval', { approvedBy, approvedAt, message: s.message });
       return { summary: `approved by ${approvedBy}`, outputs: { approvedBy, approvedAt } };
     }
-    if (!context.services.confirm) {
-      throw refused(
-        'APPROVAL_REQUIRED',
-        `step "${context.stepId}" needs approval: ${s.message}`,
-        `once someone has approved it, re-run (or resume) at a terminal to answer, or with --approve ${context.stepId} (--approve ${APPROVE_ALL} passes every approve step); --yes confirms the run, not its approve steps`,
-        { stepId: context.stepId },
-      );
-    }
+    if (!context.services.confirm) throw approvalRequired(context.stepId, s.message);
     const yes = await context.services.confirm(s.message, context.signal);
     if (!yes)
       throw refused(

@@ -9,7 +9,7 @@ export const step: StepModule<WaitServiceStep> = {
   defaultTimeoutMs: 120_000,
   needs: ['openstack'],
   title: (s) => `wait until ${s.host} is ${s.state}`,
-  hosts: () => [],
+  hosts: (s) => [s.host],
   async check(s, context) {
     const service = await computeService(context, s.host);
     if (service.state === s.state)

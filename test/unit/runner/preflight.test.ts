@@ -131,6 +131,56 @@ test('a host Nova does not know: exit 2 after Keystone and Nova reads only, the 
   assert.match(problem.error!.message, 'fake9');
 });
 
+test('an approve gate nobody can pass (unattended, no --approve): exit 3 before the fence touches the BMC', async () => {
+  const runbook = writeRunbook(
+    [
+      { id: 'fence', type: 'fence', host: '${params.host}' },
+      { id: 'ok-to-evacuate', type: 'approve', message: 'evacuate ${params.host}?' },
+      { id: 'late', type: 'approve', message: 'only if fenced', when: { stepStatus: { step: 'fence', in: ['changed'] } } },
+    ],
+    { host: { type: 'string', description: 'the host' } },
+  );
+  const result = await cliIn(dir, runArgs(runbook, '--var', 'host=fake1', '--output', 'json'), doubleEnv(double));
+  assert.is(result.code, 3, result.err + result.out);
+  assert.equal(bmcCalls(), [], 'the BMC was not called');
+  const list = events(result.out);
+  assert.not.ok(
+    list.some((e) => e.event === 'step.started'),
+    'no step started',
+  );
+  assert.equal(
+    finishedSteps(list).map((e) => [e.stepId, e.error?.code]),
+    [['ok-to-evacuate', 'APPROVAL_REQUIRED']],
+    'a gate whose "when" is not known yet may still be skipped: not refused in advance',
+  );
+  assert.match(finishedSteps(list)[0].error!.message, 'evacuate fake1?');
+});
+
+test('an approve gate passed in advance, or a dry run, passes pre-flight', async () => {
+  const runbook = writeRunbook([{ id: 'gate', type: 'approve', message: 'go?' }]);
+  const approved = await cliIn(dir, runArgs(runbook, '--approve', 'gate'), doubleEnv(double));
+  assert.is(approved.code, 0, approved.err + approved.out);
+  const all = await cliIn(dir, runArgs(runbook, '--approve', 'all'), doubleEnv(double));
+  assert.is(all.code, 0, all.err + all.out);
+  const dry = await cliIn(dir, runArgs(runbook, '--dry-run'), doubleEnv(double));
+  assert.is(dry.code, 0, dry.err + dry.out);
+  assert.match(dry.out, 'needs --approve gate');
+});
+
+test('wait-service names its host: pre-flight looks up its compute service (unknown host, exit 2, nothing waited)', async () => {
+  const runbook = writeRunbook([{ id: 'up', type: 'wait-service', host: 'fake9', state: 'up', timeout: '1m' }]);
+  const started = Date.now();
+  const result = await cliIn(dir, runArgs(runbook, '--output', 'json'), doubleEnv(double));
+  assert.is(result.code, 2, result.err + result.out);
+  assert.ok(Date.now() - started < 20_000, 'it did not wait for the service');
+  const list = events(result.out);
+  assert.not.ok(
+    list.some((e) => e.event === 'step.started'),
+    'stopped in pre-flight',
+  );
+  assert.match(finishedSteps(list)[0].error!.message, 'fake9');
+});
+
 test('several problems at once: each once, on the first step it concerns; the summary lists them all', async () => {
   const runbook = writeRunbook(
     [
