@@ -1,4 +1,5 @@
 import type { ErrorKind } from '../errors/index.js';
+import type { ServerOutcome, StepProgressEvent as StepProgressFields } from '../steps/step.interface.js';
 
 /**
  * Run events: what `--output json` prints (one per line) and what the journal stores
@@ -9,15 +10,8 @@ import type { ErrorKind } from '../errors/index.js';
 /** Version of the event format. */
 export const EVENT_VERSION = 1;
 
-/**
- * An event's free-form field (`data.serverId`, `message`...) as text: the value when it is a
- * string or a number, `fallback` when it is absent or anything else.
- */
-export function eventText(value: unknown, fallback = ''): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return fallback;
-}
+export { eventText } from '../steps/support/event-text.js';
+export type { ServerOutcome } from '../steps/step.interface.js';
 
 /** How a step ended. In a dry run, `changed` means "would change". */
 export type StepFinishStatus = 'changed' | 'unchanged' | 'skipped' | 'failed';
@@ -98,12 +92,7 @@ export interface StepOutputEvent extends EventBase {
 }
 
 /** A fact a step records while working (per-server evacuation progress, a confirmed fence...). */
-export interface StepProgressEvent extends EventBase {
-  readonly event: 'step.progress';
-  readonly stepId: string;
-  readonly kind: string;
-  readonly data: Readonly<Record<string, unknown>>;
-}
+export interface StepProgressEvent extends EventBase, StepProgressFields {}
 
 export interface StepRetryingEvent extends EventBase {
   readonly event: 'step.retrying';
@@ -133,17 +122,6 @@ export interface SafetyEvent extends EventBase {
   readonly host: string;
   readonly reason?: string;
   readonly data?: Readonly<Record<string, unknown>>;
-}
-
-/** Per-server outcome, in the final summary. */
-export interface ServerOutcome {
-  readonly id: string;
-  readonly name: string;
-  readonly result: 'evacuated' | 'failed' | 'skipped' | 'reset';
-  readonly reason?: string;
-  readonly fromHost?: string;
-  readonly toHost?: string | null;
-  readonly stepId: string;
 }
 
 export interface RunSummary {

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { refused, type ForcedownError } from '../errors/index.js';
 import type { ApproveStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 
 function operator(): string {
   try {

@@ -1,8 +1,7 @@
 import { invalidInput } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
 import { validateResolvedStep } from '../runbook/index.js';
-import type { StepCatalog } from '../runner/catalog.interface.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepCatalog, StepModule } from './step.interface.js';
 
 /** A step type's module, imported on first use (a `validate` or `--help` loads none). */
 type Loaders = { readonly [T in Step['type']]: () => Promise<StepModule<Extract<Step, { type: T }>>> };

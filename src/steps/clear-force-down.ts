@@ -3,7 +3,7 @@ import type { ClearForceDownStep } from '../generated/runbook.types.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService, durationMs, waitForService } from './support/services.js';
 

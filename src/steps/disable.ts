@@ -1,5 +1,5 @@
 import type { DisableStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { releaseMarkerAtRunEnd } from './force-down.js';
 import { assertNotHeldByOther, reasonWithMarker, stripMarkers } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';

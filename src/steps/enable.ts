@@ -1,5 +1,5 @@
 import type { EnableStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';
 

@@ -3,7 +3,7 @@ import { fence, isFencingError } from '../fencing/index.js';
 import type { PowerState } from '../fencing/power.interface.js';
 import type { FenceStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { durationMs } from './support/services.js';
 
 /**

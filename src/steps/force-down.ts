@@ -1,7 +1,7 @@
 import { operationFailed } from '../errors/index.js';
 import type { ForceDownStep } from '../generated/runbook.types.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { assertNotHeldByOther, markerHolder, reasonWithMarker } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';
 

@@ -1,7 +1,7 @@
 import { invalidInput, operationFailed } from '../errors/index.js';
 import type { NotifyStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { secrets } from '../secrets/index.js';
 import { isLoopbackHost } from '../validation/index.js';
 

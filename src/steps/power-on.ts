@@ -1,7 +1,7 @@
 import { isFencingError, powerOn } from '../fencing/index.js';
 import type { PowerOnStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { durationMs } from './support/services.js';
 
 /** `power-on`: power the host on through its BMC and read it back as on. */

@@ -1,7 +1,7 @@
 import type { ResetStateStep } from '../generated/runbook.types.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { Server } from '../openstack/openstack.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 
 interface Target {
   readonly id: string;

@@ -1,6 +1,6 @@
 import type { WaitServiceStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { computeService, describeService, durationMs, waitForService } from './support/services.js';
 
 /** `wait-service`: wait until Nova reports the host's nova-compute up (heartbeating) or down. */

@@ -1,6 +1,6 @@
 import type { WaitStep } from '../generated/runbook.types.js';
 import { formatDuration, parseDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 
 /** `wait`: pauses for a fixed time (cancellable). */
 export const step: StepModule<WaitStep> = {
