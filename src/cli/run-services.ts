@@ -112,7 +112,8 @@ export function createRunServices(options: RunServicesOptions): RunServices {
       await loadConfigOnce();
     },
     openstack() {
-      client ??= (async () => {
+      if (client) return client;
+      const connecting = (async () => {
         const loaded = await loadConfigOnce();
         const { connect } = await import('../openstack/index.js');
         // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
@@ -125,7 +126,12 @@ export function createRunServices(options: RunServicesOptions): RunServices {
           signal: connectSignal,
         });
       })();
-      return client;
+      // a failed sign-in is not kept: the next step (or retry) connects again, once Keystone is back
+      connecting.catch(() => {
+        if (client === connecting) client = undefined;
+      });
+      client = connecting;
+      return connecting;
     },
     power(host) {
       let controller = controllers.get(host);
