@@ -136,7 +136,12 @@ test('an approve gate nobody can pass (unattended, no --approve): exit 3 before 
     [
       { id: 'fence', type: 'fence', host: '${params.host}' },
       { id: 'ok-to-evacuate', type: 'approve', message: 'evacuate ${params.host}?' },
-      { id: 'late', type: 'approve', message: 'only if fenced', when: { stepStatus: { step: 'fence', in: ['changed'] } } },
+      {
+        id: 'late',
+        type: 'approve',
+        message: 'only if fenced',
+        when: { stepStatus: { step: 'fence', in: ['changed'] } },
+      },
     ],
     { host: { type: 'string', description: 'the host' } },
   );
