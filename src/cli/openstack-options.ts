@@ -4,7 +4,13 @@
  * cloud's name does; passwords stay in secure.yaml / OS_* variables.
  */
 import { resolve } from 'node:path';
-import type { CloudConfig, ConnectOptions, LoadCloudConfigOptions, OpenStackClient } from '../openstack/index.js';
+import type {
+  CloudConfig,
+  ConnectOptions,
+  LoadCloudConfigOptions,
+  OpenStackClient,
+  WaitNotice,
+} from '../openstack/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
 
@@ -63,6 +69,13 @@ export function warnTo(context: CommandContext): (message: string) => void {
   };
 }
 
+/** Prints what an OpenStack call that keeps waiting waits for, and until when, on stderr. */
+export function waitsTo(context: CommandContext): (notice: WaitNotice) => void {
+  return (notice) => {
+    context.stderr.write(`forcedown: ${escapeForTerminal(notice.message)}\n`);
+  };
+}
+
 /** The cloud configuration the command line selects (clouds.yaml, secure.yaml, OS_*, flags). */
 export async function cloudConfigFromArgs(args: ParsedArgs, context: CommandContext): Promise<CloudConfig> {
   const { loadCloudConfig } = await import('../openstack/index.js');
@@ -89,5 +102,5 @@ export async function connectFromArgs(
 ): Promise<OpenStackClient> {
   const config = await cloudConfigFromArgs(args, context);
   const { connect } = await import('../openstack/index.js');
-  return connect(config, { warn: warnTo(context), signal: context.signal, ...options });
+  return connect(config, { warn: warnTo(context), onWait: waitsTo(context), signal: context.signal, ...options });
 }

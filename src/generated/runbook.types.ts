@@ -249,7 +249,7 @@ export type Duration8 = Expression;
  */
 export type Template = string;
 /**
- * A duration: a number with a unit (500ms, 30s, 5m, 1h), or a reference.
+ * A duration of more than zero: a number with a unit (500ms, 30s, 5m, 1h), or a reference.
  *
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "duration".

@@ -3,8 +3,8 @@ import type { EvacuateStep } from '../generated/runbook.types.js';
 import { OpenStackApiError, OpenStackConnectionError } from '../openstack/errors.js';
 import type { Migration, OpenStackClient, Server } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
-import { eventText, type StepProgressEvent } from '../runner/events.interface.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule, StepOutcomes, StepProgressEvent } from './step.interface.js';
+import { eventText } from './support/event-text.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService, durationMs } from './support/services.js';
 import { classifyServers, type Classified, type ServerPlan } from './support/evacuation-selection.js';
@@ -162,6 +162,24 @@ async function currentServer(client: OpenStackClient, id: string, signal: AbortS
   }
 }
 
+/** The summary's server lines, from the `results` output; servers that were not evacuated fail the run. */
+function evacuationOutcomes(outputs: Readonly<Record<string, unknown>>): StepOutcomes {
+  const results = (Array.isArray(outputs.results) ? (outputs.results as EvacuationResult[]) : []).filter(
+    (result) => typeof result?.id === 'string',
+  );
+  const failed = results.filter((result) => result.result === 'failed');
+  if (failed.length === 0) return { servers: results };
+  return {
+    servers: results,
+    failure: operationFailed(
+      'SERVERS_NOT_EVACUATED',
+      `${failed.length} server(s) were not evacuated: ${failed.map((r) => `${r.name} (${r.reason ?? 'failed'})`).join('; ')}`,
+      'see the SERVER table of the summary: handle them by hand (they were reset to error where the runbook says so), or fix the cause and run the runbook again',
+      { servers: failed.map((r) => r.id) },
+    ),
+  };
+}
+
 /**
  * `evacuate`: rebuild every server of a fenced, forced-down host elsewhere. Bounded concurrency;
  * each evacuation is confirmed through os-migrations (`done`) and the server's new host and
@@ -174,8 +192,10 @@ async function currentServer(client: OpenStackClient, id: string, signal: AbortS
 export const step: StepModule<EvacuateStep> = {
   type: 'evacuate',
   defaultTimeoutMs: 2 * 3_600_000,
+  needs: ['openstack'],
   title: (s) => `evacuate ${s.host}`,
   hosts: (s) => [s.host],
+  outcomes: (_s, outputs) => evacuationOutcomes(outputs),
 
   async check(s, context) {
     const client = await context.services.openstack();

@@ -1,7 +1,7 @@
 import type { ResetStateStep } from '../generated/runbook.types.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { Server } from '../openstack/openstack.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 
 interface Target {
   readonly id: string;
@@ -41,6 +41,7 @@ function alreadyThere(server: Server, state: 'error' | 'active'): boolean {
 export const step: StepModule<ResetStateStep> = {
   type: 'reset-state',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack'],
   title: (s) =>
     s.only !== undefined
       ? `reset ${Array.isArray(s.only) ? s.only.length : 'listed'} server(s) to ${s.state ?? 'error'}`

@@ -12,7 +12,7 @@ import { didYouMean } from './suggest.js';
 type Schema = Record<string, unknown>;
 
 const DESCRIBE_PATTERN: Readonly<Record<string, string>> = {
-  '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'a duration such as 500ms, 30s, 5m or 1h',
+  '^(?![0.]+(ms|s|m|h)$)[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'a duration such as 500ms, 30s, 5m or 1h',
   '^[a-z][a-z0-9-]{0,62}$': 'lower-case letters, digits and dashes, starting with a letter (at most 63)',
   '^[a-z0-9][a-z0-9-]{0,62}$': 'lower-case letters, digits and dashes (at most 63)',
   '^[A-Za-z_][A-Za-z0-9_]{0,63}$': 'letters, digits and underscores, not starting with a digit',
@@ -121,16 +121,17 @@ const unknownProperty: Describer = (e, p, deref) => {
 };
 
 const discriminator: Describer = (e, p, deref) => {
-  const pointer = `${e.instancePath}/${String(p.tag)}`;
+  const tag = String(p.tag);
+  const pointer = `${e.instancePath}/${tag}`;
   if (p.error !== 'mapping')
-    return { pointer, message: `"${String(p.tag)}" must be a string naming the step type`, atKey: false };
+    return { pointer, message: `"${tag}" must be a string naming the step type`, atKey: false };
   const types = ((e.parentSchema?.oneOf as Schema[] | undefined) ?? [])
-    .map((alt) => stepTypeOf(deref(alt) ?? alt))
+    .map((alt) => constOf(deref(alt) ?? alt, tag))
     .filter(Boolean) as string[];
   const value = String(p.tagValue);
   return {
     pointer,
-    message: `unknown step type ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
+    message: `unknown ${tag === 'type' ? 'step type' : tag} ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
     atKey: false,
   };
 };
@@ -146,6 +147,11 @@ const alternatives: Describer = (e, p) => {
     const needs = alts.map((alt) => (alt.required as unknown[]).map((key) => `"${String(key)}"`).join(' and '));
     return at(e, `needs ${needs.join(' or ')}`);
   }
+  if (isZeroDuration(e.data) && expectation(e.parentSchema).startsWith('a duration'))
+    return at(
+      e,
+      `${fieldOf(e.instancePath)}must be more than zero, not ${quoteValue(e.data)}: a duration such as 500ms, 30s, 5m or 1h`,
+    );
   return at(e, `must be ${expectation(e.parentSchema)}, not ${typeOf(e.data)}`);
 };
 
@@ -157,11 +163,12 @@ const DESCRIBERS: Readonly<Record<string, Describer>> = {
   unevaluatedProperties: unknownProperty,
   discriminator,
   type: (e) => at(e, `must be ${expectation(e.parentSchema)}, not ${typeOf(e.data)}`),
-  enum: (e, p) =>
-    at(
-      e,
-      `must be one of ${((p.allowedValues as unknown[]) ?? []).map(quoteValue).join(', ')}, not ${quoteValue(e.data)}`,
-    ),
+  enum: (e, p) => {
+    const allowed = (p.allowedValues as unknown[]) ?? [];
+    const strings = allowed.filter((v): v is string => typeof v === 'string');
+    const suggestion = typeof e.data === 'string' ? didYouMean(e.data, strings) : '';
+    return at(e, `must be one of ${allowed.map(quoteValue).join(', ')}, not ${quoteValue(e.data)}${suggestion}`);
+  },
   const: (e, p) => at(e, `must be ${quoteValue(p.allowedValue)}, not ${quoteValue(e.data)}`),
   pattern: (e, p) =>
     at(
@@ -195,10 +202,22 @@ function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | 
   return at(error, error.message ?? `fails ${error.keyword}`);
 }
 
-function stepTypeOf(schema: Schema): string | undefined {
+/** The constant a discriminated alternative gives its tag property (`type`, `driver`). */
+function constOf(schema: Schema, tag: string): string | undefined {
   const props = schema.properties as Schema | undefined;
-  const type = props?.type as Schema | undefined;
-  return typeof type?.const === 'string' ? type.const : undefined;
+  const property = props?.[tag] as Schema | undefined;
+  return typeof property?.const === 'string' ? property.const : undefined;
+}
+
+/** `"0s"`, `"0.0m"`: a duration of nothing. */
+function isZeroDuration(value: unknown): boolean {
+  return typeof value === 'string' && /^[0.]+(ms|s|m|h)$/.test(value);
+}
+
+/** The name of the field a pointer ends in (`/hosts/a/bmc/driver` → `driver`), for messages. */
+function fieldOf(pointer: string): string {
+  const last = pointer.slice(pointer.lastIndexOf('/') + 1);
+  return /^[0-9]*$/.test(last) ? '' : `"${last.replace(/~1/g, '/').replace(/~0/g, '~')}" `;
 }
 
 function collectAllOfProperties(schema: Schema | undefined, deref: (schema: unknown) => Schema | undefined): string[] {

@@ -37,3 +37,4 @@ export {
   yamlBoundProblem,
 } from './yaml-document.js';
 export { escapeForTerminal } from './terminal-text.js';
+export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';

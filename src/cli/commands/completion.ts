@@ -1,4 +1,5 @@
-import { ExitCode, invalidInput } from '../../errors/index.js';
+import { invalidInput } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec, OptionSpec } from '../command.interface.js';
 import { commands } from '../registry.js';
 

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, invalidInput } from '../../errors/index.js';
+import { invalidInput } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
 import { targetOptions } from '../run-options.js';

@@ -13,6 +13,7 @@ import {
   type Coordinator,
 } from '../../../src/coordination/index.js';
 import { isForcedownError } from '../../../src/errors/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const print = (fact: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ ...fact, at: Date.now(), pid: process.pid })}\n`);
@@ -20,7 +21,7 @@ const print = (fact: Record<string, unknown>): void => {
 
 function errorFact(error: unknown): Record<string, unknown> {
   return isForcedownError(error)
-    ? { code: error.code, exitCode: error.exitCode, message: error.message, details: error.data }
+    ? { code: error.code, exitCode: exitCodeOf(error), message: error.message, details: error.data }
     : { code: 'UNEXPECTED', message: String(error) };
 }
 

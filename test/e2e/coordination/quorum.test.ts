@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { openCoordination, safetyMarginMs, type Coordinator } from '../../../src/coordination/index.js';
 import { isForcedownError } from '../../../src/errors/index.js';
 import { allMembersUp, dropPrefix, member, settingsFor, uniquePrefix } from './etcd-support.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const TTL = 6;
 const prefix = uniquePrefix('quorum');
@@ -67,7 +68,7 @@ test('two of three stopped: a held lock is lost within the TTL, a new one is ref
     const refusedAfter = Date.now() - refusedAt;
     assert.ok(isForcedownError(error), `a ForcedownError, got ${String(error)}`);
     assert.is(error.code, 'COORDINATION_UNAVAILABLE');
-    assert.is(error.exitCode, 3);
+    assert.is(exitCodeOf(error), 3);
     assert.match(error.message, /cannot coordinate through etcd/);
     assert.match(error.hint, /nothing was changed/);
     console.log(`  acquire without quorum refused after ${refusedAfter} ms: ${error.message.slice(0, 160)}`);
@@ -79,9 +80,9 @@ test('two of three stopped: a held lock is lost within the TTL, a new one is ref
     while (lostAfter === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.ok(lostAfter !== undefined, `lost fired within ${deadline - stoppedAt} ms`);
     assert.ok(lostAfter <= bound, `lost after ${lostAfter} ms, bound ${bound} ms`);
-    const reason = held.lost?.reason as { code?: string; exitCode?: number };
+    const reason = held.lost?.reason as { code?: string };
     assert.is(reason.code, 'COORDINATION_LEASE_LOST');
-    assert.is(reason.exitCode, 3);
+    assert.is(exitCodeOf(reason), 3);
     console.log(`  held lock reported lost ${lostAfter} ms after quorum went (TTL ${TTL} s)`);
   } finally {
     member('start', 2);

@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { coordinationSettings, openCoordination, type Coordinator } from '../../../src/coordination/index.js';
 import { isForcedownError } from '../../../src/errors/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const PASSWORD = 'fd-etcd-Pw-0815';
 let dir = '';
@@ -221,7 +222,7 @@ test('a wrong password is an authentication error (exit 4) that does not show th
     const error = await coordinator.locks.acquire({ runId: 'run-x', hosts: ['cmp-tls'] }).catch((e: unknown) => e);
     assert.ok(isForcedownError(error), String(error));
     assert.is(error.code, 'COORDINATION_AUTH_FAILED');
-    assert.is(error.exitCode, 4);
+    assert.is(exitCodeOf(error), 4);
     assert.not.ok(JSON.stringify({ m: error.message, h: error.hint, d: error.data }).includes('not-the-password'));
   } finally {
     coordinator.close();
@@ -233,7 +234,7 @@ test('a prefix the etcd user may not write is refused as an authorisation error 
   try {
     const error = await coordinator.locks.acquire({ runId: 'run-x', hosts: ['cmp-tls'] }).catch((e: unknown) => e);
     assert.ok(isForcedownError(error), String(error));
-    assert.is(error.exitCode, 4);
+    assert.is(exitCodeOf(error), 4);
     assert.match(error.hint, /role may read and write \/elsewhere\//);
   } finally {
     coordinator.close();
@@ -245,7 +246,7 @@ test('without the client certificate etcd cannot be reached: refused, nothing ta
   try {
     const error = await coordinator.locks.acquire({ runId: 'run-x', hosts: ['cmp-tls'] }).catch((e: unknown) => e);
     assert.ok(isForcedownError(error), String(error));
-    assert.is(error.exitCode === 3 || error.exitCode === 4, true, `${error.code}: ${error.message}`);
+    assert.is(exitCodeOf(error) === 3 || exitCodeOf(error) === 4, true, `${error.code}: ${error.message}`);
     console.log(`  without a client certificate: ${error.code}: ${error.message.slice(0, 160)}`);
   } finally {
     coordinator.close();

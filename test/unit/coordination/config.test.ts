@@ -12,6 +12,7 @@ import {
 } from '../../../src/coordination/index.js';
 import { isForcedownError } from '../../../src/errors/index.js';
 import { redact, secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const cwd = '/srv/forcedown';
 const from = (extra: Partial<CoordinationSources>) => coordinationSettings({ env: {}, cwd, ...extra });
@@ -21,7 +22,7 @@ function problemsOf(fn: () => unknown): string {
     fn();
   } catch (error) {
     assert.ok(isForcedownError(error), String(error));
-    assert.is(error.exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     assert.is(error.code, 'COORDINATION_INVALID');
     assert.match(error.hint, /README "Coordination \(etcd\)"|--etcd|FORCEDOWN_ETCD_ENDPOINTS/);
     return error.message;
@@ -157,7 +158,7 @@ test('parseEndpointList: trims, drops empties, refuses an empty list', () => {
     assert.unreachable();
   } catch (error) {
     assert.ok(isForcedownError(error));
-    assert.is(error.exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     assert.match(error.message, /--etcd names no etcd endpoint/);
   }
 });
@@ -219,7 +220,7 @@ test('credentials: a missing password variable or file is an input error naming 
   assert.ok(envSettings);
   const missing = await loadCredentials(envSettings, {}).catch((e: unknown) => e);
   assert.ok(isForcedownError(missing));
-  assert.is(missing.exitCode, 2);
+  assert.is(exitCodeOf(missing), 2);
   assert.match(missing.message, /FORCEDOWN_ETCD_PASSWORD, which is not set/);
   const fileSettings = from({
     section: { endpoints: ['https://e:2379'], auth: { username: 'fd', password: { file: join(dir, 'nope') } } },

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 import type { HeldLocks, HostLockProvider } from '../../../src/coordination/index.js';
 import { acquireRunLocks, readLock } from '../../../src/runner/index.js';
 
@@ -28,7 +29,7 @@ test('the local lock file behaves as a HostLockProvider: refusal names the holde
     assert.is((await provider.holder('cmp-1'))?.runId, 'run-a');
     const refused = await provider.acquire({ runId: 'run-b', hosts: ['cmp-1'] }).catch((e: unknown) => e);
     assert.is((refused as { code: string }).code, 'HOST_LOCKED');
-    assert.is((refused as { exitCode: number }).exitCode, 3);
+    assert.is(exitCodeOf(refused), 3);
     await held.release('finished');
     assert.is(await provider.holder('cmp-1'), undefined);
   } finally {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindParams, collectVars, parseVars, varsFromFileText } from '../../../src/runbook/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const runbook: Runbook = {
   name: 'p',
@@ -43,7 +44,7 @@ test('every problem is reported at once, exit 2', () => {
     assert.unreachable();
   } catch (error) {
     assert.ok(isForcedownError(error));
-    assert.is(error.exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     const problems = error.data.problems as string[];
     assert.equal(problems, [
       'unknown parameter "hots" (did you mean "host"?); this runbook takes host, concurrency, dry, mode, token',
@@ -80,7 +81,7 @@ test('--var-file: JSON or YAML mappings in order, --var wins; bad files name the
         varsFromFileText(text, file);
       } catch (error) {
         assert.ok(isForcedownError(error));
-        assert.is(error.exitCode, 2);
+        assert.is(exitCodeOf(error), 2);
         return error.message;
       }
       return 'no error';
