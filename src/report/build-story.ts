@@ -1,21 +1,28 @@
-import type {
-  JournalContents,
-  RunEvent,
-  RunFinishedEvent,
-  RunStartedEvent,
-  SafetyEvent,
-  StepFinishedEvent,
-  StepProgressEvent,
-  StepRetryingEvent,
+import {
+  changedSteps,
+  isResumable,
+  listingStatus,
+  type JournalContents,
+  type EventError,
+  type RunEvent,
+  type RunFinishedEvent,
+  type RunStartedEvent,
+  type SafetyEvent,
+  type StepFinishedEvent,
+  type StepProgressEvent,
+  type StepRetryingEvent,
 } from '../runner/index.js';
 import { eventText, ms, type RunStory, type SafetyRecord, type ServerStory, type StepStory } from './story.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type StepDraft = Mutable<StepStory> & { retries: StepStory['retries'][number][] };
+type StepDraft = Mutable<StepStory> & {
+  retries: StepStory['retries'][number][];
+  output: StepStory['output'][number][];
+};
 type ServerDraft = Mutable<ServerStory> & { failedAttempts: ServerStory['failedAttempts'][number][] };
 
 function stepDraft(id: string, type: string, title: string): StepDraft {
-  return { id, type, title, status: 'not-run', summary: '', attempts: 0, retries: [], fromJournal: false };
+  return { id, type, title, status: 'not-run', summary: '', attempts: 0, retries: [], output: [], fromJournal: false };
 }
 
 /** Steps in the order they first appear, from their events and the final summary. */
@@ -32,6 +39,8 @@ function stepsOf(events: readonly RunEvent[], finished: RunFinishedEvent | undef
       step.startedAt ??= event.ts;
       step.status = 'running';
       step.attempts = Math.max(step.attempts, event.attempt);
+    } else if (event.event === 'step.output') {
+      draft(event.stepId, '?').output.push({ at: event.ts, message: event.message });
     } else if (event.event === 'step.retrying') {
       retried(draft(event.stepId, '?'), event);
     } else if (event.event === 'step.finished') {
@@ -127,6 +136,24 @@ function serversOf(events: readonly RunEvent[], finished: RunFinishedEvent | und
   return [...servers.values()];
 }
 
+/** The run's ending error, with pre-flight's list of problems when it found several. */
+function storyError(error: EventError): NonNullable<RunStory['error']> {
+  const listed = error.data?.problems;
+  const problems = Array.isArray(listed)
+    ? listed.flatMap((p: unknown) => {
+        const { stepId, code } = (p ?? {}) as Record<string, unknown>;
+        return typeof stepId === 'string' && typeof code === 'string' ? [{ stepId, code }] : [];
+      })
+    : [];
+  return {
+    code: error.code,
+    ...(error.kind ? { kind: error.kind } : {}),
+    message: error.message,
+    hint: error.hint,
+    ...(problems.length > 0 ? { problems } : {}),
+  };
+}
+
 /** The run's story from its journal's events. */
 export function buildStory(contents: JournalContents): RunStory {
   const { events } = contents;
@@ -139,6 +166,9 @@ export function buildStory(contents: JournalContents): RunStory {
   const startedAt = started?.ts ?? events[0]?.ts ?? '';
   const endedAt = events.at(-1)?.ts ?? startedAt;
   const error = complete ? finished.summary.error : undefined;
+  const changed = changedSteps(events, complete ? finished : undefined);
+  // as `forcedown runs` names it (a 0.1 journal's failure after changes is relabelled)
+  const status = listingStatus(events, finished, changed);
   return {
     runId: started?.runId ?? events[0]?.runId ?? '',
     journalPath: contents.path,
@@ -150,9 +180,12 @@ export function buildStory(contents: JournalContents): RunStory {
     startedAt,
     endedAt,
     durationMs: ms(startedAt, endedAt) ?? 0,
-    status: complete ? finished.summary.status : 'incomplete',
+    status,
     ...(complete ? { exitCode: finished.summary.exitCode } : {}),
-    ...(error ? { error: { code: error.code, message: error.message, hint: error.hint } } : {}),
+    ...(error ? { error: storyError(error) } : {}),
+    preflightFailed: complete && finished.summary.preflightFailed === true,
+    changed,
+    resumable: isResumable(status, started?.options.dryRun ?? false),
     resumes: events.flatMap((e) => (e.event === 'run.resumed' ? [{ at: e.ts, machine: e.machine }] : [])),
     steps,
     safety: safetyOf(events),

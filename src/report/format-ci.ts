@@ -3,7 +3,15 @@
  * (GitLab's `artifacts:reports:junit`, Jenkins...). One test case per step and per server, so a
  * failed evacuation shows up as a failed test with its reason.
  */
-import { describeSafety, formatMs, headline, offset, serverAttempts, stepStatus } from './format-text.js';
+import {
+  describeSafety,
+  formatMs,
+  headline,
+  offset,
+  outcomeSentences,
+  serverAttempts,
+  stepStatus,
+} from './format-text.js';
 import type { RunStory, ServerStory, StepStory } from './story.js';
 
 /** Escapes text for a Markdown table cell (and keeps it on one line). */
@@ -43,6 +51,8 @@ export function formatStoryMarkdown(story: RunStory): string {
     `Run \`${story.runId}\` started ${story.startedAt} on ${cell(story.machine)}.`,
   ];
   if (story.error) lines.push('', `**${cell(story.error.message)}**`, '', `What to do: ${cell(story.error.hint)}`);
+  const outcome = outcomeSentences(story);
+  if (outcome.length > 0) lines.push('', ...outcome.map((line) => `- ${cell(line)}`));
   lines.push('', '**Safety:**');
   for (const record of story.safety) lines.push(`- ${cell(describeSafety(record))}`);
   if (story.safety.length === 0) lines.push('- no fence confirmed and none asserted');
@@ -130,7 +140,11 @@ export function formatStoryJunit(story: RunStory): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="forcedown" tests="${cases.length}" failures="${failures}" time="${(story.durationMs / 1000).toFixed(3)}">`,
     `  <testsuite name="${xml(name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" timestamp="${xml(story.startedAt)}" time="${(story.durationMs / 1000).toFixed(3)}">`,
-    `    <properties>\n${story.safety.map((r) => `      <property name="safety.${r.kind}" value="${xml(describeSafety(r))}" />`).join('\n')}\n      <property name="status" value="${xml(headline(story))}" />\n    </properties>`,
+    `    <properties>\n${story.safety.map((r) => `      <property name="safety.${r.kind}" value="${xml(describeSafety(r))}" />`).join('\n')}\n      <property name="status" value="${xml(headline(story))}" />\n${outcomeSentences(
+      story,
+    )
+      .map((line) => `      <property name="outcome" value="${xml(line)}" />\n`)
+      .join('')}    </properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

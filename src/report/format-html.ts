@@ -5,7 +5,16 @@
  * evacuation as a bar, failed attempts and failures marked) and the step and server tables.
  */
 import { xml } from './format-ci.js';
-import { describeSafety, formatMs, headline, offset, serverAttempts, stepStatus } from './format-text.js';
+import {
+  describeSafety,
+  formatMs,
+  headline,
+  offset,
+  outcomeSentences,
+  outputLines,
+  serverAttempts,
+  stepStatus,
+} from './format-text.js';
 import type { RunStory, ServerStory, StepStory } from './story.js';
 
 const WIDTH = 1100;
@@ -151,10 +160,17 @@ ${markers.join('\n')}
 </svg>`;
 }
 
+/** What steps said while they worked (wait notices...), if anything. */
+function stepOutputHtml(story: RunStory): string {
+  const lines = outputLines(story);
+  if (lines.length === 0) return '';
+  return `<h2>Step output</h2>\n<ul id="step-output">${lines.map((line) => `<li>${xml(line)}</li>`).join('\n')}</ul>`;
+}
+
 const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "DejaVu Sans", sans-serif; margin: 24px; color: #1b1b1b; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; }
-.status-succeeded { color: #2e7d32; } .status-failed, .status-refused, .status-invalid, .status-auth-failed { color: #c62828; }
+.status-succeeded { color: #2e7d32; } .status-failed, .status-failed-after-changes, .status-refused, .status-invalid, .status-auth-failed { color: #c62828; }
 .status-interrupted, .status-incomplete { color: #ef6c00; }
 .meta { color: #555; } code { font-family: "DejaVu Sans Mono", monospace; font-size: 13px; }
 table { border-collapse: collapse; margin-top: 4px; } th, td { border-bottom: 1px solid #ddd; padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
@@ -228,6 +244,9 @@ export function renderStoryHtml(story: RunStory): string {
 <h1>${xml(`forcedown ${story.runbook.name} on ${story.hosts.join(', ') || 'no host'}`)}: <span id="status" class="status-${xml(story.status)}">${xml(headline(story))}</span></h1>
 <p class="meta">Run <code>${xml(story.runId)}</code>, runbook <code>${xml(story.runbook.file)}</code>, started ${xml(story.startedAt)} on ${xml(story.machine)}${story.resumes.map((r) => `, resumed ${xml(r.at)} on ${xml(r.machine)}`).join('')}. Journal: <code>${xml(story.journalPath)}</code></p>
 ${story.error ? `<p id="error"><strong>${xml(story.error.message)}</strong><br>What to do: ${xml(story.error.hint)}</p>` : ''}
+${outcomeSentences(story)
+  .map((line) => `<p class="outcome">${xml(line)}</p>`)
+  .join('\n')}
 <h2>Safety record</h2>
 <ul class="safety" id="safety">${safety.join('\n')}</ul>
 <h2>Timeline</h2>
@@ -235,6 +254,7 @@ ${legend()}
 ${timelineSvg(story)}
 <h2>Steps</h2>
 ${htmlTable(['step', 'type', 'status', 'attempts', 'at', 'duration', 'result'], steps, 'steps')}
+${stepOutputHtml(story)}
 ${servers.length > 0 ? `<h2>Servers</h2>\n${htmlTable(['name', 'id', 'result', 'from → to', 'attempts', 'seconds', 'reason'], servers, 'servers')}` : ''}
 <p class="meta">Written by forcedown from the run's journal.</p>
 </body>

@@ -1,5 +1,6 @@
 /** `forcedown show RUN-ID`: the story as text for a terminal (and shared wording for the others). */
 import type { RunStory, SafetyRecord, ServerStory, StepStory } from './story.js';
+import { STATUS_LABEL } from './status-label.js';
 import { renderTable } from './table.js';
 
 /** A duration for people: 850 ms, 12.3 s, 4 min 05 s. */
@@ -33,7 +34,32 @@ export function describeSafety(record: SafetyRecord): string {
 export function headline(story: RunStory): string {
   const exit = story.exitCode === undefined ? '' : ` (exit ${story.exitCode})`;
   const dry = story.dryRun ? ', dry run: nothing was changed' : '';
-  return `${story.status}${exit} in ${formatMs(story.durationMs)}${dry}`;
+  return `${STATUS_LABEL[story.status]}${exit} in ${formatMs(story.durationMs)}${dry}`;
+}
+
+/**
+ * What the run's end means for the hosts, in sentences: a pre-flight stop (nothing done), what
+ * changed before a failure (the state to look at before acting again).
+ */
+export function outcomeSentences(story: RunStory): string[] {
+  const lines: string[] = [];
+  if (story.preflightFailed)
+    lines.push('pre-flight stopped the run before its first action: nothing was changed, no BMC was contacted');
+  const ended = story.status === 'succeeded' ? 'changed' : 'changed before the run stopped';
+  if (story.changed.length > 0 && !story.dryRun) lines.push(`${ended}: ${story.changed.join(', ')}`);
+  return lines;
+}
+
+/** What steps said while they worked (wait notices...): the last few of each step, with offsets. */
+export function outputLines(story: RunStory, perStep = 5): string[] {
+  return story.steps.flatMap((step) => {
+    const shown = step.output.slice(-perStep);
+    const more = step.output.length - shown.length;
+    return [
+      ...(more > 0 ? [`${step.id}: (${more} earlier line${more === 1 ? '' : 's'})`] : []),
+      ...shown.map((line) => `${step.id} ${offset(story, line.at)}: ${line.message.split('\n')[0].slice(0, 200)}`),
+    ];
+  });
 }
 
 export function stepStatus(step: StepStory, dryRun: boolean): string {
@@ -83,15 +109,17 @@ export function formatStoryText(story: RunStory): string {
     ...story.resumes.map((resume) => `resumed at ${resume.at} on ${resume.machine}`),
   ];
   if (story.error) lines.push(`error: ${story.error.message}`, `what to do: ${story.error.hint}`);
+  lines.push(...outcomeSentences(story));
   lines.push('', 'safety:');
   if (story.safety.length === 0) lines.push('  no fence confirmed and none asserted in this run');
   for (const record of story.safety) lines.push(`  ${describeSafety(record)}`);
   if (story.downAt) lines.push(`  forced down at ${story.downAt} (${offset(story, story.downAt)})`);
   lines.push('', stepTable(story));
   if (story.servers.length > 0) lines.push('', serverTable(story));
+  const output = outputLines(story);
+  if (output.length > 0) lines.push('', 'step output:', ...output.map((line) => `  ${line}`));
   if (story.truncatedTail) lines.push('', 'note: the journal ends in a cut-off line (the process died mid-write)');
   lines.push('', `journal: ${story.journalPath}`);
-  if (story.status === 'incomplete' || story.status === 'failed' || story.status === 'interrupted')
-    lines.push(`continue with: forcedown resume ${story.runId}`);
+  if (story.resumable) lines.push(`continue with: forcedown resume ${story.runId}`);
   return lines.join('\n');
 }

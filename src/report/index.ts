@@ -11,6 +11,7 @@ export { formatStoryJunit, formatStoryMarkdown } from './format-ci.js';
 export { renderStoryHtml, timelineSvg } from './format-html.js';
 export { formatMs, formatStoryText } from './format-text.js';
 export type { RunStory, SafetyRecord, ServerStory, StepStory } from './story.js';
+export { STATUS_LABEL } from './status-label.js';
 export { renderTable } from './table.js';
 
 /** Reads a run's journal and tells its story; an input error (exit 2) for an unknown run. */

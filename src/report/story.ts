@@ -4,6 +4,7 @@
  * how many attempts and how long each took. Pure: events in, a plain model out; the renderers
  * (text, Markdown, JUnit, HTML) and `forcedown show`/`report` only format it.
  */
+import type { ErrorKind } from '../errors/index.js';
 import type { RunStatus, StepFinishStatus } from '../runner/index.js';
 
 /** One step, from its first start to its last finish. */
@@ -21,6 +22,8 @@ export interface StepStory {
   /** Every retry: when, after which attempt, why. */
   readonly retries: readonly { readonly at: string; readonly attempt: number; readonly error: string }[];
   readonly error?: string;
+  /** What the step said while it worked (`step.output`: wait notices, command output). */
+  readonly output: readonly { readonly at: string; readonly message: string }[];
   /** Confirmed from the journal on resume, not redone. */
   readonly fromJournal: boolean;
 }
@@ -72,7 +75,20 @@ export interface RunStory {
   /** `incomplete` when the journal has no run.finished (or was resumed after it). */
   readonly status: RunStatus | 'incomplete';
   readonly exitCode?: number;
-  readonly error?: { readonly code: string; readonly message: string; readonly hint: string };
+  readonly error?: {
+    readonly code: string;
+    readonly kind?: ErrorKind;
+    readonly message: string;
+    readonly hint: string;
+    /** Pre-flight's problems when it found several: the step each concerns and its code. */
+    readonly problems?: readonly { readonly stepId: string; readonly code: string }[];
+  };
+  /** Pre-flight stopped the run before its first action: nothing changed, no BMC was contacted. */
+  readonly preflightFailed: boolean;
+  /** Steps with side effects that changed something (in this run and earlier segments). */
+  readonly changed: readonly string[];
+  /** `resume RUN-ID` can go on from where this run stopped. */
+  readonly resumable: boolean;
   readonly resumes: readonly { readonly at: string; readonly machine: string }[];
   readonly steps: readonly StepStory[];
   readonly safety: readonly SafetyRecord[];

@@ -48,7 +48,7 @@ test('the fixture run as a page: outcome, safety, timeline bars and marks', asyn
   const page = await ctx.browser.context.newPage();
   await page.goto(`file://${html}`);
   assert.match(await page.title(), RUN_ID);
-  assert.is(await page.locator('#status').innerText(), 'failed (exit 1) in 17.9 s');
+  assert.is(await page.locator('#status').innerText(), 'failed after changes (exit 1) in 17.9 s');
   assert.match(
     await page.locator('#safety').innerText(),
     'read back off at 2026-11-25T11:47:13.290Z from its BMC ipmi://10.20.3.107:623 (ipmi)',

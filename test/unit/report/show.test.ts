@@ -16,7 +16,12 @@ const RUN_ID = '20261125T114710Z-host-failure-3f9a1c';
 
 test('the story: steps, safety record, down, every server from -> to with attempts and seconds', async () => {
   const story: RunStory = await loadStory(stateDir, RUN_ID);
-  assert.equal([story.status, story.exitCode, story.durationMs], ['failed', 1, 17_950]);
+  // a forcedown 0.1 journal (summary "failed" after changes): named as `forcedown runs` names it
+  assert.equal([story.status, story.exitCode, story.durationMs], ['failed-after-changes', 1, 17_950]);
+  assert.equal(
+    [story.changed, story.resumable, story.preflightFailed],
+    [['fence', 'force-down', 'reset-failed'], true, false],
+  );
   assert.equal(
     story.steps.map((s) => [s.id, s.status, s.attempts, s.durationMs, s.retries.length]),
     [
@@ -51,7 +56,8 @@ test('the story: steps, safety record, down, every server from -> to with attemp
 test('show: text, json, markdown and junit', async () => {
   const text = await cliIn(root, ['show', RUN_ID, '--state-dir', stateDir]);
   assert.is(text.code, 0, text.err);
-  assert.match(text.out, 'failed (exit 1) in 17.9 s');
+  assert.match(text.out, 'failed after changes (exit 1) in 17.9 s');
+  assert.match(text.out, 'changed before the run stopped: fence, force-down, reset-failed');
   assert.match(text.out, 'read back off at 2026-11-25T11:47:13.290Z from its BMC ipmi://10.20.3.107:623 (ipmi)');
   assert.match(text.out, /web-2\s+evacuated\s+cmp-07\.example\.net\s+cmp-09\.example\.net\s+2\s+14\.0/);
   assert.match(text.out, `continue with: forcedown resume ${RUN_ID}`);
@@ -60,7 +66,7 @@ test('show: text, json, markdown and junit', async () => {
   assert.is((JSON.parse(json.out) as RunStory).servers.length, 4);
 
   const md = await cliIn(root, ['show', RUN_ID, '--state-dir', stateDir, '--output', 'markdown']);
-  assert.match(md.out, /^### ❌ forcedown host-failure on cmp-07\.example\.net: failed \(exit 1\)/);
+  assert.match(md.out, /^### ❌ forcedown host-failure on cmp-07\.example\.net: failed after changes \(exit 1\)/);
   assert.match(md.out, '| db-1 \\<primary\\> (`0b6d1f0e-3333-4c1a-9a55-000000000003`) | ❌ failed |');
 
   const junit = await cliIn(root, ['show', RUN_ID, '--state-dir', stateDir, '--output', 'junit']);
