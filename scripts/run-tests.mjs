@@ -5,6 +5,7 @@
 //
 //   node scripts/run-tests.mjs unit            test/unit/**/*.test.ts
 //   node scripts/run-tests.mjs e2e             test/e2e/**/*.test.ts (brings the testbed up first)
+//   node scripts/run-tests.mjs browser         test/browser/**/*.test.ts (headless Chromium: /usr/bin/chromium)
 //   node scripts/run-tests.mjs unit <pattern>  only files whose path matches <pattern> (a regex)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ const suites = {
   unit: { dir: 'test/unit', timeoutMin: 20 },
   e2e: { dir: 'test/e2e', timeoutMin: 40 },
   fuzz: { dir: 'test/fuzz', timeoutMin: 20 },
+  browser: { dir: 'test/browser', timeoutMin: 10 },
 };
 const spec = suites[suite];
 if (!spec) {

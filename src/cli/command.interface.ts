@@ -24,7 +24,11 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** `--debug`: print causes and stack traces of errors. */
   readonly debug: boolean;
+  /** `--quiet` (no progress, only results and errors) or `--verbose` (every recorded fact too). */
+  readonly verbosity?: Verbosity;
 }
+
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
 
 /** Parsed arguments of a command. */
 export interface ParsedArgs {

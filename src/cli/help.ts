@@ -27,6 +27,8 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Global options:
   -h, --help     Show help (also: forcedown <command> --help)
   -V, --version  Print the version
+  -q, --quiet    No progress on stderr: results, warnings and errors only
+      --verbose  Also every recorded fact (evacuation requests, retries, the fence read-back) on stderr
       --debug    Print error causes and stack traces
 
 Examples:
@@ -34,6 +36,8 @@ Examples:
   forcedown plan runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+  forcedown show RUN-ID --output markdown >> "$GITHUB_STEP_SUMMARY"
+  source <(forcedown completion bash)
 
 OpenStack credentials come from clouds.yaml/secure.yaml (--os-cloud or OS_CLOUD) or OS_*
 variables, as the openstack CLI reads them.

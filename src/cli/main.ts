@@ -54,12 +54,19 @@ function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
  * The forcedown CLI: parses the command line, dispatches to a subcommand, prints user errors as
  * readable text with a hint (a stack trace only with --debug), and resolves with the exit code.
  */
+/** Global flags every command takes (read here, removed before the command parses its own). */
+const GLOBAL_FLAGS: ReadonlySet<string> = new Set(['--quiet', '-q', '--verbose']);
+
 export async function main(argv: readonly string[], io?: Partial<MainIo>): Promise<number> {
   const stdout = io?.stdout ?? process.stdout;
   const stderr = io?.stderr ?? process.stderr;
   const env = io?.env ?? process.env;
   const cwd = io?.cwd ?? process.cwd();
   const debug = argv.includes('--debug');
+  // global flags, accepted anywhere on the line (like --debug)
+  const verbosity =
+    argv.includes('--quiet') || argv.includes('-q') ? 'quiet' : argv.includes('--verbose') ? 'verbose' : 'normal';
+  argv = argv.filter((arg) => !GLOBAL_FLAGS.has(arg));
   // a reader that exits early (`| head -1`) must not crash a run half-way (EPIPE)
   // (kept for the life of the process: a write may fail after main has returned)
   // (a notice only for runs, which go on; `forcedown --help | head` stays quiet like other tools)
@@ -143,7 +150,7 @@ export async function main(argv: readonly string[], io?: Partial<MainIo>): Promi
         `see \`forcedown ${spec.name} --help\``,
       );
     }
-    return await spec.run(args, { stdout, stderr, env, cwd, signal, debug });
+    return await spec.run(args, { stdout, stderr, env, cwd, signal, debug, verbosity });
   } catch (error) {
     return printError(stderr, error, debug);
   } finally {

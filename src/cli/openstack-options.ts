@@ -3,20 +3,64 @@
  * way commands turn them into a connected client. Credentials never come from argv: only the
  * cloud's name does; passwords stay in secure.yaml / OS_* variables.
  */
-import type { CloudConfig, ConnectOptions, OpenStackClient, WaitNotice } from '../openstack/index.js';
+import { resolve } from 'node:path';
+import type {
+  CloudConfig,
+  ConnectOptions,
+  LoadCloudConfigOptions,
+  OpenStackClient,
+  WaitNotice,
+} from '../openstack/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
 
-/** `--os-cloud` and `--insecure`, for a command's `options`. */
-export const openstackOptions: Readonly<Record<'os-cloud' | 'insecure', OptionSpec>> = {
+type OpenStackOption = 'os-cloud' | 'os-region-name' | 'os-interface' | 'os-cacert' | 'insecure';
+
+/** The `openstack` CLI's connection flags, beside their OS_* variables, for a command's `options`. */
+export const openstackOptions: Readonly<Record<OpenStackOption, OptionSpec>> = {
   'os-cloud': {
     type: 'string',
     valueName: 'NAME',
     description: 'Cloud from clouds.yaml',
     defaultText: 'OS_CLOUD, else OS_* variables',
   },
-  insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer OS_CACERT)" },
+  'os-region-name': {
+    type: 'string',
+    valueName: 'REGION',
+    description: "Region of the cloud's catalog to use",
+    defaultText: "OS_REGION_NAME, else the cloud's region_name",
+  },
+  'os-interface': {
+    type: 'string',
+    valueName: 'INTERFACE',
+    description: 'Endpoint interface: public, internal or admin',
+    defaultText: 'OS_INTERFACE, else public',
+  },
+  'os-cacert': {
+    type: 'string',
+    valueName: 'FILE',
+    description: "CA bundle (PEM) to verify the cloud's TLS certificates",
+    defaultText: 'OS_CACERT',
+  },
+  insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer --os-cacert)" },
 };
+
+/** What the connection flags override in the cloud configuration (they win over files and OS_*). */
+export function cloudOverridesFrom(args: ParsedArgs, cwd: string): NonNullable<LoadCloudConfigOptions['overrides']> {
+  const text = (name: OpenStackOption): string | undefined => {
+    const value = args.values[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const region = text('os-region-name');
+  const endpoint = text('os-interface');
+  const cacert = text('os-cacert');
+  return {
+    ...(region === undefined ? {} : { regionName: region }),
+    ...(endpoint === undefined ? {} : { interface: endpoint as CloudConfig['interface'] }),
+    ...(cacert === undefined ? {} : { cacert: resolve(cwd, cacert) }),
+    ...(args.values.insecure === true ? { verify: false } : {}),
+  };
+}
 
 /** Prints a configuration or TLS warning on stderr. */
 export function warnTo(context: CommandContext): (message: string) => void {
@@ -42,7 +86,7 @@ export async function cloudConfigFromArgs(args: ParsedArgs, context: CommandCont
     cwd: context.cwd,
     // ~/.config/openstack of the HOME this command runs with (openstacksdk expands ~ from $HOME)
     ...(context.env.HOME ? { home: context.env.HOME } : {}),
-    ...(args.values.insecure === true ? { overrides: { verify: false } } : {}),
+    overrides: cloudOverridesFrom(args, context.cwd),
     warn: warnTo(context),
   });
 }

@@ -35,6 +35,16 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/runs.js')).command,
   },
   {
+    name: 'show',
+    summary: "Tell a run's story from its journal (text, json, markdown, junit)",
+    load: async () => (await import('./commands/show.js')).command,
+  },
+  {
+    name: 'report',
+    summary: 'Write a run as a self-contained HTML page with a timeline',
+    load: async () => (await import('./commands/report.js')).command,
+  },
+  {
     name: 'services',
     summary: 'List compute services with forced_down, state, status and reason',
     load: async () => (await import('./commands/services.js')).command,
@@ -43,5 +53,10 @@ export const commands: readonly CommandEntry[] = [
     name: 'provider',
     summary: 'Install or serve the Terraform provider (forcedown_compute_service)',
     load: async () => (await import('./commands/provider.js')).command,
+  },
+  {
+    name: 'completion',
+    summary: 'Print shell completion for bash or zsh',
+    load: async () => (await import('./commands/completion.js')).command,
   },
 ];

@@ -5,24 +5,24 @@ import type { RunOptions, RunServices } from '../runner/index.js';
 import type { RunServicesOptions } from './run-services.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
-import { waitsTo } from './openstack-options.js';
+import { cloudOverridesFrom, openstackOptions, waitsTo } from './openstack-options.js';
 
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
   var: { type: 'string', multiple: true, valueName: 'NAME=VALUE', description: 'Set a runbook parameter' },
+  'var-file': {
+    type: 'string',
+    multiple: true,
+    valueName: 'FILE',
+    description: 'Runbook parameters from a JSON or YAML mapping (NAME: VALUE); --var overrides it',
+  },
   inventory: {
     type: 'string',
     valueName: 'FILE',
     description: 'BMC inventory (how to power each host off/on)',
     defaultText: 'FORCEDOWN_INVENTORY, else the runbook\'s "inventory"',
   },
-  'os-cloud': {
-    type: 'string',
-    valueName: 'NAME',
-    description: 'Cloud from clouds.yaml',
-    defaultText: 'OS_CLOUD, else OS_* variables',
-  },
-  insecure: { type: 'boolean', description: "Do not verify the cloud's TLS certificate (warns; prefer OS_CACERT)" },
+  ...openstackOptions,
   'assume-fenced': {
     type: 'string',
     valueName: 'REASON',
@@ -42,6 +42,16 @@ export const targetOptions: Readonly<Record<string, OptionSpec>> = {
     defaultText: 'text',
   },
 };
+
+/** The runbook parameters of the command line: `--var-file`s, then `--var`s (which win). */
+export async function varsFromArgs(args: ParsedArgs, context: CommandContext): Promise<Record<string, string>> {
+  const { collectVars } = await import('../runbook/index.js');
+  return collectVars(
+    (args.values.var as string[] | undefined) ?? [],
+    (args.values['var-file'] as string[] | undefined) ?? [],
+    context.cwd,
+  );
+}
 
 /** Reads `--output`; an input error for other values. */
 export function outputFormat(args: ParsedArgs): 'text' | 'json' {
@@ -102,7 +112,7 @@ export async function servicesFor(
   const services = createRunServices({
     ...(inventory ? { inventory } : {}),
     cloud: args.values['os-cloud'] as string | undefined,
-    ...(args.values.insecure === true ? { cloudOverrides: { verify: false } } : {}),
+    cloudOverrides: cloudOverridesFrom(args, context.cwd),
     inventoryPath,
     env: context.env,
     cwd: context.cwd,

@@ -1,12 +1,5 @@
-import {
-  ImportableResource,
-  TerraformResource,
-  TerraformStack,
-  Token,
-  type IResolvable,
-  type TerraformMetaArguments,
-  type TerraformProvider,
-} from 'cdktf';
+import type { IResolvable, ImportableResource, TerraformMetaArguments, TerraformProvider } from 'cdktf';
+import { cdk } from './cdk.js';
 import type { Construct } from 'constructs';
 import { validateComputeServiceConfig } from '../provider/resources/compute-service.js';
 import type { computeServiceAttributes } from '../provider/schema/index.js';
@@ -38,7 +31,7 @@ export function markValidatedByParent(service: ComputeService): void {
  * new ComputeService(stack, 'cmp07', { host: 'cmp-07', forcedDown: true, fencedReason: 'INC-4711: BMC off', disabled: true });
  * ```
  */
-export class ComputeService extends TerraformResource {
+export class ComputeService extends cdk.TerraformResource {
   /** The Terraform resource type. */
   public static readonly tfResourceType = computeServiceResource.typeName;
 
@@ -52,7 +45,7 @@ export class ComputeService extends TerraformResource {
     importFromId: string,
     provider?: TerraformProvider,
   ): ImportableResource {
-    return new ImportableResource(scope, importToId, {
+    return new cdk.ImportableResource(scope, importToId, {
       terraformResourceType: ComputeService.tfResourceType,
       importId: importFromId,
       provider,
@@ -131,8 +124,8 @@ export class ComputeService extends TerraformResource {
 /** An earlier ComputeService of the same stack and provider with the same literal host. */
 function duplicateOf(service: ComputeService): ComputeService | undefined {
   const host = service.config.host;
-  if (Token.isUnresolved(host)) return undefined;
-  const all = TerraformStack.of(service)
+  if (cdk.Token.isUnresolved(host)) return undefined;
+  const all = cdk.TerraformStack.of(service)
     .node.findAll()
     .filter((c): c is ComputeService => c instanceof ComputeService);
   const index = all.indexOf(service);
@@ -142,6 +135,6 @@ function duplicateOf(service: ComputeService): ComputeService | undefined {
       (other) =>
         other.config.host === host &&
         other.config.provider === service.config.provider &&
-        !Token.isUnresolved(other.config.host),
+        !cdk.Token.isUnresolved(other.config.host),
     );
 }

@@ -1,4 +1,5 @@
-import { TerraformDataSource, type IResolvable, type TerraformMetaArguments } from 'cdktf';
+import type { IResolvable, TerraformMetaArguments } from 'cdktf';
+import { cdk } from './cdk.js';
 import type { Construct } from 'constructs';
 import type { computeServicesAttributes } from '../provider/schema/index.js';
 import { PROVIDER_NAME, computeServicesDataSource } from '../provider/schema/index.js';
@@ -12,7 +13,7 @@ export interface DataComputeServicesConfig extends TerraformMetaArguments, Props
  * L1 binding of the `forcedown_compute_services` data source: Nova's compute services with their
  * state, for outputs and checks (`services[*].forced_down`, `.state`...).
  */
-export class DataComputeServices extends TerraformDataSource {
+export class DataComputeServices extends cdk.TerraformDataSource {
   /** The Terraform data source type. */
   public static readonly tfResourceType = computeServicesDataSource.typeName;
 

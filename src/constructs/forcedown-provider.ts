@@ -1,5 +1,5 @@
+import { cdk } from './cdk.js';
 import { readFileSync } from 'node:fs';
-import { Annotations, TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PROVIDER_SOURCE } from '../provider/address.js';
 import type { providerAttributes } from '../provider/schema/index.js';
@@ -32,7 +32,7 @@ const SECRET_PROPS = ['password', 'token', 'applicationCredentialSecret'] as con
  * Secrets given as plain strings end up in `cdk.tf.json`: pass credentials through `OS_*`
  * variables or secure.yaml instead (a synth warning says so).
  */
-export class ForcedownProvider extends TerraformProvider {
+export class ForcedownProvider extends cdk.TerraformProvider {
   /** The provider type (`provider "forcedown"`). */
   public static readonly tfResourceType = PROVIDER_NAME;
   /** The source address in `required_providers`. */
@@ -48,9 +48,11 @@ export class ForcedownProvider extends TerraformProvider {
     });
     this.#config = config;
     this.alias = config.alias;
-    const literal = SECRET_PROPS.filter((key) => typeof config[key] === 'string' && !Token.isUnresolved(config[key]));
+    const literal = SECRET_PROPS.filter(
+      (key) => typeof config[key] === 'string' && !cdk.Token.isUnresolved(config[key]),
+    );
     if (literal.length > 0) {
-      Annotations.of(this).addWarning(
+      cdk.Annotations.of(this).addWarning(
         `ForcedownProvider '${id}': ${literal.join(', ')} given as plain text will be written to cdk.tf.json. ` +
           'Leave them unset and provide OS_PASSWORD / OS_TOKEN / OS_APPLICATION_CREDENTIAL_SECRET in the environment, or secure.yaml.',
       );

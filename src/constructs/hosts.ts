@@ -13,7 +13,8 @@
  * Props are checked at synth and every problem is reported at once, each with the construct path,
  * the value received, what is allowed and how to fix it.
  */
-import { Token, type TerraformProvider } from 'cdktf';
+import type { TerraformProvider } from 'cdktf';
+import { cdk } from './cdk.js';
 import { Construct } from 'constructs';
 import { DISABLED_REASON_MAX } from '../provider/schema/index.js';
 import { ComputeService, markValidatedByParent } from './compute-service.js';
@@ -64,12 +65,12 @@ function quote(value: unknown): string {
 }
 
 function literal(value: unknown): value is string {
-  return typeof value === 'string' && !Token.isUnresolved(value);
+  return typeof value === 'string' && !cdk.Token.isUnresolved(value);
 }
 
 /** The host problems of any host construct. */
 function hostProblems(where: string, host: unknown): string[] {
-  if (Token.isUnresolved(host)) return [];
+  if (cdk.Token.isUnresolved(host)) return [];
   if (typeof host !== 'string' || host.length === 0 || host.length > 255 || !HOST_NAME.test(host)) {
     return [
       `${where}: host must be a Nova service host name (1-255 letters, digits, '.', '_' or '-', starting and ending with a letter or digit); received ${quote(host)}. ` +
@@ -80,7 +81,7 @@ function hostProblems(where: string, host: unknown): string[] {
 }
 
 function reasonProblems(where: string, name: string, value: unknown, max: number, example: string): string[] {
-  if (Token.isUnresolved(value)) return [];
+  if (cdk.Token.isUnresolved(value)) return [];
   if (typeof value !== 'string' || value.trim().length === 0) {
     return [
       `${where}: ${name} must be a non-empty text (1-${max} characters); received ${quote(value)}. Fix: say why, e.g. ${quote(example)}.`,

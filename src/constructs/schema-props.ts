@@ -4,7 +4,8 @@
  * come from the one definition there. Attribute docs (TSDoc, `@default`) carry over to the props
  * because the mapped types below are homomorphic over the schema's keys.
  */
-import { Token, booleanToTerraform, stringToTerraform, type IResolvable } from 'cdktf';
+import type { IResolvable } from 'cdktf';
+import { cdk } from './cdk.js';
 import { attributesOf, type AttributeSpec, type BlockSpec } from '../provider/schema/index.js';
 import { UNKNOWN, type TfObject, type TfValue } from '../provider/unknown.js';
 
@@ -28,7 +29,7 @@ export function synthesizeProps(block: BlockSpec, given: object): Record<string,
     if (!isInput(spec)) continue;
     const value = props[key];
     if (value === undefined) continue;
-    out[name] = spec.type === 'bool' ? booleanToTerraform(value) : stringToTerraform(value);
+    out[name] = spec.type === 'bool' ? cdk.booleanToTerraform(value) : cdk.stringToTerraform(value);
   }
   return out;
 }
@@ -44,7 +45,7 @@ export function propsAsTerraformValue(block: BlockSpec, given: object): TfObject
   for (const [key, name, spec] of attributesOf(block)) {
     const value = props[key];
     if (!isInput(spec) || value === undefined || value === null) out[name] = null;
-    else if (Token.isUnresolved(value)) out[name] = UNKNOWN;
+    else if (cdk.Token.isUnresolved(value)) out[name] = UNKNOWN;
     else if (typeof value === 'string' || typeof value === 'boolean') out[name] = value;
     else out[name] = UNKNOWN;
   }

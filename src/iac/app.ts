@@ -3,7 +3,8 @@
  * `FORCEDOWN_DESIRED_STATE` → one Terraform stack. Invalid input ends the process with exit code 2
  * and every problem listed — no stack trace.
  */
-import { App } from 'cdktf';
+import type { App } from 'cdktf';
+import { cdk } from '../constructs/cdk.js';
 import { isForcedownError, invalidInput } from '../errors/index.js';
 
 /** Exit codes of the cdktf app (its own program, run by `cdktf synth`): 0 synthesized, 1 failed, 2 invalid input. */
@@ -35,7 +36,7 @@ export function buildApp(options: SynthesizeOptions = {}): { app: App; stack: De
     );
   }
   const desired = loadDesiredState(file);
-  const app = new App(options.outdir === undefined ? {} : { outdir: options.outdir });
+  const app = new cdk.App(options.outdir === undefined ? {} : { outdir: options.outdir });
   const stack = new DesiredStateStack(app, desired);
   return { app, stack };
 }

@@ -3,8 +3,8 @@
  * per host (FailedHost, MaintenanceHost, HealthyHost), each resource named after its host so that
  * `terraform import forcedown_compute_service.<host> <host>` and state commands read naturally.
  */
-import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { cdk } from '../constructs/cdk.js';
 import { FailedHost, ForcedownProvider, HealthyHost, MaintenanceHost } from '../constructs/index.js';
 import { resourceName, type DesiredHost, type DesiredState } from './desired-state.js';
 
@@ -42,13 +42,13 @@ function hostConstruct(
 }
 
 /** A stack with the desired state of every host in the file. */
-export class DesiredStateStack extends TerraformStack {
+export class DesiredStateStack extends cdk.TerraformStack {
   /** The host constructs, by host name. */
   public readonly hosts: ReadonlyMap<string, FailedHost | MaintenanceHost | HealthyHost>;
 
   constructor(scope: Construct, desired: DesiredState) {
     super(scope, desired.stack);
-    if (desired.statePath !== undefined) new LocalBackend(this, { path: desired.statePath });
+    if (desired.statePath !== undefined) new cdk.LocalBackend(this, { path: desired.statePath });
     new ForcedownProvider(this, 'forcedown', desired.provider);
     const hosts = new Map<string, FailedHost | MaintenanceHost | HealthyHost>();
     for (const [host, state] of Object.entries(desired.hosts).sort(([a], [b]) => a.localeCompare(b))) {
@@ -57,10 +57,14 @@ export class DesiredStateStack extends TerraformStack {
       hosts.set(host, construct);
     }
     this.hosts = hosts;
-    new TerraformOutput(this, 'services', {
+    new cdk.TerraformOutput(this, 'services', {
       description: 'Per host: the service UUID and its state (up/down) after apply.',
-      value: Object.fromEntries(
-        [...hosts].map(([host, construct]) => [host, { id: construct.serviceId, state: construct.state }]),
+      // a token, not the object itself: cdktf's output code calls the deprecated util.isArray on
+      // a plain object value, which prints a DEP0044 warning (a red [ERROR] line in cdktf synth)
+      value: cdk.Token.asAny(
+        Object.fromEntries(
+          [...hosts].map(([host, construct]) => [host, { id: construct.serviceId, state: construct.state }]),
+        ),
       ),
     });
   }

@@ -21,7 +21,7 @@ export {
   type LoadedRunbook,
   type RunbookCheck,
 } from './load-runbook.js';
-export { bindParams, parseVars, secretParamNames } from './params.js';
+export { bindParams, collectVars, parseVars, secretParamNames, varsFromFileText } from './params.js';
 export { checkParamValue, checkRunbookSemantics } from './semantic-checks.js';
 export { stepCatalog, type StepTypeInfo } from './step-catalog.js';
 export { validateResolvedStep } from './resolved-step.js';

@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { Param, Runbook } from '../generated/runbook.types.js';
 import { secrets } from '../secrets/index.js';
-import { didYouMean } from '../validation/index.js';
+import { didYouMean, formatProblem, parseDocumentText, toPointer, type Problem } from '../validation/index.js';
 import { checkParamValue } from './semantic-checks.js';
 
 /** Parses `--var KEY=VALUE` arguments into a map; an input error for malformed ones. */
@@ -24,6 +26,60 @@ export function parseVars(vars: readonly string[]): Record<string, string> {
       configurable: true,
     });
   }
+  return out;
+}
+
+/** A `--var-file`'s values as `--var` strings; input errors (exit 2) name the file and line. */
+export function varsFromFileText(text: string, file: string): Record<string, string> {
+  const parsed = parseDocumentText(text, file);
+  const fail = (problem: Problem): never => {
+    throw invalidInput(
+      'BAD_VAR_FILE',
+      `--var-file ${formatProblem(problem)}`,
+      'a var file is a JSON or YAML mapping of parameter names to values, e.g. `host: cmp-07` (one per line)',
+      { file, line: problem.position?.line },
+    );
+  };
+  if ('problem' in parsed) return fail(parsed.problem);
+  const { value, positions } = parsed.document;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return fail({ file, pointer: '', position: positions.get(''), message: 'must be a mapping of NAME: VALUE' });
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const pointer = toPointer([key]);
+    if (item === null || typeof item === 'object')
+      fail({ file, pointer, position: positions.get(pointer), message: 'must be a string, number or true/false' });
+    Object.defineProperty(out, key, { value: String(item), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * The parameters of a command line: the `--var-file`s in order, then the `--var`s (a later value
+ * of a name wins, so `--var` overrides a file).
+ */
+export async function collectVars(
+  vars: readonly string[],
+  varFiles: readonly string[],
+  cwd: string,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of varFiles) {
+    let text: string;
+    try {
+      text = await readFile(resolve(cwd, file), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw invalidInput(
+        'BAD_VAR_FILE',
+        `cannot read --var-file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`,
+        'check the path (relative paths are from the current directory)',
+      );
+    }
+    Object.assign(out, varsFromFileText(text, file));
+  }
+  for (const [key, value] of Object.entries(parseVars(vars)))
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -2,7 +2,9 @@ export type * from './events.interface.js';
 export type { StepCatalog } from './catalog.interface.js';
 export { sleep } from './deadline.js';
 export {
+  changedSteps,
   isResumable,
+  listingStatus,
   journalPath,
   listRuns,
   readJournal,

@@ -168,7 +168,7 @@ export function isResumable(status: RunStatus | 'incomplete', dryRun: boolean): 
  * The steps a journal shows changed: the final summary's list, or (journals of forcedown 0.1,
  * whose summaries lack it) every real step that finished `changed`.
  */
-function changedSteps(events: readonly RunEvent[], finished: RunFinishedEvent | undefined): string[] {
+export function changedSteps(events: readonly RunEvent[], finished: RunFinishedEvent | undefined): string[] {
   if (finished?.summary.changed) return [...finished.summary.changed];
   const ids = events.flatMap((e) =>
     e.event === 'step.finished' && !e.dryRun && e.status === 'changed' ? [e.stepId] : [],
@@ -180,7 +180,7 @@ function changedSteps(events: readonly RunEvent[], finished: RunFinishedEvent | 
  * How a journal's run ended. A run that changed something and then failed is `failed after
  * changes` whatever its journal says (forcedown 0.1 recorded such runs as `invalid`).
  */
-function listingStatus(
+export function listingStatus(
   events: readonly RunEvent[],
   finished: RunFinishedEvent | undefined,
   changed: readonly string[],

@@ -91,150 +91,115 @@ function parentPointer(pointer: string): string {
   return index <= 0 ? '' : pointer.slice(0, index);
 }
 
-function describeError(
-  error: ErrorObject,
+interface Described {
+  readonly pointer: string;
+  readonly message: string;
+  readonly atKey: boolean;
+}
+
+/** What one ajv error says, for its keyword: `e` is the error, `p` its params. */
+type Describer = (
+  e: ErrorObject,
+  p: Record<string, unknown>,
   deref: (schema: unknown) => Schema | undefined,
-): { pointer: string; message: string; atKey: boolean } {
-  const pointer = error.instancePath;
-  const params = error.params as Record<string, unknown>;
-  const parent = error.parentSchema;
-  switch (error.keyword) {
-    case 'required':
-      return { pointer, message: `missing required property "${String(params.missingProperty)}"`, atKey: false };
-    case 'additionalProperties':
-    case 'unevaluatedProperties': {
-      const name = String(params.additionalProperty ?? params.unevaluatedProperty);
-      const known = Object.keys((parent?.properties as Schema | undefined) ?? {});
-      const inherited = collectAllOfProperties(parent, deref);
-      const candidates = [...known, ...inherited].filter((key) => key !== '$schema');
-      return {
-        pointer: `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `unknown property ${quoteValue(name)}${didYouMean(name, candidates)}${candidates.length ? `; allowed: ${[...new Set(candidates)].join(', ')}` : ''}`,
-        atKey: true,
-      };
-    }
-    case 'discriminator': {
-      if (params.error === 'mapping') {
-        const tag = String(params.tag);
-        const types = ((parent?.oneOf as Schema[] | undefined) ?? [])
-          .map((alt) => constOf(deref(alt) ?? alt, tag))
-          .filter(Boolean) as string[];
-        const value = String(params.tagValue);
-        return {
-          pointer: `${pointer}/${tag}`,
-          message: `unknown ${tag === 'type' ? 'step type' : tag} ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
-          atKey: false,
-        };
-      }
-      return {
-        pointer: `${pointer}/${String(params.tag)}`,
-        message: `"${String(params.tag)}" must be a string naming the step type`,
-        atKey: false,
-      };
-    }
-    case 'type':
-      return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
-    case 'enum': {
-      const allowed = (params.allowedValues as unknown[]) ?? [];
-      const suggestion =
-        typeof error.data === 'string'
-          ? didYouMean(
-              error.data,
-              allowed.filter((v) => typeof v === 'string'),
-            )
-          : '';
-      return {
-        pointer,
-        message: `must be one of ${allowed.map(quoteValue).join(', ')}, not ${quoteValue(error.data)}${suggestion}`,
-        atKey: false,
-      };
-    }
-    case 'const':
-      return {
-        pointer,
-        message: `must be ${quoteValue(params.allowedValue)}, not ${quoteValue(error.data)}`,
-        atKey: false,
-      };
-    case 'pattern':
-      return {
-        pointer,
-        message: `must be ${DESCRIBE_PATTERN[String(params.pattern)] ?? `a string matching ${String(params.pattern)}`}, not ${quoteValue(error.data)}`,
-        atKey: false,
-      };
-    case 'format':
-      return {
-        pointer,
-        message: `must be a valid ${String(params.format)}, not ${quoteValue(error.data)}`,
-        atKey: false,
-      };
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return { pointer, message: `must be ${expectation(parent)}, not ${quoteValue(error.data)}`, atKey: false };
-    case 'minItems':
-      return {
-        pointer,
-        message: `must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`,
-        atKey: false,
-      };
-    case 'maxItems':
-      return { pointer, message: `must have at most ${String(params.limit)} items`, atKey: false };
-    case 'minLength':
-      return {
-        pointer,
-        message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`,
-        atKey: false,
-      };
-    case 'maxLength':
-      return { pointer, message: `must be at most ${String(params.limit)} characters long`, atKey: false };
-    case 'minProperties':
-      return {
-        pointer,
-        message: `must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}`,
-        atKey: false,
-      };
-    case 'uniqueItems':
-      return {
-        pointer,
-        message: `must not repeat items (items ${String(params.j)} and ${String(params.i)} are the same)`,
-        atKey: false,
-      };
-    case 'propertyNames':
-      return {
-        pointer: `${pointer}/${String(params.propertyName).replace(/~/g, '~0').replace(/\//g, '~1')}`,
-        message: `invalid name ${quoteValue(String(params.propertyName))}`,
-        atKey: true,
-      };
-    case 'anyOf':
-    case 'oneOf':
-      if (error.keyword === 'oneOf' && params.passingSchemas) {
-        return { pointer, message: 'matches more than one alternative; make it unambiguous', atKey: false };
-      }
-      {
-        const alternatives = (error.schema ?? []) as Schema[];
-        if (
-          Array.isArray(alternatives) &&
-          alternatives.length > 0 &&
-          alternatives.every((alt) => Array.isArray(alt.required) && Object.keys(alt).length === 1)
-        ) {
-          return {
-            pointer,
-            message: `needs ${alternatives.map((alt) => (alt.required as unknown[]).map((key) => `"${String(key)}"`).join(' and ')).join(' or ')}`,
-            atKey: false,
-          };
-        }
-      }
-      if (isZeroDuration(error.data) && expectation(parent).startsWith('a duration'))
-        return {
-          pointer,
-          message: `${fieldOf(pointer)}must be more than zero, not ${quoteValue(error.data)}: a duration such as 500ms, 30s, 5m or 1h`,
-          atKey: false,
-        };
-      return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
-    default:
-      return { pointer, message: error.message ?? `fails ${error.keyword}`, atKey: false };
+) => Described;
+
+const escapeSegment = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
+const at = (e: ErrorObject, message: string): Described => ({ pointer: e.instancePath, message, atKey: false });
+const plural = (limit: unknown, one: string, many: string): string => (limit === 1 ? one : many);
+
+const unknownProperty: Describer = (e, p, deref) => {
+  const name = String(p.additionalProperty ?? p.unevaluatedProperty);
+  const known = Object.keys((e.parentSchema?.properties as Schema | undefined) ?? {});
+  const inherited = collectAllOfProperties(e.parentSchema, deref);
+  const candidates = [...known, ...inherited].filter((key) => key !== '$schema');
+  return {
+    pointer: `${e.instancePath}/${escapeSegment(name)}`,
+    message: `unknown property ${quoteValue(name)}${didYouMean(name, candidates)}${candidates.length ? `; allowed: ${[...new Set(candidates)].join(', ')}` : ''}`,
+    atKey: true,
+  };
+};
+
+const discriminator: Describer = (e, p, deref) => {
+  const tag = String(p.tag);
+  const pointer = `${e.instancePath}/${tag}`;
+  if (p.error !== 'mapping')
+    return { pointer, message: `"${tag}" must be a string naming the step type`, atKey: false };
+  const types = ((e.parentSchema?.oneOf as Schema[] | undefined) ?? [])
+    .map((alt) => constOf(deref(alt) ?? alt, tag))
+    .filter(Boolean) as string[];
+  const value = String(p.tagValue);
+  return {
+    pointer,
+    message: `unknown ${tag === 'type' ? 'step type' : tag} ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
+    atKey: false,
+  };
+};
+
+const alternatives: Describer = (e, p) => {
+  if (e.keyword === 'oneOf' && p.passingSchemas) return at(e, 'matches more than one alternative; make it unambiguous');
+  const alts = (e.schema ?? []) as Schema[];
+  if (
+    Array.isArray(alts) &&
+    alts.length > 0 &&
+    alts.every((alt) => Array.isArray(alt.required) && Object.keys(alt).length === 1)
+  ) {
+    const needs = alts.map((alt) => (alt.required as unknown[]).map((key) => `"${String(key)}"`).join(' and '));
+    return at(e, `needs ${needs.join(' or ')}`);
   }
+  if (isZeroDuration(e.data) && expectation(e.parentSchema).startsWith('a duration'))
+    return at(
+      e,
+      `${fieldOf(e.instancePath)}must be more than zero, not ${quoteValue(e.data)}: a duration such as 500ms, 30s, 5m or 1h`,
+    );
+  return at(e, `must be ${expectation(e.parentSchema)}, not ${typeOf(e.data)}`);
+};
+
+const bound: Describer = (e) => at(e, `must be ${expectation(e.parentSchema)}, not ${quoteValue(e.data)}`);
+
+const DESCRIBERS: Readonly<Record<string, Describer>> = {
+  required: (e, p) => at(e, `missing required property "${String(p.missingProperty)}"`),
+  additionalProperties: unknownProperty,
+  unevaluatedProperties: unknownProperty,
+  discriminator,
+  type: (e) => at(e, `must be ${expectation(e.parentSchema)}, not ${typeOf(e.data)}`),
+  enum: (e, p) => {
+    const allowed = (p.allowedValues as unknown[]) ?? [];
+    const strings = allowed.filter((v): v is string => typeof v === 'string');
+    const suggestion = typeof e.data === 'string' ? didYouMean(e.data, strings) : '';
+    return at(e, `must be one of ${allowed.map(quoteValue).join(', ')}, not ${quoteValue(e.data)}${suggestion}`);
+  },
+  const: (e, p) => at(e, `must be ${quoteValue(p.allowedValue)}, not ${quoteValue(e.data)}`),
+  pattern: (e, p) =>
+    at(
+      e,
+      `must be ${DESCRIBE_PATTERN[String(p.pattern)] ?? `a string matching ${String(p.pattern)}`}, not ${quoteValue(e.data)}`,
+    ),
+  format: (e, p) => at(e, `must be a valid ${String(p.format)}, not ${quoteValue(e.data)}`),
+  minimum: bound,
+  maximum: bound,
+  exclusiveMinimum: bound,
+  exclusiveMaximum: bound,
+  minItems: (e, p) => at(e, `must have at least ${String(p.limit)} item${plural(p.limit, '', 's')}`),
+  maxItems: (e, p) => at(e, `must have at most ${String(p.limit)} items`),
+  minLength: (e, p) =>
+    at(e, p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long`),
+  maxLength: (e, p) => at(e, `must be at most ${String(p.limit)} characters long`),
+  minProperties: (e, p) => at(e, `must have at least ${String(p.limit)} entr${plural(p.limit, 'y', 'ies')}`),
+  uniqueItems: (e, p) => at(e, `must not repeat items (items ${String(p.j)} and ${String(p.i)} are the same)`),
+  propertyNames: (e, p) => ({
+    pointer: `${e.instancePath}/${escapeSegment(String(p.propertyName))}`,
+    message: `invalid name ${quoteValue(String(p.propertyName))}`,
+    atKey: true,
+  }),
+  anyOf: alternatives,
+  oneOf: alternatives,
+};
+
+function describeError(error: ErrorObject, deref: (schema: unknown) => Schema | undefined): Described {
+  const describer = DESCRIBERS[error.keyword];
+  if (describer) return describer(error, error.params as Record<string, unknown>, deref);
+  return at(error, error.message ?? `fails ${error.keyword}`);
 }
 
 /** The constant a discriminated alternative gives its tag property (`type`, `driver`). */

@@ -1,5 +1,6 @@
 export {
   JsonSyntaxError,
+  MAX_DEPTH,
   escapePointerSegment,
   parseJsonDocument,
   toPointer,
@@ -20,8 +21,20 @@ export { closest, didYouMean, editDistance } from './suggest.js';
 export {
   MAX_COLLECTION_ENTRIES,
   MAX_DOCUMENT_VALUES,
+  documentFormat,
+  parseDocumentText,
   validateDocumentText,
+  type DocumentFormat,
   type DocumentValidation,
 } from './validate-document.js';
+export {
+  MAX_ALIASES,
+  MAX_EXPANDED_VALUES,
+  MAX_FLOW_DEPTH,
+  MAX_YAML_BYTES,
+  flowDepth,
+  parseYamlDocument,
+  yamlBoundProblem,
+} from './yaml-document.js';
 export { escapeForTerminal } from './terminal-text.js';
 export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';

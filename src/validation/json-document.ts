@@ -39,188 +39,220 @@ export function toPointer(segments: readonly (string | number)[]): string {
   return segments.map((segment) => `/${escapePointerSegment(segment)}`).join('');
 }
 
-const MAX_DEPTH = 200;
+/** Deepest nesting of objects and arrays accepted (JSON and YAML alike). */
+export const MAX_DEPTH = 200;
 
-/** Parses `text` as JSON (RFC 8259), recording positions. Throws {@link JsonSyntaxError}. */
-export function parseJsonDocument(text: string): JsonDocument {
-  const positions = new Map<string, Position>();
-  const keyPositions = new Map<string, Position>();
-  let index = 0;
-  let line = 1;
-  let lineStart = 0;
+/** Defines `key` on `target` as an own, enumerable property (also `__proto__`). */
+export function defineMember(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
 
-  const here = (): Position => ({ line, column: index - lineStart + 1 });
-  const fail = (message: string, at: Position = here()): never => {
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+
+const WORDS = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+] as const;
+
+/** One pass over the text: a cursor with line tracking and one method per grammar rule. */
+class JsonParser {
+  readonly positions = new Map<string, Position>();
+  readonly keyPositions = new Map<string, Position>();
+  #index = 0;
+  #line = 1;
+  #lineStart = 0;
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  parse(): JsonDocument {
+    if (this.#text.charCodeAt(0) === 0xfeff) this.#index = 1; // BOM
+    this.skipSpace();
+    if (this.#index >= this.#text.length) this.fail('the file is empty; expected a JSON object');
+    const value = this.parseValue('', 0);
+    this.skipSpace();
+    if (this.#index < this.#text.length) this.fail(`unexpected ${this.describe()} after the end of the JSON value`);
+    return { value, positions: this.positions, keyPositions: this.keyPositions };
+  }
+
+  private here(): Position {
+    return { line: this.#line, column: this.#index - this.#lineStart + 1 };
+  }
+
+  private fail(message: string, at: Position = this.here()): never {
     throw new JsonSyntaxError(message, at);
-  };
-  const describe = (): string => {
-    if (index >= text.length) return 'end of file';
-    const ch = text[index];
-    return ch === '\n' ? 'a line break' : `'${ch}'`;
-  };
+  }
 
-  const skipSpace = (): void => {
-    while (index < text.length) {
-      const ch = text.charCodeAt(index);
+  private describe(): string {
+    if (this.#index >= this.#text.length) return 'end of file';
+    const ch = this.#text[this.#index];
+    return ch === '\n' ? 'a line break' : `'${ch}'`;
+  }
+
+  private peek(): string | undefined {
+    return this.#text[this.#index];
+  }
+
+  private skipSpace(): void {
+    const text = this.#text;
+    while (this.#index < text.length) {
+      const ch = text.charCodeAt(this.#index);
       if (ch === 0x0a) {
-        index += 1;
-        line += 1;
-        lineStart = index;
+        this.#index += 1;
+        this.#line += 1;
+        this.#lineStart = this.#index;
       } else if (ch === 0x20 || ch === 0x09 || ch === 0x0d) {
-        index += 1;
-      } else if (ch === 0x2f && (text[index + 1] === '/' || text[index + 1] === '*')) {
-        fail('comments are not allowed in JSON');
+        this.#index += 1;
+      } else if (ch === 0x2f && (text[this.#index + 1] === '/' || text[this.#index + 1] === '*')) {
+        this.fail('comments are not allowed in JSON');
       } else {
         break;
       }
     }
-  };
+  }
 
-  const parseString = (): string => {
-    const start = here();
-    index += 1; // opening quote
+  private parseEscape(): string {
+    const text = this.#text;
+    const esc = text[this.#index + 1];
+    if (esc !== undefined && esc in SIMPLE_ESCAPES) {
+      this.#index += 2;
+      return SIMPLE_ESCAPES[esc];
+    }
+    if (esc === 'u') {
+      const hex = text.slice(this.#index + 2, this.#index + 6);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape');
+      this.#index += 6;
+      return String.fromCharCode(parseInt(hex, 16));
+    }
+    return this.fail(`invalid escape \\${esc ?? ''}`);
+  }
+
+  private parseString(): string {
+    const text = this.#text;
+    const start = this.here();
+    this.#index += 1; // opening quote
     let out = '';
-    let chunkStart = index;
+    let chunkStart = this.#index;
     for (;;) {
-      if (index >= text.length) fail('unterminated string', start);
-      const ch = text.charCodeAt(index);
+      if (this.#index >= text.length) this.fail('unterminated string', start);
+      const ch = text.charCodeAt(this.#index);
       if (ch === 0x22) {
-        out += text.slice(chunkStart, index);
-        index += 1;
+        out += text.slice(chunkStart, this.#index);
+        this.#index += 1;
         return out;
       }
-      if (ch === 0x0a) fail('line break inside a string (use \\n)', here());
-      if (ch < 0x20) fail('control character inside a string', here());
+      if (ch === 0x0a) this.fail('line break inside a string (use \\n)');
+      if (ch < 0x20) this.fail('control character inside a string');
       if (ch === 0x5c) {
-        out += text.slice(chunkStart, index);
-        const esc = text[index + 1];
-        const simple: Record<string, string> = {
-          '"': '"',
-          '\\': '\\',
-          '/': '/',
-          b: '\b',
-          f: '\f',
-          n: '\n',
-          r: '\r',
-          t: '\t',
-        };
-        if (esc !== undefined && esc in simple) {
-          out += simple[esc];
-          index += 2;
-        } else if (esc === 'u') {
-          const hex = text.slice(index + 2, index + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('invalid \\u escape', here());
-          out += String.fromCharCode(parseInt(hex, 16));
-          index += 6;
-        } else {
-          fail(`invalid escape \\${esc ?? ''}`, here());
-        }
-        chunkStart = index;
+        out += text.slice(chunkStart, this.#index) + this.parseEscape();
+        chunkStart = this.#index;
         continue;
       }
-      index += 1;
+      this.#index += 1;
     }
-  };
+  }
 
-  const parseNumber = (): number => {
-    const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(index, index + 400));
-    if (!match) fail(`unexpected ${describe()}; expected a value`);
-    index += match![0].length;
-    return Number(match![0]);
-  };
+  private parseNumber(): number {
+    const slice = this.#text.slice(this.#index, this.#index + 400);
+    const match = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(slice);
+    if (!match) return this.fail(`unexpected ${this.describe()}; expected a value`);
+    this.#index += match[0].length;
+    return Number(match[0]);
+  }
 
-  const parseValue = (pointer: string, depth: number): unknown => {
-    skipSpace();
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`);
-    positions.set(pointer, here());
-    const ch = text[index];
-    if (ch === '{') return parseObject(pointer, depth);
-    if (ch === '[') return parseArray(pointer, depth);
-    if (ch === '"') return parseString();
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return parseNumber();
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(word, index)) {
-        index += word.length;
+  private parseValue(pointer: string, depth: number): unknown {
+    this.skipSpace();
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    this.positions.set(pointer, this.here());
+    const ch = this.peek();
+    if (ch === '{') return this.parseObject(pointer, depth);
+    if (ch === '[') return this.parseArray(pointer, depth);
+    if (ch === '"') return this.parseString();
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return this.parseNumber();
+    for (const [word, value] of WORDS) {
+      if (this.#text.startsWith(word, this.#index)) {
+        this.#index += word.length;
         return value;
       }
     }
-    if (ch === "'") fail('strings must use double quotes ("), not single quotes');
-    return fail(`unexpected ${describe()}; expected a value (object, array, string, number, true, false or null)`);
-  };
+    if (ch === "'") this.fail('strings must use double quotes ("), not single quotes');
+    return this.fail(
+      `unexpected ${this.describe()}; expected a value (object, array, string, number, true, false or null)`,
+    );
+  }
 
-  const parseObject = (pointer: string, depth: number): Record<string, unknown> => {
+  /** After a member or item: true for ',' (more follow), false for `close` (the end). */
+  private separator(close: '}' | ']'): boolean {
+    this.skipSpace();
+    const ch = this.peek();
+    this.#index += 1;
+    if (ch === ',') return true;
+    if (ch === close) return false;
+    this.#index -= 1;
+    return this.fail(`unexpected ${this.describe()}; expected ',' or '${close}'`);
+  }
+
+  /** Opens a collection; true when it is empty (and already closed). */
+  private open(close: '}' | ']'): boolean {
+    this.#index += 1;
+    this.skipSpace();
+    if (this.peek() !== close) return false;
+    this.#index += 1;
+    return true;
+  }
+
+  private parseMember(out: Record<string, unknown>, pointer: string, depth: number, seen: Set<string>): void {
+    this.skipSpace();
+    if (this.peek() !== '"') {
+      if (this.peek() === '}') this.fail('trailing comma before }');
+      this.fail(`unexpected ${this.describe()}; expected a "quoted" property name`);
+    }
+    const keyAt = this.here();
+    const key = this.parseString();
+    const memberPointer = `${pointer}/${escapePointerSegment(key)}`;
+    if (seen.has(key)) this.fail(`duplicate key "${key}" (JSON would silently keep only the last one)`, keyAt);
+    seen.add(key);
+    this.keyPositions.set(memberPointer, keyAt);
+    this.skipSpace();
+    if (this.peek() !== ':') this.fail(`unexpected ${this.describe()}; expected ':' after "${key}"`);
+    this.#index += 1;
+    defineMember(out, key, this.parseValue(memberPointer, depth + 1));
+  }
+
+  private parseObject(pointer: string, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    if (this.open('}')) return out;
     const seen = new Set<string>();
-    index += 1;
-    skipSpace();
-    if (text[index] === '}') {
-      index += 1;
-      return out;
-    }
-    for (;;) {
-      skipSpace();
-      if (text[index] !== '"') {
-        if (text[index] === '}') fail('trailing comma before }');
-        fail(`unexpected ${describe()}; expected a "quoted" property name`);
-      }
-      const keyAt = here();
-      const key = parseString();
-      const memberPointer = `${pointer}/${escapePointerSegment(key)}`;
-      if (seen.has(key)) fail(`duplicate key "${key}" (JSON would silently keep only the last one)`, keyAt);
-      seen.add(key);
-      keyPositions.set(memberPointer, keyAt);
-      skipSpace();
-      if (text[index] !== ':') fail(`unexpected ${describe()}; expected ':' after "${key}"`);
-      index += 1;
-      const value = parseValue(memberPointer, depth + 1);
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-      skipSpace();
-      if (text[index] === ',') {
-        index += 1;
-        continue;
-      }
-      if (text[index] === '}') {
-        index += 1;
-        return out;
-      }
-      fail(`unexpected ${describe()}; expected ',' or '}'`);
-    }
-  };
+    do this.parseMember(out, pointer, depth, seen);
+    while (this.separator('}'));
+    return out;
+  }
 
-  const parseArray = (pointer: string, depth: number): unknown[] => {
+  private parseArray(pointer: string, depth: number): unknown[] {
     const out: unknown[] = [];
-    index += 1;
-    skipSpace();
-    if (text[index] === ']') {
-      index += 1;
-      return out;
-    }
-    for (;;) {
-      skipSpace();
-      if (text[index] === ']') fail('trailing comma before ]');
-      out.push(parseValue(`${pointer}/${out.length}`, depth + 1));
-      skipSpace();
-      if (text[index] === ',') {
-        index += 1;
-        continue;
-      }
-      if (text[index] === ']') {
-        index += 1;
-        return out;
-      }
-      fail(`unexpected ${describe()}; expected ',' or ']'`);
-    }
-  };
+    if (this.open(']')) return out;
+    do {
+      this.skipSpace();
+      if (this.peek() === ']') this.fail('trailing comma before ]');
+      out.push(this.parseValue(`${pointer}/${out.length}`, depth + 1));
+    } while (this.separator(']'));
+    return out;
+  }
+}
 
-  if (text.charCodeAt(0) === 0xfeff) index = 1; // BOM
-  skipSpace();
-  if (index >= text.length) fail('the file is empty; expected a JSON object');
-  const value = parseValue('', 0);
-  skipSpace();
-  if (index < text.length) fail(`unexpected ${describe()} after the end of the JSON value`);
-  return { value, positions, keyPositions };
+/** Parses `text` as JSON (RFC 8259), recording positions. Throws {@link JsonSyntaxError}. */
+export function parseJsonDocument(text: string): JsonDocument {
+  return new JsonParser(text).parse();
 }

@@ -1,5 +1,7 @@
 import { problemsFromAjv } from './format-errors.js';
+import { extname } from 'node:path';
 import { JsonSyntaxError, escapePointerSegment, parseJsonDocument, type JsonDocument } from './json-document.js';
+import { parseYamlDocument } from './yaml-document.js';
 import type { Problem } from './problem.js';
 import { loadSchema, validateAgainst, type SchemaName } from './schema-registry.js';
 
@@ -78,27 +80,61 @@ function encodingHint(text: string): string {
   return '';
 }
 
-/** Parses `text` as JSON and validates it against the named schema, reporting all problems. */
-export function validateDocumentText(name: SchemaName, text: string, file: string): DocumentValidation {
-  let document: JsonDocument;
+/** How a file is read: JSON or YAML. */
+export type DocumentFormat = 'json' | 'yaml';
+
+/**
+ * The format of a file: by its name (`.yaml`/`.yml` YAML, `.json` JSON), else by its content
+ * (JSON when it starts with `{` or `[`, YAML otherwise).
+ */
+export function documentFormat(file: string, text: string): DocumentFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.json') return 'json';
+  return /^\ufeff?\s*[{[]/.test(text) ? 'json' : 'yaml';
+}
+
+/**
+ * When JSON text does not parse but is a block-style YAML mapping (broken JSON in braces often is
+ * valid flow YAML too: that is still broken JSON): the hint to name it .yaml.
+ */
+function yamlInJsonHint(text: string, file: string): string {
+  if (documentFormat('', text) === 'json') return '';
   try {
-    document = parseJsonDocument(text);
-  } catch (error) {
-    if (error instanceof JsonSyntaxError) {
-      return {
-        document: undefined,
-        problems: [
-          {
-            file,
-            pointer: '',
-            position: error.position,
-            message: `not valid JSON: ${error.message}${encodingHint(text)}`,
-          },
-        ],
-      };
-    }
-    throw error;
+    const { value } = parseYamlDocument(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return '';
+  } catch {
+    return '';
   }
+  const base = extname(file) === '' ? `${file}.yaml` : file.slice(0, -extname(file).length) + '.yaml';
+  return ` (the file holds YAML: forcedown reads YAML from files named .yaml or .yml; rename it, e.g. to ${base})`;
+}
+
+/**
+ * Parses a forcedown file's text as JSON or YAML ({@link documentFormat}) into a document with
+ * positions. Every config loader (runbooks, inventories, desired states, the watch config) calls
+ * this, so YAML and JSON get the same bounds and the same line/column errors.
+ */
+export function parseDocumentText(
+  text: string,
+  file: string,
+): { readonly document: JsonDocument } | { readonly problem: Problem } {
+  const format = documentFormat(file, text);
+  try {
+    return { document: format === 'yaml' ? parseYamlDocument(text) : parseJsonDocument(text) };
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    const hint = format === 'json' ? yamlInJsonHint(text, file) : '';
+    const message = `not valid ${format === 'yaml' ? 'YAML' : 'JSON'}: ${error.message}${hint || encodingHint(text)}`;
+    return { problem: { file, pointer: '', position: error.position, message } };
+  }
+}
+
+/** Parses `text` (JSON or YAML) and validates it against the named schema, reporting all problems. */
+export function validateDocumentText(name: SchemaName, text: string, file: string): DocumentValidation {
+  const parsed = parseDocumentText(text, file);
+  if ('problem' in parsed) return { document: undefined, problems: [parsed.problem] };
+  const { document } = parsed;
   const tooBig = sizeProblem(document, file);
   if (tooBig) return { document, problems: [tooBig] };
   const errors = validateAgainst(name, document.value);

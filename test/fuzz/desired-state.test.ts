@@ -64,16 +64,20 @@ test.after(async () => {
 async function runCase(index: number, tally: Tally): Promise<void> {
   const rng = Rng.forCase(settings.seed, TARGET, index);
   const base = rng.pick(bases);
+  // a third of the cases are YAML (the same document serialized as YAML, plus YAML-only
+  // mutations), chosen by a stream of its own so the JSON cases stay as they were
+  const format = Rng.forCase(settings.seed, `${TARGET}/format`, index).chance(0.35) ? 'yaml' : 'json';
+  const name = `desired-state.${format}`;
   const mutant = mutate(rng, {
     text: base.text,
     value: base.value,
-    format: 'json',
+    format,
     dictionary: dictionaryOf(bases.map((b) => b.value)),
   });
   const caseDir = join(work.dir, `case-${index}`);
   const failuresBefore = tally.failures.length;
   await mkdir(caseDir, { recursive: true });
-  const file = join(caseDir, 'desired-state.json');
+  const file = join(caseDir, name);
   const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
     if (failures.length > 0)
       tally.failures.push({
@@ -94,7 +98,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     const withKind = rng.chance(0.8);
     const argv = [
       'validate',
-      rng.chance(0.5) ? 'desired-state.json' : file,
+      rng.chance(0.5) ? name : file,
       ...(withKind ? ['--kind', 'desired-state'] : []),
       ...(rng.chance(0.25) ? ['--output', 'json'] : []),
     ];

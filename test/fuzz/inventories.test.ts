@@ -83,12 +83,16 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   const rng = Rng.forCase(settings.seed, TARGET, index);
   const base = rng.pick(bases);
   const source = texts.get(base.file)!;
-  const mutant = mutate(rng, { text: source.text, value: source.value, format: 'json', dictionary });
+  // a third of the cases are YAML (the same document serialized as YAML, plus YAML-only
+  // mutations), chosen by a stream of its own so the JSON cases stay as they were
+  const format = Rng.forCase(settings.seed, `${TARGET}/format`, index).chance(0.35) ? 'yaml' : 'json';
+  const name = `inventory.${format}`;
+  const mutant = mutate(rng, { text: source.text, value: source.value, format, dictionary });
   const caseDir = join(work.dir, `case-${index}`);
   const failuresBefore = tally.failures.length;
   const stateDir = join(caseDir, 'state');
   await mkdir(caseDir, { recursive: true });
-  const file = join(caseDir, 'inventory.json');
+  const file = join(caseDir, name);
   const fail = (failures: string[], argv?: readonly string[], output?: string): void => {
     if (failures.length > 0)
       tally.failures.push({
@@ -104,7 +108,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   try {
     await writePayload(file, mutant.payload);
     const caseEnv = env(caseDir);
-    const valid = await loadInventory(file, caseEnv, 'inventory.json').then(
+    const valid = await loadInventory(file, caseEnv, name).then(
       () => true,
       () => false,
     );
@@ -119,7 +123,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     };
 
     const withKind = rng.chance(0.8);
-    const validateArgv = ['validate', 'inventory.json', ...(withKind ? ['--kind', 'inventory'] : [])];
+    const validateArgv = ['validate', name, ...(withKind ? ['--kind', 'inventory'] : [])];
     const validated = timed(tally, await runCli(validateArgv, options), `${TARGET}#${index}`);
     const failures = checkAlways(validated);
     if (withKind) {
@@ -138,7 +142,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
       '--var',
       `host=${base.host}`,
       '--inventory',
-      rng.chance(0.5) ? 'inventory.json' : file,
+      rng.chance(0.5) ? name : file,
       '--state-dir',
       stateDir,
       ...(command === 'run' ? ['--dry-run'] : []),

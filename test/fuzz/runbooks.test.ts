@@ -85,7 +85,11 @@ async function runCase(index: number, tally: Tally): Promise<void> {
   const rng = Rng.forCase(settings.seed, TARGET, index);
   const base = rng.pick(bases);
   const source = texts.get(base.file)!;
-  const mutant = mutate(rng, { text: source.text, value: source.value, format: 'json', dictionary });
+  // a third of the cases are YAML (the same document serialized as YAML, plus YAML-only
+  // mutations), chosen by a stream of its own so the JSON cases stay as they were
+  const format = Rng.forCase(settings.seed, `${TARGET}/format`, index).chance(0.35) ? 'yaml' : 'json';
+  const name = `runbook.${format}`;
+  const mutant = mutate(rng, { text: source.text, value: source.value, format, dictionary });
   const caseDir = join(work.dir, `case-${index}`);
   const failuresBefore = tally.failures.length;
   const stateDir = join(caseDir, 'state');
@@ -103,11 +107,11 @@ async function runCase(index: number, tally: Tally): Promise<void> {
       });
   };
   try {
-    await writePayload(join(caseDir, 'runbook.json'), mutant.payload);
-    const valid = await loaderVerdict('runbook.json', caseDir, base.vars);
+    await writePayload(join(caseDir, name), mutant.payload);
+    const valid = await loaderVerdict(name, caseDir, base.vars);
     const loadable =
       valid ||
-      (await loadRunbook('runbook.json', caseDir).then(
+      (await loadRunbook(name, caseDir).then(
         () => true,
         () => false,
       ));
@@ -125,7 +129,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     const json = rng.chance(0.25);
     const validateArgv = [
       'validate',
-      rng.chance(0.5) ? 'runbook.json' : join(caseDir, 'runbook.json'),
+      rng.chance(0.5) ? name : join(caseDir, name),
       '--kind',
       'runbook',
       ...(json ? ['--output', 'json'] : []),
@@ -154,7 +158,7 @@ async function runCase(index: number, tally: Tally): Promise<void> {
     const command = rng.chance(0.5) ? 'plan' : 'run';
     const argv = [
       command,
-      'runbook.json',
+      name,
       ...base.vars.flatMap((v) => ['--var', v]),
       '--inventory',
       inventory,

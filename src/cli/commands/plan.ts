@@ -1,7 +1,14 @@
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { READ_ONLY_CONNECTION, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import {
+  READ_ONLY_CONNECTION,
+  outputFormat,
+  runOptionsFrom,
+  servicesFor,
+  targetOptions,
+  varsFromArgs,
+} from '../run-options.js';
 
 export const command: CommandSpec = {
   name: 'plan',
@@ -32,9 +39,9 @@ while reading state, 1 anything else (e.g. Keystone or Nova unreachable); 130 in
   options: { ...targetOptions },
   async run(args, context) {
     const output = outputFormat(args);
-    const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
+    const { loadRunbook, bindParams } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
-    const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
+    const params = bindParams(loaded.runbook, await varsFromArgs(args, context));
     const { services } = await servicesFor(args, context, loaded, undefined, READ_ONLY_CONNECTION);
     const [{ planRun }, { catalog }, { formatPlan, planExitCode, planProblems }] = await Promise.all([
       import('../../runner/index.js'),

@@ -1,6 +1,6 @@
 import { invalidInput } from '../../errors/index.js';
 import type { CommandSpec } from '../command.interface.js';
-import { targetOptions } from '../run-options.js';
+import { targetOptions, varsFromArgs } from '../run-options.js';
 import { executeFromCli, executionOptions } from './run.js';
 
 export const command: CommandSpec = {
@@ -56,12 +56,7 @@ Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
       );
     const { loadRunbookText, bindParams } = await import('../../runbook/index.js');
     const loaded = loadRunbookText(state.started.runbook.text, state.started.runbook.file, state.started.runbook.file);
-    const given = Object.fromEntries(
-      ((args.values.var as string[] | undefined) ?? []).map((item) => [
-        item.slice(0, item.indexOf('=')),
-        item.slice(item.indexOf('=') + 1),
-      ]),
-    );
+    const given = await varsFromArgs(args, context);
     const stored = Object.fromEntries(Object.entries(state.started.params).map(([key, value]) => [key, String(value)]));
     for (const key of Object.keys(given)) {
       if (key in stored && stored[key] !== given[key]) {

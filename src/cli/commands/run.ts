@@ -1,6 +1,6 @@
 import { refused } from '../../errors/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
-import type { RendererChoice, ResumeState, RunOptions, RunOutcome, RunServices } from '../../runner/index.js';
+import type { RendererChoice, ResumeState, RunEvent, RunOptions, RunOutcome, RunServices } from '../../runner/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
@@ -11,6 +11,7 @@ import {
   runOptionsFrom,
   servicesFor,
   targetOptions,
+  varsFromArgs,
 } from '../run-options.js';
 
 /** Options of run and resume beyond the shared ones. */
@@ -69,11 +70,32 @@ async function confirmAtTerminal(
   }
 }
 
-/** listr2's live view needs a real terminal width (a PTY without one wraps every character). */
-function rendererFor(context: CommandContext, output: 'text' | 'json'): RendererChoice {
+type Verbosity = NonNullable<CommandContext['verbosity']>;
+
+/**
+ * listr2's live view needs a real terminal width (a PTY without one wraps every character);
+ * --quiet shows no progress, --verbose plain lines (with the event lines beside them).
+ */
+function rendererFor(context: CommandContext, output: 'text' | 'json', verbosity: Verbosity): RendererChoice {
+  if (output === 'json' || verbosity === 'quiet') return 'silent';
   const columns = (context.stderr as { columns?: number }).columns ?? 0;
   const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
-  return output === 'json' ? 'silent' : progressTty ? 'default' : 'simple';
+  return progressTty && verbosity === 'normal' ? 'default' : 'simple';
+}
+
+/** JSON events on stdout with --output json; with --verbose, a line per event on stderr. */
+async function eventWriter(
+  context: CommandContext,
+  output: 'text' | 'json',
+  verbosity: Verbosity,
+): Promise<((event: RunEvent) => void) | undefined> {
+  if (output !== 'json' && verbosity !== 'verbose') return undefined;
+  const { verboseLine } = await import('../format/verbose-events.js');
+  return (event) => {
+    if (output === 'json') writeLine(context.stdout, JSON.stringify(event));
+    const line = verbosity === 'verbose' ? verboseLine(event) : undefined;
+    if (line !== undefined) writeLine(context.stderr, line);
+  };
 }
 
 /** Shared by run and resume: confirmation, renderer, events, summary. */
@@ -117,6 +139,7 @@ export async function executeFromCli(
     }
     // pre-flight (in executeRun) signs in and reads Nova before the first action; there is no
     // sign-in during the fence any more (the watch service keeps a warm session for speed)
+    const verbosity = context.verbosity ?? 'normal';
     const outcome: RunOutcome = await executeRun({
       loaded,
       params,
@@ -127,9 +150,9 @@ export async function executeFromCli(
       services,
       exitCodes: exitCodeFor,
       signal: context.signal,
-      renderer: rendererFor(context, output),
+      renderer: rendererFor(context, output, verbosity),
       progressStream: context.stderr,
-      onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
+      onEvent: await eventWriter(context, output, verbosity),
       env: context.env,
       meta: {
         ...(inventoryPath ? { inventory: inventoryPath } : {}),
@@ -196,9 +219,9 @@ lists what changed); 2 invalid input, nothing was changed; 3 refused for safety;
     'dry-run': { type: 'boolean', description: 'Check every step and report what it would do; change nothing' },
   },
   async run(args, context) {
-    const { loadRunbook, bindParams, parseVars, secretParamNames } = await import('../../runbook/index.js');
+    const { loadRunbook, bindParams, secretParamNames } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
-    const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
+    const params = bindParams(loaded.runbook, await varsFromArgs(args, context));
     return executeFromCli(
       args,
       context,

@@ -6,19 +6,25 @@ import { writeLine } from '../io.js';
 
 type Kind = 'runbook' | 'inventory' | 'desired-state';
 
-/** Guesses what a document is: its `$schema`, else its top-level keys. */
+/** A regex for the member `name:` of JSON (`"name":`) or YAML (`name:`, `'name':`). */
+function member(name: string, value = ''): RegExp {
+  return new RegExp(`(?:^|[\\s{,])["']?${name}["']?\\s*:${value}`, 'm');
+}
+
+/** Guesses what a document (JSON or YAML) is: its `$schema`, else its top-level keys. */
 function detectKind(text: string): Kind {
   const head = text.slice(0, 4000);
-  const schema = /"\$schema"\s*:\s*"([^"]*)"/.exec(head)?.[1] ?? '';
+  const schema = /["']?\$schema["']?\s*:\s*["']?([^"'\s,}]*)/.exec(head)?.[1] ?? '';
   if (schema.includes('inventory')) return 'inventory';
   if (schema.includes('desired-state')) return 'desired-state';
   if (schema.includes('runbook')) return 'runbook';
-  if (/"steps"\s*:/.test(text)) return 'runbook';
+  if (member('steps').test(text)) return 'runbook';
   // both inventories and desired-state files have "hosts": an inventory's hosts have a "bmc", a
   // desired state's a "state" (and it may have "provider", "stack" or "statePath")
-  if (/"bmc"\s*:/.test(text)) return 'inventory';
-  if (/"hosts"\s*:\s*\{/.test(text) && /"(state|provider|stack|statePath)"\s*:/.test(text)) return 'desired-state';
-  if (/"hosts"\s*:\s*\{/.test(text)) return 'inventory';
+  if (member('bmc').test(text)) return 'inventory';
+  const hosts = member('hosts', '\\s*(?:\\{|$)');
+  if (hosts.test(text) && member('(?:state|provider|stack|statePath)').test(text)) return 'desired-state';
+  if (hosts.test(text)) return 'inventory';
   return 'runbook';
 }
 
@@ -27,7 +33,7 @@ export const command: CommandSpec = {
   summary: 'Check runbooks, inventories and desired-state files against their schemas',
   usage: 'FILE... [--kind runbook|inventory|desired-state] [--output text|json]',
   description: `
-Validates each FILE and prints every problem at once, each with the file, line and column, the
+Validates each FILE (JSON, or YAML when named .yaml/.yml) and prints every problem at once, each with the file, line and column, the
 JSON path of the offending value and what was expected. Runbooks are also checked for duplicate
 step ids, references to undefined params, to unknown or later steps, to outputs a step does not
 have, to environment variables not listed in "env", zero durations, durations fed by parameters
@@ -40,7 +46,7 @@ The kind of each file is taken from its "$schema" (or its top-level keys) unless
 
 Examples:
   forcedown validate runbooks/*.json
-  forcedown validate my-inventory.json --kind inventory
+  forcedown validate my-inventory.yaml --kind inventory
   forcedown validate runbooks/host-failure.json --output json
 
 Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,

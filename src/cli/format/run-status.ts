@@ -1,13 +1,2 @@
-import type { RunStatus } from '../../runner/index.js';
-
-/** How `forcedown runs` and the end-of-run summary name a run's outcome. */
-export const STATUS_LABEL: Readonly<Record<RunStatus | 'incomplete', string>> = {
-  succeeded: 'succeeded',
-  failed: 'failed',
-  'failed-after-changes': 'failed after changes',
-  refused: 'refused',
-  invalid: 'invalid (nothing done)',
-  'auth-failed': 'auth failed',
-  interrupted: 'interrupted',
-  incomplete: 'incomplete',
-};
+/** How `forcedown runs` and the end-of-run summary name a run's outcome (shared with `show`). */
+export { STATUS_LABEL } from '../../report/index.js';

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 import { invalidInput } from '../../errors/index.js';
+import { MAX_FLOW_DEPTH, flowDepth } from '../../validation/index.js';
 
 /** Where to look for configuration files. */
 export interface SearchLocations {
@@ -65,36 +66,8 @@ export function loadFirstFile(paths: readonly string[]): LoadedFile | undefined 
 
 /** Largest clouds.yaml/secure.yaml read (real ones are a few KiB; the YAML parser needs seconds for a few hundred KiB of one long line). */
 export const MAX_CONFIG_BYTES = 256 * 1024;
-/** Deepest `[`/`{` nesting accepted (the YAML parser takes seconds, then minutes, on thousands). */
-export const MAX_FLOW_DEPTH = 64;
-
-/** The deepest nesting of flow collections (`[`, `{`) outside quoted scalars and comments. */
-function flowDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let quote = '';
-  let comment = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i];
-    if (comment) {
-      if (ch === '\n') comment = false;
-    } else if (quote) {
-      if (ch === '\\' && quote === '"') i += 1;
-      else if (ch === quote) quote = '';
-    } else if ((ch === '"' || ch === "'") && /[\s[{,:]/.test(text[i - 1] ?? ' ')) {
-      // a quoted scalar starts only there; a quote inside a plain scalar is just a character
-      quote = ch;
-    } else if (ch === '#' && /\s/.test(text[i - 1] ?? ' ')) {
-      comment = true;
-    } else if (ch === '[' || ch === '{') {
-      depth += 1;
-      if (depth > max) max = depth;
-    } else if ((ch === ']' || ch === '}') && depth > 0) {
-      depth -= 1;
-    }
-  }
-  return max;
-}
+/** Deepest `[`/`{` nesting accepted: the bound every forcedown YAML loader shares. */
+export { MAX_FLOW_DEPTH };
 
 /** Parses YAML (or JSON, which is YAML) into a mapping; errors name the file and the line. */
 export function parseConfigText(path: string, text: string): Record<string, unknown> {

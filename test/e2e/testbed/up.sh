@@ -17,6 +17,10 @@ umask 077
 mkdir -p "$TB_DIR"
 chmod 700 "$TB_DIR"      # configs in here hold the (test) passwords
 mkdir -p "$TB_DIR"/{bin,etc/nova,etc/keystone,etc/placement,etc/glance,etc/bmc,state,bmc-passwords} "$RUN" "$LOGDIR"
+# A caller's lock must not outlive this script in the daemons it starts: under
+# `flock /tmp/forcedown-testbed.lock up.sh` the shared testbed lock is open on fd 3, and a
+# keystone started with it held that lock for its whole life (every other suite waited).
+for fd in 3 4 5 6 7 8; do eval "exec $fd>&-"; done 2>/dev/null
 # Lock against a concurrent up.sh/down.sh. Every long-lived child must be started with 9>&-
 # (start_bg, rmqctl): an inherited fd 9 would keep the lock held for as long as it runs.
 exec 9>"$TB_DIR/.lock"

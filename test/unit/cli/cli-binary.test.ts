@@ -112,13 +112,15 @@ test('validate: all problems of all files, exit 2, no stack trace; a good file p
   assert.match(missing.stdout, 'no such file');
 });
 
-test('every shipped runbook and the example inventory validate', async () => {
+test('every shipped runbook and the example inventory validate (JSON and the YAML examples)', async () => {
   const runbooks = (await readdir(join(root, 'runbooks')))
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') || f.endsWith('.yaml'))
     .map((f) => `runbooks/${f}`);
-  assert.ok(runbooks.length >= 4, runbooks.join(','));
+  assert.ok(runbooks.length >= 6, runbooks.join(','));
   const result = await forcedown(['validate', ...runbooks]);
   assert.is(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, 'ok       runbooks/host-failure.example.yaml (runbook)');
+  assert.match(result.stdout, 'ok       runbooks/inventory.example.yaml (inventory)');
 });
 
 test('run: a runbook of command steps end to end, text and JSON events, journal and runs listing', async () => {
@@ -277,6 +279,37 @@ test('a reader that closes stdout early (`| head -1`) does not crash a run: it f
   const lines = (await readFile(join(state, 'runs', journal), 'utf8')).trim().split('\n');
   assert.is((JSON.parse(lines.at(-1)!) as { event: string }).event, 'run.finished');
   assert.ok(lines.filter((l) => l.includes('"step.finished"')).length === 40, 'every step ran');
+});
+
+test('--quiet drops the progress, --verbose adds every recorded fact (a retry), both anywhere on the line', async () => {
+  const runbook = join(dir, 'retry.json');
+  await writeFile(
+    runbook,
+    JSON.stringify({
+      name: 'retry-once',
+      params: { marker: { type: 'string', description: 'file that exists after the first attempt' } },
+      steps: [
+        {
+          id: 'flaky',
+          type: 'command',
+          retries: 1,
+          retryDelay: '10ms',
+          command: ['sh', '-c', 'test -e "$0" || { touch "$0"; exit 3; }', '${params.marker}'],
+        },
+      ],
+    }),
+  );
+  const base = ['run', runbook, '--yes', '--state-dir', join(dir, 'state-verbosity')];
+  const normal = await forcedown([...base, '--var', `marker=${join(dir, 'm1')}`]);
+  assert.is(normal.code, 0, normal.stderr);
+  assert.match(normal.stderr, 'flaky');
+  const quiet = await forcedown(['--quiet', ...base, '--var', `marker=${join(dir, 'm2')}`]);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.is(quiet.stderr, '');
+  assert.match(quiet.stdout, /run \S+ succeeded/);
+  const verbose = await forcedown([...base, '--var', `marker=${join(dir, 'm3')}`, '--verbose']);
+  assert.is(verbose.code, 0, verbose.stderr);
+  assert.match(verbose.stderr, /forcedown: [0-9:.]+ flaky: attempt 1 failed \(.*\); retrying in \d+ ms/);
 });
 
 test.run();

@@ -80,4 +80,20 @@ test('--insecure turns verification off and warns on stderr', async () => {
   assert.match(r.err(), 'verification is OFF');
 });
 
+test('--os-region-name, --os-interface and --os-cacert win over their OS_* variables', async () => {
+  const region = (await rejection(run({ 'os-region-name': 'RegionTwo' }, envFor(double)).done)) as ForcedownError;
+  assert.is(exitCodeOf(region), 2);
+  assert.match(region.message, 'RegionTwo');
+  const endpoint = (await rejection(run({ 'os-interface': 'sideways' }, envFor(double)).done)) as ForcedownError;
+  assert.is(exitCodeOf(endpoint), 2);
+  assert.match(endpoint.message, 'interface "sideways" is not one of public, internal, admin');
+  const cacert = (await rejection(run({ 'os-cacert': 'no-such-ca.pem' }, envFor(double)).done)) as ForcedownError;
+  assert.match(cacert.message, '/nonexistent/no-such-ca.pem');
+  const ok = run(
+    { 'os-region-name': 'RegionOne', 'os-interface': 'public' },
+    { ...envFor(double), OS_REGION_NAME: 'RegionTwo', OS_INTERFACE: 'admin' },
+  );
+  assert.is(await ok.done, 0, ok.err());
+});
+
 test.run();

@@ -2,7 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isForcedownError } from '../../../src/errors/index.js';
 import type { Runbook } from '../../../src/generated/runbook.types.js';
-import { bindParams, parseVars } from '../../../src/runbook/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bindParams, collectVars, parseVars, varsFromFileText } from '../../../src/runbook/index.js';
 import { secrets } from '../../../src/secrets/index.js';
 import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
@@ -63,6 +66,38 @@ test('secret params are registered with the secret registry and never echoed', (
   bindParams(runbook, { host: 'h', token: 'super-secret-token' });
   assert.ok(secrets.contains('xx super-secret-token xx'));
   secrets.clear();
+});
+
+test('--var-file: JSON or YAML mappings in order, --var wins; bad files name their line (exit 2)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-varfile-'));
+  try {
+    await writeFile(join(dir, 'a.yaml'), 'host: cmp-07\nconcurrency: 4\n');
+    await writeFile(join(dir, 'b.json'), '{"concurrency": 5}');
+    const vars = await collectVars(['host=cmp-08'], ['a.yaml', 'b.json'], dir);
+    assert.equal({ ...vars }, { host: 'cmp-08', concurrency: '5' });
+    assert.equal(bindParams(runbook, vars), { host: 'cmp-08', concurrency: 5, dry: false, mode: 'full', token: 'x' });
+    const bad = (text: string, file = 'v.yaml'): string => {
+      try {
+        varsFromFileText(text, file);
+      } catch (error) {
+        assert.ok(isForcedownError(error));
+        assert.is(exitCodeOf(error), 2);
+        return error.message;
+      }
+      return 'no error';
+    };
+    assert.is(bad('host: a\nlist: [1, 2]\n'), '--var-file v.yaml:2:7 /list: must be a string, number or true/false');
+    assert.is(bad('- a\n'), '--var-file v.yaml:1:1 /: must be a mapping of NAME: VALUE');
+    assert.match(bad('host: "a\n'), /^--var-file v\.yaml:\d+:\d+ \/: not valid YAML/);
+    try {
+      await collectVars([], ['missing.yaml'], dir);
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, 'cannot read --var-file missing.yaml: no such file');
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
