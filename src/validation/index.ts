@@ -24,3 +24,4 @@ export {
   type DocumentValidation,
 } from './validate-document.js';
 export { escapeForTerminal } from './terminal-text.js';
+export { matchHostName, type HostNameMatch } from './host-names.js';
