@@ -441,6 +441,7 @@ export interface EvacuateStep1 {
   resetNonEvacuable?: boolean | Expression;
   serverTimeout?: Duration6;
   serverRetries?: number | Expression;
+  lockServers?: boolean | Expression;
   pollInterval?: Duration7;
 }
 export interface ResetStateStep2 {

@@ -178,6 +178,8 @@ function serverView(ctx: NovaContext, server: ServerRecord, version: string, adm
   return view;
 }
 
+const wholeSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
 function migrationView(m: MigrationRecord, version: string): Json {
   const view: Json = {
     id: m.id,
@@ -190,8 +192,9 @@ function migrationView(m: MigrationRecord, version: string): Json {
     dest_host: m.destCompute === null ? null : '192.168.0.1',
     old_instance_type_id: 1,
     new_instance_type_id: 1,
-    created_at: novaTime(m.createdAt),
-    updated_at: m.updatedAt === null ? null : novaTime(m.updatedAt),
+    // MySQL DATETIME columns: whole seconds (created_at "2026-11-25T11:03:17.000000")
+    created_at: novaTime(wholeSeconds(m.createdAt)),
+    updated_at: m.updatedAt === null ? null : novaTime(wholeSeconds(m.updatedAt)),
   };
   if (mvAtLeast(version, '2.23')) view.migration_type = m.migrationType;
   if (mvAtLeast(version, '2.59')) view.uuid = m.uuid;
@@ -737,7 +740,8 @@ function listMigrations(ctx: NovaContext, req: DoubleRequest, version: string, t
       (source === null || m.sourceCompute === source) &&
       (type === null || m.migrationType === type) &&
       (status === null || m.status === status) &&
-      (sinceMs === undefined || (m.updatedAt ?? m.createdAt) >= sinceMs),
+      // `updated_at >= changes-since` in SQL: a record never updated (a fresh `accepted`) is not listed
+      (sinceMs === undefined || (m.updatedAt !== null && wholeSeconds(m.updatedAt) >= sinceMs)),
   );
   list.sort((a, b) => b.id - a.id);
   const body: Json = {};
