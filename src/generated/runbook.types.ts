@@ -181,7 +181,7 @@ export type Duration6 = Expression;
  */
 export type Duration7 = Expression;
 /**
- * os-resetState for all servers on a host, or for a list of server ids (e.g. ${steps.evacuate.failed}). An empty list does nothing.
+ * os-resetState for all servers on a host, or for a list of server ids (e.g. ${steps.evacuate.failed}). An empty list does nothing. A listed server is read again first and skipped (and reported) when it is running on another, healthy host or still being rebuilt: nothing is reset to error unless it is known not to run elsewhere.
  *
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "resetStateStep".
