@@ -4,10 +4,13 @@ import {
   classifyServers,
   describePlan,
   evacuate,
+  leftovers,
+  replay,
   type Classified,
   type EvacuationFact,
   type EvacuationOutcome,
   type EvacuationResult,
+  LATE_REQUEST_GRACE_MS,
 } from '../hostops/evacuation/index.js';
 import type { ComputeService, Server } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
@@ -79,9 +82,17 @@ export const step: StepModule<EvacuateStep> = {
         { id: v.server.id, name: v.server.name, result: v.outcome, reason: v.reason, fromHost: host },
       ]),
     );
+    // on resume: outcomes the journal holds, and what it left to confirm or unlock
+    const replayed = replay(journalOf(context).facts, host);
+    const listedIds = new Set(servers.map((server) => server.id));
+    for (const [id, result] of replayed.finished) if (!listedIds.has(id)) results.set(id, result);
+    const left = leftovers(replayed, listedIds);
     const lines = [...results.values()].map((r) => `${r.id} ${r.name}: ${r.result} — ${r.reason ?? ''}`);
+    if (left.unconfirmed.length)
+      lines.push(`confirm ${left.unconfirmed.length} evacuation(s) requested before the run stopped`);
+    if (left.locks.length) lines.push(`unlock ${left.locks.length} server(s) this run locked`);
     const work = [...classified.evacuate, ...classified.resetThenEvacuate, ...classified.track];
-    if (work.length === 0) {
+    if (work.length === 0 && left.unconfirmed.length === 0 && left.locks.length === 0) {
       return {
         needed: false,
         summary: `${servers.length === 0 ? 'no servers' : `${servers.length} server(s), none to evacuate`} on ${host}${results.size ? ` (${describePlan(classified)})` : ''}`,
@@ -104,7 +115,7 @@ export const step: StepModule<EvacuateStep> = {
     );
     return {
       needed: true,
-      summary: `${servers.length} server(s) on ${host}: would ${describePlan(classified)} (${basis.kind === 'confirmed' ? 'fence confirmed' : `assumed fenced: ${basis.reason}`}${service.state !== 'down' ? '; once Nova reports the service down' : ''})`,
+      summary: `${servers.length} server(s) on ${host}: would ${describePlan(classified)}${left.unconfirmed.length ? `, confirm ${left.unconfirmed.length} requested before the run stopped` : ''} (${basis.kind === 'confirmed' ? 'fence confirmed' : `assumed fenced: ${basis.reason}`}${service.state !== 'down' ? '; once Nova reports the service down' : ''})`,
       details: [...planned, ...lines],
       state: classified,
     };
@@ -120,6 +131,7 @@ export const step: StepModule<EvacuateStep> = {
         concurrency: Number(s.concurrency ?? 10),
         serverTimeoutMs: await durationMs(s.serverTimeout, 5 * 60_000),
         pollIntervalMs: await durationMs(s.pollInterval, 500),
+        lateRequestGraceMs: await durationMs(s.lateRequestGrace, LATE_REQUEST_GRACE_MS),
         retries: Number(s.serverRetries ?? 1),
         lockServers: s.lockServers === undefined ? true : s.lockServers === true || String(s.lockServers) === 'true',
         runId: context.runId,

@@ -41,7 +41,7 @@ export async function evacuate(
   await prepare(run, input.classified, replay(ports.journal.facts, settings.host), input.listed, input.listedAt);
   const totalWork = run.queue.length + run.flights.size;
   try {
-    await loop(run, totalWork, input.listedAt);
+    await loop(run, input.listedAt);
   } catch (error) {
     if (!ports.signal.aborted || run.flights.size === 0) throw error;
     // stopped with evacuations running in Nova: say which, for resume
@@ -63,7 +63,7 @@ export async function evacuate(
   return { results: run.results, concurrency: run.concurrency.report(), totalWork };
 }
 
-async function loop(run: EvacuationState, totalWork: number, listedAt: number): Promise<void> {
+async function loop(run: EvacuationState, listedAt: number): Promise<void> {
   let lastReport = '';
   while (run.queue.length > 0 || run.flights.size > 0) {
     await fill(run, listedAt);
@@ -76,7 +76,8 @@ async function loop(run: EvacuationState, totalWork: number, listedAt: number): 
     const list = [...run.results.values()];
     const done = list.filter((r) => r.result === 'evacuated').length;
     const failed = list.filter((r) => r.result === 'failed').length;
-    const report = `${done}/${totalWork} evacuated, ${run.flights.size} in flight, ${run.queue.length} queued, ${failed} failed — ${formatDuration(Date.now() - run.startedAt)}`;
+    const total = run.results.size + run.flights.size + run.queue.length;
+    const report = `${done}/${total} evacuated, ${run.flights.size} in flight, ${run.queue.length} queued, ${failed} failed — ${formatDuration(Date.now() - run.startedAt)}`;
     if (report !== lastReport) run.ports.output(report);
     lastReport = report;
   }

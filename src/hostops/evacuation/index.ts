@@ -8,7 +8,7 @@ export { LATE_REQUEST_GRACE_MS } from './resume.js';
 export { EVACUABLE_TAG, classifyServers, describePlan, restoreTarget } from './plan.js';
 export { AdaptiveConcurrency } from './concurrency.js';
 export { belongs, floorAt, recordOf, type RequestFloor } from './matching.js';
-export { replay, type JournaledRequest, type Replayed } from './journal.js';
+export { leftovers, replay, type JournaledRequest, type Replayed } from './journal.js';
 export type {
   Classified,
   ConcurrencyReport,

@@ -124,3 +124,17 @@ export function replay(facts: readonly EvacuationFact[], host: string): Replayed
   }
   return { open, finished: done, locks };
 }
+
+/**
+ * What earlier attempts left to do beyond the servers still on the host: requests to confirm
+ * (their servers may have moved meanwhile) and locks to lift. A resume whose host is already
+ * empty still has this to do.
+ */
+export function leftovers(
+  replayed: Replayed,
+  listedIds: ReadonlySet<string>,
+): { unconfirmed: string[]; locks: string[] } {
+  const unconfirmed = [...replayed.open.keys()].filter((id) => !listedIds.has(id));
+  const locks = [...replayed.locks.keys()].filter((id) => !listedIds.has(id) && !replayed.open.has(id));
+  return { unconfirmed, locks };
+}

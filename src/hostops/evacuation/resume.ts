@@ -128,7 +128,7 @@ async function place(
   }
   run.queue.push({
     ...pending,
-    readyAt: journaled.requestedAt + LATE_REQUEST_GRACE_MS,
+    readyAt: journaled.requestedAt + (run.settings.lateRequestGraceMs ?? LATE_REQUEST_GRACE_MS),
     recheck: { floor, requestedAt: journaled.requestedAt },
   });
 }

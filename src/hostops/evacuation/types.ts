@@ -75,6 +75,11 @@ export interface EvacuationSettings {
   readonly lockServers: boolean;
   /** Named in lock reasons and outputs. */
   readonly runId: string;
+  /**
+   * On resume, a journaled request Nova has no record of is sent again only once it is this old
+   * (a killed runner's request can land late). @defaultValue 15 s (`LATE_REQUEST_GRACE_MS`)
+   */
+  readonly lateRequestGraceMs?: number;
 }
 
 /**

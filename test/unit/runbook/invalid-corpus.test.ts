@@ -37,7 +37,7 @@ const expected: Record<string, [pointer: string, line: number, message: string][
     [
       '/steps/0/concurency',
       4,
-      'unknown property "concurency" (did you mean "concurrency"?); allowed: type, host, concurrency, targetHost, onlyTagged, skipNamePattern, skipError, resetNonEvacuable, serverTimeout, serverRetries, lockServers, pollInterval, id, title, description, when, retries, retryDelay, timeout, continueOnError',
+      'unknown property "concurency" (did you mean "concurrency"?); allowed: type, host, concurrency, targetHost, onlyTagged, skipNamePattern, skipError, resetNonEvacuable, serverTimeout, serverRetries, lockServers, lateRequestGrace, pollInterval, id, title, description, when, retries, retryDelay, timeout, continueOnError',
     ],
   ],
   '10-bad-concurrency.json': [
