@@ -6,27 +6,6 @@
  */
 import type { MigrationStatus } from '../openstack.interface.js';
 
-/** Every `migration.status` Nova writes (evacuation, cold/live migration, resize). */
-export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
-  'accepted',
-  'pre-migrating',
-  'queued',
-  'preparing',
-  'running',
-  'migrating',
-  'post-migrating',
-  'finished',
-  'confirming',
-  'confirmed',
-  'reverting',
-  'reverted',
-  'done',
-  'completed',
-  'error',
-  'failed',
-  'cancelled',
-];
-
 /** An evacuation Nova has accepted and not finished (`accepted` by the API, `pre-migrating` once the destination claimed). */
 export const EVACUATION_IN_FLIGHT: ReadonlySet<MigrationStatus> = new Set([
   'accepted',
@@ -41,6 +20,18 @@ export const EVACUATION_IN_FLIGHT: ReadonlySet<MigrationStatus> = new Set([
 export const EVACUATION_SUCCEEDED: ReadonlySet<MigrationStatus> = new Set(['done', 'completed']);
 /** An evacuation that failed: `error` (conductor/scheduler), `failed` (destination compute), `cancelled`. */
 export const EVACUATION_FAILED: ReadonlySet<MigrationStatus> = new Set(['error', 'failed', 'cancelled']);
+
+/** Every `migration.status` Nova writes (evacuation, cold/live migration, resize). */
+export const MIGRATION_STATUSES: readonly MigrationStatus[] = [
+  ...EVACUATION_IN_FLIGHT,
+  'finished',
+  'confirming',
+  'confirmed',
+  'reverting',
+  'reverted',
+  ...EVACUATION_SUCCEEDED,
+  ...EVACUATION_FAILED,
+];
 
 /** task_states of a rebuild in progress (an evacuation Nova already accepted): `task_states.rebuild_states`. */
 export const REBUILD_TASK_STATES: ReadonlySet<string> = new Set([
