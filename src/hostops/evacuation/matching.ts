@@ -2,12 +2,13 @@
  * Which migration record belongs to which evacuate request: the one rule every path uses (first
  * send, retry, resume, late requests of a killed run, "already under way" refusals).
  *
- * A request's record is an evacuation from the host with
- * - an id larger than every id known when the request was sent (Nova's ids only grow: a retry's
- *   record has a larger id than the failed attempt's), and
- * - a creation time at or after the request, on Nova's clock (measured from its `Date` header,
- *   see NovaClock; truncated to whole seconds as Nova stores it).
- * The first such record (smallest id) is the request's; once seen, its id is pinned.
+ * A request's record is an evacuation from the host with an id larger than every id known when
+ * the request was sent (Nova's ids only grow: a retry's record has a larger id than the failed
+ * attempt's). Where no id is known (Nova had no record of the host, a journal of an older
+ * version), it is one created at or after the request on Nova's clock (measured from its `Date`
+ * header, see NovaClock; truncated to whole seconds as Nova stores it), never a fixed window.
+ * The first such record (smallest id) is the request's; once seen, its id is pinned. Ids first:
+ * nova-api nodes behind a balancer may not share one clock.
  */
 import { parseNovaTime } from '../../openstack/compute/vocabulary.js';
 import type { Migration, NovaClock } from '../../openstack/openstack.interface.js';
@@ -16,7 +17,7 @@ import type { Migration, NovaClock } from '../../openstack/openstack.interface.j
 export interface RequestFloor {
   /** Its record's id is larger than this (the largest id known when it was sent), when known. */
   readonly afterId: number | undefined;
-  /** Its record was created at or after this Nova time (ms, whole seconds), when known. */
+  /** Nova's time of the request (ms, whole seconds, the earliest it can be): the rule where no id is known. */
   readonly notBefore: number | undefined;
 }
 
@@ -37,8 +38,9 @@ export function belongs(migration: Migration, host: string, floor: RequestFloor)
   return (
     (migration.migrationType === 'evacuation' || migration.migrationType === '') &&
     migration.sourceCompute === host &&
-    (floor.afterId === undefined || migration.id > floor.afterId) &&
-    (floor.notBefore === undefined || parseNovaTime(migration.createdAt) >= floor.notBefore)
+    (floor.afterId !== undefined
+      ? migration.id > floor.afterId
+      : floor.notBefore === undefined || parseNovaTime(migration.createdAt) >= floor.notBefore)
   );
 }
 
