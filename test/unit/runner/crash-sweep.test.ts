@@ -214,10 +214,9 @@ test('kill -9 at every journal boundary of a 20-server evacuation, then resume: 
       .join(', ')}`,
   );
   assert.equal(failures, [], failures.join('\n\n'));
-  assert.ok(
-    killed >= cases.length - 3,
-    'nearly every boundary was reached by its run (the count of events varies slightly)',
-  );
+  // the number of events (progress lines) varies a little from run to run: a case whose run ended
+  // before its boundary is not a crash, but it still had to end well
+  assert.ok(killed >= cases.length * 0.9, `${killed} of ${cases.length} boundaries reached by their runs`);
 });
 
 test.run();
