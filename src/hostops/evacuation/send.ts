@@ -11,6 +11,7 @@ import type { Migration, Server } from '../../openstack/openstack.interface.js';
 import { lockBeforeSend } from './server-locks.js';
 import { floorAt, latestByInstance, recordOf, type RequestFloor } from './matching.js';
 import { MAX_SEND_FAILURES, type EvacuationState, type Pending } from './state.js';
+import type { EvacuationResult } from './types.js';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 const maxOf = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -74,6 +75,14 @@ export async function retryTransient(
   return true;
 }
 
+const deleted = (run: EvacuationState, pending: Pending): EvacuationResult => ({
+  id: pending.plan.server.id,
+  name: pending.plan.server.name,
+  result: 'skipped',
+  reason: 'the server was deleted',
+  fromHost: run.host,
+});
+
 /** Sends a batch of requests together (one API round trip per refill, not one per server). */
 export async function sendBatch(run: EvacuationState, batch: readonly Pending[], listedAt: number): Promise<void> {
   run.startBatch();
@@ -87,7 +96,13 @@ async function sendOne(run: EvacuationState, pending: Pending, listedAt: number)
   const { server } = pending.plan;
   const { compute, signal } = run.ports;
   if (pending.recheck !== undefined && (await landedLate(run, pending, pending.recheck))) return;
-  await lockBeforeSend(run, pending, listedAt);
+  try {
+    await lockBeforeSend(run, pending, listedAt);
+  } catch (error) {
+    if (!(error instanceof OpenStackApiError && error.isNotFound)) throw error;
+    await run.finish(deleted(run, pending), pending.attempt);
+    return;
+  }
   const sentAt = Date.now();
   const floor = floorAt(compute.clock, sentAt, maxOf(pending.afterId, run.knownMaxId));
   pending.firstSentAt ??= sentAt;
@@ -103,12 +118,12 @@ async function sendOne(run: EvacuationState, pending: Pending, listedAt: number)
     failures: pending.failures,
     firstSentAt: iso(pending.firstSentAt),
   });
-  if (pending.plan.action === 'reset-then-evacuate' && !pending.resetDone) {
-    await compute.resetState(server.id, 'error', { signal });
-    pending.resetDone = true;
-    run.ports.output(`${server.name}: reset from ${server.vmState} to error so Nova will evacuate it`);
-  }
   try {
+    if (pending.plan.action === 'reset-then-evacuate' && !pending.resetDone) {
+      await compute.resetState(server.id, 'error', { signal });
+      pending.resetDone = true;
+      run.ports.output(`${server.name}: reset from ${server.vmState} to error so Nova will evacuate it`);
+    }
     const target = run.settings.targetHost;
     await compute.evacuate(server.id, { signal, ...(target === undefined ? {} : { targetHost: target }) });
   } catch (error) {
@@ -166,10 +181,7 @@ async function sendFailed(
   }
   if (!(error instanceof OpenStackApiError)) throw error;
   if (error.isNotFound) {
-    await run.finish(
-      { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: run.host },
-      pending.attempt,
-    );
+    await run.finish(deleted(run, pending), pending.attempt);
     return;
   }
   if (error.isServiceInUse || error.isConflict) {

@@ -191,7 +191,11 @@ export class EvacuationState {
       if (error instanceof OpenStackApiError && error.isNotFound) return;
       throw error;
     }
-    if (server.locked === false) return;
+    if (server.locked === false) {
+      // lifted meanwhile, or the lock call never went out (a crash right after journaling it)
+      await this.record('server.unlocked', { serverId, alreadyUnlocked: true });
+      return;
+    }
     // at 2.73+ Nova shows the reason: ours, or someone else's lock (never ours to lift)
     if (server.lockedReason !== undefined && server.lockedReason !== reason) {
       this.ports.output(`${server.name}: locked by someone else meanwhile ("${server.lockedReason}"); left locked`);
