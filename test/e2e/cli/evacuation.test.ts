@@ -223,4 +223,74 @@ test('an evacuation that really fails twice (target host disabled: NoValidHost) 
   }
 });
 
+test('an evacuation whose retry succeeds (the target host re-enabled after a NoValidHost) is reported evacuated, exit 0', async () => {
+  const host = 'fake1';
+  const servers = await bootServers(client, host, 2, { prefix: `${PREFIX}-retry` });
+  const target = await client.compute.findComputeService('fake3');
+  await client.compute.disableService(target, 'e2e: evacuation target disabled until the first failure');
+  let enabled: Promise<unknown> | undefined;
+  try {
+    fenceByHand(host);
+    const runbook = join(dir, 'to-fake3.json');
+    await writeFile(
+      runbook,
+      JSON.stringify({
+        name: 'to-fake3',
+        params: { host: { type: 'string', description: 'Nova service host' } },
+        steps: [
+          { id: 'force-down', type: 'force-down', host: '${params.host}' },
+          { id: 'evacuate', type: 'evacuate', host: '${params.host}', targetHost: 'fake3', serverRetries: 5 },
+          { id: 'reset-failed', type: 'reset-state', only: '${steps.evacuate.failed}', state: 'error' },
+        ],
+      }),
+    );
+    const result = await forcedown(
+      [
+        'run',
+        runbook,
+        '--var',
+        `host=${host}`,
+        '--assume-fenced',
+        'e2e: powered off through its BMC by the test',
+        '--yes',
+        '--output',
+        'json',
+        '--state-dir',
+        join(dir, 'state-retry'),
+      ],
+      {},
+      {
+        onStdout: (stdout) => {
+          // Nova failed a first attempt: the operator fixes the cause while forcedown retries
+          if (enabled === undefined && stdout.includes('"evacuation.failed-attempt"'))
+            enabled = client.compute.enableService(target);
+        },
+      },
+    );
+    assert.is(result.code, 0, why(result));
+    const evs = events(result.stdout);
+    const attempts = evs.filter((e) => e.event === 'step.progress' && e.kind === 'evacuation.failed-attempt');
+    assert.ok(attempts.length >= 1, 'at least one attempt failed first');
+    assert.match(String((attempts[0].data as { reason: string }).reason), 'No valid host was found');
+    const outputs = evs.find((e) => e.event === 'step.finished' && e.stepId === 'evacuate')!.outputs as {
+      evacuated: string[];
+      results: { id: string; attempts: number }[];
+    };
+    assert.equal([...outputs.evacuated].sort(), servers.map((s) => s.id).sort());
+    assert.ok(
+      outputs.results.some((r) => r.attempts > 1),
+      'reported evacuated after more than one attempt',
+    );
+    for (const server of servers) {
+      const after = await client.compute.getServer(server.id);
+      assert.equal([after.vmState, after.host, after.locked], ['active', 'fake3', false]);
+    }
+  } finally {
+    await enabled;
+    await client.compute.enableService(await client.compute.findComputeService('fake3'));
+    await ensureHealthy(client, host);
+    await deleteServers(client, `${PREFIX}-retry`);
+  }
+});
+
 test.run();
