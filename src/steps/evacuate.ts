@@ -100,6 +100,15 @@ export const step: StepModule<EvacuateStep> = {
         outputs: outputsFrom(results, servers.length),
       };
     }
+    if (work.length === 0) {
+      // nothing to send: confirm what the stopped run sent, lift its locks (no fence needed for that)
+      return {
+        needed: true,
+        summary: `no servers left on ${host}; would confirm ${left.unconfirmed.length} evacuation(s) of the stopped run and lift the locks it took`,
+        details: lines,
+        state: classified,
+      };
+    }
     const basis = context.safety.requireFenced(s.host, 'evacuate');
     if (service.state !== 'down' && context.mode === 'run') {
       throw refused(
