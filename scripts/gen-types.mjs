@@ -17,6 +17,7 @@ export const targets = [
   ['schemas/runbook.schema.json', 'src/generated/runbook.types.ts', 'Runbook'],
   ['schemas/inventory.schema.json', 'src/generated/inventory.types.ts', 'Inventory'],
   ['schemas/desired-state.schema.json', 'src/generated/desired-state.types.ts', 'DesiredState'],
+  ['schemas/coordination.schema.json', 'src/generated/coordination.types.ts', 'Coordination'],
 ];
 
 export async function generate(schemaPath, typeName) {

@@ -38,6 +38,11 @@ Examples:
 OpenStack credentials come from clouds.yaml/secure.yaml (--os-cloud or OS_CLOUD) or OS_*
 variables, as the openstack CLI reads them.
 
+Nothing waits forever: each OpenStack call has 10 s to connect (FORCEDOWN_CONNECT_TIMEOUT), 30 s
+per answer (FORCEDOWN_API_TIMEOUT, or api_timeout in clouds.yaml) and 30 s with its retries
+(FORCEDOWN_API_BUDGET; 50 s in run and resume without --dry-run). A call that waits says so at
+least every 5 s.
+
 ${EXIT_CODES_HELP}
 `;
 }

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ExitCode, invalidInput } from '../errors/index.js';
+import { invalidInput } from '../errors/index.js';
+import { ExitCode } from './exit-codes.js';
 import { didYouMean } from '../validation/suggest.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from './command.interface.js';
 import { guardClosedOutput } from './closed-output.js';

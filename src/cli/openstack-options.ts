@@ -3,7 +3,7 @@
  * way commands turn them into a connected client. Credentials never come from argv: only the
  * cloud's name does; passwords stay in secure.yaml / OS_* variables.
  */
-import type { CloudConfig, ConnectOptions, OpenStackClient } from '../openstack/index.js';
+import type { CloudConfig, ConnectOptions, OpenStackClient, WaitNotice } from '../openstack/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
 
@@ -22,6 +22,13 @@ export const openstackOptions: Readonly<Record<'os-cloud' | 'insecure', OptionSp
 export function warnTo(context: CommandContext): (message: string) => void {
   return (message) => {
     context.stderr.write(`forcedown: warning: ${escapeForTerminal(message)}\n`);
+  };
+}
+
+/** Prints what an OpenStack call that keeps waiting waits for, and until when, on stderr. */
+export function waitsTo(context: CommandContext): (notice: WaitNotice) => void {
+  return (notice) => {
+    context.stderr.write(`forcedown: ${escapeForTerminal(notice.message)}\n`);
   };
 }
 
@@ -51,5 +58,5 @@ export async function connectFromArgs(
 ): Promise<OpenStackClient> {
   const config = await cloudConfigFromArgs(args, context);
   const { connect } = await import('../openstack/index.js');
-  return connect(config, { warn: warnTo(context), signal: context.signal, ...options });
+  return connect(config, { warn: warnTo(context), onWait: waitsTo(context), signal: context.signal, ...options });
 }

@@ -1,8 +1,11 @@
 import { invalidInput } from '../errors/index.js';
+import { didYouMean } from '../validation/index.js';
 import type { LoadedRunbook } from '../runbook/index.js';
 import type { RunOptions, RunServices } from '../runner/index.js';
+import type { RunServicesOptions } from './run-services.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
+import { waitsTo } from './openstack-options.js';
 
 /** Options shared by plan, run and resume. */
 export const targetOptions: Readonly<Record<string, OptionSpec>> = {
@@ -62,15 +65,28 @@ export function assumeFencedReason(args: ParsedArgs): string | undefined {
   return reason.trim();
 }
 
-/** Builds the services of a run from the shared options. */
+/**
+ * How `plan` and `run --dry-run` call OpenStack: they only read, so they give up like `services`
+ * (3 retries, 30 s per call) rather than ride out an outage as a run does (50 s).
+ */
+export const READ_ONLY_CONNECTION: Pick<RunServicesOptions, 'retry' | 'deadlines'> = {
+  retry: { retries: 3 },
+  deadlines: { budgetMs: 30_000 },
+};
+
+/**
+ * Builds the services of a run from the shared options. `connection` replaces a run's retries
+ * and time limits of OpenStack calls (plan reads like `services`: fewer retries, 30 s per call).
+ */
 export async function servicesFor(
   args: ParsedArgs,
   context: CommandContext,
   loaded: LoadedRunbook | undefined,
   storedInventory?: string,
+  connection: Pick<RunServicesOptions, 'retry' | 'deadlines'> = {},
 ): Promise<{ services: RunServices; inventoryPath: string | undefined }> {
   const { loadInventory, resolveInventoryPath } = await import('../inventory/index.js');
-  const { createRunServices } = await import('../runner/index.js');
+  const { createRunServices } = await import('./run-services.js');
   const given = resolveInventoryPath({
     flag: args.values.inventory as string | undefined,
     env: context.env,
@@ -91,9 +107,30 @@ export async function servicesFor(
     env: context.env,
     cwd: context.cwd,
     warn: (message) => context.stderr.write(`forcedown: warning: ${escapeForTerminal(message)}\n`),
+    onWait: waitsTo(context),
     signal: context.signal,
+    ...connection,
   });
   return { services, inventoryPath };
+}
+
+/**
+ * `--approve` values must name approve steps of the runbook (or be `all`): a mistyped id would
+ * leave its gate closed and stop the run there, after earlier steps have acted.
+ */
+export function checkApprovals(loaded: LoadedRunbook, approve: ReadonlySet<string>): void {
+  const gates = loaded.runbook.steps.filter((step) => step.type === 'approve').map((step) => step.id);
+  for (const id of approve) {
+    if (id === 'all' || gates.includes(id)) continue;
+    throw invalidInput(
+      'USAGE',
+      `--approve ${id}: runbook "${loaded.runbook.name}" has no approve step "${id}"${didYouMean(id, gates)}`,
+      gates.length > 0
+        ? `its approve steps are ${gates.join(', ')}; pass one of them, or --approve all`
+        : 'this runbook has no approve steps: drop --approve',
+      { approve: id, gates },
+    );
+  }
 }
 
 /** The run options from the command line. */

@@ -1,4 +1,3 @@
-export { ExitCode, exitCodeName } from './exit-codes.js';
 export {
   ForcedownError,
   authFailed,
@@ -8,5 +7,7 @@ export {
   operationFailed,
   refused,
   toForcedownError,
+  type ErrorKind,
+  type ForcedownErrorJson,
   type ForcedownErrorOptions,
 } from './forcedown-error.js';

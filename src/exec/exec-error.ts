@@ -1,5 +1,4 @@
 import { ForcedownError } from '../errors/index.js';
-import { ExitCode } from '../errors/index.js';
 
 /** Facts about a failed child process; all text is redacted. */
 export interface ExecErrorFacts {
@@ -58,8 +57,8 @@ export class ExecError extends ForcedownError {
     super(message, {
       code,
       hint,
-      exitCode: facts.isCanceled ? ExitCode.Interrupted : ExitCode.StepFailed,
-      details: { command: facts.command, exitCode: facts.exitCode, signal: facts.signal, timedOut: facts.timedOut },
+      kind: facts.isCanceled ? 'interrupted' : 'failed',
+      data: { command: facts.command, exitCode: facts.exitCode, signal: facts.signal, timedOut: facts.timedOut },
       cause,
     });
     this.command = facts.command;

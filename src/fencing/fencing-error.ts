@@ -1,4 +1,4 @@
-import { ExitCode, ForcedownError, isForcedownError } from '../errors/index.js';
+import { ForcedownError, isForcedownError, type ErrorKind } from '../errors/index.js';
 import { redact, redactDeep } from '../secrets/index.js';
 import type { PowerDriver, PowerState } from './power.interface.js';
 
@@ -22,7 +22,7 @@ export type FencingFailure =
 
 /**
  * What was being done: a single BMC call (`status`, `off`, `on`) or a whole primitive (`fence`,
- * `power-on`). A `fence` failure exits 3 (refused for safety: the run must not reach force-down).
+ * `power-on`). A `fence` failure is a refusal (kind `refused`: the run must not reach force-down).
  */
 export type FencingOperation = 'status' | 'off' | 'on' | 'fence' | 'power-on';
 
@@ -73,11 +73,11 @@ const WHAT: Record<FencingOperation, string> = {
   'power-on': 'powering on',
 };
 
-function exitCodeFor(operation: FencingOperation, failure: FencingFailure): ExitCode {
-  if (failure === 'canceled') return ExitCode.Interrupted;
-  if (operation === 'fence') return ExitCode.Refused;
-  if (failure === 'config') return ExitCode.InvalidInput;
-  return ExitCode.StepFailed;
+function kindOf(operation: FencingOperation, failure: FencingFailure): ErrorKind {
+  if (failure === 'canceled') return 'interrupted';
+  if (operation === 'fence') return 'refused';
+  if (failure === 'config') return 'invalid-input';
+  return 'failed';
 }
 
 function hintFor(facts: FencingErrorFacts): string {
@@ -141,9 +141,9 @@ function safeCause(cause: unknown): unknown {
 
 /**
  * A power operation that failed. Carries the host, the driver and the redacted BMC target, a
- * {@link FencingFailure} reason with boolean flags in execa's style, and the exit code the run
- * ends with: 3 (refused for safety) for a `fence`, 130 when cancelled, 2 for a configuration
- * error outside a fence, 1 otherwise.
+ * {@link FencingFailure} reason with boolean flags in execa's style, and its kind: `refused` for
+ * a `fence` (the run must not go on to force-down), `interrupted` when cancelled, `invalid-input`
+ * for a configuration error outside a fence, `failed` otherwise.
  *
  * Codes are `<PREFIX>_<SUFFIX>`: prefix `FENCE` (fence), `POWER_ON` (power-on) or `BMC` (a single
  * call); suffix `UNREACHABLE`, `AUTH_FAILED`, `STATE_UNKNOWN`, `TIMEOUT`, `REJECTED`,
@@ -165,9 +165,9 @@ export class FencingError extends ForcedownError {
     const message = redact(`${WHAT[facts.operation]} ${facts.host} failed: ${reason} (BMC ${facts.target})`);
     super(message, {
       code: `${CODE_PREFIX[facts.operation]}_${CODE_SUFFIX[facts.failure]}`,
-      exitCode: exitCodeFor(facts.operation, facts.failure),
+      kind: kindOf(facts.operation, facts.failure),
       hint: hintFor(facts),
-      details: redactDeep({
+      data: redactDeep({
         host: facts.host,
         driver: facts.driver,
         target: facts.target,
@@ -215,7 +215,7 @@ export class FencingError extends ForcedownError {
   get isConfigError(): boolean {
     return this.failure === 'config';
   }
-  /** The operation was cancelled (exit 130). */
+  /** The operation was cancelled. */
   get isCanceled(): boolean {
     return this.failure === 'canceled';
   }
@@ -226,7 +226,7 @@ export class FencingError extends ForcedownError {
 
   /**
    * The same failure, reported as part of a larger operation (`fence`, `power-on`): new code,
-   * message, hint and exit code; this error becomes the cause.
+   * message, hint and kind; this error becomes the cause.
    */
   during(
     operation: FencingOperation,

@@ -40,6 +40,9 @@ export interface RedfishHttpOptions {
 
 const MAX_BODY = 1024 * 1024;
 
+/** Time to open the connection to a BMC (TCP and TLS); the call's own timeout bounds the rest. */
+export const REDFISH_CONNECT_TIMEOUT_MS = 10_000;
+
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -176,10 +179,23 @@ export class RedfishHttp {
         });
         res.on('error', (error) => finish(transportError(error)));
       });
+      const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+      // a BMC that does not accept the connection fails sooner than one that is slow to answer
+      // (set first: when both limits are equal, the connection is what was missing)
+      const connectMs = Math.min(REDFISH_CONNECT_TIMEOUT_MS, init.timeoutMs);
+      const connectTimer = setTimeout(() => {
+        finish(new RedfishTransportError(`could not connect within ${seconds(connectMs)}`, 'timeout'));
+        req.destroy();
+      }, connectMs);
       const timer = setTimeout(() => {
-        finish(new RedfishTransportError(`no answer within ${Math.round(init.timeoutMs / 100) / 10} s`, 'timeout'));
+        finish(new RedfishTransportError(`no answer within ${seconds(init.timeoutMs)}`, 'timeout'));
         req.destroy();
       }, init.timeoutMs);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) clearTimeout(connectTimer);
+        else socket.once(url.protocol === 'http:' ? 'connect' : 'secureConnect', () => clearTimeout(connectTimer));
+      });
+      req.on('close', () => clearTimeout(connectTimer));
       const onAbort = (): void => {
         finish(new RedfishTransportError('cancelled', 'canceled'));
         req.destroy();

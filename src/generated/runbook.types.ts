@@ -1,6 +1,25 @@
 /* Generated from schemas/runbook.schema.json by scripts/gen-types.mjs. Do not edit: edit the schema and run `npm run gen:types`. */
 
 /**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "endpoint".
+ */
+export type EtcdEndpoint = string;
+/**
+ * Region name in the keys (default: the cloud's region, OS_REGION_NAME or clouds.yaml region_name, else "default"). Runs and watchers of one region must use the same.
+ */
+export type CoordinationName = string;
+/**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "secretSource".
+ */
+export type EtcdPasswordSource = EtcdPasswordFromEnv | EtcdPasswordFromFile;
+/**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "name".
+ */
+export type CoordinationName1 = string;
+/**
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "step".
  */
@@ -234,7 +253,7 @@ export type Duration9 = Expression;
  */
 export type Template = string;
 /**
- * A duration: a number with a unit (500ms, 30s, 5m, 1h), or a reference.
+ * A duration of more than zero: a number with a unit (500ms, 30s, 5m, 1h), or a reference.
  *
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "duration".
@@ -271,6 +290,7 @@ export interface Runbook {
    * Default inventory file (relative to the runbook); `--inventory` and FORCEDOWN_INVENTORY win.
    */
   inventory?: string;
+  coordination?: Coordination;
   /**
    * Steps, run in order.
    *
@@ -312,6 +332,74 @@ export interface Param {
    * Redact the value everywhere; it is not stored in the journal, so `resume` asks for it again.
    */
   secret?: boolean;
+}
+/**
+ * Coordination across machines on etcd for runs of this runbook (schemas/coordination.schema.json; relative paths are from the runbook). FORCEDOWN_ETCD_* and --etcd override its fields.
+ */
+export interface Coordination {
+  /**
+   * etcd client URLs (http:// or https://, scheme, host and port only), e.g. ["https://etcd1:2379", "https://etcd2:2379", "https://etcd3:2379"]. All members of the cluster, so that losing one is ridden out.
+   *
+   * @minItems 1
+   */
+  endpoints: [EtcdEndpoint, ...EtcdEndpoint[]];
+  /**
+   * Key prefix of every forcedown key (default "/forcedown"). Keys are <prefix>/<region>/hosts/<host>, <prefix>/<region>/runs/<run-id>/..., <prefix>/<region>/election/...
+   */
+  prefix?: string;
+  region?: CoordinationName;
+  /**
+   * TTL of the lease that holds a run's host locks and a watcher's leadership, in seconds (default 10). A holder that dies loses its locks after at most this long.
+   */
+  leaseTtl?: number;
+  /**
+   * Deadline of one etcd request, and of connecting, in seconds (default 5).
+   */
+  timeout?: number;
+  tls?: EtcdTls;
+  auth?: EtcdAuth;
+}
+/**
+ * TLS for https:// endpoints: the CA that signed etcd's server certificates, and a client certificate + key when etcd requires them (--client-cert-auth). Paths are relative to the file that names them. The key file must not be readable by others.
+ *
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "tls".
+ */
+export interface EtcdTls {
+  /**
+   * PEM file of the CA bundle.
+   */
+  ca?: string;
+  /**
+   * PEM file of the client certificate (needs key).
+   */
+  cert?: string;
+  /**
+   * PEM file of the client key (mode 0600; needs cert).
+   */
+  key?: string;
+}
+/**
+ * etcd user + password authentication. The password comes from an environment variable or a 0600 file, never from the file itself or a command line.
+ *
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "auth".
+ */
+export interface EtcdAuth {
+  username: string;
+  password: EtcdPasswordSource;
+}
+export interface EtcdPasswordFromEnv {
+  /**
+   * Environment variable holding the password.
+   */
+  env: string;
+}
+export interface EtcdPasswordFromFile {
+  /**
+   * File holding the password (first line; mode 0600, a regular file).
+   */
+  file: string;
 }
 /**
  * This interface was referenced by `Runbook`'s JSON-Schema

@@ -4,7 +4,10 @@
  * and every problem listed — no stack trace.
  */
 import { App } from 'cdktf';
-import { ExitCode, isForcedownError, invalidInput } from '../errors/index.js';
+import { isForcedownError, invalidInput } from '../errors/index.js';
+
+/** Exit codes of the cdktf app (its own program, run by `cdktf synth`): 0 synthesized, 1 failed, 2 invalid input. */
+const SYNTH_EXIT = { ok: 0, failed: 1, invalidInput: 2 } as const;
 import { escapeForTerminal } from '../validation/index.js';
 import { loadDesiredState } from './desired-state.js';
 import { DesiredStateStack } from './stack.js';
@@ -44,16 +47,16 @@ export function synthesizeApp(
   const stderr = options.stderr ?? process.stderr;
   try {
     buildApp(options).app.synth();
-    return ExitCode.Ok;
+    return SYNTH_EXIT.ok;
   } catch (error) {
     if (isForcedownError(error)) {
       stderr.write(`forcedown: ${escapeForTerminal(error.message)}\n  hint: ${escapeForTerminal(error.hint)}\n`);
-      return error.exitCode;
+      return error.isInvalidInput ? SYNTH_EXIT.invalidInput : SYNTH_EXIT.failed;
     }
     const message = error instanceof Error ? error.message : String(error);
     if (/Validation failed with the following errors/.test(message)) {
       stderr.write(`forcedown: the desired state does not make a valid stack:\n${escapeForTerminal(message)}\n`);
-      return ExitCode.InvalidInput;
+      return SYNTH_EXIT.invalidInput;
     }
     throw error;
   }

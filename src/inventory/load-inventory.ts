@@ -4,7 +4,14 @@ import { invalidInput } from '../errors/index.js';
 import type { Inventory, InventoryHost, PasswordSource } from '../generated/inventory.types.js';
 import { problemsError } from '../runbook/index.js';
 import { secrets } from '../secrets/index.js';
-import { didYouMean, matchHostName, sortProblems, validateDocumentText } from '../validation/index.js';
+import {
+  didYouMean,
+  matchHostName,
+  sortProblems,
+  urlCredentialProblems,
+  validateDocumentText,
+} from '../validation/index.js';
+import { checkInventorySemantics } from './inventory-checks.js';
 
 /** A validated inventory file. */
 export interface LoadedInventory {
@@ -21,6 +28,8 @@ export interface LoadedInventory {
   password(source: PasswordSource | undefined, host: string): Promise<string | undefined>;
 }
 
+const CREDENTIALS_HINT = 'give the user as "username" and the password as "password": {"env": ...} or {"file": ...}';
+
 /** Where the inventory comes from: `--inventory`, `FORCEDOWN_INVENTORY`, the runbook's `inventory`. */
 export function resolveInventoryPath(options: {
   readonly flag?: string;
@@ -36,14 +45,22 @@ export function resolveInventoryPath(options: {
   return undefined;
 }
 
-/** Validates inventory text (all problems at once); also checks host names are unique ignoring case. */
+/**
+ * Validates inventory text (all problems at once): the schema, then what it cannot express (URLs
+ * with credentials, plain-http Redfish, IPMI cipher suite 0; see ./inventory-checks.ts).
+ */
 export function checkInventoryText(
   text: string,
   file: string,
 ): { ok: true; inventory: Inventory } | { ok: false; problems: ReturnType<typeof sortProblems> } {
   const { document, problems } = validateDocumentText('inventory', text, file);
-  if (!document || problems.length > 0) return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, inventory: document.value as Inventory };
+  if (!document) return { ok: false, problems: sortProblems(problems) };
+  const leaks = urlCredentialProblems(document, file, CREDENTIALS_HINT);
+  if (problems.length > 0) return { ok: false, problems: sortProblems([...problems, ...leaks]) };
+  const inventory = document.value as Inventory;
+  const semantic = [...checkInventorySemantics(inventory, document, file), ...leaks];
+  if (semantic.length > 0) return { ok: false, problems: sortProblems(semantic) };
+  return { ok: true, inventory };
 }
 
 /** Reads and validates an inventory file; input error (exit 2) listing every problem. */

@@ -3,7 +3,7 @@
  * image APIs, sharing one HTTP transport and one set of counters.
  */
 import { HttpTransport } from './http/transport.js';
-import { OpenStackHttp, type MutableStats, type RequestEvent } from './http/http-client.js';
+import { DEFAULT_DEADLINES, OpenStackHttp, type MutableStats, type RequestEvent } from './http/http-client.js';
 import type { RetryPolicy } from './http/retry.js';
 import { selectEndpoint } from './keystone/catalog.js';
 import { KeystoneSession } from './keystone/session.js';
@@ -11,14 +11,28 @@ import { discoverComputeVersions } from './compute/version-document.js';
 import { negotiateMicroversions } from './compute/microversion.js';
 import { NovaComputeApi } from './compute/compute-api.js';
 import { GlanceImageApi } from './image/image-api.js';
-import type { ClientStats, CloudConfig, ComputeApi, ImageApi, OpenStackClient } from './openstack.interface.js';
+import type {
+  ClientStats,
+  CloudConfig,
+  ComputeApi,
+  ImageApi,
+  OpenStackClient,
+  RequestDeadlines,
+  WaitNotice,
+} from './openstack.interface.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
   /** Retries of idempotent calls. @defaultValue `{ retries: 3, baseDelayMs: 500, maxDelayMs: 8000 }` */
   readonly retry?: Partial<RetryPolicy>;
-  /** Per-request timeout. @defaultValue `60000` (ms) */
-  readonly timeoutMs?: number;
+  /**
+   * Time limits of each call for this command (a run rides out longer outages than `services`).
+   * Limits the user set in the cloud configuration (`config.deadlines`) win.
+   * @defaultValue 10 s to connect, 30 s per answer, 30 s per call with its retries
+   */
+  readonly deadlines?: Partial<RequestDeadlines>;
+  /** Told, at least every 5 s, about a call that is still waiting (no answer yet, or retrying). */
+  readonly onWait?: (notice: WaitNotice) => void;
   /** Renew the token this long before it expires. @defaultValue `120000` (ms) */
   readonly renewBeforeMs?: number;
   /** Sockets per origin. @defaultValue `32` */
@@ -103,10 +117,12 @@ export async function connect(config: CloudConfig, options: ConnectOptions = {})
       `TLS certificate verification is OFF for cloud "${config.cloudName}" (insecure): anyone on the network path can read the credentials and impersonate the cloud`,
     );
   }
+  const deadlines: RequestDeadlines = { ...DEFAULT_DEADLINES, ...options.deadlines, ...config.deadlines };
   const transport = new HttpTransport({
     ...(config.cacert === undefined ? {} : { cacert: config.cacert }),
     verify: config.verify,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    connectTimeoutMs: deadlines.connectTimeoutMs,
+    responseTimeoutMs: deadlines.responseTimeoutMs,
     ...(options.maxSockets === undefined ? {} : { maxSockets: options.maxSockets }),
   });
   const stats: MutableStats = { requests: 0, retries: 0, reauthentications: 0 };
@@ -115,7 +131,9 @@ export async function connect(config: CloudConfig, options: ConnectOptions = {})
       transport,
       stats,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
+      deadlines,
       ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+      ...(options.onWait === undefined ? {} : { onWait: options.onWait }),
       ...(options.random === undefined ? {} : { random: options.random }),
     });
     const session = new KeystoneSession(config, http, stats, {

@@ -1,18 +1,23 @@
 /**
- * Typed errors of the OpenStack client. Every error is a {@link ForcedownError} (code, exit code,
+ * Typed errors of the OpenStack client. Every error is a {@link ForcedownError} (code, kind,
  * hint); API errors also carry the HTTP facts (status, Nova's message, request id, method, path)
  * and boolean flags so callers test `error.isServiceInUse` instead of matching texts.
  *
  * Messages and details never hold tokens or passwords: paths carry no credentials, and every text
  * taken from a response passes through the secret registry's `redact` first.
  */
-import { ExitCode, ForcedownError, type ExitCode as ExitCodeValue } from '../errors/index.js';
+import { ForcedownError, type ErrorKind } from '../errors/index.js';
 import { redact } from '../secrets/index.js';
 
 /** Which OpenStack service answered. */
 export type OpenStackServiceName = 'keystone' | 'nova' | 'glance';
 
-const SERVICE_TITLE: Record<OpenStackServiceName, string> = { keystone: 'Keystone', nova: 'Nova', glance: 'Glance' };
+/** How each service is named in messages. */
+export const SERVICE_TITLE: Readonly<Record<OpenStackServiceName, string>> = {
+  keystone: 'Keystone',
+  nova: 'Nova',
+  glance: 'Glance',
+};
 
 /** The facts an {@link OpenStackApiError} is built from. */
 export interface OpenStackApiErrorInit {
@@ -38,9 +43,9 @@ const VERSION_RANGE = /Version (\S+) is not supported by the API\. Minimum is (\
 /**
  * An HTTP error answer from Keystone, Nova or Glance.
  *
- * Exit codes: 401/403 → 4 (auth), unknown host → 2 (input), 406 → 2 (pinned microversion out of
- * range), other 400 → 2, "still in use" and "`done` evacuation records remain" → 3 (Nova refused for
- * safety), everything else → 1.
+ * Kinds: 401/403 → `auth`, unknown host → `invalid-input`, 406 (pinned microversion out of range)
+ * and other 400 → `invalid-input`, "still in use" and "`done` evacuation records remain" →
+ * `refused` (Nova refused for safety), everything else → `failed`.
  */
 export class OpenStackApiError extends ForcedownError {
   readonly service: OpenStackServiceName;
@@ -61,9 +66,9 @@ export class OpenStackApiError extends ForcedownError {
     const rid = init.requestId === undefined ? '' : ` (request ${init.requestId})`;
     super(`${SERVICE_TITLE[init.service]} answered ${init.status} to ${where}: ${apiMessage || '(no message)'}${rid}`, {
       code: classified.code,
-      exitCode: classified.exitCode,
+      kind: classified.kind,
       hint: classified.hint,
-      details: {
+      data: {
         service: init.service,
         status: init.status,
         apiMessage,
@@ -131,7 +136,7 @@ OpenStackApiError.prototype.name = 'OpenStackApiError';
 
 interface Classified {
   code: string;
-  exitCode: ExitCodeValue;
+  kind: ErrorKind;
   hint: string;
   policy?: string;
 }
@@ -142,12 +147,12 @@ function classify(service: OpenStackServiceName, status: number, message: string
     return service === 'keystone'
       ? {
           code: 'KEYSTONE_UNAUTHORIZED',
-          exitCode: ExitCode.Auth,
+          kind: 'auth',
           hint: 'Keystone rejected the credentials: check the username/password, application credential or token of the cloud entry (clouds.yaml, secure.yaml, OS_* variables) and that it is not expired',
         }
       : {
           code: `${prefix}_UNAUTHORIZED`,
-          exitCode: ExitCode.Auth,
+          kind: 'auth',
           hint: 'the token was rejected even after re-authenticating: check that Keystone and the service agree (clock skew, revoked token, keystonemiddleware configuration)',
         };
   }
@@ -155,7 +160,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
     const policy = POLICY.exec(message)?.[1];
     return {
       code: `${prefix}_FORBIDDEN`,
-      exitCode: ExitCode.Auth,
+      kind: 'auth',
       hint:
         policy === undefined
           ? 'the user lacks the role this call needs (usually admin): use a cloud entry with an admin user/project'
@@ -166,7 +171,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
   if (status === 404 && service === 'keystone') {
     return {
       code: 'KEYSTONE_TOKEN_NOT_FOUND',
-      exitCode: ExitCode.Auth,
+      kind: 'auth',
       hint: 'Keystone does not know the token given for token auth (expired or revoked): get a new one (openstack token issue) or use password / application credential auth',
     };
   }
@@ -176,13 +181,13 @@ function classify(service: OpenStackServiceName, status: number, message: string
       const name = host[1] ?? host[2] ?? host[3] ?? '';
       return {
         code: 'NOVA_UNKNOWN_HOST',
-        exitCode: ExitCode.InvalidInput,
+        kind: 'invalid-input',
         hint: `Nova has no compute service on host '${name}': use the service host name as \`forcedown services\` lists it (not the hypervisor hostname)`,
       };
     }
     return {
       code: `${prefix}_NOT_FOUND`,
-      exitCode: ExitCode.StepFailed,
+      kind: 'failed',
       hint: 'the resource does not exist (any more): check the id, or re-plan from the live state',
     };
   }
@@ -190,7 +195,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
     const range = VERSION_RANGE.exec(message);
     return {
       code: `${prefix}_MICROVERSION_UNSUPPORTED`,
-      exitCode: ExitCode.InvalidInput,
+      kind: 'invalid-input',
       hint:
         range === null
           ? "the requested API microversion is not supported by this cloud: unset OS_COMPUTE_API_VERSION (or the cloud entry's compute_api_version) to let forcedown negotiate"
@@ -200,7 +205,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
   if (status === 409) {
     return {
       code: `${prefix}_CONFLICT`,
-      exitCode: ExitCode.StepFailed,
+      kind: 'failed',
       hint: 'the server is in a state that does not allow this action: check its vm_state/task_state; an operator may reset it with `os-resetState` (reset-state step) first',
     };
   }
@@ -209,7 +214,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
     if (inUse) {
       return {
         code: 'NOVA_SERVICE_IN_USE',
-        exitCode: ExitCode.Refused,
+        kind: 'refused',
         hint: `Nova still sees the compute service of ${inUse[1] ?? 'the host'} as up: fence the host and force its service down first (force-down step), or wait until Nova reports it down (service_down_time)`,
       };
     }
@@ -217,26 +222,26 @@ function classify(service: OpenStackServiceName, status: number, message: string
     if (done) {
       return {
         code: 'NOVA_DONE_EVACUATIONS_REMAIN',
-        exitCode: ExitCode.Refused,
+        kind: 'refused',
         hint: `restart nova-compute on ${done[1] ?? 'the host'} so it cleans up the evacuated instances (migrations move from done to completed), then clear forced_down again`,
       };
     }
     return {
       code: `${prefix}_BAD_REQUEST`,
-      exitCode: ExitCode.InvalidInput,
+      kind: 'invalid-input',
       hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message`,
     };
   }
   if (status === 502 || status === 503 || status === 504) {
     return {
       code: `${prefix}_UNAVAILABLE`,
-      exitCode: ExitCode.StepFailed,
+      kind: 'failed',
       hint: `${SERVICE_TITLE[service]} (or a proxy in front of it) is unavailable: retry later, or check the service's health and logs`,
     };
   }
   return {
     code: `${prefix}_ERROR`,
-    exitCode: ExitCode.StepFailed,
+    kind: 'failed',
     hint: `check the ${SERVICE_TITLE[service]} API logs for this request id`,
   };
 }
@@ -250,8 +255,37 @@ export interface OpenStackConnectionErrorInit {
   readonly origin: string;
   /** The system error code (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `CERT_HAS_EXPIRED`...). */
   readonly errorCode: string;
+  /** Which of forcedown's time limits ran out, and how long it was. */
+  readonly timeout?: { readonly phase: 'connect' | 'response'; readonly ms: number };
+  /** How many attempts were made and how long the call took in all (set when it gives up). */
+  readonly attempts?: { readonly count: number; readonly elapsedMs: number };
   readonly cause?: unknown;
 }
+
+/** `12.5 s`, for messages about time limits. */
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+function connectionMessage(init: OpenStackConnectionErrorInit, tls: boolean, path: string): string {
+  const service = SERVICE_TITLE[init.service];
+  const request = `${init.method} ${path}`;
+  let text: string;
+  if (tls) text = `TLS verification of ${init.origin} failed (${init.errorCode}) on ${request}`;
+  else if (init.timeout?.phase === 'connect')
+    text = `cannot connect to ${service} at ${init.origin} within ${seconds(init.timeout.ms)} (${request})`;
+  else if (init.timeout?.phase === 'response' && init.attempts === undefined)
+    text = `${service} at ${init.origin} did not answer ${request} within ${seconds(init.timeout.ms)}`;
+  else if (init.timeout?.phase === 'response') text = `${service} at ${init.origin} did not answer ${request}`;
+  else text = `cannot reach ${service} at ${init.origin} (${init.errorCode}) on ${request}`;
+  const attempts = init.attempts;
+  if (attempts === undefined) return text;
+  const each = init.timeout?.phase === 'response' ? ` (an attempt waits at most ${seconds(init.timeout.ms)})` : '';
+  return `${text}; gave up after ${attempts.count} attempt${attempts.count === 1 ? '' : 's'} in ${seconds(attempts.elapsedMs)}${each}`;
+}
+
+const TIME_LIMITS_HINT =
+  'the limits are FORCEDOWN_CONNECT_TIMEOUT (10 s), FORCEDOWN_API_TIMEOUT or clouds.yaml api_timeout (30 s per answer) and FORCEDOWN_API_BUDGET (per call with its retries)';
 
 /** TLS verification failures: a configuration problem, never retried. */
 const TLS_CODES = new Set([
@@ -276,24 +310,29 @@ export class OpenStackConnectionError extends ForcedownError {
   readonly path: string;
   readonly origin: string;
   readonly errorCode: string;
+  readonly #init: OpenStackConnectionErrorInit;
 
   constructor(init: OpenStackConnectionErrorInit) {
     const tls = TLS_CODES.has(init.errorCode);
     const path = redact(init.path);
-    super(
-      tls
-        ? `TLS verification of ${init.origin} failed (${init.errorCode}) on ${init.method} ${path}`
-        : `cannot reach ${SERVICE_TITLE[init.service]} at ${init.origin} (${init.errorCode}) on ${init.method} ${path}`,
-      {
-        code: tls ? 'OPENSTACK_TLS_ERROR' : 'OPENSTACK_UNREACHABLE',
-        exitCode: tls ? ExitCode.InvalidInput : ExitCode.StepFailed,
-        hint: tls
-          ? 'give the CA bundle that signed the endpoint certificate (cacert in clouds.yaml, OS_CACERT); use insecure/--insecure only for testing'
-          : `check that ${init.origin} is reachable from here (catalog endpoint, interface public/internal/admin, proxies, firewalls) and that the service is running`,
-        details: { service: init.service, method: init.method, path, origin: init.origin, errorCode: init.errorCode },
-        cause: init.cause,
+    super(connectionMessage(init, tls, path), {
+      code: tls ? 'OPENSTACK_TLS_ERROR' : init.timeout ? 'OPENSTACK_TIMEOUT' : 'OPENSTACK_UNREACHABLE',
+      kind: tls ? 'invalid-input' : 'failed',
+      hint: tls
+        ? 'give the CA bundle that signed the endpoint certificate (cacert in clouds.yaml, OS_CACERT); use insecure/--insecure only for testing'
+        : `check that ${init.origin} is reachable from here (catalog endpoint, interface public/internal/admin, proxies, firewalls) and that the service is running${init.timeout ? `; ${TIME_LIMITS_HINT}` : ''}`,
+      data: {
+        service: init.service,
+        method: init.method,
+        path,
+        origin: init.origin,
+        errorCode: init.errorCode,
+        ...(init.timeout ? { timeoutPhase: init.timeout.phase, timeoutMs: init.timeout.ms } : {}),
+        ...(init.attempts ? { attempts: init.attempts.count, elapsedMs: init.attempts.elapsedMs } : {}),
       },
-    );
+      cause: init.cause,
+    });
+    this.#init = init;
     this.service = init.service;
     this.method = init.method;
     this.path = path;
@@ -314,6 +353,10 @@ export class OpenStackConnectionError extends ForcedownError {
   }
   get isTimeout(): boolean {
     return this.errorCode === 'ETIMEDOUT';
+  }
+  /** The same failure, saying how many attempts the call made in how long before giving up. */
+  afterAttempts(count: number, elapsedMs: number): OpenStackConnectionError {
+    return new OpenStackConnectionError({ ...this.#init, attempts: { count, elapsedMs } });
   }
 }
 OpenStackConnectionError.prototype.name = 'OpenStackConnectionError';

@@ -48,8 +48,47 @@ export interface CloudConfig {
   readonly verify: boolean;
   /** A pinned compute microversion (`OS_COMPUTE_API_VERSION`), if any. */
   readonly computeApiVersion?: string;
+  /**
+   * Time limits the user set (clouds.yaml `api_timeout`, `FORCEDOWN_CONNECT_TIMEOUT`,
+   * `FORCEDOWN_API_TIMEOUT`, `FORCEDOWN_API_BUDGET`); they win over a command's defaults.
+   */
+  readonly deadlines?: Partial<RequestDeadlines>;
   /** Where the settings came from (file paths, "environment"), for messages. */
   readonly sources: readonly string[];
+}
+
+/**
+ * How long one API call may take. Every attempt has a connect and a response timeout; retries
+ * (idempotent calls only) stop when the budget is spent, so a call ends within `budgetMs`.
+ */
+export interface RequestDeadlines {
+  /** Opening the connection (TCP, and TLS for https). */
+  readonly connectTimeoutMs: number;
+  /** From the connection being open to the whole answer read (openstacksdk's `api_timeout`). */
+  readonly responseTimeoutMs: number;
+  /** One call, all its attempts and the delays between them. */
+  readonly budgetMs: number;
+}
+
+/**
+ * Said while a call waits (no answer yet, or retrying after failures), at least every 5 s, so
+ * that no command is silent while it waits. Holds no token, body or credentials.
+ */
+export interface WaitNotice {
+  readonly service: 'keystone' | 'nova' | 'glance';
+  readonly method: string;
+  /** Origin and path of the request. */
+  readonly target: string;
+  /** The attempt under way (1-based). */
+  readonly attempt: number;
+  /** Since the call started. */
+  readonly waitedMs: number;
+  /** When the call gives up, counted from its start. */
+  readonly budgetMs: number;
+  /** Why the previous attempt failed (`ECONNREFUSED`, `HTTP 503`), while retrying. */
+  readonly lastError?: string;
+  /** The whole notice as one line for people. */
+  readonly message: string;
 }
 
 /** Options of `loadCloudConfig`. */

@@ -24,3 +24,4 @@ export {
 export { bindParams, parseVars, secretParamNames } from './params.js';
 export { checkParamValue, checkRunbookSemantics } from './semantic-checks.js';
 export { stepCatalog, type StepTypeInfo } from './step-catalog.js';
+export { validateResolvedStep } from './resolved-step.js';

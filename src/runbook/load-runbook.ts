@@ -6,6 +6,7 @@ import type { Runbook } from '../generated/runbook.types.js';
 import {
   formatProblem,
   sortProblems,
+  urlCredentialProblems,
   validateDocumentText,
   type JsonDocument,
   type Problem,
@@ -29,13 +30,21 @@ export type RunbookCheck =
   | { readonly ok: true; readonly runbook: Runbook; readonly document: JsonDocument }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-/** Validates runbook text: JSON syntax, the schema (all errors), then semantics. */
+/**
+ * Validates runbook text: JSON syntax, the schema (all errors), then semantics. URLs with
+ * credentials in them are reported with either, wherever they are (a command's argument too).
+ */
 export function checkRunbookText(text: string, file: string): RunbookCheck {
   const { document, problems } = validateDocumentText('runbook', text, file);
   if (!document) return { ok: false, problems: sortProblems(problems) };
-  if (problems.length > 0) return { ok: false, problems: sortProblems(problems) };
+  const leaks = urlCredentialProblems(
+    document,
+    file,
+    'put secrets in a header taken from ${env.NAME} (listed in "env") or in a password file, never in a URL',
+  );
+  if (problems.length > 0) return { ok: false, problems: sortProblems([...problems, ...leaks]) };
   const runbook = document.value as Runbook;
-  const semantic = checkRunbookSemantics(runbook, document, file);
+  const semantic = [...checkRunbookSemantics(runbook, document, file), ...leaks];
   if (semantic.length > 0) return { ok: false, problems: sortProblems(semantic) };
   return { ok: true, runbook, document };
 }

@@ -3,16 +3,22 @@ import type { JsonDocument, Problem } from '../validation/index.js';
 import { didYouMean } from '../validation/index.js';
 import { collectReferences, type Reference } from './interpolation.js';
 import { stepCatalog } from './step-catalog.js';
+import { checkStepValues } from './value-checks.js';
+
+/** Reports a problem at a pointer (at its key's position when `key`). */
+type At = (pointer: string, message: string, key?: boolean) => void;
 
 /**
  * Checks a schema-valid runbook for what a schema cannot express: duplicate step ids,
  * references to undefined params, to unknown or later steps, to outputs a step does not have,
- * to environment variables the runbook did not list, invalid regular expressions and defaults
- * that do not fit their parameter. Returns every problem at once.
+ * to environment variables the runbook did not list, invalid regular expressions, defaults
+ * that do not fit their parameter, plain-http webhooks to other hosts
+ * than loopback, durations fed by parameters that cannot hold one and `when` comparisons whose
+ * sides can never be equal. Returns every problem at once.
  */
 export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, file: string): Problem[] {
   const problems: Problem[] = [];
-  const at = (pointer: string, message: string, key = false): void => {
+  const at: At = (pointer, message, key = false) => {
     problems.push({
       file,
       pointer,
@@ -20,11 +26,29 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
       message,
     });
   };
-  const params = runbook.params ?? {};
-  const allowedEnv = new Set(runbook.env ?? []);
-  const catalog = stepCatalog();
+  checkParams(runbook, at);
+  const seen = new Map<string, number>();
+  runbook.steps.forEach((step, index) => {
+    const base = `/steps/${index}`;
+    const previous = seen.get(step.id);
+    if (previous !== undefined)
+      at(`${base}/id`, `duplicate step id "${step.id}" (also step ${previous + 1}); step ids must be unique`);
+    else seen.set(step.id, index);
+    checkStepReferences(runbook, index, at);
+    if (step.type === 'evacuate' && step.skipNamePattern !== undefined && !step.skipNamePattern.includes('${')) {
+      try {
+        new RegExp(step.skipNamePattern, 'u');
+      } catch (error) {
+        at(`${base}/skipNamePattern`, regexProblem(error));
+      }
+    }
+  });
+  checkStepValues(runbook, at);
+  return problems;
+}
 
-  for (const [name, param] of Object.entries(params)) {
+function checkParams(runbook: Runbook, at: At): void {
+  for (const [name, param] of Object.entries(runbook.params ?? {})) {
     const pointer = `/params/${name}`;
     if (param.pattern !== undefined) {
       try {
@@ -44,92 +68,81 @@ export function checkRunbookSemantics(runbook: Runbook, document: JsonDocument, 
       });
     }
   }
+}
 
-  const seen = new Map<string, number>();
-  runbook.steps.forEach((step, index) => {
-    const base = `/steps/${index}`;
-    const previous = seen.get(step.id);
-    if (previous !== undefined)
-      at(`${base}/id`, `duplicate step id "${step.id}" (also step ${previous + 1}); step ids must be unique`);
-    else seen.set(step.id, index);
-
-    const checkRef = (ref: Reference, pointer: string): void => {
-      switch (ref.kind) {
-        case 'params':
-          if (!(ref.name in params))
+/** The references of step `index` (params, steps and their outputs, env) and its stepStatus conditions. */
+function checkStepReferences(runbook: Runbook, index: number, at: At): void {
+  const step = runbook.steps[index];
+  const base = `/steps/${index}`;
+  const params = runbook.params ?? {};
+  const allowedEnv = new Set(runbook.env ?? []);
+  const catalog = stepCatalog();
+  const checkRef = (ref: Reference, pointer: string): void => {
+    switch (ref.kind) {
+      case 'params':
+        if (!(ref.name in params))
+          at(
+            pointer,
+            `${ref.text} refers to an undefined parameter "${ref.name}"${didYouMean(ref.name, Object.keys(params))}; declare it under "params"`,
+          );
+        break;
+      case 'steps': {
+        const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === ref.step);
+        if (targetIndex === -1) {
+          at(
+            pointer,
+            `${ref.text} refers to an unknown step "${ref.step}"${didYouMean(
+              ref.step,
+              runbook.steps.map((s) => s.id),
+            )}`,
+          );
+        } else if (targetIndex >= index) {
+          at(
+            pointer,
+            `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`,
+          );
+        } else {
+          const target = runbook.steps[targetIndex];
+          const outputs = catalog.get(target.type)?.outputs ?? [];
+          if (!outputs.includes(ref.output)) {
             at(
               pointer,
-              `${ref.text} refers to an undefined parameter "${ref.name}"${didYouMean(ref.name, Object.keys(params))}; declare it under "params"`,
+              `${ref.text}: ${/^[aeiou]/.test(target.type) ? 'an' : 'a'} ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`,
             );
-          break;
-        case 'steps': {
-          const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === ref.step);
-          if (targetIndex === -1) {
-            at(
-              pointer,
-              `${ref.text} refers to an unknown step "${ref.step}"${didYouMean(
-                ref.step,
-                runbook.steps.map((s) => s.id),
-              )}`,
-            );
-          } else if (targetIndex >= index) {
-            at(
-              pointer,
-              `${ref.text} refers to ${targetIndex === index ? 'this step itself' : `a later step (step ${targetIndex + 1}, "${ref.step}")`}; a step can only use outputs of steps before it`,
-            );
-          } else {
-            const target = runbook.steps[targetIndex];
-            const outputs = catalog.get(target.type)?.outputs ?? [];
-            if (!outputs.includes(ref.output)) {
-              at(
-                pointer,
-                `${ref.text}: ${/^[aeiou]/.test(target.type) ? 'an' : 'a'} ${target.type} step has no output "${ref.output}"${didYouMean(ref.output, outputs)}; its outputs are ${outputs.join(', ') || '(none)'}`,
-              );
-            }
           }
-          break;
         }
-        case 'env':
-          if (!allowedEnv.has(ref.name))
-            at(pointer, `${ref.text}: add "${ref.name}" to the runbook's "env" list to allow reading it`);
-          break;
-        case 'run':
-          break;
+        break;
       }
-    };
-
-    const { id: _id, type: _type, ...rest } = step as unknown as Record<string, unknown>;
-    for (const [key, value] of Object.entries(rest)) {
-      collectReferences(value, checkRef, (error, pointer) => at(pointer, error.message), `${base}/${key}`);
+      case 'env':
+        if (!allowedEnv.has(ref.name))
+          at(pointer, `${ref.text}: add "${ref.name}" to the runbook's "env" list to allow reading it`);
+        break;
+      case 'run':
+        break;
     }
+  };
 
-    const statusRefs = findStepStatusRefs(step.when, `${base}/when`);
-    for (const { step: target, pointer } of statusRefs) {
-      const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === target);
-      if (targetIndex === -1)
-        at(
-          pointer,
-          `stepStatus refers to an unknown step "${target}"${didYouMean(
-            target,
-            runbook.steps.map((s) => s.id),
-          )}`,
-        );
-      else if (targetIndex >= index)
-        at(
-          pointer,
-          `stepStatus refers to ${targetIndex === index ? 'this step itself' : 'a later step'}; only earlier steps have a status`,
-        );
-    }
+  const { id: _id, type: _type, ...rest } = step as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(rest)) {
+    collectReferences(value, checkRef, (error, pointer) => at(pointer, error.message), `${base}/${key}`);
+  }
 
-    if (step.type === 'evacuate' && step.skipNamePattern !== undefined && !step.skipNamePattern.includes('${')) {
-      try {
-        new RegExp(step.skipNamePattern, 'u');
-      } catch (error) {
-        at(`${base}/skipNamePattern`, regexProblem(error));
-      }
-    }
-  });
-  return problems;
+  for (const { step: target, pointer } of findStepStatusRefs(step.when, `${base}/when`)) {
+    const targetIndex = runbook.steps.findIndex((candidate) => candidate.id === target);
+    if (targetIndex === -1)
+      at(
+        pointer,
+        `stepStatus refers to an unknown step "${target}"${didYouMean(
+          target,
+          runbook.steps.map((s) => s.id),
+        )}`,
+      );
+    else if (targetIndex >= index)
+      at(
+        pointer,
+        `stepStatus refers to ${targetIndex === index ? 'this step itself' : 'a later step'}; only earlier steps have a status`,
+      );
+  }
 }
 
 function findStepStatusRefs(condition: unknown, pointer: string): { step: string; pointer: string }[] {

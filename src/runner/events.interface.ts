@@ -1,3 +1,6 @@
+import type { ErrorKind } from '../errors/index.js';
+import type { ServerOutcome, StepProgressEvent as StepProgressFields } from '../steps/step.interface.js';
+
 /**
  * Run events: what `--output json` prints (one per line) and what the journal stores
  * (`<state dir>/runs/<run-id>.jsonl`, fsync'd per event). The journal is the event stream; resume
@@ -7,21 +10,19 @@
 /** Version of the event format. */
 export const EVENT_VERSION = 1;
 
-/**
- * An event's free-form field (`data.serverId`, `message`...) as text: the value when it is a
- * string or a number, `fallback` when it is absent or anything else.
- */
-export function eventText(value: unknown, fallback = ''): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return fallback;
-}
+export { eventText } from '../steps/support/event-text.js';
+export type { ServerOutcome } from '../steps/step.interface.js';
 
 /** How a step ended. In a dry run, `changed` means "would change". */
 export type StepFinishStatus = 'changed' | 'unchanged' | 'skipped' | 'failed';
 
-/** How a run ended. */
-export type RunStatus = 'succeeded' | 'failed' | 'refused' | 'invalid' | 'auth-failed' | 'interrupted';
+/**
+ * How a run ended. `invalid`, `refused`, `auth-failed` and `failed` mean the run changed nothing
+ * (outside steps without side effects); a run that had changed something and then failed, was
+ * refused or met invalid input is `failed-after-changes` (its summary lists what changed).
+ */
+export type RunStatus =
+  'succeeded' | 'failed' | 'failed-after-changes' | 'refused' | 'invalid' | 'auth-failed' | 'interrupted';
 
 /** Fields every event has. */
 export interface EventBase {
@@ -37,10 +38,14 @@ export interface EventBase {
 /** A serialised error in events. */
 export interface EventError {
   readonly code: string;
+  /** What kind of failure (absent in journals of forcedown 0.1). */
+  readonly kind?: ErrorKind;
   readonly message: string;
   readonly hint: string;
+  /** The exit code this error alone would end the run with. */
   readonly exitCode: number;
-  readonly details?: Readonly<Record<string, unknown>>;
+  /** Structured facts (journals of forcedown 0.1 call them `details`). */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunStartedEvent extends EventBase {
@@ -87,12 +92,7 @@ export interface StepOutputEvent extends EventBase {
 }
 
 /** A fact a step records while working (per-server evacuation progress, a confirmed fence...). */
-export interface StepProgressEvent extends EventBase {
-  readonly event: 'step.progress';
-  readonly stepId: string;
-  readonly kind: string;
-  readonly data: Readonly<Record<string, unknown>>;
-}
+export interface StepProgressEvent extends EventBase, StepProgressFields {}
 
 export interface StepRetryingEvent extends EventBase {
   readonly event: 'step.retrying';
@@ -124,17 +124,6 @@ export interface SafetyEvent extends EventBase {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-/** Per-server outcome, in the final summary. */
-export interface ServerOutcome {
-  readonly id: string;
-  readonly name: string;
-  readonly result: 'evacuated' | 'failed' | 'skipped' | 'reset';
-  readonly reason?: string;
-  readonly fromHost?: string;
-  readonly toHost?: string | null;
-  readonly stepId: string;
-}
-
 export interface RunSummary {
   readonly status: RunStatus;
   readonly exitCode: number;
@@ -148,6 +137,13 @@ export interface RunSummary {
   readonly servers: readonly ServerOutcome[];
   readonly durationMs: number;
   readonly dryRun: boolean;
+  /**
+   * Steps with side effects that finished `changed`, in this run and, on resume, before it (a
+   * dry run changes nothing). Absent in journals of forcedown 0.1.
+   */
+  readonly changed?: readonly string[];
+  /** The run stopped in pre-flight: nothing was done, no BMC was contacted. */
+  readonly preflightFailed?: boolean;
   readonly error?: EventError;
 }
 

@@ -1,13 +1,30 @@
 export type * from './events.interface.js';
-export { journalPath, listRuns, readJournal, JournalWriter, type JournalContents, type RunListing } from './journal.js';
+export type { StepCatalog } from './catalog.interface.js';
+export { sleep } from './deadline.js';
+export {
+  isResumable,
+  journalPath,
+  listRuns,
+  readJournal,
+  JournalWriter,
+  type JournalContents,
+  type RunListing,
+} from './journal.js';
 export { acquireRunLocks, readLock, type HeldLocks, type LockHolder } from './locks.js';
 export { planRun, type PlanAction, type PlanEntry, type PlanRequest } from './plan-run.js';
 export { resumeStateFrom, type ResumeState } from './resume-state.js';
-export { executeRun, sleep, type RendererChoice, type RunOutcome, type RunRequest } from './run-engine.js';
+export { executeRun, type RendererChoice, type RunOutcome, type RunRequest } from './run-engine.js';
 export { isRunId, newRunId } from './run-id.js';
-export { createRunServices, type RunServicesOptions } from './run-services.js';
+export type { ExitCodes } from './run-record.js';
 export { SafetyLedger, type FenceBasis, type FenceEvidence } from './safety-ledger.js';
 export type { Confirm, RunServices } from './services.interface.js';
 export { ensurePrivateDir, resolveStateDir, stateLayout } from './state-dir.js';
-export type { ApplyResult, CheckResult, RunOptions, StepContext, StepModule } from './step.interface.js';
-export { implementedStepTypes, loadStepModule } from './step-registry.js';
+export type {
+  ApplyResult,
+  CheckResult,
+  RunOptions,
+  StepContext,
+  StepModule,
+  StepNeed,
+  StepOutcomes,
+} from './step.interface.js';

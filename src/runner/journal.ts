@@ -10,6 +10,7 @@ import {
   type RunEventInput,
   type RunFinishedEvent,
   type RunStartedEvent,
+  type RunStatus,
 } from './events.interface.js';
 import { isRunId } from './run-id.js';
 import { ensurePrivateDir, stateLayout } from './state-dir.js';
@@ -147,10 +148,48 @@ export interface RunListing {
   readonly runbook: string;
   readonly hosts: readonly string[];
   readonly startedAt: string;
-  readonly status: string;
+  /** How the run ended; `incomplete` when it stopped without finishing (a crash, kill -9). */
+  readonly status: RunStatus | 'incomplete';
   readonly exitCode: number | undefined;
   readonly dryRun: boolean;
   readonly machine: string;
+  /** Steps that changed something (in a real run). */
+  readonly changed: readonly string[];
+  /** `forcedown resume` can continue it: a real run that neither succeeded nor stopped on invalid input having done nothing. */
+  readonly resumable: boolean;
+}
+
+/** Whether `forcedown resume` can continue a run that ended so. */
+export function isResumable(status: RunStatus | 'incomplete', dryRun: boolean): boolean {
+  return !dryRun && status !== 'succeeded' && status !== 'invalid';
+}
+
+/**
+ * The steps a journal shows changed: the final summary's list, or (journals of forcedown 0.1,
+ * whose summaries lack it) every real step that finished `changed`.
+ */
+function changedSteps(events: readonly RunEvent[], finished: RunFinishedEvent | undefined): string[] {
+  if (finished?.summary.changed) return [...finished.summary.changed];
+  const ids = events.flatMap((e) =>
+    e.event === 'step.finished' && !e.dryRun && e.status === 'changed' ? [e.stepId] : [],
+  );
+  return [...new Set(ids)];
+}
+
+/**
+ * How a journal's run ended. A run that changed something and then failed is `failed after
+ * changes` whatever its journal says (forcedown 0.1 recorded such runs as `invalid`).
+ */
+function listingStatus(
+  events: readonly RunEvent[],
+  finished: RunFinishedEvent | undefined,
+  changed: readonly string[],
+): RunStatus | 'incomplete' {
+  const resumedAfter = finished ? events.some((e) => e.seq > finished.seq && e.event === 'run.resumed') : false;
+  if (!finished || resumedAfter) return 'incomplete';
+  const status = finished.summary.status;
+  if (changed.length > 0 && status !== 'succeeded' && status !== 'interrupted') return 'failed-after-changes';
+  return status;
 }
 
 /** Lists the runs in the state directory, newest first. */
@@ -175,20 +214,23 @@ export async function listRuns(stateDir: string): Promise<RunListing[]> {
     } catch {
       continue;
     }
-    const started = contents.events.find((e): e is RunStartedEvent => e.event === 'run.started');
-    const finished = [...contents.events].reverse().find((e): e is RunFinishedEvent => e.event === 'run.finished');
-    const resumedAfter = finished
-      ? contents.events.findIndex((e) => e.seq > finished.seq && e.event === 'run.resumed') !== -1
-      : false;
+    const { events } = contents;
+    const started = events.find((e): e is RunStartedEvent => e.event === 'run.started');
+    const finished = [...events].reverse().find((e): e is RunFinishedEvent => e.event === 'run.finished');
+    const changed = changedSteps(events, finished);
+    const status = listingStatus(events, finished, changed);
+    const dryRun = started?.options.dryRun ?? false;
     out.push({
       runId,
       runbook: started?.runbook.name ?? '?',
       hosts: started?.hosts ?? [],
       startedAt: started?.ts ?? '',
-      status: finished && !resumedAfter ? finished.summary.status : 'incomplete',
-      exitCode: finished && !resumedAfter ? finished.summary.exitCode : undefined,
-      dryRun: started?.options.dryRun ?? false,
+      status,
+      exitCode: status === 'incomplete' ? undefined : finished?.summary.exitCode,
+      dryRun,
       machine: started?.machine ?? hostname(),
+      changed,
+      resumable: isResumable(status, dryRun),
     });
   }
   return out;

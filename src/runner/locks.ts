@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '../coordination/process-alive.js';
 import { refused } from '../errors/index.js';
 import { ensurePrivateDir, stateLayout } from './state-dir.js';
 
@@ -23,15 +24,6 @@ export interface HeldLocks {
 
 function lockFile(stateDir: string, host: string): string {
   return join(stateLayout(stateDir).locks, `${encodeURIComponent(host)}.lock`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Reads the holder of a host's lock, if any. */
@@ -93,7 +85,7 @@ export async function acquireRunLocks(options: {
         break;
       }
       await releaseTaken();
-      const stale = holder.machine === hostname() && !isAlive(holder.pid);
+      const stale = holder.machine === hostname() && !isProcessAlive(holder.pid);
       throw refused(
         'HOST_LOCKED',
         `host ${host} is locked by run ${holder.runId} (pid ${holder.pid} on ${holder.machine}, since ${holder.since})${stale ? '; that process is gone, so the lock looks stale' : ''}`,

@@ -1,51 +1,26 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
-import {
-  Listr,
-  ListrLogger,
-  ProcessOutput,
-  type DefaultRenderer,
-  type ListrTask,
-  type ListrTaskWrapper,
-  type SimpleRenderer,
-} from 'listr2';
-import { ExitCode, isForcedownError, operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
+import { ForcedownError, toForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import {
-  evaluateCondition,
-  formatDuration,
-  parseDuration,
-  resolveDeep,
-  type LoadedRunbook,
-  type Scope,
-  type StepStatus,
-} from '../runbook/index.js';
+import type { LoadedRunbook, Scope } from '../runbook/index.js';
 import { escapeForTerminal } from '../validation/index.js';
 import { forcedownVersion } from '../version.js';
-import type {
-  EventError,
-  RunEvent,
-  RunStatus,
-  RunSummary,
-  ServerOutcome,
-  StepFinishStatus,
-  StepFinishedEvent,
-} from './events.interface.js';
+import type { StepCatalog } from './catalog.interface.js';
+import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface.js';
 import { JournalWriter } from './journal.js';
-import { validateResolvedStep } from './resolved-step.js';
+import { runWithListr, type RendererChoice } from './listr-view.js';
+import { acquireRunLocks, type HeldLocks } from './locks.js';
+import { preflight, type PreflightProblem } from './preflight.js';
+import type { ResumeState } from './resume-state.js';
 import { newRunId } from './run-id.js';
+import { RunRecord, type ExitCodes } from './run-record.js';
+import { executeStep, type RunShared } from './run-step.js';
 import { SafetyLedger } from './safety-ledger.js';
 import type { RunServices } from './services.interface.js';
-import type { CheckResult, RunOptions, StepContext, StepModule } from './step.interface.js';
-import { loadStepModule } from './step-registry.js';
-import { ConfirmPromptAdapter } from './confirm-adapter.js';
-import type { ResumeState } from './resume-state.js';
-import { acquireRunLocks, type HeldLocks } from './locks.js';
+import { knownHosts, runScope, type PreparedStep } from './step-pipeline.js';
+import type { RunOptions, StepModule } from './step.interface.js';
 
-type TaskWrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
-
-/** How progress is shown. */
-export type RendererChoice = 'default' | 'simple' | 'silent';
+export type { RendererChoice } from './listr-view.js';
 
 /** Everything a run needs. */
 export interface RunRequest {
@@ -55,7 +30,11 @@ export interface RunRequest {
   readonly secretParams: readonly string[];
   readonly options: RunOptions;
   readonly stateDir: string;
+  /** The step types (the CLI hands `src/steps/catalog.ts`). */
+  readonly catalog: StepCatalog;
   readonly services: RunServices;
+  /** How outcomes become exit codes (the CLI's table). */
+  readonly exitCodes: ExitCodes;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
   readonly renderer: RendererChoice;
@@ -82,111 +61,58 @@ export interface RunOutcome {
   readonly journalPath: string;
 }
 
-const STATUS_BY_EXIT: Readonly<Record<number, RunStatus>> = {
-  [ExitCode.Ok]: 'succeeded',
-  [ExitCode.StepFailed]: 'failed',
-  [ExitCode.InvalidInput]: 'invalid',
-  [ExitCode.Refused]: 'refused',
-  [ExitCode.Auth]: 'auth-failed',
-  [ExitCode.Interrupted]: 'interrupted',
-};
-
-function eventError(error: ForcedownError): EventError {
-  return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, details: error.data };
-}
-
-/**
- * The error listr2 shows for a failed step: its message may quote runbook values (a host name,
- * a title) with control characters, so the shown copy has them escaped. The run's outcome keeps
- * the original (firstFatal / failedSoft are set before this is thrown).
- */
-function forDisplay(error: ForcedownError): Error {
-  const shown = escapeForTerminal(error.message);
-  return shown === error.message ? error : Object.assign(new Error(shown), { name: error.name });
-}
-
-/** Errors worth another attempt: not refusals, input or auth errors, not interruptions. */
-function isRetryable(error: ForcedownError): boolean {
-  return !(error.isRefused || error.isInvalidInput || error.isAuth || error.isInterrupted);
-}
-
-function stepHosts(module: StepModule, step: Step, scope: Scope): string[] {
-  if (!module.hosts) return [];
-  try {
-    return [...module.hosts(resolveDeep(step, scope))];
-  } catch {
-    return [];
-  }
-}
-
-/**
- * A run that starts with a fence (host-failure) reads that host's power state first. That read is
- * started here, before the step modules load and the journal's first events are written, so the
- * BMC answers while the run sets up: ~60-100 ms off the time to down. Only an unconditional first
- * step of a new run is primed (a resumed run confirms its steps from the journal).
- */
-function primeFirstFence(first: Step | undefined, scope: Scope, services: RunServices, skip: boolean): void {
-  if (skip || !first || first.type !== 'fence' || first.when !== undefined || !services.primePowerStatus) return;
-  try {
-    const host = (resolveDeep(first, scope) as { host?: unknown }).host;
-    if (typeof host === 'string' && host !== '') services.primePowerStatus(host);
-  } catch {
-    // an unresolvable host fails in the step itself, with its own message
-  }
-}
-
-/**
- * Runs a runbook: one listr2 task per step, each evaluated (`when`), resolved (interpolation),
- * re-validated, checked and — unless a dry run — applied, with per-attempt timeouts, retries with
- * delay, `continueOnError` and cancellation. Every event goes to the journal first (fsync), then
- * to `onEvent`. Resolves with the documented exit code; never throws for step failures.
- */
-export async function executeRun(request: RunRequest): Promise<RunOutcome> {
-  const { loaded, options, services } = request;
-  const runbook = loaded.runbook;
-  const resume = request.resume;
-  const runId = resume?.runId ?? newRunId(runbook.name);
-  const startedAt = resume?.startedAt ?? new Date().toISOString();
-  const started = Date.now();
-  const journal = await JournalWriter.open(request.stateDir, runId, {
-    persist: request.persist !== false,
-    nextSeq: resume?.nextSeq,
-  });
-  if (request.onEvent) journal.onEvent(request.onEvent);
-
-  const outputs: Record<string, Readonly<Record<string, unknown>> | undefined> = {};
-  const statuses = new Map<string, StepStatus>();
-  const stepSummaries = new Map<string, string>();
-  const servers: ServerOutcome[] = [];
-  const pendingSafetyEvents: Promise<unknown>[] = [];
-  const runEndWork = new Map<string, (signal: AbortSignal) => Promise<void>>();
-  const safety = new SafetyLedger(options.assumeFenced, (host, reason) => {
-    pendingSafetyEvents.push(journal.append({ event: 'safety.assumed-fenced', host, reason }));
-  });
-  const scope: Scope = {
-    params: request.params,
-    steps: outputs,
-    run: { id: runId, startedAt, dryRun: options.dryRun, runbook: runbook.name },
-    env: request.env,
-    allowedEnv: new Set(runbook.env ?? []),
-  };
-
-  primeFirstFence(runbook.steps[0], scope, services, resume !== undefined);
-
+/** The modules of the runbook's step types; a type the catalog lacks is a problem of its first step. */
+async function loadModules(
+  steps: readonly Step[],
+  catalog: StepCatalog,
+): Promise<{ modules: Map<string, StepModule>; problems: PreflightProblem[] }> {
   const modules = new Map<string, StepModule>();
-  let setupError: ForcedownError | undefined;
-  try {
-    for (const step of runbook.steps)
-      if (!modules.has(step.type)) modules.set(step.type, await loadStepModule(step.type));
-  } catch (error) {
-    setupError = toForcedownError(error);
+  const problems: PreflightProblem[] = [];
+  const unavailable = new Set<string>();
+  for (const step of steps) {
+    if (modules.has(step.type) || unavailable.has(step.type)) continue;
+    try {
+      modules.set(step.type, await catalog.load(step.type));
+    } catch (error) {
+      unavailable.add(step.type);
+      problems.push({ stepId: step.id, error: toForcedownError(error) });
+    }
   }
-  const hosts = [
-    ...new Set(
-      runbook.steps.flatMap((step) => (modules.get(step.type) ? stepHosts(modules.get(step.type)!, step, scope) : [])),
-    ),
-  ];
+  return { modules, problems };
+}
 
+/** One error for the run from pre-flight's problems: the problem itself when there is one. */
+function preflightError(problems: readonly PreflightProblem[]): ForcedownError {
+  if (problems.length === 1) return problems[0].error;
+  return new ForcedownError(
+    `pre-flight found ${problems.length} problems, so nothing was done:\n${problems
+      .map(({ stepId, error }) => `  - step "${stepId}": ${error.message} (${error.code}); what to do: ${error.hint}`)
+      .join('\n')}`,
+    {
+      code: 'PREFLIGHT_FAILED',
+      kind: problems[0].error.kind,
+      hint: 'fix each problem listed, then run again',
+      data: { problems: problems.map(({ stepId, error }) => ({ stepId, code: error.code })) },
+    },
+  );
+}
+
+/** Starts the first step's reads now (a fence's power read), once pre-flight has passed. */
+function primeFirstStep(
+  steps: readonly Step[],
+  modules: ReadonlyMap<string, StepModule>,
+  prepared: ReadonlyMap<string, PreparedStep>,
+  services: RunServices,
+): void {
+  const first = steps[0];
+  const ready = first && prepared.get(first.id);
+  if (!first || first.when !== undefined || ready?.kind !== 'ready' || !ready.complete) return;
+  modules.get(first.type)?.prime?.(ready.resolved, services);
+}
+
+/** Journals the start (or resumption) of the run. */
+async function journalStart(request: RunRequest, journal: JournalWriter, hosts: readonly string[]): Promise<void> {
+  const { resume, loaded, options } = request;
   if (resume) {
     await journal.append({
       event: 'run.resumed',
@@ -195,463 +121,204 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
       finishedSteps: [...resume.finished.keys()],
       interruptedStep: resume.interruptedStep,
     });
-    for (const evidence of resume.fences) safety.recordFence(evidence);
-  } else {
-    const storedParams = Object.fromEntries(
-      Object.entries(request.params).filter(([name]) => !request.secretParams.includes(name)),
-    );
-    await journal.append({
-      event: 'run.started',
-      runbook: { name: runbook.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text },
-      params: storedParams,
-      secretParams: request.secretParams,
-      options: {
-        dryRun: options.dryRun,
-        assumeFenced: options.assumeFenced,
-        inventory: request.meta?.inventory,
-        cloud: request.meta?.cloud,
-      },
-      hosts,
-      machine: hostname(),
-      pid: process.pid,
-      forcedownVersion,
-    });
+    return;
   }
+  await journal.append({
+    event: 'run.started',
+    runbook: { name: loaded.runbook.name, file: loaded.file, sha256: loaded.sha256, text: loaded.text },
+    params: Object.fromEntries(Object.entries(request.params).filter(([name]) => !request.secretParams.includes(name))),
+    secretParams: request.secretParams,
+    options: {
+      dryRun: options.dryRun,
+      assumeFenced: options.assumeFenced,
+      inventory: request.meta?.inventory,
+      cloud: request.meta?.cloud,
+    },
+    hosts,
+    machine: hostname(),
+    pid: process.pid,
+    forcedownVersion,
+  });
+}
 
-  let locks: HeldLocks | undefined;
-  let firstFatal: ForcedownError | undefined = setupError;
-  let failedSoft = false;
+/** Takes the hosts' local locks (not in dry runs), journaling any lock broken with --break-lock. */
+async function takeLocks(
+  request: RunRequest,
+  run: RunShared,
+  hosts: readonly string[],
+): Promise<HeldLocks | undefined> {
+  if (request.options.dryRun) return undefined;
+  const locks = await acquireRunLocks({
+    stateDir: request.stateDir,
+    runId: run.runId,
+    hosts,
+    breakLock: request.breakLock,
+    resume: request.resume !== undefined,
+  });
+  for (const broken of locks.broken)
+    await run.journal.append({
+      event: 'safety.lock-broken',
+      host: broken.host,
+      reason: request.breakLock,
+      data: { previousHolder: broken.previousHolder },
+    });
+  return locks;
+}
+
+/** The work steps registered for the end of the run, each with its own 30 s budget. */
+async function runEndWork(run: RunShared): Promise<void> {
+  for (const [key, work] of run.runEnd) {
+    try {
+      await work(AbortSignal.timeout(30_000));
+    } catch (error) {
+      const problem = toForcedownError(error);
+      await run.journal
+        .append({
+          event: 'step.output',
+          stepId: '(run end)',
+          message: `could not ${key}: ${problem.message}; ${problem.hint}`,
+        })
+        .catch(() => undefined);
+      run.services.warn(`could not ${key}: ${problem.message}`);
+    }
+  }
+}
+
+/** The steps of a run that passed pre-flight: locks, then listr2, then the run-end work. */
+async function runSteps(
+  request: RunRequest,
+  run: RunShared,
+  hosts: readonly string[],
+  pending: Promise<unknown>[],
+): Promise<void> {
   const runController = new AbortController();
   const onAbort = (): void => runController.abort(request.signal.reason);
   if (request.signal.aborted) onAbort();
   else request.signal.addEventListener('abort', onAbort, { once: true });
-
-  const finishStep = async (
-    step: Step,
-    status: StepFinishStatus,
-    summary: string,
-    stepOutputs: Readonly<Record<string, unknown>>,
-    extra: { durationMs: number; attempts: number; error?: ForcedownError; fromJournal?: boolean },
-  ): Promise<void> => {
-    statuses.set(step.id, status);
-    stepSummaries.set(step.id, summary);
-    if (status !== 'failed' && status !== 'skipped') outputs[step.id] = stepOutputs;
-    const results = (stepOutputs as { results?: unknown }).results;
-    if (Array.isArray(results)) {
-      for (const item of results as ServerOutcome[])
-        if (item && typeof item.id === 'string') servers.push({ ...item, stepId: step.id });
-    }
-    await journal.append({
-      event: 'step.finished',
-      stepId: step.id,
-      type: step.type,
-      status,
-      summary,
-      outputs: stepOutputs,
-      durationMs: extra.durationMs,
-      attempts: extra.attempts,
-      dryRun: options.dryRun,
-      ...(extra.fromJournal ? { fromJournal: true } : {}),
-      ...(extra.error ? { error: eventError(extra.error) } : {}),
-    });
-  };
-
-  const summarySoFar = (exitCode: number, error?: ForcedownError): RunSummary => {
-    const counts: Record<StepFinishStatus | 'not-run', number> = {
-      changed: 0,
-      unchanged: 0,
-      skipped: 0,
-      failed: 0,
-      'not-run': 0,
-    };
-    const stepResults = runbook.steps.map((step) => {
-      const status: StepFinishStatus | 'not-run' = statuses.get(step.id) ?? 'not-run';
-      counts[status] += 1;
-      return { id: step.id, type: step.type, status, summary: stepSummaries.get(step.id) ?? '' };
-    });
-    return {
-      status: STATUS_BY_EXIT[exitCode] ?? 'failed',
-      exitCode,
-      steps: counts,
-      stepResults,
-      servers: [...servers],
-      durationMs: Date.now() - started + (resume?.previousDurationMs ?? 0),
-      dryRun: options.dryRun,
-      ...(error ? { error: eventError(error) } : {}),
-    };
-  };
-
-  const runStep = async (step: Step, task: TaskWrapper): Promise<void> => {
-    const module = modules.get(step.type)!;
-    const title = step.title ?? `${step.id} (${step.type})`;
-    const stepStarted = Date.now();
-    const history = resume?.stepEvents.get(step.id) ?? [];
-
-    // when, references and the resolved values: a problem here fails the step like any other
-    let resolved: Step;
-    try {
-      if (step.when !== undefined) {
-        let run: boolean;
-        try {
-          run = evaluateCondition(step.when, scope, statuses);
-        } catch (error) {
-          throw operationFailed(
-            'WHEN_FAILED',
-            `step "${step.id}": ${(error as Error).message}`,
-            'fix the step\'s "when" in the runbook',
-          );
-        }
-        if (!run) {
-          await finishStep(step, 'skipped', 'condition "when" is false', {}, { durationMs: 0, attempts: 0 });
-          task.skip(escapeForTerminal(`${title} (when: false)`));
-          return;
-        }
-      }
-      try {
-        resolved = resolveDeep(step, scope);
-      } catch (error) {
-        throw operationFailed(
-          'REFERENCE_FAILED',
-          `step "${step.id}": ${(error as Error).message}`,
-          'check the references in this step and the outputs of the steps it uses',
-        );
-      }
-      validateResolvedStep(resolved, loaded.file);
-    } catch (thrown) {
-      const error = toForcedownError(thrown);
-      await finishStep(step, 'failed', error.message, {}, { durationMs: Date.now() - stepStarted, attempts: 0, error });
-      if (step.continueOnError === true) failedSoft = true;
-      else if (!firstFatal) firstFatal = error;
-      throw forDisplay(error);
-    }
-    const retries = Number(resolved.retries ?? 0);
-    const retryDelayMs = parseDuration(String(resolved.retryDelay ?? '5s'));
-    const timeoutMs =
-      resolved.timeout !== undefined ? parseDuration(String(resolved.timeout)) : module.defaultTimeoutMs;
-    const resolvedTitle = resolved.title ?? `${step.id}: ${module.title(resolved)}`;
-    task.title = escapeForTerminal(resolvedTitle);
-
-    // a step the journal says finished: confirm it against live state instead of redoing it
-    const journaled = resume?.finished.get(step.id);
-    for (let attempt = 1; ; attempt += 1) {
-      const attemptController = new AbortController();
-      const timer = setTimeout(() => attemptController.abort(new Error('timeout')), timeoutMs);
-      const relay = (): void => attemptController.abort(runController.signal.reason);
-      if (runController.signal.aborted) relay();
-      else runController.signal.addEventListener('abort', relay, { once: true });
-      const context: StepContext = {
-        runId,
-        stepId: step.id,
-        stepType: step.type,
-        attempt,
-        signal: attemptController.signal,
-        timeoutMs,
-        mode: options.dryRun ? 'dry-run' : 'run',
-        options,
-        services: {
-          ...services,
-          // a terminal: ask through listr2's prompt (or the services' own confirm, e.g. in tests)
-          confirm: options.interactive
-            ? (services.confirm ??
-              ((question, signal) => task.prompt(ConfirmPromptAdapter).run<boolean>(question, signal)))
-            : undefined,
-        },
-        safety,
-        history,
-        progress: async (kind, data) => {
-          await journal.append({ event: 'step.progress', stepId: step.id, kind, data });
-        },
-        confirmFence: async (evidence) => {
-          const planned = options.dryRun;
-          safety.recordFence({ ...evidence, stepId: step.id, ...(planned ? { planned: true } : {}) });
-          if (!planned)
-            await journal.append({
-              event: 'safety.fence-confirmed',
-              host: evidence.host,
-              data: { ...evidence, stepId: step.id },
-            });
-        },
-        atRunEnd: (key, work) => {
-          if (!options.dryRun && !runEndWork.has(key)) runEndWork.set(key, work);
-        },
-        output: (message) => {
-          task.output = escapeForTerminal(message);
-          void journal.append({ event: 'step.output', stepId: step.id, message });
-        },
-        summarySoFar: () =>
-          summarySoFar(firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok),
-        sleep: (ms) => sleep(ms, attemptController.signal),
-      };
-      await journal.append({ event: 'step.started', stepId: step.id, type: step.type, title: resolvedTitle, attempt });
-      try {
-        const outcome = await raceAbort(
-          attemptOnce(module, resolved, context, journaled),
-          attemptController.signal,
-          () => {
-            if (runController.signal.aborted)
-              return toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError' }));
-            return (
-              module.timeoutError?.(resolved, timeoutMs) ??
-              operationFailed(
-                'STEP_TIMEOUT',
-                `step "${step.id}" did not finish within ${formatDuration(timeoutMs)}`,
-                'raise the step\'s "timeout" in the runbook, or find out why it is slow (BMC, Nova)',
-                { timeoutMs },
-              )
-            );
-          },
-        );
-        await finishStep(step, outcome.status, outcome.summary, outcome.outputs, {
-          durationMs: Date.now() - stepStarted,
-          attempts: attempt,
-          fromJournal: outcome.fromJournal,
-        });
-        task.title = escapeForTerminal(
-          `${resolvedTitle} — ${outcome.status === 'unchanged' ? 'unchanged' : options.dryRun ? 'would change' : 'changed'}`,
-        );
-        task.output = escapeForTerminal(outcome.summary);
-        return;
-      } catch (thrown) {
-        const error = toForcedownError(thrown);
-        if (attempt <= retries && isRetryable(error) && !runController.signal.aborted) {
-          await journal.append({
-            event: 'step.retrying',
-            stepId: step.id,
-            attempt,
-            delayMs: retryDelayMs,
-            error: eventError(error),
-          });
-          task.output = escapeForTerminal(
-            `attempt ${attempt} failed: ${error.message}; retrying in ${formatDuration(retryDelayMs)}`,
-          );
-          try {
-            await sleep(retryDelayMs, runController.signal);
-          } catch {
-            // interrupted while waiting: fall through to record the failure below
-          }
-          if (!runController.signal.aborted) continue;
-        }
-        const finalError =
-          runController.signal.aborted && !error.isInterrupted
-            ? toForcedownError(Object.assign(new Error('interrupted'), { name: 'AbortError', cause: error }))
-            : error;
-        await finishStep(
-          step,
-          'failed',
-          finalError.message,
-          {},
-          { durationMs: Date.now() - stepStarted, attempts: attempt, error: finalError },
-        );
-        const continueOnError = resolved.continueOnError === true && !finalError.isInterrupted;
-        if (continueOnError) failedSoft = true;
-        else if (!firstFatal) firstFatal = finalError;
-        throw forDisplay(finalError);
-      } finally {
-        clearTimeout(timer);
-        runController.signal.removeEventListener('abort', relay);
-      }
-    }
-  };
-
-  let exitCode: number;
+  let locks: HeldLocks | undefined;
   try {
-    if (!setupError && !options.dryRun) {
-      locks = await acquireRunLocks({
-        stateDir: request.stateDir,
-        runId,
-        hosts,
-        breakLock: request.breakLock,
-        resume: resume !== undefined,
-      });
-      if (locks.broken.length > 0) {
-        for (const broken of locks.broken)
-          await journal.append({
-            event: 'safety.lock-broken',
-            host: broken.host,
-            reason: request.breakLock,
-            data: { previousHolder: broken.previousHolder },
-          });
-      }
-    }
-    if (!setupError) {
-      const tasks: ListrTask<unknown, typeof DefaultRenderer, typeof SimpleRenderer>[] = runbook.steps.map((step) => {
-        const continueOnError = step.continueOnError === true;
-        return {
-          title: escapeForTerminal(step.title ?? `${step.id} (${step.type})`),
-          exitOnError: !continueOnError,
-          task: (_ctx, task) => runStep(step, task),
-        };
-      });
-      const logger = new ListrLogger({
-        processOutput: new ProcessOutput(
-          request.progressStream as NodeJS.WriteStream,
-          request.progressStream as NodeJS.WriteStream,
-        ),
-      });
-      const listr = new Listr<unknown, 'default', 'simple'>(tasks, {
-        concurrent: false,
-        exitOnError: true,
-        registerSignalListeners: false,
-        renderer: 'default',
-        fallbackRenderer: 'simple',
-        fallbackRendererCondition: request.renderer === 'simple',
-        silentRendererCondition: request.renderer === 'silent',
-        rendererOptions: {
-          logger,
-          collapseSubtasks: false,
-          showErrorMessage: true,
-          formatOutput: 'wrap',
-          timer: {
-            condition: true,
-            field: (ms: number) => formatDuration(ms),
-            format: () => (s: string) => s,
-          } as never,
-        },
-        fallbackRendererOptions: {
-          logger,
-          timer: {
-            condition: true,
-            field: (ms: number) => formatDuration(ms),
-            format: () => (s: string) => s,
-          } as never,
-        },
-      });
-      try {
-        await listr.run();
-      } catch (error) {
-        if (!firstFatal) firstFatal = toForcedownError(error);
-      }
-    }
-    await Promise.all(pendingSafetyEvents);
-    // every step may have done its job and still some servers were not evacuated: say so
-    const notEvacuated = [
-      ...new Set(servers.filter((server) => server.result === 'failed').map((server) => server.id)),
-    ];
-    if (!firstFatal && notEvacuated.length > 0 && !options.dryRun) {
-      firstFatal = operationFailed(
-        'SERVERS_NOT_EVACUATED',
-        `${notEvacuated.length} server(s) were not evacuated: ${servers
-          .filter((server) => server.result === 'failed')
-          .map((server) => `${server.name} (${server.reason ?? 'failed'})`)
-          .join('; ')}`,
-        'see the SERVER table of the summary: handle them by hand (they were reset to error where the runbook says so), or fix the cause and run the runbook again',
-        { servers: notEvacuated },
-      );
-    }
-    exitCode = firstFatal ? firstFatal.exitCode : failedSoft ? ExitCode.StepFailed : ExitCode.Ok;
-    if (runController.signal.aborted) exitCode = ExitCode.Interrupted;
+    locks = await takeLocks(request, run, hosts);
+    const shared: RunShared = { ...run, signal: runController.signal };
+    await runWithListr(
+      request.loaded.runbook.steps,
+      (step, view) => executeStep(step, view, shared),
+      request.renderer,
+      request.progressStream,
+    );
   } catch (error) {
-    firstFatal = toForcedownError(error);
-    exitCode = firstFatal.exitCode;
+    // a failed step is in the record already; a lock refused (or anything else) ends the run here
+    run.record.failed(toForcedownError(error), false);
   } finally {
     request.signal.removeEventListener('abort', onAbort);
-    for (const [key, work] of runEndWork) {
-      try {
-        await work(AbortSignal.timeout(30_000));
-      } catch (error) {
-        const problem = toForcedownError(error);
-        await journal
-          .append({
-            event: 'step.output',
-            stepId: '(run end)',
-            message: `could not ${key}: ${problem.message}; ${problem.hint}`,
-          })
-          .catch(() => undefined);
-        services.warn(`could not ${key}: ${problem.message}`);
-      }
-    }
-    await locks
-      ?.release(exitCode! === ExitCode.Ok || exitCode! === ExitCode.StepFailed ? 'finished' : 'stopped')
-      .catch(() => undefined);
+    await Promise.all(pending);
+    await runEndWork(run);
+    const { kind } = run.record.result(request.signal.aborted);
+    await locks?.release(kind === undefined || kind === 'failed' ? 'finished' : 'stopped').catch(() => undefined);
   }
-  const summary = summarySoFar(exitCode, firstFatal);
-  await journal.append({ event: 'run.finished', summary });
-  await journal.close();
-  return { runId, exitCode, summary, journalPath: journal.path };
 }
-
-async function attemptOnce(
-  module: StepModule,
-  step: Step,
-  context: StepContext,
-  journaled: StepFinishedEvent | undefined,
-): Promise<{
-  status: StepFinishStatus;
-  summary: string;
-  outputs: Readonly<Record<string, unknown>>;
-  fromJournal?: boolean;
-}> {
-  if (journaled && journaled.status !== 'failed' && journaled.status !== 'skipped' && !journaled.dryRun) {
-    const confirmed = module.confirmJournaled
-      ? await module.confirmJournaled(step, context, journaled)
-      : !(await module.check(step, context)).needed;
-    if (confirmed)
-      return {
-        status: journaled.status,
-        summary: `${journaled.summary} (confirmed from the journal)`,
-        outputs: journaled.outputs,
-        fromJournal: true,
-      };
-    context.output('the journal says this step finished, but the live state differs: doing it again');
-  }
-  const check: CheckResult = await module.check(step, context);
-  if (!check.needed) return { status: 'unchanged', summary: check.summary, outputs: check.outputs ?? {} };
-  if (context.mode !== 'run') return { status: 'changed', summary: check.summary, outputs: check.outputs ?? {} };
-  const applied = await module.apply(step, context, check);
-  return { status: applied.status ?? 'changed', summary: applied.summary, outputs: applied.outputs };
-}
-
-/** Sleeps `ms`, rejecting when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** How long a step may take to wind down after its signal aborts (report what was in flight). */
-const ABORT_GRACE_MS = 3000;
 
 /**
- * Settles with `work`; when `signal` aborts, gives the step {@link ABORT_GRACE_MS} to stop and
- * report (e.g. the evacuations still in flight), then rejects with `onAbort()` even if the step
- * ignores its signal.
+ * Runs a runbook. Pre-flight first: every step's values, and everything the steps need
+ * (inventory entries and password sources, the cloud configuration, sign-in, the compute
+ * services they name) is checked before the first action; a problem ends the run there, having
+ * done nothing. Then one listr2 task per step, each through the step pipeline (when, references,
+ * validation) and its attempts (timeouts, retries, `continueOnError`, cancellation); a dry run
+ * checks only. Every event goes to the journal first (fsync), then to `onEvent`. Resolves with
+ * the exit code; never throws for step failures.
  */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => ForcedownError): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let graceTimer: NodeJS.Timeout | undefined;
-    const abort = (): void => {
-      graceTimer = setTimeout(() => reject(onAbort()), ABORT_GRACE_MS);
-    };
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        clearTimeout(graceTimer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        clearTimeout(graceTimer);
-        // the step's own account of an interruption is the better one; anything else caused by
-        // the abort is reported as the abort
-        if (signal.aborted) {
-          const fallback = onAbort();
-          reject(fallback.isInterrupted && isForcedownError(error) && error.isInterrupted ? error : fallback);
-        } else reject(isForcedownError(error) ? error : toForcedownError(error));
-      },
-    );
+export async function executeRun(request: RunRequest): Promise<RunOutcome> {
+  const { loaded, options, services, resume } = request;
+  const steps = loaded.runbook.steps;
+  const runId = resume?.runId ?? newRunId(loaded.runbook.name);
+  const startedAt = resume?.startedAt ?? new Date().toISOString();
+  const scopeOf = (outputs: Scope['steps']): Scope =>
+    runScope(loaded, request.params, request.env, { id: runId, startedAt, dryRun: options.dryRun }, outputs);
+  const scope = scopeOf({});
+
+  const { modules, problems: missing } = await loadModules(steps, request.catalog);
+  const hosts = [
+    ...new Set(
+      steps.flatMap((step) => (modules.has(step.type) ? knownHosts(modules.get(step.type)!, step, scope) : [])),
+    ),
+  ];
+  // the journal opens after pre-flight (the first fence's read is primed before the first event),
+  // or as soon as pre-flight waits for something: that is an event too
+  let opened: Promise<JournalWriter> | undefined;
+  const openJournal = (): Promise<JournalWriter> =>
+    (opened ??= (async () => {
+      const writer = await JournalWriter.open(request.stateDir, runId, {
+        persist: request.persist !== false,
+        nextSeq: resume?.nextSeq,
+      });
+      if (request.onEvent) writer.onEvent(request.onEvent);
+      await journalStart(request, writer, hosts);
+      return writer;
+    })());
+  const waitLine = (message: string): void => {
+    request.progressStream.write(`forcedown: ${escapeForTerminal(message)}\n`);
+  };
+  const checked =
+    missing.length > 0
+      ? { problems: missing, prepared: new Map<string, PreparedStep>() }
+      : await preflight({
+          steps,
+          modules,
+          scope,
+          catalog: request.catalog,
+          file: loaded.file,
+          services,
+          options,
+          finished: new Set(
+            [...(resume?.finished ?? new Map<string, StepFinishedEvent>())]
+              .filter(([, event]) => event.status !== 'failed' && event.status !== 'skipped')
+              .map(([id]) => id),
+          ),
+          signal: request.signal,
+          onWait: (stepId, notice) => {
+            waitLine(notice.message);
+            void openJournal().then((writer) =>
+              writer.append({ event: 'step.output', stepId, message: notice.message }),
+            );
+          },
+        });
+  if (checked.problems.length === 0 && !resume) primeFirstStep(steps, modules, checked.prepared, services);
+  const journal = await openJournal();
+
+  const record = new RunRecord(steps, modules, journal, request.exitCodes, options.dryRun, resume);
+  const pending: Promise<unknown>[] = [];
+  const safety = new SafetyLedger(options.assumeFenced, (host, reason) => {
+    pending.push(journal.append({ event: 'safety.assumed-fenced', host, reason }));
   });
+  for (const evidence of resume?.fences ?? []) safety.recordFence(evidence);
+  const run: RunShared = {
+    runId,
+    options,
+    services,
+    safety,
+    journal,
+    record,
+    modules,
+    resume,
+    file: loaded.file,
+    catalog: request.catalog,
+    scope: scopeOf(record.outputs),
+    signal: request.signal,
+    runEnd: new Map(),
+    // no renderer shows a step's output (JSON mode): a call that keeps waiting still says so on stderr
+    ...(request.renderer === 'silent' ? { waitLine } : {}),
+  };
+
+  if (checked.problems.length > 0) {
+    for (const { stepId, error } of checked.problems)
+      await record.finishFailed(
+        steps.find((s) => s.id === stepId)!,
+        error,
+      );
+    record.preflightFailed(preflightError(checked.problems));
+  } else await runSteps(request, run, hosts, pending);
+
+  const summary = record.summary(request.signal.aborted);
+  await journal.append({ event: 'run.finished', summary });
+  await journal.close();
+  return { runId, exitCode: summary.exitCode, summary, journalPath: journal.path };
 }

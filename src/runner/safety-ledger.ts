@@ -1,27 +1,14 @@
 import { refused } from '../errors/index.js';
+import type { FenceBasis, FenceEvidence, SafetyView } from '../steps/step.interface.js';
 
-/** Proof that a host's power was read back as off. */
-export interface FenceEvidence {
-  readonly host: string;
-  readonly driver: string;
-  readonly target: string;
-  readonly confirmedAt: string;
-  readonly stepId: string;
-  /** True when this is only a plan's expectation (plan/dry-run), not a real read-back. */
-  readonly planned?: boolean;
-}
-
-/** How force-down/evacuate may proceed on a host. */
-export type FenceBasis =
-  | { readonly kind: 'confirmed'; readonly evidence: FenceEvidence }
-  | { readonly kind: 'assumed'; readonly reason: string };
+export type { FenceBasis, FenceEvidence };
 
 /**
  * The safety contract's memory: which hosts this run (or its journal, on resume) has seen fenced
  * by a power read-back, and the operator's `--assume-fenced` assertion. `force-down` and
  * `evacuate` call {@link SafetyLedger.requireFenced}, which refuses (exit 3) otherwise.
  */
-export class SafetyLedger {
+export class SafetyLedger implements SafetyView {
   readonly #fences = new Map<string, FenceEvidence>();
   readonly #assumeFenced: string | undefined;
   readonly #onAssumed: (host: string, reason: string) => void;

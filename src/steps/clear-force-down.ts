@@ -3,7 +3,7 @@ import type { ClearForceDownStep } from '../generated/runbook.types.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService, durationMs, waitForService } from './support/services.js';
 
@@ -44,6 +44,7 @@ async function waitForHeartbeat(context: StepContext, host: string, pollInterval
 export const step: StepModule<ClearForceDownStep> = {
   type: 'clear-force-down',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack', 'power'],
   title: (s) => `clear forced_down of ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

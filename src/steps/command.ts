@@ -1,6 +1,6 @@
 import { run } from '../exec/index.js';
 import type { CommandStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 
 function describe(argv: readonly string[]): string {
   return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');

@@ -1,5 +1,5 @@
 import type { DisableStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { releaseMarkerAtRunEnd } from './force-down.js';
 import { assertNotHeldByOther, reasonWithMarker, stripMarkers } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';
@@ -8,6 +8,7 @@ import { computeService, describeService } from './support/services.js';
 export const step: StepModule<DisableStep> = {
   type: 'disable',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `disable ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -1,5 +1,5 @@
 import type { EnableStep } from '../generated/runbook.types.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';
 
@@ -7,6 +7,7 @@ import { computeService, describeService } from './support/services.js';
 export const step: StepModule<EnableStep> = {
   type: 'enable',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `enable ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

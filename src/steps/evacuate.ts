@@ -14,8 +14,7 @@ import {
 } from '../hostops/evacuation/index.js';
 import type { ComputeService, Server } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepProgressEvent } from '../runner/events.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule, StepOutcomes, StepProgressEvent } from './step.interface.js';
 import { assertNotHeldByOther } from './support/nova-lock.js';
 import { computeService, describeService, durationMs } from './support/services.js';
 
@@ -59,6 +58,24 @@ async function look(
   return { service, servers, classified: await classifyServers(servers, s, client, context.signal), listedAt };
 }
 
+/** The summary's server lines, from the `results` output; servers that were not evacuated fail the run. */
+function evacuationOutcomes(outputs: Readonly<Record<string, unknown>>): StepOutcomes {
+  const results = (Array.isArray(outputs.results) ? (outputs.results as EvacuationResult[]) : []).filter(
+    (result) => typeof result?.id === 'string',
+  );
+  const failed = results.filter((result) => result.result === 'failed');
+  if (failed.length === 0) return { servers: results };
+  return {
+    servers: results,
+    failure: operationFailed(
+      'SERVERS_NOT_EVACUATED',
+      `${failed.length} server(s) were not evacuated: ${failed.map((r) => `${r.name} (${r.reason ?? 'failed'})`).join('; ')}`,
+      'see the SERVER table of the summary: handle them by hand (they were reset to error where the runbook says so), or fix the cause and run the runbook again',
+      { servers: failed.map((r) => r.id) },
+    ),
+  };
+}
+
 /**
  * `evacuate`: rebuild every server of a fenced, forced-down host elsewhere, through the
  * evacuation engine (src/hostops/evacuation): adaptive concurrency, each request journaled
@@ -69,8 +86,10 @@ async function look(
 export const step: StepModule<EvacuateStep> = {
   type: 'evacuate',
   defaultTimeoutMs: 2 * 3_600_000,
+  needs: ['openstack'],
   title: (s) => `evacuate ${s.host}`,
   hosts: (s) => [s.host],
+  outcomes: (_s, outputs) => evacuationOutcomes(outputs),
 
   async check(s, context) {
     const { service, servers, classified } = await look(s, context);

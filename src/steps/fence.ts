@@ -3,7 +3,7 @@ import { fence, isFencingError } from '../fencing/index.js';
 import type { PowerState } from '../fencing/power.interface.js';
 import type { FenceStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { durationMs } from './support/services.js';
 
 /**
@@ -15,7 +15,11 @@ import { durationMs } from './support/services.js';
 export const step: StepModule<FenceStep> = {
   type: 'fence',
   defaultTimeoutMs: 60_000,
+  needs: ['power'],
   title: (s) => `fence ${s.host}`,
+  // a run that starts with a fence reads the host's power state while it sets up (after
+  // pre-flight): the check below takes that read instead of asking the BMC again
+  prime: (s, services) => services.primePowerStatus?.(s.host),
   // out of time is not "slow": the power-off is not confirmed, and nothing may be forced down
   timeoutError: (s, timeoutMs) =>
     refused(

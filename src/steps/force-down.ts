@@ -1,7 +1,7 @@
 import { operationFailed } from '../errors/index.js';
 import type { ForceDownStep } from '../generated/runbook.types.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { assertNotHeldByOther, markerHolder, reasonWithMarker } from './support/nova-lock.js';
 import { computeService, describeService } from './support/services.js';
 
@@ -41,6 +41,7 @@ export function releaseMarkerAtRunEnd(context: StepContext, host: string): void 
 export const step: StepModule<ForceDownStep> = {
   type: 'force-down',
   defaultTimeoutMs: 60_000,
+  needs: ['openstack'],
   title: (s) => `force down ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -1,15 +1,9 @@
-import { isIP } from 'node:net';
 import { invalidInput, operationFailed } from '../errors/index.js';
 import type { NotifyStep } from '../generated/runbook.types.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import { formatDuration } from '../runbook/index.js';
+import type { StepContext, StepModule } from './step.interface.js';
 import { secrets } from '../secrets/index.js';
-
-function isLoopback(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1';
-}
+import { isLoopbackHost } from '../validation/index.js';
 
 /** Parses and checks a webhook URL: https, or http to loopback only; no credentials in it. */
 export function webhookUrl(text: string, stepId: string): URL {
@@ -30,7 +24,7 @@ export function webhookUrl(text: string, stepId: string): URL {
       'put credentials in a header (headers: {"Authorization": "${env.TOKEN}"}), not in the URL',
     );
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw invalidInput(
       'WEBHOOK_URL_INVALID',
       `step "${stepId}": webhook URLs must use https (plain http is only allowed to loopback), not ${url.protocol}//${url.hostname}`,
@@ -41,6 +35,9 @@ export function webhookUrl(text: string, stepId: string): URL {
   if (url.pathname.length > 1 || url.search) secrets.add(`${url.pathname}${url.search}`);
   return url;
 }
+
+/** How often a webhook that keeps the step waiting says so. */
+const WAIT_NOTICE_EVERY_MS = 4000;
 
 function describe(url: URL): string {
   return `${url.protocol}//${url.host}/…`;
@@ -54,14 +51,27 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
     message: s.message ?? null,
     summary: context.summarySoFar(),
   });
-  const response = await context.services.fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'forcedown', ...(s.headers ?? {}) },
-    body,
-    signal: context.signal,
-    redirect: 'error',
-  });
-  await response.arrayBuffer().catch(() => undefined);
+  // the step's timeout (default 10 s) bounds connecting and the answer (Node's fetch gives up
+  // connecting after 10 s by itself); a longer wait says so every 4 s
+  const started = Date.now();
+  const waiting = setInterval(() => {
+    context.output(
+      `waiting for the webhook ${describe(url)}: no answer after ${formatDuration(Date.now() - started)}; gives up after ${formatDuration(context.timeoutMs)} (the step's timeout)`,
+    );
+  }, WAIT_NOTICE_EVERY_MS);
+  let response: Response;
+  try {
+    response = await context.services.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'forcedown', ...(s.headers ?? {}) },
+      body,
+      signal: context.signal,
+      redirect: 'error',
+    });
+    await response.arrayBuffer().catch(() => undefined);
+  } finally {
+    clearInterval(waiting);
+  }
   if (!response.ok) {
     throw operationFailed(
       'WEBHOOK_FAILED',
@@ -77,6 +87,8 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
 export const step: StepModule<NotifyStep> = {
   type: 'notify',
   defaultTimeoutMs: 10_000,
+  // waits, asks or tells: changes nothing a run must report as changed
+  sideEffects: false,
   title: () => 'notify webhook',
   async check(s, context) {
     for (const value of Object.values(s.headers ?? {})) secrets.add(value);

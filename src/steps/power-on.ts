@@ -1,13 +1,14 @@
 import { isFencingError, powerOn } from '../fencing/index.js';
 import type { PowerOnStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { durationMs } from './support/services.js';
 
 /** `power-on`: power the host on through its BMC and read it back as on. */
 export const step: StepModule<PowerOnStep> = {
   type: 'power-on',
   defaultTimeoutMs: 60_000,
+  needs: ['power'],
   title: (s) => `power on ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {

@@ -2,7 +2,7 @@ import type { ResetStateStep } from '../generated/runbook.types.js';
 import { REBUILD_TASK_STATES } from '../openstack/compute/vocabulary.js';
 import { OpenStackApiError } from '../openstack/errors.js';
 import type { ComputeService, OpenStackClient, Server } from '../openstack/openstack.interface.js';
-import type { StepContext, StepModule } from '../runner/step.interface.js';
+import type { StepContext, StepModule, StepOutcomes } from './step.interface.js';
 
 interface Target {
   readonly id: string;
@@ -88,6 +88,12 @@ const skippedResults = (skipped: readonly Skip[]): Record<string, unknown>[] =>
     fromHost: server.host ?? undefined,
   }));
 
+/** The summary's server lines: the servers reset and those skipped, from the `results` output. */
+function resetOutcomes(outputs: Readonly<Record<string, unknown>>): StepOutcomes {
+  const results = Array.isArray(outputs.results) ? (outputs.results as StepOutcomes['servers']) : [];
+  return { servers: results.filter((result) => typeof result?.id === 'string') };
+}
+
 /**
  * `reset-state`: os-resetState (error or active) for every server on a host or for a list of
  * server ids (e.g. an evacuate step's `failed`). A listed server is read again first: one still
@@ -97,11 +103,13 @@ const skippedResults = (skipped: readonly Skip[]): Record<string, unknown>[] =>
 export const step: StepModule<ResetStateStep> = {
   type: 'reset-state',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack'],
   title: (s) =>
     s.only !== undefined
       ? `reset ${Array.isArray(s.only) ? s.only.length : 'listed'} server(s) to ${s.state ?? 'error'}`
       : `reset servers on ${s.host} to ${s.state ?? 'error'}`,
   hosts: (s) => (s.host ? [s.host] : []),
+  outcomes: (_s, outputs) => resetOutcomes(outputs),
   async check(s, context) {
     const state = s.state ?? 'error';
     const { targets: list, skipped } = await targets(s, context);

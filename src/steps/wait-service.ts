@@ -1,14 +1,15 @@
 import type { WaitServiceStep } from '../generated/runbook.types.js';
 import { formatDuration } from '../runbook/index.js';
-import type { StepModule } from '../runner/step.interface.js';
+import type { StepModule } from './step.interface.js';
 import { computeService, describeService, durationMs, waitForService } from './support/services.js';
 
 /** `wait-service`: wait until Nova reports the host's nova-compute up (heartbeating) or down. */
 export const step: StepModule<WaitServiceStep> = {
   type: 'wait-service',
   defaultTimeoutMs: 120_000,
+  needs: ['openstack'],
   title: (s) => `wait until ${s.host} is ${s.state}`,
-  hosts: () => [],
+  hosts: (s) => [s.host],
   async check(s, context) {
     const service = await computeService(context, s.host);
     if (service.state === s.state)

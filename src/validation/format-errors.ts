@@ -12,7 +12,7 @@ import { didYouMean } from './suggest.js';
 type Schema = Record<string, unknown>;
 
 const DESCRIBE_PATTERN: Readonly<Record<string, string>> = {
-  '^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'a duration such as 500ms, 30s, 5m or 1h',
+  '^(?![0.]+(ms|s|m|h)$)[0-9]+(\\.[0-9]+)?(ms|s|m|h)$': 'a duration such as 500ms, 30s, 5m or 1h',
   '^[a-z][a-z0-9-]{0,62}$': 'lower-case letters, digits and dashes, starting with a letter (at most 63)',
   '^[a-z0-9][a-z0-9-]{0,62}$': 'lower-case letters, digits and dashes (at most 63)',
   '^[A-Za-z_][A-Za-z0-9_]{0,63}$': 'letters, digits and underscores, not starting with a digit',
@@ -115,13 +115,14 @@ function describeError(
     }
     case 'discriminator': {
       if (params.error === 'mapping') {
+        const tag = String(params.tag);
         const types = ((parent?.oneOf as Schema[] | undefined) ?? [])
-          .map((alt) => stepTypeOf(deref(alt) ?? alt))
+          .map((alt) => constOf(deref(alt) ?? alt, tag))
           .filter(Boolean) as string[];
         const value = String(params.tagValue);
         return {
-          pointer: `${pointer}/${String(params.tag)}`,
-          message: `unknown step type ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
+          pointer: `${pointer}/${tag}`,
+          message: `unknown ${tag === 'type' ? 'step type' : tag} ${quoteValue(value)}${didYouMean(value, types)}; expected one of ${types.join(', ')}`,
           atKey: false,
         };
       }
@@ -133,12 +134,21 @@ function describeError(
     }
     case 'type':
       return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
-    case 'enum':
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]) ?? [];
+      const suggestion =
+        typeof error.data === 'string'
+          ? didYouMean(
+              error.data,
+              allowed.filter((v) => typeof v === 'string'),
+            )
+          : '';
       return {
         pointer,
-        message: `must be one of ${((params.allowedValues as unknown[]) ?? []).map(quoteValue).join(', ')}, not ${quoteValue(error.data)}`,
+        message: `must be one of ${allowed.map(quoteValue).join(', ')}, not ${quoteValue(error.data)}${suggestion}`,
         atKey: false,
       };
+    }
     case 'const':
       return {
         pointer,
@@ -215,16 +225,34 @@ function describeError(
           };
         }
       }
+      if (isZeroDuration(error.data) && expectation(parent).startsWith('a duration'))
+        return {
+          pointer,
+          message: `${fieldOf(pointer)}must be more than zero, not ${quoteValue(error.data)}: a duration such as 500ms, 30s, 5m or 1h`,
+          atKey: false,
+        };
       return { pointer, message: `must be ${expectation(parent)}, not ${typeOf(error.data)}`, atKey: false };
     default:
       return { pointer, message: error.message ?? `fails ${error.keyword}`, atKey: false };
   }
 }
 
-function stepTypeOf(schema: Schema): string | undefined {
+/** The constant a discriminated alternative gives its tag property (`type`, `driver`). */
+function constOf(schema: Schema, tag: string): string | undefined {
   const props = schema.properties as Schema | undefined;
-  const type = props?.type as Schema | undefined;
-  return typeof type?.const === 'string' ? type.const : undefined;
+  const property = props?.[tag] as Schema | undefined;
+  return typeof property?.const === 'string' ? property.const : undefined;
+}
+
+/** `"0s"`, `"0.0m"`: a duration of nothing. */
+function isZeroDuration(value: unknown): boolean {
+  return typeof value === 'string' && /^[0.]+(ms|s|m|h)$/.test(value);
+}
+
+/** The name of the field a pointer ends in (`/hosts/a/bmc/driver` → `driver`), for messages. */
+function fieldOf(pointer: string): string {
+  const last = pointer.slice(pointer.lastIndexOf('/') + 1);
+  return /^[0-9]*$/.test(last) ? '' : `"${last.replace(/~1/g, '/').replace(/~0/g, '~')}" `;
 }
 
 function collectAllOfProperties(schema: Schema | undefined, deref: (schema: unknown) => Schema | undefined): string[] {

@@ -25,3 +25,4 @@ export {
 } from './validate-document.js';
 export { escapeForTerminal } from './terminal-text.js';
 export { matchHostName, type HostNameMatch } from './host-names.js';
+export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';

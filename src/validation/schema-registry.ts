@@ -12,7 +12,7 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 const require = createRequire(import.meta.url);
 
 /** The schemas shipped in `schemas/`. */
-export type SchemaName = 'runbook' | 'inventory' | 'desired-state';
+export type SchemaName = 'runbook' | 'inventory' | 'desired-state' | 'coordination';
 
 /** The package root (where `schemas/` lives), from both src/ (tsx) and dist/ (built). */
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,6 +45,7 @@ export function createAjv(extra: Options = {}): Ajv2020 {
   const instance = new AjvClass({ ...AJV_OPTIONS, ...extra });
   // ajv-formats is CommonJS: its default export is the function
   (require('ajv-formats') as { default: (a: Ajv2020) => void }).default(instance);
+  for (const fragment of FRAGMENT_SCHEMAS) instance.addSchema(loadSchema(fragment));
   return instance;
 }
 
@@ -53,13 +54,24 @@ function instance(): Ajv2020 {
   return ajv;
 }
 
+/**
+ * Schemas other schemas reference by file name (`"$ref": "coordination.schema.json"`): one
+ * definition, reused. Every ajv instance knows them, and a precompiled validator's fingerprint
+ * covers their text too (a change to a fragment makes the validators that embed it stale).
+ */
+export const FRAGMENT_SCHEMAS: readonly SchemaName[] = ['coordination'];
+
 function readSchema(name: SchemaName): { readonly schema: Record<string, unknown>; readonly sha256: string } {
   let entry = raw.get(name);
   if (!entry) {
     const text = readFileSync(schemaPath(name), 'utf8');
+    const hash = createHash('sha256').update(text);
+    for (const fragment of FRAGMENT_SCHEMAS)
+      if (fragment !== name && text.includes(`"${fragment}.schema.json"`))
+        hash.update(readFileSync(schemaPath(fragment), 'utf8'));
     entry = {
       schema: JSON.parse(text) as Record<string, unknown>,
-      sha256: createHash('sha256').update(text).digest('hex'),
+      sha256: hash.digest('hex'),
     };
     raw.set(name, entry);
   }
@@ -69,6 +81,11 @@ function readSchema(name: SchemaName): { readonly schema: Record<string, unknown
 /** The parsed JSON of a shipped schema. */
 export function loadSchema(name: SchemaName): Record<string, unknown> {
   return readSchema(name).schema;
+}
+
+/** The fingerprint a precompiled validator of `name` must carry (its text and the fragments it uses). */
+export function schemaFingerprint(name: SchemaName): string {
+  return readSchema(name).sha256;
 }
 
 /** Where the build writes the precompiled validator of a schema. */
@@ -134,7 +151,9 @@ export function validatorFor(name: SchemaName): ValidateFunction {
   if (!validate) {
     const { schema, sha256 } = readSchema(name);
     const ready = precompiled(name, sha256);
-    validate = ready ? withLoadedSchemaObjects(ready, schema) : instance().compile(schema);
+    const id = typeof schema.$id === 'string' ? schema.$id : undefined;
+    const known = FRAGMENT_SCHEMAS.includes(name) && id !== undefined ? instance().getSchema(id) : undefined;
+    validate = ready ? withLoadedSchemaObjects(ready, schema) : (known ?? instance().compile(schema));
     compiled.set(name, validate);
   }
   return validate;

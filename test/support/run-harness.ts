@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { bindParams, loadRunbookText } from '../../src/runbook/index.js';
 import {
   executeRun,
@@ -9,7 +10,15 @@ import {
   type RunOutcome,
   type RunOptions,
   type RunServices,
+  type StepCatalog,
 } from '../../src/runner/index.js';
+import { catalog } from '../../src/steps/catalog.js';
+
+/** What the CLI, as composition root, hands every run: the shipped step catalog and its exit-code table. */
+export const engineParts: { readonly catalog: StepCatalog; readonly exitCodes: typeof exitCodeFor } = {
+  catalog,
+  exitCodes: exitCodeFor,
+};
 
 /** Services for runs that must not touch OpenStack or BMCs (each use fails loudly). */
 export function offlineServices(overrides: Partial<RunServices> = {}): RunServices {
@@ -36,6 +45,8 @@ export async function runRunbook(
     params?: Record<string, unknown>;
     run?: Partial<RunOptions>;
     services?: RunServices;
+    /** @defaultValue the shipped catalog */
+    catalog?: StepCatalog;
     signal?: AbortSignal;
     stateDir?: string;
     env?: Record<string, string | undefined>;
@@ -62,6 +73,8 @@ export async function runRunbook(
       ...options.run,
     },
     stateDir,
+    ...engineParts,
+    ...(options.catalog ? { catalog: options.catalog } : {}),
     services: options.services ?? offlineServices(),
     signal: options.signal ?? new AbortController().signal,
     renderer: 'silent',

@@ -1,7 +1,7 @@
-import { ExitCode } from '../../errors/index.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { READ_ONLY_CONNECTION, outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
 
 export const command: CommandSpec = {
   name: 'plan',
@@ -15,12 +15,19 @@ state (BMC power state, Nova services and servers) without changing anything. Ea
 A fence step in the plan counts as confirmed for the steps after it; a force-down without one is
 shown as refused unless --assume-fenced is given.
 
+Each OpenStack read gives up after 30 s (FORCEDOWN_API_BUDGET), saying on stderr at least
+every 5 s what it waits for.
+
 Examples:
   forcedown plan runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown plan runbooks/evacuate-only.json --var host=cmp-07 --assume-fenced "PDU off, INC-4711"
 
-Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid runbook/params;
-4 authentication failed while reading state.`,
+Each distinct problem is shown once; later steps it concerns refer to it.
+
+Exit codes: 0 every step was planned (even if some would be refused: read it); otherwise the
+code of the first problem that kept a step from being planned: 2 invalid input (runbook,
+params, inventory, no or broken cloud configuration, unknown host), 4 authentication failed
+while reading state, 1 anything else (e.g. Keystone or Nova unreachable); 130 interrupted.`,
   positionals: [1, 1],
   options: { ...targetOptions },
   async run(args, context) {
@@ -28,30 +35,32 @@ Exit codes: 0 plan shown (even if steps would be refused: read it); 2 invalid ru
     const { loadRunbook, bindParams, parseVars } = await import('../../runbook/index.js');
     const loaded = await loadRunbook(args.positionals[0], context.cwd);
     const params = bindParams(loaded.runbook, parseVars((args.values.var as string[] | undefined) ?? []));
-    const { services } = await servicesFor(args, context, loaded);
-    const { planRun } = await import('../../runner/index.js');
+    const { services } = await servicesFor(args, context, loaded, undefined, READ_ONLY_CONNECTION);
+    const [{ planRun }, { catalog }, { formatPlan, planExitCode, planProblems }] = await Promise.all([
+      import('../../runner/index.js'),
+      import('../../steps/catalog.js'),
+      import('../format/plan-format.js'),
+    ]);
     try {
       const entries = await planRun({
         loaded,
         params,
         options: runOptionsFrom(args, context, true),
+        catalog,
         services,
         env: context.env,
         signal: context.signal,
       });
       if (output === 'json') {
-        writeLine(
-          context.stdout,
-          JSON.stringify({ runbook: loaded.runbook.name, file: loaded.file, params, steps: entries }, null, 2),
+        const steps = entries.map((entry) =>
+          entry.error ? { ...entry, error: { ...entry.error, exitCode: exitCodeFor(entry.error.kind) } } : entry,
         );
-      } else {
-        const { formatPlan } = await import('../format/plan-format.js');
-        writeLine(context.stdout, formatPlan(loaded.runbook.name, entries));
-      }
-      const auth = entries.find((e) => e.error?.exitCode === ExitCode.Auth);
-      if (auth) return ExitCode.Auth;
+        const problems = planProblems(entries);
+        const plan = { runbook: loaded.runbook.name, file: loaded.file, params, steps, problems };
+        writeLine(context.stdout, JSON.stringify(plan, null, 2));
+      } else writeLine(context.stdout, formatPlan(loaded.runbook.name, entries));
       if (context.signal.aborted) return ExitCode.Interrupted;
-      return ExitCode.Ok;
+      return planExitCode(entries);
     } finally {
       await services.close();
     }

@@ -14,6 +14,9 @@ redone (a fence is re-read from the BMC; an evacuation step re-checks the host).
 already accepted are tracked to completion through os-migrations, never sent again. A step that
 was interrupted half-way is re-checked and finished. Failed steps run again.
 
+A resume runs pre-flight first, as \`forcedown run\` does: nothing is confirmed or redone before
+everything it needs was checked.
+
 Secret parameters are not stored in the journal: give them again with --var. The run keeps its
 id; its journal gets a run.resumed event and continues.
 

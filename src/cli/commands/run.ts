@@ -1,29 +1,31 @@
-import { ExitCode, refused } from '../../errors/index.js';
-import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
-import { writeLine } from '../io.js';
-import { outputFormat, runOptionsFrom, servicesFor, targetOptions } from '../run-options.js';
+import { refused } from '../../errors/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
-import type { RunOutcome, ResumeState } from '../../runner/index.js';
-
-/** Step types that talk to Nova (the client is connected ahead of them). */
-const OPENSTACK_STEP_TYPES: ReadonlySet<string> = new Set([
-  'force-down',
-  'clear-force-down',
-  'disable',
-  'enable',
-  'evacuate',
-  'reset-state',
-  'wait-service',
-]);
+import type { RendererChoice, ResumeState, RunOptions, RunOutcome, RunServices } from '../../runner/index.js';
+import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { writeLine } from '../io.js';
+import {
+  READ_ONLY_CONNECTION,
+  checkApprovals,
+  outputFormat,
+  runOptionsFrom,
+  servicesFor,
+  targetOptions,
+} from '../run-options.js';
 
 /** Options of run and resume beyond the shared ones. */
 export const executionOptions = {
-  yes: { type: 'boolean', short: 'y', description: 'Do not ask for confirmation, and approve every approve step (CI)' },
+  yes: {
+    type: 'boolean',
+    short: 'y',
+    description:
+      'Do not ask to confirm the run (needed unattended). Approve steps still ask at a terminal, or need --approve',
+  },
   approve: {
     type: 'string',
     multiple: true,
     valueName: 'STEP-ID',
-    description: 'Approve this approve step in advance',
+    description: 'Pass this approve step in advance (recorded); "all" passes every approve step (CI)',
   },
   'break-lock': {
     type: 'string',
@@ -31,6 +33,48 @@ export const executionOptions = {
     description: 'Take over a stale host lock left by a dead run (REASON is recorded)',
   },
 } as const;
+
+/** Asks at a terminal whether to run, after showing the plan; false when the answer is not yes. */
+async function confirmAtTerminal(
+  context: CommandContext,
+  loaded: LoadedRunbook,
+  params: Record<string, unknown>,
+  options: RunOptions,
+  services: RunServices,
+): Promise<boolean> {
+  const [{ formatPlan }, { planRun }, { catalog }] = await Promise.all([
+    import('../format/plan-format.js'),
+    import('../../runner/index.js'),
+    import('../../steps/catalog.js'),
+  ]);
+  const entries = await planRun({
+    loaded,
+    params,
+    options: { ...options, dryRun: true },
+    catalog,
+    services,
+    env: context.env,
+    signal: context.signal,
+  });
+  writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: context.stderr });
+  try {
+    const answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, {
+      signal: context.signal,
+    });
+    return /^(y|yes)$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** listr2's live view needs a real terminal width (a PTY without one wraps every character). */
+function rendererFor(context: CommandContext, output: 'text' | 'json'): RendererChoice {
+  const columns = (context.stderr as { columns?: number }).columns ?? 0;
+  const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
+  return output === 'json' ? 'silent' : progressTty ? 'default' : 'simple';
+}
 
 /** Shared by run and resume: confirmation, renderer, events, summary. */
 export async function executeFromCli(
@@ -44,9 +88,19 @@ export async function executeFromCli(
 ): Promise<number> {
   const output = outputFormat(args);
   const options = runOptionsFrom(args, context, dryRun);
-  const { resolveStateDir, executeRun, planRun } = await import('../../runner/index.js');
+  checkApprovals(loaded, options.approve);
+  const [{ resolveStateDir, executeRun }, { catalog }] = await Promise.all([
+    import('../../runner/index.js'),
+    import('../../steps/catalog.js'),
+  ]);
   const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
-  const { services, inventoryPath } = await servicesFor(args, context, loaded, resume?.started.options.inventory);
+  const { services, inventoryPath } = await servicesFor(
+    args,
+    context,
+    loaded,
+    resume?.started.options.inventory,
+    dryRun ? READ_ONLY_CONNECTION : {},
+  );
   try {
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
@@ -56,60 +110,24 @@ export async function executeFromCli(
           'review it with `forcedown plan ...` (or --dry-run), then re-run with --yes to act unattended',
         );
       }
-      const { formatPlan } = await import('../format/plan-format.js');
-      const entries = await planRun({
-        loaded,
-        params,
-        options: { ...options, dryRun: true },
-        services,
-        env: context.env,
-        signal: context.signal,
-      });
-      writeLine(context.stderr, formatPlan(loaded.runbook.name, entries));
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: process.stdin, output: context.stderr });
-      let answer = '';
-      try {
-        answer = await rl.question(`\nRun "${loaded.runbook.name}" now? This acts on real hosts. [y/N] `, {
-          signal: context.signal,
-        });
-      } finally {
-        rl.close();
-      }
-      if (!/^(y|yes)$/i.test(answer.trim())) {
+      if (!(await confirmAtTerminal(context, loaded, params, options, services))) {
         writeLine(context.stderr, 'forcedown: not run (answer was not "yes"); nothing was changed');
         return ExitCode.Refused;
       }
     }
-    // sign in to the cloud now (Keystone token, compute version document, then one list of the
-    // compute services: nothing but reads) so that it happens while the first steps work the BMC,
-    // not after the fence. The list makes Nova validate the new token with Keystone now (its
-    // auth_token middleware does that on a token's first use: 0.4-1.4 s on the testbed) rather
-    // than on the force-down step's first call; the steps get the client once that is done (a
-    // failed list does not matter; a failed sign-in reaches the step that needs the client).
-    let runServices = services;
-    if (!dryRun && loaded.runbook.steps.some((step) => OPENSTACK_STEP_TYPES.has(step.type))) {
-      const warmed = services.openstack().then(async (client) => {
-        await client.compute
-          .listServices({ binary: 'nova-compute' }, { signal: context.signal })
-          .catch(() => undefined);
-        return client;
-      });
-      warmed.catch(() => undefined);
-      runServices = { ...services, openstack: () => warmed };
-    }
-    // listr2's live view needs a real terminal width (a PTY without one wraps every character)
-    const columns = (context.stderr as { columns?: number }).columns ?? 0;
-    const progressTty = context.stderr.isTTY === true && columns >= 40 && context.env.CI === undefined;
+    // pre-flight (in executeRun) signs in and reads Nova before the first action; there is no
+    // sign-in during the fence any more (the watch service keeps a warm session for speed)
     const outcome: RunOutcome = await executeRun({
       loaded,
       params,
       secretParams,
       options,
       stateDir,
-      services: runServices,
+      catalog,
+      services,
+      exitCodes: exitCodeFor,
       signal: context.signal,
-      renderer: output === 'json' ? 'silent' : progressTty ? 'default' : 'simple',
+      renderer: rendererFor(context, output),
       progressStream: context.stderr,
       onEvent: output === 'json' ? (event) => writeLine(context.stdout, JSON.stringify(event)) : undefined,
       env: context.env,
@@ -145,6 +163,19 @@ Progress goes to stderr (listr2's live view on a terminal, plain lines otherwise
 step.progress, step.finished with status changed|unchanged|skipped|failed, run.finished with the
 summary). Every event is also appended to the run's journal, <state dir>/runs/<run-id>.jsonl.
 
+Pre-flight: before the first action, every step's values are resolved and checked, and what the
+steps need is loaded: inventory entries and password sources, the cloud configuration, then the
+Keystone sign-in, the microversion and the compute service of every host a step names (reads
+only). A problem stops the run there, each distinct problem listed once: nothing is changed and
+no BMC is contacted.
+
+Approve steps are human gates: only an answer at the terminal, --approve STEP-ID or
+--approve all passes them (recorded in the journal). --yes confirms the run, not its gates:
+unattended, a gate without --approve stops the run with exit 3.
+
+Deadlines: each OpenStack call, with its retries, gives up after 50 s (30 s with --dry-run;
+FORCEDOWN_API_BUDGET), or at the step's timeout; while it waits, the step says so at least every 5 s.
+
 Safety: force-down and evacuate refuse (exit 3) unless this run confirmed the host powered off
 through its BMC, or --assume-fenced "<reason>" asserts it (recorded). A fence that cannot be
 confirmed stops the run before anything changes in Nova. One run per host at a time.
@@ -153,8 +184,11 @@ Examples:
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
+  forcedown run my-gated.json --var host=cmp-07 --yes --approve ok-to-evacuate
 
-Exit codes: 0 ok; 1 a step failed; 2 invalid input; 3 refused for safety; 4 auth; 130 interrupted.`,
+Exit codes: 0 ok; 1 a step failed, or the run failed after it had changed something (the summary
+lists what changed); 2 invalid input, nothing was changed; 3 refused for safety; 4 auth;
+130 interrupted.`,
   positionals: [1, 1],
   options: {
     ...targetOptions,

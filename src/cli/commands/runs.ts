@@ -1,5 +1,6 @@
-import { ExitCode } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
+import { STATUS_LABEL } from '../format/run-status.js';
 import { renderTable } from '../format/table.js';
 import { writeLine } from '../io.js';
 import { outputFormat, targetOptions } from '../run-options.js';
@@ -10,8 +11,17 @@ export const command: CommandSpec = {
   usage: '[--state-dir DIR] [--output text|json]',
   description: `
 Lists the runs whose journals are in <state dir>/runs, newest first: run id, runbook, hosts, start
-time, machine and outcome ("incomplete" for a run that stopped without finishing: resume it with
-\`forcedown resume RUN-ID\`).
+time, machine and outcome:
+  succeeded              done (or nothing needed doing)
+  invalid (nothing done) stopped on invalid input before changing anything (pre-flight, mostly)
+  refused                refused for safety before changing anything
+  auth failed            authentication or authorisation failed before changing anything
+  failed                 a step failed; nothing had been changed
+  failed after changes   stopped (failed, refused or invalid input) after changing something
+  interrupted            stopped by Ctrl+C or SIGTERM
+  incomplete             stopped without finishing (a crash, kill -9)
+Dry runs are marked "dry-run". Runs marked * can be continued with \`forcedown resume RUN-ID\`
+(never a dry run, nor a run that succeeded or was invalid before doing anything).
 
 Examples:
   forcedown runs
@@ -41,10 +51,12 @@ Examples:
           run.hosts.join(',') || '-',
           run.startedAt,
           run.machine,
-          `${run.status}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.dryRun ? ' dry-run' : ''}`,
+          `${STATUS_LABEL[run.status]}${run.exitCode !== undefined ? ` (exit ${run.exitCode})` : ''}${run.dryRun ? ' dry-run' : ''}${run.resumable ? ' *' : ''}`,
         ]),
       ),
     );
+    if (runs.some((run) => run.resumable))
+      writeLine(context.stdout, '* can be continued: forcedown resume RUN-ID (see `forcedown runs --help`)');
     return ExitCode.Ok;
   },
 };

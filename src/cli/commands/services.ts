@@ -1,4 +1,5 @@
-import { ExitCode, invalidInput } from '../../errors/index.js';
+import { invalidInput } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { ComputeService } from '../../openstack/index.js';
 import type { CommandSpec } from '../command.interface.js';
 import { renderTable } from '../format/table.js';
@@ -40,6 +41,10 @@ Lists Nova's services as the compute API reports them: host, binary, zone, statu
 (enabled/disabled), state (up/down), forced_down, disabled_reason and updated_at. Reads only.
 Use it to check what forcedown would act on, and to find the service host name a runbook needs
 (the service host, not the hypervisor hostname).
+
+A cloud that does not answer is given up after 30 s (refused connections: a few seconds),
+with a line on stderr at least every 5 s saying what forcedown waits for; the limits are
+FORCEDOWN_CONNECT_TIMEOUT, FORCEDOWN_API_TIMEOUT (or api_timeout) and FORCEDOWN_API_BUDGET.
 
 JSON mode (--output json) prints one array of services (id, host, binary, zone, status, state,
 forcedDown, disabledReason, updatedAt). The compute microversion used is printed on stderr.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode } from '../../errors/index.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
 
@@ -30,7 +30,11 @@ export const command: CommandSpec = {
 Validates each FILE and prints every problem at once, each with the file, line and column, the
 JSON path of the offending value and what was expected. Runbooks are also checked for duplicate
 step ids, references to undefined params, to unknown or later steps, to outputs a step does not
-have, and to environment variables not listed in "env". Nothing is run and nothing is contacted.
+have, to environment variables not listed in "env", zero durations, durations fed by parameters
+that cannot hold one, "when" comparisons that can never be true, and plain-http webhooks to
+hosts other than loopback. Inventories are checked for plain-http Redfish without
+"insecure": true and IPMI cipher suite 0. Both are refused for URLs with credentials in them.
+Nothing is run and nothing is contacted.
 
 The kind of each file is taken from its "$schema" (or its top-level keys) unless --kind is given.
 

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { toForcedownError } from '../../errors/index.js';
 import { redact } from '../../secrets/index.js';
+import { exitCodeOf } from '../exit-codes.js';
 import { escapeForTerminal } from '../io.js';
 
 /**
@@ -12,7 +13,8 @@ export function printError(stream: Writable, thrown: unknown, debug: boolean): n
   const error = toForcedownError(thrown);
   stream.write(`forcedown: error: ${escapeForTerminal(redact(error.message))}\n`);
   stream.write(`  what to do: ${escapeForTerminal(redact(error.hint))}\n`);
-  stream.write(`  (code ${error.code}, exit ${error.exitCode})\n`);
+  const exitCode = exitCodeOf(error);
+  stream.write(`  (code ${error.code}, exit ${exitCode})\n`);
   if (debug) {
     let cause: unknown = error;
     while (cause instanceof Error) {
@@ -21,5 +23,5 @@ export function printError(stream: Writable, thrown: unknown, debug: boolean): n
       if (cause) stream.write('caused by:\n');
     }
   }
-  return error.exitCode;
+  return exitCode;
 }

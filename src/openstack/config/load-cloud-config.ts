@@ -24,6 +24,7 @@ import type {
   EndpointInterface,
   LoadCloudConfigOptions,
 } from '../openstack.interface.js';
+import { deadlinesFrom } from './deadlines.js';
 import { cloudFromEnvironment } from './env.js';
 import { candidateFiles, isMapping, loadFirstFile, mergeDeep, type SearchLocations } from './files.js';
 import { applyDomainDefaults, flattenCloud, toBoolean, type Settings } from './settings.js';
@@ -90,11 +91,27 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
     etcDir: options.etcDir ?? '/etc/openstack',
     env,
   };
+  const selected = selectCloud(options, locations, env);
+  const { name, settings, sources } = applyOverrides(selected, options.overrides);
+  return buildConfig(name, applyDomainDefaults(settings), sources, warn, env);
+}
 
+/** A cloud entry chosen, flattened, with where it came from. */
+interface SelectedCloud {
+  readonly name: string;
+  readonly settings: Settings;
+  readonly sources: string[];
+}
+
+/** Picks the cloud (see the order above) from the files and the OS_* variables. */
+function selectCloud(
+  options: LoadCloudConfigOptions,
+  locations: SearchLocations,
+  env: Readonly<Record<string, string | undefined>>,
+): SelectedCloud {
   const cloudsFiles = candidateFiles('clouds', locations);
-  const secureFiles = candidateFiles('secure', locations);
   const clouds = loadFirstFile(cloudsFiles);
-  const secure = loadFirstFile(secureFiles);
+  const secure = loadFirstFile(candidateFiles('secure', locations));
   let fileData: Record<string, unknown> = clouds?.data ?? {};
   if (secure) fileData = mergeDeep(fileData, secure.data);
   const fileClouds = isMapping(fileData.clouds) ? fileData.clouds : {};
@@ -114,73 +131,63 @@ export function loadCloudConfig(options: LoadCloudConfigOptions = {}): CloudConf
   const requested = options.cloud || env.OS_CLOUD || undefined;
   const fileNames = Object.keys(fileClouds);
   const known = [...fileNames, ...(envCloud ? [envKey] : [])];
-  const overrideAuthUrl = options.overrides?.auth?.authUrl;
-
-  let name: string;
-  let settings: Settings;
-  let sources: string[];
   if (requested !== undefined) {
-    if (envCloud && requested === envKey) {
-      ({ name, settings, sources } = fromEnvironment(envKey, envCloud, env));
-    } else {
-      const entry = fileClouds[requested];
-      if (!isMapping(entry)) {
-        throw invalidInput(
-          'CLOUD_CONFIG_UNKNOWN_CLOUD',
-          `cloud "${requested}" was not found${fileSources.length ? ` in ${fileSources.join(', ')}` : ' (no clouds.yaml found)'}; known clouds: ${known.length ? someNames(known) : 'none'}`,
-          known.length
-            ? `use one of: ${someNames(known)} (--os-cloud / OS_CLOUD)`
-            : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
-          { cloud: requested, known, searched: cloudsFiles },
-        );
-      }
-      ({ name, settings, sources } = fromFile(requested, entry, fileSources, env));
+    if (envCloud && requested === envKey) return fromEnvironment(envKey, envCloud, env);
+    const entry = fileClouds[requested];
+    if (!isMapping(entry)) {
+      throw invalidInput(
+        'CLOUD_CONFIG_UNKNOWN_CLOUD',
+        `cloud "${requested}" was not found${fileSources.length ? ` in ${fileSources.join(', ')}` : ' (no clouds.yaml found)'}; known clouds: ${known.length ? someNames(known) : 'none'}`,
+        known.length
+          ? `use one of: ${someNames(known)} (--os-cloud / OS_CLOUD)`
+          : `create a clouds.yaml in one of: ${cloudsFiles.join(', ')}`,
+        { cloud: requested, known, searched: cloudsFiles },
+      );
     }
-  } else if (envCloud) {
-    ({ name, settings, sources } = fromEnvironment(envKey, envCloud, env));
-  } else if (fileNames.length === 1 && isMapping(fileClouds[fileNames[0]])) {
+    return fromFile(requested, entry, fileSources, env);
+  }
+  if (envCloud) return fromEnvironment(envKey, envCloud, env);
+  if (fileNames.length === 1 && isMapping(fileClouds[fileNames[0]])) {
     const only = fileNames[0];
-    ({ name, settings, sources } = fromFile(only, fileClouds[only] as Record<string, unknown>, fileSources, env));
-  } else if (fileNames.length > 1) {
+    return fromFile(only, fileClouds[only] as Record<string, unknown>, fileSources, env);
+  }
+  if (fileNames.length > 1) {
     throw invalidInput(
       'CLOUD_CONFIG_NO_CLOUD_SELECTED',
       `${fileSources.join(', ')} define several clouds (${someNames(fileNames)}) and none was selected`,
       'select one with --os-cloud NAME or OS_CLOUD=NAME',
       { known: fileNames },
     );
-  } else if (overrideAuthUrl !== undefined) {
-    name = 'overrides';
-    settings = {};
-    sources = [];
-  } else {
-    throw invalidInput(
-      'CLOUD_CONFIG_NOT_FOUND',
-      `no OpenStack cloud configured: no clouds.yaml found (searched ${cloudsFiles.join(', ')}) and no OS_* credentials in the environment`,
-      'create a clouds.yaml (and secure.yaml for secrets) in one of those places and select the cloud with --os-cloud/OS_CLOUD, or set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME',
-      { searched: cloudsFiles },
-    );
   }
+  if (options.overrides?.auth?.authUrl !== undefined) return { name: 'overrides', settings: {}, sources: [] };
+  throw invalidInput(
+    'CLOUD_CONFIG_NOT_FOUND',
+    `no OpenStack cloud configured: no clouds.yaml found (searched ${cloudsFiles.join(', ')}) and no OS_* credentials in the environment`,
+    'create a clouds.yaml (and secure.yaml for secrets) in one of those places and select the cloud with --os-cloud/OS_CLOUD, or set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME',
+    { searched: cloudsFiles },
+  );
+}
 
-  const overrides = options.overrides;
-  if (overrides) {
-    const flat: Settings = {};
-    for (const [key, value] of Object.entries(overrides)) {
-      if (key === 'auth' || key === 'cloudName') continue;
-      const snake = CAMEL_TO_SNAKE[key];
-      if (snake !== undefined && (typeof value === 'string' || typeof value === 'boolean')) flat[snake] = value;
-    }
-    for (const [key, value] of Object.entries(overrides.auth ?? {})) {
-      const snake = CAMEL_TO_SNAKE[key];
-      if (snake !== undefined && typeof value === 'string' && value !== '') flat[snake] = value;
-    }
-    if (Object.keys(flat).length > 0) {
-      settings = { ...settings, ...flat };
-      sources = [...sources, 'overrides'];
-    }
-    if (overrides.cloudName) name = overrides.cloudName;
+/** `overrides` (Terraform provider arguments, CLI flags) over the cloud's settings. */
+function applyOverrides(selected: SelectedCloud, overrides: LoadCloudConfigOptions['overrides']): SelectedCloud {
+  if (!overrides) return selected;
+  let { name, settings, sources } = selected;
+  const flat: Settings = {};
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === 'auth' || key === 'cloudName') continue;
+    const snake = CAMEL_TO_SNAKE[key];
+    if (snake !== undefined && (typeof value === 'string' || typeof value === 'boolean')) flat[snake] = value;
   }
-
-  return buildConfig(name, applyDomainDefaults(settings), sources, warn);
+  for (const [key, value] of Object.entries(overrides.auth ?? {})) {
+    const snake = CAMEL_TO_SNAKE[key];
+    if (snake !== undefined && typeof value === 'string' && value !== '') flat[snake] = value;
+  }
+  if (Object.keys(flat).length > 0) {
+    settings = { ...settings, ...flat };
+    sources = [...sources, 'overrides'];
+  }
+  if (overrides.cloudName) name = overrides.cloudName;
+  return { name, settings, sources };
 }
 
 function fromFile(
@@ -296,10 +303,38 @@ function resolveAuthType(s: Settings, cloud: string, warn: (message: string) => 
   return type;
 }
 
-function buildConfig(name: string, s: Settings, sources: string[], warn: (message: string) => void): CloudConfig {
+function buildConfig(
+  name: string,
+  s: Settings,
+  sources: string[],
+  warn: (message: string) => void,
+  env: Readonly<Record<string, string | undefined>>,
+): CloudConfig {
   for (const key of ['password', 'application_credential_secret', 'token']) secrets.add(str(s, key));
   const where = `cloud "${name}"${sources.length ? ` (${sources.join(', ')})` : ''}`;
+  const authUrl = requireAuthUrl(s, name, where);
+  const authType = resolveAuthType(s, name, warn);
+  const auth = buildAuth(authType, authUrl, s, name, where, warn);
+  const { verify, cacert } = tlsSettings(s, where, warn);
+  const regionName = str(s, 'region_name');
+  const computeApiVersion = normalizeComputeVersion(str(s, 'compute_api_version'), name);
+  const deadlines = deadlinesFrom(str(s, 'api_timeout'), env, where);
+  return {
+    cloudName: name,
+    authType,
+    auth,
+    ...(regionName === undefined ? {} : { regionName }),
+    interface: normalizeInterface(str(s, 'interface'), name),
+    ...(cacert === undefined || !verify ? {} : { cacert: expandHome(cacert) }),
+    verify,
+    ...(computeApiVersion === undefined ? {} : { computeApiVersion }),
+    ...(Object.keys(deadlines).length === 0 ? {} : { deadlines }),
+    sources,
+  };
+}
 
+/** The auth_url, which must be an http(s) URL. */
+function requireAuthUrl(s: Settings, name: string, where: string): string {
   const authUrl = str(s, 'auth_url');
   if (authUrl === undefined) {
     throw invalidInput(
@@ -323,7 +358,28 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
       { cloud: name },
     );
   }
-  const authType = resolveAuthType(s, name, warn);
+  return authUrl;
+}
+
+const SCOPE_KEYS = [
+  'project_name',
+  'project_id',
+  'project_domain_name',
+  'project_domain_id',
+  'domain_name',
+  'domain_id',
+] as const;
+const USER_KEYS = ['username', 'user_id', 'user_domain_name', 'user_domain_id'] as const;
+
+/** The credentials and scope of the auth method, checked the way keystoneauth's loaders check them. */
+function buildAuth(
+  authType: AuthType,
+  authUrl: string,
+  s: Settings,
+  name: string,
+  where: string,
+  warn: (message: string) => void,
+): CloudAuth {
   const pick = (keys: readonly string[]): Partial<CloudAuth> => {
     const out: Record<string, string> = {};
     for (const key of keys) {
@@ -332,85 +388,89 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
     }
     return out;
   };
-  const scopeKeys = [
-    'project_name',
-    'project_id',
-    'project_domain_name',
-    'project_domain_id',
-    'domain_name',
-    'domain_id',
-  ];
-  const userKeys = ['username', 'user_id', 'user_domain_name', 'user_domain_id'];
-  let auth: CloudAuth;
-
   if (authType === 'password') {
-    if (str(s, 'username') === undefined && str(s, 'user_id') === undefined) {
-      throw invalidInput(
-        'CLOUD_CONFIG_MISSING_USER',
-        `${where} uses password auth but gives no username or user_id`,
-        'set auth.username (OS_USERNAME) or auth.user_id (OS_USER_ID)',
-        { cloud: name },
-      );
-    }
-    requireUserDomain(s, where);
-    if (str(s, 'password') === undefined) {
-      throw invalidInput(
-        'CLOUD_CONFIG_MISSING_PASSWORD',
-        `${where} uses password auth but gives no password`,
-        'put the password in secure.yaml (clouds: NAME: auth: password: ...) or OS_PASSWORD; never on the command line',
-        { cloud: name },
-      );
-    }
-    requireScope(s, where);
-    auth = { authUrl, ...pick([...userKeys, 'password', ...scopeKeys]) };
-  } else if (authType === 'v3applicationcredential') {
-    if (str(s, 'application_credential_secret') === undefined) {
-      throw invalidInput(
-        'CLOUD_CONFIG_MISSING_APP_CREDENTIAL_SECRET',
-        `${where}: You must provide an auth secret (application_credential_secret).`,
-        'put application_credential_secret in secure.yaml or OS_APPLICATION_CREDENTIAL_SECRET',
-        { cloud: name },
-      );
-    }
-    if (str(s, 'application_credential_id') === undefined) {
-      if (
-        str(s, 'application_credential_name') === undefined ||
-        (str(s, 'username') === undefined && str(s, 'user_id') === undefined)
-      ) {
-        throw invalidInput(
-          'CLOUD_CONFIG_MISSING_APP_CREDENTIAL',
-          `${where}: You must provide either an application credential ID or an application credential name and user.`,
-          'set application_credential_id (OS_APPLICATION_CREDENTIAL_ID), or application_credential_name with username/user_id',
-          { cloud: name },
-        );
-      }
-      requireUserDomain(s, where);
-    }
-    if (['project_name', 'project_id', 'domain_name', 'domain_id'].some((k) => str(s, k) !== undefined)) {
-      warn(`${where}: an application credential carries its own scope; the project/domain settings are ignored`);
-    }
-    auth = {
+    checkPasswordAuth(s, name, where);
+    return { authUrl, ...pick([...USER_KEYS, 'password', ...SCOPE_KEYS]) };
+  }
+  if (authType === 'v3applicationcredential') {
+    checkApplicationCredential(s, name, where, warn);
+    return {
       authUrl,
       ...pick([
         'application_credential_id',
         'application_credential_name',
         'application_credential_secret',
-        ...userKeys,
+        ...USER_KEYS,
       ]),
     };
-  } else {
-    if (str(s, 'token') === undefined) {
+  }
+  if (str(s, 'token') === undefined) {
+    throw invalidInput(
+      'CLOUD_CONFIG_MISSING_TOKEN',
+      `${where} uses token auth but gives no token`,
+      'set auth.token or OS_TOKEN',
+      { cloud: name },
+    );
+  }
+  requireScope(s, where);
+  return { authUrl, ...pick(['token', ...SCOPE_KEYS]) };
+}
+
+function checkPasswordAuth(s: Settings, name: string, where: string): void {
+  if (str(s, 'username') === undefined && str(s, 'user_id') === undefined) {
+    throw invalidInput(
+      'CLOUD_CONFIG_MISSING_USER',
+      `${where} uses password auth but gives no username or user_id`,
+      'set auth.username (OS_USERNAME) or auth.user_id (OS_USER_ID)',
+      { cloud: name },
+    );
+  }
+  requireUserDomain(s, where);
+  if (str(s, 'password') === undefined) {
+    throw invalidInput(
+      'CLOUD_CONFIG_MISSING_PASSWORD',
+      `${where} uses password auth but gives no password`,
+      'put the password in secure.yaml (clouds: NAME: auth: password: ...) or OS_PASSWORD; never on the command line',
+      { cloud: name },
+    );
+  }
+  requireScope(s, where);
+}
+
+function checkApplicationCredential(s: Settings, name: string, where: string, warn: (message: string) => void): void {
+  if (str(s, 'application_credential_secret') === undefined) {
+    throw invalidInput(
+      'CLOUD_CONFIG_MISSING_APP_CREDENTIAL_SECRET',
+      `${where}: You must provide an auth secret (application_credential_secret).`,
+      'put application_credential_secret in secure.yaml or OS_APPLICATION_CREDENTIAL_SECRET',
+      { cloud: name },
+    );
+  }
+  if (str(s, 'application_credential_id') === undefined) {
+    if (
+      str(s, 'application_credential_name') === undefined ||
+      (str(s, 'username') === undefined && str(s, 'user_id') === undefined)
+    ) {
       throw invalidInput(
-        'CLOUD_CONFIG_MISSING_TOKEN',
-        `${where} uses token auth but gives no token`,
-        'set auth.token or OS_TOKEN',
+        'CLOUD_CONFIG_MISSING_APP_CREDENTIAL',
+        `${where}: You must provide either an application credential ID or an application credential name and user.`,
+        'set application_credential_id (OS_APPLICATION_CREDENTIAL_ID), or application_credential_name with username/user_id',
         { cloud: name },
       );
     }
-    requireScope(s, where);
-    auth = { authUrl, ...pick(['token', ...scopeKeys]) };
+    requireUserDomain(s, where);
   }
+  if (['project_name', 'project_id', 'domain_name', 'domain_id'].some((k) => str(s, k) !== undefined)) {
+    warn(`${where}: an application credential carries its own scope; the project/domain settings are ignored`);
+  }
+}
 
+/** TLS verification and the CA bundle (`verify` may also be a CA bundle path, as in requests). */
+function tlsSettings(
+  s: Settings,
+  where: string,
+  warn: (message: string) => void,
+): { verify: boolean; cacert: string | undefined } {
   const insecure = toBoolean(s.insecure) ?? false;
   let verify = true;
   let cacert = str(s, 'cacert');
@@ -430,20 +490,7 @@ function buildConfig(name: string, s: Settings, sources: string[], warn: (messag
       `${where}: both insecure/verify=false and cacert are set; TLS certificates will NOT be verified and cacert is ignored`,
     );
   }
-
-  const regionName = str(s, 'region_name');
-  const computeApiVersion = normalizeComputeVersion(str(s, 'compute_api_version'), name);
-  return {
-    cloudName: name,
-    authType,
-    auth,
-    ...(regionName === undefined ? {} : { regionName }),
-    interface: normalizeInterface(str(s, 'interface'), name),
-    ...(cacert === undefined || !verify ? {} : { cacert: expandHome(cacert) }),
-    verify,
-    ...(computeApiVersion === undefined ? {} : { computeApiVersion }),
-    sources,
-  };
+  return { verify, cacert };
 }
 
 function requireUserDomain(s: Settings, where: string): void {

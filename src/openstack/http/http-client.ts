@@ -1,14 +1,28 @@
 /**
- * Requests to OpenStack APIs: token header, microversion headers, retries of idempotent calls
- * (connection errors, 502/503/504; exponential backoff with jitter), one re-authentication on a
- * 401, typed errors, and request counters. Never logs or throws a token: the token only ever
+ * Requests to OpenStack APIs: token header, microversion headers, a connect and a response timeout
+ * per attempt, retries of idempotent calls (connection errors, timeouts, 502/503/504; exponential
+ * backoff with jitter) within a total budget per call, notices while a call waits, one
+ * re-authentication on a 401, typed errors, and request counters. Never logs or throws a token: the token only ever
  * lives in the `X-Auth-Token` header of the outgoing request.
  */
 import { operationFailed } from '../../errors/index.js';
-import { OpenStackApiError, OpenStackConnectionError, type OpenStackServiceName } from '../errors.js';
+import { redact } from '../../secrets/index.js';
+import {
+  OpenStackApiError,
+  OpenStackConnectionError,
+  SERVICE_TITLE,
+  seconds,
+  type OpenStackServiceName,
+} from '../errors.js';
+import type { RequestDeadlines, WaitNotice } from '../openstack.interface.js';
 import { errorMessageOf } from './api-error-body.js';
 import { DEFAULT_RETRY_POLICY, backoffDelay, sleep, type RetryPolicy } from './retry.js';
-import { TransportError, type HttpTransport } from './transport.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  TransportError,
+  type HttpTransport,
+} from './transport.js';
 
 /** Supplies tokens to requests (the Keystone session). */
 export interface TokenSource {
@@ -70,12 +84,54 @@ export interface OpenStackHttpOptions {
   readonly stats: MutableStats;
   /** @defaultValue {@link DEFAULT_RETRY_POLICY} */
   readonly retry?: Partial<RetryPolicy>;
+  /** Time limits of one call. @defaultValue {@link DEFAULT_DEADLINES} */
+  readonly deadlines?: Partial<RequestDeadlines>;
   /** Called after every attempt. */
   readonly onRequest?: (event: RequestEvent) => void;
+  /** Told about a call that has been waiting (see {@link WaitNotice}), every {@link NOTICE_EVERY_MS}. */
+  readonly onWait?: (notice: WaitNotice) => void;
+  /** @defaultValue {@link NOTICE_EVERY_MS} */
+  readonly noticeEveryMs?: number;
   /** Random source for jitter (tests). @defaultValue `Math.random` */
   readonly random?: () => number;
   /** `User-Agent` header. @defaultValue `forcedown` */
   readonly userAgent?: string;
+}
+
+/** Time limits of a call when nobody sets them: 10 s to connect, 30 s per answer, 30 s per call. */
+export const DEFAULT_DEADLINES: RequestDeadlines = {
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  responseTimeoutMs: DEFAULT_RESPONSE_TIMEOUT_MS,
+  budgetMs: 30_000,
+};
+
+/** How often a waiting call says so (under 5 s: no command is silent for longer while it waits). */
+export const NOTICE_EVERY_MS = 4000;
+
+/** A request ready to send, and what its attempts need to know. */
+interface Prepared {
+  readonly spec: RequestSpec;
+  readonly url: URL;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly idempotent: boolean;
+  readonly authenticated: boolean;
+  /** Absolute time (ms) the call gives up at. */
+  readonly deadline: number;
+}
+
+/** What one attempt ended with. */
+type AttemptOutcome =
+  | { readonly response: ApiResponse }
+  | { readonly unauthorized: true; readonly failure: OpenStackApiError }
+  | { readonly failure: OpenStackApiError | OpenStackConnectionError };
+
+/** The state a waiting call reports. */
+interface Waiting {
+  attempt: number;
+  lastError: string | undefined;
+  stop(): void;
 }
 
 /** Parses a JSON body, with a clear error when it is not JSON. */
@@ -98,12 +154,15 @@ function requestIdOf(headers: Readonly<Record<string, string>>): string | undefi
   return headers['x-openstack-request-id'] ?? headers['x-compute-request-id'] ?? undefined;
 }
 
-/** Sends requests with tokens, retries, re-authentication and typed errors. */
+/** Sends requests with tokens, deadlines, retries, re-authentication and typed errors. */
 export class OpenStackHttp {
   readonly #transport: HttpTransport;
   readonly #stats: MutableStats;
   readonly #policy: RetryPolicy;
+  readonly #deadlines: RequestDeadlines;
   readonly #onRequest: ((event: RequestEvent) => void) | undefined;
+  readonly #onWait: ((notice: WaitNotice) => void) | undefined;
+  readonly #noticeEveryMs: number;
   readonly #random: () => number;
   readonly #userAgent: string;
   #tokens: TokenSource | undefined;
@@ -112,9 +171,17 @@ export class OpenStackHttp {
     this.#transport = options.transport;
     this.#stats = options.stats;
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.#deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
     this.#onRequest = options.onRequest;
+    this.#onWait = options.onWait;
+    this.#noticeEveryMs = options.noticeEveryMs ?? NOTICE_EVERY_MS;
     this.#random = options.random ?? Math.random;
     this.#userAgent = options.userAgent ?? 'forcedown';
+  }
+
+  /** The time limits of each call. */
+  get deadlines(): RequestDeadlines {
+    return this.#deadlines;
   }
 
   /** Sets where tokens come from (the Keystone session, created after this object). */
@@ -124,102 +191,169 @@ export class OpenStackHttp {
 
   /**
    * Sends the request. Resolves with answers < 400; rejects with OpenStackApiError (HTTP error),
-   * OpenStackConnectionError (no answer) or an AbortError (cancelled).
+   * OpenStackConnectionError (no answer: refused, reset, timed out) or an AbortError (cancelled).
+   * Each attempt has a connect and a response timeout; idempotent calls are retried until the
+   * budget is spent, so the call ends within {@link RequestDeadlines.budgetMs}.
    */
   async request(spec: RequestSpec): Promise<ApiResponse> {
+    const prepared = this.#prepare(spec);
+    const waiting = this.#startNotices(prepared);
+    try {
+      return await this.#attempts(prepared, waiting);
+    } finally {
+      waiting.stop();
+    }
+  }
+
+  #prepare(spec: RequestSpec): Prepared {
     const url = new URL(spec.url);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const path = `${url.pathname}${url.search}`;
-    const idempotent = spec.idempotent ?? spec.method === 'GET';
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#userAgent };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (spec.microversion !== undefined) {
       headers['openstack-api-version'] = `compute ${spec.microversion}`;
       headers['x-openstack-nova-api-version'] = spec.microversion;
     }
-    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    const authenticated = spec.authenticated ?? true;
-    let reauthenticated = false;
-    let attempt = 0;
-    let token: string | undefined;
+    return {
+      spec,
+      url,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+      idempotent: spec.idempotent ?? spec.method === 'GET',
+      authenticated: spec.authenticated ?? true,
+      deadline: Date.now() + this.#deadlines.budgetMs,
+    };
+  }
 
-    for (;;) {
-      attempt += 1;
-      if (authenticated) {
+  async #attempts(prepared: Prepared, waiting: Waiting): Promise<ApiResponse> {
+    const { spec } = prepared;
+    const started = prepared.deadline - this.#deadlines.budgetMs;
+    let reauthenticated = false;
+    let token: string | undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      waiting.attempt = attempt;
+      if (prepared.authenticated) {
         if (this.#tokens === undefined) throw new Error('OpenStackHttp: no token source');
         token ??= await this.#tokens.token(spec.signal);
       }
-      const started = Date.now();
-      this.#stats.requests += 1;
-      let failure: OpenStackApiError | OpenStackConnectionError;
-      try {
-        const response = await this.#transport.send({
-          method: spec.method,
-          url,
-          headers: token === undefined ? headers : { ...headers, 'x-auth-token': token },
-          ...(body === undefined ? {} : { body }),
-          ...(spec.signal === undefined ? {} : { signal: spec.signal }),
-        });
-        const requestId = requestIdOf(response.headers);
-        this.#emit({
-          service: spec.service,
-          method: spec.method,
-          path,
-          attempt,
-          status: response.status,
-          ...(requestId === undefined ? {} : { requestId }),
-          durationMs: Date.now() - started,
-        });
-        if (response.status < 400)
-          return { status: response.status, headers: response.headers, body: response.body, requestId };
-        if (
-          response.status === 401 &&
-          authenticated &&
-          !reauthenticated &&
-          token !== undefined &&
-          this.#tokens !== undefined
-        ) {
-          // the token expired or was revoked: Keystone middleware refused the request before the
-          // service saw it, so sending it again (even a POST) cannot act twice
-          reauthenticated = true;
-          this.#stats.reauthentications += 1;
-          token = await this.#tokens.renewAfterUnauthorized(token, spec.signal);
-          continue;
-        }
-        failure = new OpenStackApiError({
-          service: spec.service,
-          status: response.status,
-          apiMessage: errorMessageOf(response.body),
-          ...(requestId === undefined ? {} : { requestId }),
-          method: spec.method,
-          path,
-          ...(spec.microversion === undefined ? {} : { microversion: spec.microversion }),
-        });
-      } catch (error) {
-        if (!(error instanceof TransportError)) throw error;
-        this.#emit({
-          service: spec.service,
-          method: spec.method,
-          path,
-          attempt,
-          errorCode: error.code,
-          durationMs: Date.now() - started,
-        });
-        failure = new OpenStackConnectionError({
+      const outcome = await this.#attempt(prepared, attempt, token);
+      if ('response' in outcome) return outcome.response;
+      if ('unauthorized' in outcome && !reauthenticated && token !== undefined && this.#tokens !== undefined) {
+        // the token expired or was revoked: Keystone middleware refused the request before the
+        // service saw it, so sending it again (even a POST) cannot act twice
+        reauthenticated = true;
+        this.#stats.reauthentications += 1;
+        token = await this.#tokens.renewAfterUnauthorized(token, spec.signal);
+        continue;
+      }
+      const { failure } = outcome;
+      const delay = backoffDelay(this.#policy, attempt, this.#random);
+      const outOfTime = Date.now() + delay >= prepared.deadline;
+      if (!prepared.idempotent || !failure.isRetryable || attempt > this.#policy.retries || outOfTime) {
+        throw failure instanceof OpenStackConnectionError
+          ? failure.afterAttempts(attempt, Date.now() - started)
+          : failure;
+      }
+      waiting.lastError = failure instanceof OpenStackConnectionError ? failure.errorCode : `HTTP ${failure.status}`;
+      this.#stats.retries += 1;
+      await sleep(delay, spec.signal);
+    }
+  }
+
+  /** One attempt, its time limits cut to what is left of the call's budget. */
+  async #attempt(prepared: Prepared, attempt: number, token: string | undefined): Promise<AttemptOutcome> {
+    const { spec, url, path } = prepared;
+    const left = Math.max(1000, prepared.deadline - Date.now());
+    const connectTimeoutMs = Math.min(this.#deadlines.connectTimeoutMs, left);
+    const responseTimeoutMs = Math.min(this.#deadlines.responseTimeoutMs, left);
+    const base = { service: spec.service, method: spec.method, path, attempt };
+    const started = Date.now();
+    this.#stats.requests += 1;
+    try {
+      const response = await this.#transport.send({
+        method: spec.method,
+        url,
+        headers: token === undefined ? prepared.headers : { ...prepared.headers, 'x-auth-token': token },
+        ...(prepared.body === undefined ? {} : { body: prepared.body }),
+        ...(spec.signal === undefined ? {} : { signal: spec.signal }),
+        connectTimeoutMs,
+        responseTimeoutMs,
+      });
+      const requestId = requestIdOf(response.headers);
+      this.#emit({
+        ...base,
+        status: response.status,
+        ...(requestId ? { requestId } : {}),
+        durationMs: Date.now() - started,
+      });
+      if (response.status < 400)
+        return { response: { status: response.status, headers: response.headers, body: response.body, requestId } };
+      const failure = new OpenStackApiError({
+        service: spec.service,
+        status: response.status,
+        apiMessage: errorMessageOf(response.body),
+        ...(requestId === undefined ? {} : { requestId }),
+        method: spec.method,
+        path,
+        ...(spec.microversion === undefined ? {} : { microversion: spec.microversion }),
+      });
+      return response.status === 401 && prepared.authenticated ? { unauthorized: true, failure } : { failure };
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      this.#emit({ ...base, errorCode: error.code, durationMs: Date.now() - started });
+      // the message names the configured limit of an attempt, not one cut short by the budget
+      const limit = error.timeout === 'connect' ? connectTimeoutMs : this.#deadlines.responseTimeoutMs;
+      return {
+        failure: new OpenStackConnectionError({
           service: spec.service,
           method: spec.method,
           path,
           origin: url.origin,
           errorCode: error.code,
+          ...(error.timeout ? { timeout: { phase: error.timeout, ms: limit } } : {}),
           cause: error,
-        });
-      }
-      if (!idempotent || !failure.isRetryable || attempt > this.#policy.retries) throw failure;
-      this.#stats.retries += 1;
-      await sleep(backoffDelay(this.#policy, attempt, this.#random), spec.signal);
+        }),
+      };
     }
+  }
+
+  /** Says every {@link NOTICE_EVERY_MS} what the call is waiting for, until it ends. */
+  #startNotices(prepared: Prepared): Waiting {
+    const onWait = this.#onWait;
+    const started = Date.now();
+    const waiting: Waiting = { attempt: 1, lastError: undefined, stop: () => undefined };
+    if (onWait === undefined) return waiting;
+    const { spec } = prepared;
+    const budgetMs = this.#deadlines.budgetMs;
+    const target = redact(`${prepared.url.origin}${prepared.path}`);
+    const timer = setInterval(() => {
+      const waitedMs = Date.now() - started;
+      const state =
+        waiting.lastError === undefined
+          ? `no answer yet after ${seconds(waitedMs)}`
+          : `attempt ${waiting.attempt - 1} failed (${waiting.lastError}), trying again; ${seconds(waitedMs)} so far`;
+      const notice: WaitNotice = {
+        service: spec.service,
+        method: spec.method,
+        target,
+        attempt: waiting.attempt,
+        waitedMs,
+        budgetMs,
+        ...(waiting.lastError === undefined ? {} : { lastError: waiting.lastError }),
+        message: `waiting for ${SERVICE_TITLE[spec.service]} (${spec.method} ${target}): ${state}; gives up after ${seconds(budgetMs)}`,
+      };
+      try {
+        onWait(notice);
+      } catch {
+        // a failing listener must not break the request
+      }
+    }, this.#noticeEveryMs);
+    timer.unref();
+    waiting.stop = () => clearInterval(timer);
+    return waiting;
   }
 
   #emit(event: RequestEvent): void {

@@ -13,6 +13,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { invalidInput } from '../../errors/index.js';
+import { seconds } from '../errors.js';
 
 /** Options of {@link HttpTransport}. */
 export interface TransportOptions {
@@ -20,8 +21,10 @@ export interface TransportOptions {
   readonly cacert?: string;
   /** Verify TLS certificates. @defaultValue `true` */
   readonly verify?: boolean;
-  /** Per-request timeout (connect + answer). @defaultValue `60000` */
-  readonly timeoutMs?: number;
+  /** Time to open the connection (TCP, and TLS for https). @defaultValue {@link DEFAULT_CONNECT_TIMEOUT_MS} */
+  readonly connectTimeoutMs?: number;
+  /** Time from the connection being open to the whole answer read. @defaultValue {@link DEFAULT_RESPONSE_TIMEOUT_MS} */
+  readonly responseTimeoutMs?: number;
   /** Sockets kept per origin. @defaultValue `32` */
   readonly maxSockets?: number;
 }
@@ -33,7 +36,16 @@ export interface TransportRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /** This request's connect timeout (a shorter one when the caller's budget is nearly spent). */
+  readonly connectTimeoutMs?: number;
+  /** This request's response timeout (likewise). */
+  readonly responseTimeoutMs?: number;
 }
+
+/** Default time to open a connection. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default time for the whole answer once connected (openstacksdk's `api_timeout`). */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
 
 /** A response as the transport returns it (the whole body read). */
 export interface TransportResponse {
@@ -43,12 +55,17 @@ export interface TransportResponse {
   readonly body: string;
 }
 
-/** A failure before an HTTP answer: `code` is the system/TLS error code. */
+/**
+ * A failure before an HTTP answer: `code` is the system/TLS error code (`ETIMEDOUT` for both of
+ * forcedown's own timeouts, with `timeout` saying which one ran out).
+ */
 export class TransportError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, cause?: unknown) {
+  readonly timeout: 'connect' | 'response' | undefined;
+  constructor(code: string, message: string, cause?: unknown, timeout?: 'connect' | 'response') {
     super(message, cause === undefined ? undefined : { cause });
     this.code = code;
+    this.timeout = timeout;
   }
 }
 TransportError.prototype.name = 'TransportError';
@@ -112,15 +129,17 @@ export function trustedCertificates(cacert: string | undefined): string[] {
   return [...new Set([...base, ...system]), ...extra];
 }
 
-/** Sends HTTP(S) requests over keep-alive agents. */
+/** Sends HTTP(S) requests over keep-alive agents, each bounded by a connect and a response timeout. */
 export class HttpTransport {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
-  readonly #timeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #responseTimeoutMs: number;
 
   constructor(options: TransportOptions = {}) {
     const maxSockets = options.maxSockets ?? 32;
-    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#responseTimeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.#http = new http.Agent({ keepAlive: true, maxSockets });
     const verify = options.verify ?? true;
     this.#https = new https.Agent({
@@ -137,47 +156,49 @@ export class HttpTransport {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const isHttps = url.protocol === 'https:';
     const lib = isHttps ? https : http;
+    const connectMs = request.connectTimeoutMs ?? this.#connectTimeoutMs;
+    const responseMs = request.responseTimeoutMs ?? this.#responseTimeoutMs;
     return new Promise<TransportResponse>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (fn: () => void): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         fn();
+      };
+      const fail = (error: Error): void => {
+        req.destroy();
+        finish(() => reject(error));
       };
       const headers: Record<string, string> = { ...request.headers };
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
       const req = lib.request(
         url,
         { method: request.method, headers, agent: isHttps ? this.#https : this.#http },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (error: NodeJS.ErrnoException) =>
-            finish(() => reject(new TransportError(error.code ?? 'ECONNRESET', error.message, error))),
-          );
-          res.on('end', () => {
-            const out: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
-            }
-            finish(() =>
-              resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') }),
-            );
-          });
-          res.on('aborted', () =>
-            finish(() => reject(new TransportError('ECONNRESET', 'the connection was reset while reading the answer'))),
-          );
-        },
+        (res) => readAnswer(res, finish, resolve, reject),
       );
-      const onAbort = (): void => {
-        req.destroy();
-        finish(() => reject(abortError(signal)));
-      };
+      const onAbort = (): void => fail(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.setTimeout(this.#timeoutMs, () => {
-        req.destroy();
-        finish(() => reject(new TransportError('ETIMEDOUT', `no answer within ${this.#timeoutMs} ms`)));
+      // the connect timeout runs until the socket is open (TCP, and TLS for https); from then on,
+      // the response timeout bounds the rest (sending, the server's work, reading the answer)
+      timer = setTimeout(
+        () =>
+          fail(new TransportError('ETIMEDOUT', `could not connect within ${seconds(connectMs)}`, undefined, 'connect')),
+        connectMs,
+      );
+      const connected = (): void => {
+        clearTimeout(timer);
+        if (settled) return;
+        timer = setTimeout(
+          () => fail(new TransportError('ETIMEDOUT', `no answer within ${seconds(responseMs)}`, undefined, 'response')),
+          responseMs,
+        );
+      };
+      req.on('socket', (socket) => {
+        if (!socket.connecting) connected();
+        else socket.once(isHttps ? 'secureConnect' : 'connect', connected);
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code ?? 'ECONNRESET';
@@ -193,4 +214,28 @@ export class HttpTransport {
     this.#http.destroy();
     this.#https.destroy();
   }
+}
+
+/** Collects an answer's body and settles the request with it. */
+function readAnswer(
+  res: http.IncomingMessage,
+  finish: (fn: () => void) => void,
+  resolve: (response: TransportResponse) => void,
+  reject: (error: Error) => void,
+): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('error', (error: NodeJS.ErrnoException) =>
+    finish(() => reject(new TransportError(error.code ?? 'ECONNRESET', error.message, error))),
+  );
+  res.on('end', () => {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    finish(() => resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') }));
+  });
+  res.on('aborted', () =>
+    finish(() => reject(new TransportError('ECONNRESET', 'the connection was reset while reading the answer'))),
+  );
 }

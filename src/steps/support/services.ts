@@ -1,7 +1,7 @@
 import { operationFailed } from '../../errors/index.js';
 import type { ComputeService } from '../../openstack/openstack.interface.js';
 import { formatDuration } from '../../runbook/index.js';
-import type { StepContext } from '../../runner/step.interface.js';
+import type { StepContext } from '../step.interface.js';
 
 /** The nova-compute service of `host` (input error naming known hosts when absent). */
 export async function computeService(context: StepContext, host: string): Promise<ComputeService> {

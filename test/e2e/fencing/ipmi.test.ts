@@ -14,6 +14,7 @@ import {
   type PowerController,
 } from '../../../src/fencing/index.js';
 import type { BmcConfig } from '../../../src/generated/inventory.types.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 interface TestbedCompute {
   host: string;
@@ -95,7 +96,7 @@ test('a wrong password fails with the auth-failure error (exit 3) and leaves the
   assert.instance(error, FencingError);
   const e = error as FencingError;
   assert.is(e.code, 'FENCE_AUTH_FAILED');
-  assert.is(e.exitCode, 3);
+  assert.is(exitCodeOf(e), 3);
   assert.ok(e.isAuthFailure);
   assert.match(e.message, 'RAKP 2 HMAC is invalid');
   assert.match(e.message, HOST);

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { command as servicesCommand } from '../../../src/cli/commands/services.js';
-import type { ForcedownError } from '../../../src/errors/index.js';
 import {
   OpenStackApiError,
   connect,
@@ -18,6 +17,7 @@ import {
 } from '../../../src/openstack/index.js';
 import { redactDeep } from '../../../src/secrets/index.js';
 import { captureOutput } from '../../support/captured-output.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 interface Testbed {
   keystoneUrl: string;
@@ -206,14 +206,14 @@ test('unknown host: 2.11 force-down → 404 "not mapped to any cell" (exit 2); l
     const api = e as OpenStackApiError;
     assert.is(api.status, 404);
     assert.ok(api.isUnknownHost);
-    assert.is(api.exitCode, 2);
+    assert.is(exitCodeOf(api), 2);
     assert.is(api.apiMessage, "Host 'nosuchhost' is not mapped to any cell");
     assert.match(api.requestId ?? '', /^req-/);
   } finally {
     await pinned.close();
   }
   const lookup = await admin.compute.findComputeService('nosuchhost').catch((error: unknown) => error);
-  assert.is((lookup as ForcedownError).exitCode, 2);
+  assert.is(exitCodeOf(lookup), 2);
   assert.match((lookup as Error).message, 'fake1');
 });
 
@@ -223,7 +223,7 @@ test("non-admin: exit 4 with Nova's policy message (list and update)", async () 
     const list = (await demo.compute.listServices().catch((error: unknown) => error)) as OpenStackApiError;
     assert.instance(list, OpenStackApiError);
     assert.is(list.status, 403);
-    assert.is(list.exitCode, 4);
+    assert.is(exitCodeOf(list), 4);
     assert.is(list.apiMessage, "Policy doesn't allow os_compute_api:os-services:list to be performed.");
     assert.is(list.policy, 'os_compute_api:os-services:list');
     const svc = await admin.compute.findComputeService(HOST);
@@ -245,7 +245,7 @@ test('wrong password: Keystone 401 → exit 4', async () => {
   assert.instance(e, OpenStackApiError);
   assert.is(e.service, 'keystone');
   assert.is(e.status, 401);
-  assert.is(e.exitCode, 4);
+  assert.is(exitCodeOf(e), 4);
   assert.not.ok(e.message.includes('definitely-wrong-pw'));
 });
 
@@ -329,7 +329,7 @@ test('servers on a host: all pages (page size 1), host fields; evacuate refused 
     assert.instance(refused, OpenStackApiError);
     assert.ok(refused.isServiceInUse);
     assert.is(refused.apiMessage, 'Compute service of fake2 is still in use.');
-    assert.is(refused.exitCode, 3);
+    assert.is(exitCodeOf(refused), 3);
     const migrations = await admin.compute.listMigrations({
       instanceUuid: ids[0],
       migrationType: 'evacuation',

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Stop everything up.sh started, by the PIDs it saved in $FORCEDOWN_TESTBED_DIR/run (never by
 # process name): the nova-computes (through their BMC helper), the BMCs (ipmi_sim), Nova, the stub
-# Neutron, Glance, Placement, Keystone, RabbitMQ (and the epmd it spawned), MariaDB.
+# Neutron, Glance, Placement, Keystone, the etcd members, RabbitMQ (and the epmd it spawned), MariaDB.
 # Data is kept (databases, keys, images, BMC passwords), so the next up.sh is a fast warm start.
 #   --wipe   also drop the testbed's databases and delete the state dir (next up.sh starts clean)
 set -euo pipefail
@@ -50,6 +50,7 @@ for f in "$RUN"/ipmi_sim-*.pid; do
   stop "$(basename "$f" .pid)" 10
 done
 for s in nova-api nova-scheduler nova-conductor fake-neutron glance-api placement keystone; do stop "$s"; done
+for ((i = 1; i <= TB_ETCD_MEMBERS; i++)); do stop "etcd$i"; done
 
 if pid=$(pid_of rabbitmq); then
   rabbitmqctl -q stop >/dev/null 2>&1 9>&- || true   # stops beam.smp; the sh wrapper (our PID) then exits
@@ -73,6 +74,7 @@ fi
 stop mariadb 60
 
 if ((wipe)); then
+  rm -rf "$TB_ETCD_DIR"
   rm -rf "$TB_DIR"
   echo "removed $TB_DIR"
 fi

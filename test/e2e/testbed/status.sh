@@ -2,7 +2,7 @@
 # Is the testbed up and answering? Prints one line per component; exit 0 if everything is, else 1
 # (2 if up.sh never ran). `-q`: print only what is missing.
 # Checks: MariaDB, RabbitMQ, Keystone, Placement, Glance, stub Neutron, nova-api (HTTP), the
-# saved PIDs of every process up.sh started, each BMC through ipmitool (power must be on), and
+# saved PIDs of every process up.sh started, the etcd members (PID + /health), each BMC through ipmitool (power must be on), and
 # each nova-compute service in Nova (state up, or forced down on purpose: reported, not a failure).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +34,12 @@ http glance-api "$TB_GLANCE_URL/"
 http fake-neutron "$TB_NEUTRON_URL/"
 http nova-api "$TB_NOVA_URL/"
 for s in keystone placement glance-api fake-neutron nova-api nova-conductor nova-scheduler; do proc "$s"; done
+# etcd: every member's PID and its /health (true only while the cluster has quorum)
+for ((i = 1; i <= TB_ETCD_MEMBERS; i++)); do
+  if ! pid=$(pid_of "etcd$i"); then missing "etcd$i" "not running (no live pid in $RUN/etcd$i.pid; etcd-member.sh start $i, or up.sh)"
+  elif etcd_healthy "$i"; then ok "etcd$i" "pid $pid, $TB_HOST:$(etcd_client_port "$i") healthy"
+  else missing "etcd$i" "pid $pid, $TB_HOST:$(etcd_client_port "$i") unhealthy (no quorum? see $LOGDIR/etcd$i.log)"; fi
+done
 
 # Nova's view of the computes (admin token; password from testbed.json, request body on stdin)
 services='{}'

@@ -3,7 +3,7 @@
 #   MariaDB, RabbitMQ, Keystone, Placement, Glance (file store), a stub Neutron, nova-api,
 #   nova-conductor, nova-scheduler, and N nova-compute processes on Nova's fake driver
 #   (hosts fake1..fakeN), each with its own IPMI BMC (ipmi_sim, lanplus) whose power state *is*
-#   that nova-compute process.
+#   that nova-compute process. Beside it, a 3-member etcd cluster (forcedown's coordination).
 # Idempotent: installs only missing packages, skips finished setup steps, starts only what is not
 # running. Stop with down.sh; check with status.sh. See README.md for knobs, ports and files.
 set -euo pipefail
@@ -66,7 +66,8 @@ write_if_changed() {
 PKGS=(python3-nova python3-keystone python3-glance python3-placement python3-pymysql
       python3-keystonemiddleware python3-keystoneclient rabbitmq-server mariadb-server
       openipmi ipmitool curl jq
-      python3-sushy)   # OpenStack's Redfish client: cross-checks the Redfish BMC double (test/e2e/fencing)
+      python3-sushy    # OpenStack's Redfish client: cross-checks the Redfish BMC double (test/e2e/fencing)
+      etcd-server etcd-client)   # 3.4: the coordination cluster (test/e2e/coordination); etcdctl to look by hand
 missing=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
@@ -80,7 +81,7 @@ if ((${#missing[@]})); then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=1
   fi
   rc=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" \
     >"$LOGDIR/apt-install.log" 2>&1 || rc=$?
   ((own_policy)) && rm -f /usr/sbin/policy-rc.d
   if ((rc)); then tail -20 "$LOGDIR/apt-install.log" >&2; exit 1; fi
@@ -156,6 +157,20 @@ fi
 if [ -z "$epmd_was_running" ] && ! alive epmd; then p=$(epmd_pid); [ -z "$p" ] || echo "$p" >"$RUN/epmd.pid"; fi
 rmqctl -q await_startup   # guest/guest works: every connection comes from loopback
 step_done "rabbitmq"
+
+# ------------------------------------------------------------------------------- 3b. etcd
+# Three members on loopback (lib/common.sh: ports, argv, data dirs). A fresh cluster needs all
+# three started before any of them has quorum; a member that a test stopped is simply started.
+for ((i = 1; i <= TB_ETCD_MEMBERS; i++)); do log "$(etcd_start "$i")"; done
+for ((i = 1; i <= TB_ETCD_MEMBERS; i++)); do
+  for ((j = 0; j < 240; j++)); do
+    etcd_healthy "$i" && break
+    alive "etcd$i" || { echo "ERROR: etcd$i died; see $LOGDIR/etcd$i.log" >&2; exit 1; }
+    ((j < 239)) || { echo "ERROR: etcd$i not healthy after 60 s; see $LOGDIR/etcd$i.log" >&2; exit 1; }
+    sleep 0.25
+  done
+done
+step_done "etcd ($(etcd_endpoints))"
 
 # ------------------------------------------------------------------------------- helpers
 install -m 755 "$HERE/lib/wsgi_serve.py" "$HERE/lib/fake_neutron.py" "$HERE/lib/bmc-power" "$TB_DIR/bin/"
@@ -531,9 +546,11 @@ TB_ADMIN_PASS=$TB_ADMIN_PASS TB_DEMO_PASS=$TB_DEMO_PASS "$TB_PY" "$HERE/lib/writ
   bmcUser="$TB_BMC_USER" cipherSuite="$TB_CIPHER_SUITE" keystoneUrl="$TB_KEYSTONE_URL" novaUrl="$TB_NOVA_URL" \
   glanceUrl="$TB_GLANCE_URL" placementUrl="$TB_PLACEMENT_URL" region="$TB_REGION" imageId="$IMAGE_ID" flavorId=1 \
   adminProjectId="$ADMIN_PROJECT_ID" demoProjectId="$DEMO_PROJECT_ID" reportInterval="$TB_REPORT_INTERVAL" \
-  serviceDownTime="$TB_SERVICE_DOWN_TIME" maxMicroversion="$MAX_MV" restartCompute="$HERE/restart-compute.sh"
+  serviceDownTime="$TB_SERVICE_DOWN_TIME" maxMicroversion="$MAX_MV" restartCompute="$HERE/restart-compute.sh" \
+  etcdEndpoints="$(etcd_endpoints)" etcdMember="$HERE/etcd-member.sh"
 step_done "clouds.yaml, secure.yaml, inventory.json, testbed.json"
 
 log "testbed up: Nova $TB_NOVA_URL (microversions up to $MAX_MV), image $IMAGE_ID, flavor 1,"
 log "computes $(tb_hosts | paste -sd, -), BMCs 127.0.0.1:$TB_BMC_BASE_PORT..$((TB_BMC_BASE_PORT + TB_COMPUTES - 1))/udp"
+log "etcd $(etcd_endpoints) (data $TB_ETCD_DIR)"
 log "description: $TB_DIR/testbed.json   logs: $LOGDIR/"

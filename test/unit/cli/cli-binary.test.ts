@@ -197,6 +197,35 @@ test('exit codes: 1 failed step, 2 invalid params, 3 no --yes when unattended', 
   assert.match(unattended.stderr, '--yes');
 });
 
+test('approve gates: --yes confirms the run, not its gates; --approve ID or all passes them; a mistyped ID is exit 2', async () => {
+  const state = join(dir, 'state');
+  const runbook = join(dir, 'gated.json');
+  await writeFile(
+    runbook,
+    JSON.stringify({
+      name: 'gated',
+      steps: [
+        { id: 'ok-to-evacuate', type: 'approve', message: 'evacuate cmp-07?' },
+        { id: 'after', type: 'command', command: ['true'] },
+      ],
+    }),
+  );
+  const yesOnly = await forcedown(['run', runbook, '--yes', '--state-dir', state]);
+  assert.is(yesOnly.code, 3, yesOnly.stdout + yesOnly.stderr);
+  assert.match(yesOnly.stdout, '--approve ok-to-evacuate');
+  for (const id of ['ok-to-evacuate', 'all']) {
+    const approved = await forcedown(['run', runbook, '--yes', '--approve', id, '--state-dir', state]);
+    assert.is(approved.code, 0, approved.stdout + approved.stderr);
+    assert.match(approved.stdout, `(--approve ${id})`);
+  }
+  const typo = await forcedown(['run', runbook, '--yes', '--approve', 'ok-to-evacuat', '--state-dir', state]);
+  assert.is(typo.code, 2);
+  assert.match(typo.stderr, 'has no approve step "ok-to-evacuat" (did you mean "ok-to-evacuate"?)');
+  noStackTrace(typo.stderr);
+  const help = await forcedown(['run', '--help']);
+  assert.match(help.stdout, '--yes confirms the run, not its gates');
+});
+
 test('resume of an unknown run is an input error', async () => {
   const result = await forcedown(['resume', '20261125T000000Z-nope-abcdef', '--state-dir', join(dir, 'state')]);
   assert.is(result.code, 2);

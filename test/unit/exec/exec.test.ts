@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExecError, run, spawnHistory } from '../../../src/exec/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/bin');
 const echo = join(fixtures, 'echo-env.mjs');
@@ -52,7 +53,7 @@ test('a registered secret in argv is refused before anything starts', async () =
   } catch (error) {
     const e = error as ExecError;
     assert.is(e.code, 'EXEC_SECRET_IN_ARGV');
-    assert.is(e.exitCode, 2);
+    assert.is(exitCodeOf(e), 2);
     assert.not.match(e.message, 'registered-secret-1');
   } finally {
     secrets.clear();
@@ -97,7 +98,7 @@ test('cancellation kills the child and maps to exit 130', async () => {
   } catch (error) {
     const e = error as ExecError;
     assert.ok(e.isCanceled);
-    assert.is(e.exitCode, 130);
+    assert.is(exitCodeOf(e), 130);
   }
 });
 

@@ -7,6 +7,7 @@ import { spawnHistory } from '../../../src/exec/index.js';
 import { createPowerController, fence, powerOn } from '../../../src/fencing/index.js';
 import type { CommandBmc } from '../../../src/generated/inventory.types.js';
 import { assertNoSecret, rejection } from './support.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const program = join(import.meta.dirname, '../../fixtures/bin/fake-power-command.mjs');
 const PASSWORD = 'pdu-Secr3t-pw';
@@ -81,7 +82,7 @@ test('status output other than on/off is an unknown state; the fence refuses (ex
   setPdu({ mode: 'garbage' });
   const error = await rejection(fence(createPowerController('fake4', entry(), PASSWORD), quick));
   assert.is(error.code, 'FENCE_STATE_UNKNOWN');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, '"maybe"');
   assert.equal(actions(), ['status']);
 });
@@ -90,7 +91,7 @@ test('a failing program is reported with its stderr, and no password', async () 
   setPdu({ mode: 'fail' });
   const error = await rejection(fence(createPowerController('fake4', entry(), PASSWORD), quick));
   assert.is(error.code, 'FENCE_FAILED');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'exited 2');
   assert.match(error.message, 'PDU outlet 7 refused status');
   assert.is(error.data.commandExitCode, 2);
@@ -111,7 +112,7 @@ test('a missing program is a configuration error', async () => {
     createPowerController('fake4', entry({ command: [join(dir, 'nope')] }), PASSWORD).status(),
   );
   assert.ok(error.isConfigError);
-  assert.is(error.exitCode, 2);
+  assert.is(exitCodeOf(error), 2);
 });
 
 test('dry-run runs status only', async () => {
@@ -142,7 +143,7 @@ test('cancellation kills the running program: exit 130', async () => {
     fence(createPowerController('fake4', entry(), PASSWORD), { ...quick, signal: abort.signal }),
   );
   assert.ok(error.isCanceled);
-  assert.is(error.exitCode, 130);
+  assert.is(exitCodeOf(error), 130);
   assert.equal(actions(), ['status']);
 });
 

@@ -14,6 +14,7 @@ import {
 } from '../../../src/fencing/index.js';
 import { secrets } from '../../../src/secrets/index.js';
 import { assertNoSecret, rejection } from './support.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 type Step = PowerState | FencingFailure | Error;
 
@@ -107,7 +108,7 @@ test('timeout: rejects with timedOut, exit 3 and the last state', async () => {
   const error = await rejection(fence(c, { ...quick, timeoutMs: 50 }));
   assert.ok(error.timedOut);
   assert.is(error.code, 'FENCE_TIMEOUT');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.is(error.lastState, 'powering-off');
   assert.is(c.calls.filter((call) => call === 'off').length, 1);
   assert.match(error.message, 'fake9');
@@ -131,7 +132,7 @@ test('auth failures and unknown states are never retried', async () => {
     const c = new ScriptedController([failure, 'on']);
     const error = await rejection(fence(c, quick));
     assert.is(error.failure, failure);
-    assert.is(error.exitCode, 3);
+    assert.is(exitCodeOf(error), 3);
     assert.equal(c.calls, ['status']);
   }
 });
@@ -169,7 +170,7 @@ test('anything unexpected thrown by a controller becomes a FencingError (exit 3)
   const c = new ScriptedController([new TypeError('boom')]);
   const error = await rejection(fence(c, quick));
   assert.is(error.code, 'FENCE_FAILED');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'boom');
 });
 
@@ -179,7 +180,7 @@ test('an already aborted signal: nothing is read or sent', async () => {
   abort.abort();
   const error = await rejection(fence(c, { ...quick, signal: abort.signal }));
   assert.ok(error.isCanceled);
-  assert.is(error.exitCode, 130);
+  assert.is(exitCodeOf(error), 130);
   assert.equal(c.calls, []);
 });
 
@@ -262,7 +263,7 @@ test('powerOn mirrors fence: waits for on, failures exit 1', async () => {
   const stuck = new ScriptedController(['off'], 'off');
   const error = await rejection(powerOn(stuck, { ...quick, timeoutMs: 30 }));
   assert.is(error.code, 'POWER_ON_TIMEOUT');
-  assert.is(error.exitCode, 1);
+  assert.is(exitCodeOf(error), 1);
 
   const already = await powerOn(new ScriptedController(['on']), quick);
   assert.ok(already.alreadyOn);
@@ -290,15 +291,15 @@ test('FencingError.during re-codes a call failure for the primitive', () => {
     reason: 'denied',
   });
   assert.is(base.code, 'BMC_AUTH_FAILED');
-  assert.is(base.exitCode, 1);
+  assert.is(exitCodeOf(base), 1);
   const fenced = base.during('fence');
   assert.is(fenced.code, 'FENCE_AUTH_FAILED');
-  assert.is(fenced.exitCode, 3);
+  assert.is(exitCodeOf(fenced), 3);
   assert.is(fenced.cause, base);
   assert.is(fenced.data.step, 'status');
   const on = base.during('power-on');
   assert.is(on.code, 'POWER_ON_AUTH_FAILED');
-  assert.is(on.exitCode, 1);
+  assert.is(exitCodeOf(on), 1);
   const config = new FencingError({
     host: 'h',
     driver: 'ipmi',
@@ -307,8 +308,8 @@ test('FencingError.during re-codes a call failure for the primitive', () => {
     failure: 'config',
     reason: 'x',
   });
-  assert.is(config.exitCode, 2);
-  assert.is(config.during('fence').exitCode, 3);
+  assert.is(exitCodeOf(config), 2);
+  assert.is(exitCodeOf(config.during('fence')), 3);
   const canceled = new FencingError({
     host: 'h',
     driver: 'ipmi',
@@ -317,7 +318,7 @@ test('FencingError.during re-codes a call failure for the primitive', () => {
     failure: 'canceled',
     reason: 'x',
   });
-  assert.is(canceled.exitCode, 130);
+  assert.is(exitCodeOf(canceled), 130);
   assert.ok(canceled.isInterrupted);
   assert.ok(fenced.isRefused);
 });

@@ -13,6 +13,7 @@ import {
 } from '../../../src/fencing/index.js';
 import type { IpmiBmc } from '../../../src/generated/inventory.types.js';
 import { assertNoSecret, rejection } from './support.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const fake = join(import.meta.dirname, '../../fixtures/bin/fake-ipmitool.mjs');
 const PASSWORD = 'ipmi-Secr3t-pw';
@@ -142,7 +143,7 @@ test('a wrong password is an auth failure: exit 3, host stays on, no password an
   const wrong = 'wrong-Passw0rd';
   const error = await rejection(fence(controller({}, wrong), quick));
   assert.is(error.code, 'FENCE_AUTH_FAILED');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.ok(error.isAuthFailure);
   assert.not.ok(error.isUnreachable);
   assert.match(error.message, 'fake1');
@@ -158,7 +159,7 @@ test('a wrong password is an auth failure: exit 3, host stays on, no password an
 test('a password longer than IPMI allows is a configuration error, not a wrong password', async () => {
   const error = await rejection(fence(controller({}, 'x'.repeat(21)), quick));
   assert.is(error.code, 'FENCE_CONFIG_INVALID');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'lanplus: password is longer than 20 bytes.');
   assert.match(error.hint, '20 bytes with lanplus, 16 with lan');
   const lan = await rejection(controller({ interface: 'lan' }, 'y'.repeat(17)).status());
@@ -176,7 +177,7 @@ test('an unreachable BMC: status retried, then FENCE_UNREACHABLE (exit 3)', asyn
   setBmc({ mode: 'unreachable' });
   const error = await rejection(fence(controller(), { ...quick, statusRetries: 2 }));
   assert.is(error.code, 'FENCE_UNREACHABLE');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.ok(error.isUnreachable);
   assert.match(error.message, 'Unable to establish IPMI v2 / RMCP+ session');
   assert.match(error.hint, 'network');
@@ -195,7 +196,7 @@ test('ipmitool that never answers is killed at the call timeout and reported unr
   setBmc({ mode: 'hang' });
   const error = await rejection(fence(controller({ callTimeoutSec: 0.3 }), { ...quick, statusRetries: 0 }));
   assert.ok(error.isUnreachable);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'no answer within 0.3 s');
   assert.is(error.data.callTimedOut, true);
 });
@@ -209,7 +210,7 @@ test('a BMC that cannot say its power state is an unknown state', async () => {
   setBmc({ mode: 'garbage' });
   error = await rejection(controller().status());
   assert.is(error.code, 'BMC_STATE_UNKNOWN');
-  assert.is(error.exitCode, 1);
+  assert.is(exitCodeOf(error), 1);
   assert.match(error.message, 'Chassis Power is flickering');
 });
 
@@ -218,7 +219,7 @@ test('a refused power-off is re-read, not resent, and rejects the fence', async 
   const error = await rejection(fence(controller(), quick));
   assert.is(error.code, 'FENCE_REJECTED');
   assert.ok(error.isRejected);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'Set Chassis Power Control to Down/Off failed: Unspecified error');
   assert.equal(actions(), ['status', 'off', 'status']);
   assert.is(error.lastState, 'on');
@@ -244,7 +245,7 @@ test('a power-off accepted but never carried out times out (exit 3, timedOut)', 
   const error = await rejection(fence(controller(), { ...quick, timeoutMs: 200 }));
   assert.is(error.code, 'FENCE_TIMEOUT');
   assert.ok(error.timedOut);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.is(error.lastState, 'on');
   assert.match(error.message, 'still reports on');
   assert.is(actions().filter((a) => a === 'off').length, 1, 'off is sent once');
@@ -274,7 +275,7 @@ test('powerOn failures exit 1, not 3', async () => {
   setBmc({ power: 'off' });
   const error = await rejection(powerOn(controller({}, 'not-the-Password'), quick));
   assert.is(error.code, 'POWER_ON_AUTH_FAILED');
-  assert.is(error.exitCode, 1);
+  assert.is(exitCodeOf(error), 1);
   assert.ok(error.isAuthFailure);
 });
 
@@ -282,7 +283,7 @@ test('a missing ipmitool is a configuration error', async () => {
   const error = await rejection(fence(controller({ ipmitool: join(dir, 'no-such-ipmitool') }), quick));
   assert.ok(error.isConfigError);
   assert.is(error.code, 'FENCE_CONFIG_INVALID');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.hint, 'apt-get install ipmitool');
 });
 
@@ -290,7 +291,7 @@ test('a password equal to the user name would land in argv: refused before anyth
   const before = spawnHistory().length;
   const error = await rejection(controller({ username: 'samesame-admin' }, 'samesame-admin').status());
   assert.ok(error.isConfigError);
-  assert.is(error.exitCode, 2);
+  assert.is(exitCodeOf(error), 2);
   assert.is(spawnHistory().length, before);
   assert.equal(actions(), []);
 });
@@ -307,9 +308,9 @@ test('no password for an ipmi entry is refused at creation (exit 2)', () => {
     createPowerController('fake1', entry(), undefined);
     assert.unreachable('should throw');
   } catch (error) {
-    const e = error as { code: string; exitCode: number; message: string };
+    const e = error as { code: string; message: string };
     assert.is(e.code, 'BMC_CONFIG_INVALID');
-    assert.is(e.exitCode, 2);
+    assert.is(exitCodeOf(e), 2);
     assert.match(e.message, 'fake1');
   }
 });

@@ -16,6 +16,7 @@ import {
   type TestTls,
 } from '../../support/redfish-double/index.js';
 import { assertNoSecret, rejection } from './support.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const PASSWORD = 'redfish-Secr3t-pw';
 const BASIC = Buffer.from(`admin:${PASSWORD}`).toString('base64');
@@ -140,7 +141,7 @@ test('a bad password is an auth failure (exit 3) with the Redfish message; nothi
   const wrong = 'wrong-Redfish-pw';
   const error = await rejection(fence(controller(d, {}, wrong), quick));
   assert.is(error.code, 'FENCE_AUTH_FAILED');
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.ok(error.isAuthFailure);
   assert.match(error.message, 'HTTP 401');
   assert.match(error.message, 'authorization error');
@@ -160,7 +161,7 @@ test('credentials changed on the BMC after discovery: 401 on the next read', asy
   d.setCredentials('admin', 'rotated-Passw0rd');
   const error = await rejection(c.status());
   assert.is(error.code, 'BMC_AUTH_FAILED');
-  assert.is(error.exitCode, 1);
+  assert.is(exitCodeOf(error), 1);
 });
 
 test('an unreachable port is reported unreachable (exit 3)', async () => {
@@ -173,7 +174,7 @@ test('an unreachable port is reported unreachable (exit 3)', async () => {
   const error = await rejection(fence(c, { ...quick, statusRetries: 1 }));
   assert.is(error.code, 'FENCE_UNREACHABLE');
   assert.ok(error.isUnreachable);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.message, 'ECONNREFUSED');
   assert.match(error.hint, 'network');
 });
@@ -184,6 +185,30 @@ test('a BMC that never answers is abandoned at the call timeout', async () => {
   const error = await rejection(fence(controller(d, { callTimeoutSec: 0.2 }), { ...quick, statusRetries: 0 }));
   assert.ok(error.isUnreachable);
   assert.is(error.data.callTimedOut, true);
+});
+
+test('a BMC that accepts TCP but never completes the TLS handshake fails at the connect timeout', async () => {
+  const silent = createServer((socket) => socket.on('error', () => undefined));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  const c = createPowerController(
+    'fake2',
+    {
+      driver: 'redfish',
+      url: `https://127.0.0.1:${port}`,
+      username: 'admin',
+      password: { env: 'X' },
+      callTimeoutSec: 0.3,
+    },
+    PASSWORD,
+  );
+  const started = Date.now();
+  const error = await rejection(c.status());
+  assert.ok(Date.now() - started < 2000);
+  assert.ok(error.isUnreachable);
+  assert.match(error.message, 'could not connect within 0.3 s');
+  silent.close();
+  silent.unref();
 });
 
 test('an unknown PowerState is an unknown-state error', async () => {
@@ -204,7 +229,7 @@ test('stuck in PoweringOff: the fence times out (exit 3) with the last state', a
   const error = await rejection(fence(controller(d), { ...quick, timeoutMs: 200 }));
   assert.is(error.code, 'FENCE_TIMEOUT');
   assert.ok(error.timedOut);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.is(error.lastState, 'powering-off');
   assert.equal(d.resets(), ['ForceOff'], 'ForceOff sent once');
 });
@@ -216,7 +241,7 @@ test('TLS: the CA bundle is trusted; without it, or with another CA, the BMC is 
   let error = await rejection(fence(controller(d, { caCert: undefined }), quick));
   assert.is(error.code, 'FENCE_TLS_UNTRUSTED');
   assert.ok(error.isTlsFailure);
-  assert.is(error.exitCode, 3);
+  assert.is(exitCodeOf(error), 3);
   assert.match(error.hint, 'caCert');
   error = await rejection(controller(d, { caCert: tls.otherCaPath }).status());
   assert.ok(error.isTlsFailure);
@@ -372,7 +397,7 @@ test('cancellation while waiting for the read-back: exit 130, nothing more sent'
     }),
   );
   assert.ok(error.isCanceled);
-  assert.is(error.exitCode, 130);
+  assert.is(exitCodeOf(error), 130);
   assert.is(error.code, 'FENCE_CANCELED');
   const calls = d.calls.length;
   await new Promise((resolve) => setTimeout(resolve, 50));

@@ -10,6 +10,7 @@ import { loadDesiredState, synthesizeApp } from '../../../src/iac/index.js';
 import { loadCloudConfig } from '../../../src/openstack/index.js';
 import { doubleEnv, startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { cliIn } from '../../support/captured-output.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 /**
  * Regressions the fuzz suite (test/fuzz) found: invalid input that got past the checks (an
@@ -138,13 +139,13 @@ test('clouds.yaml: alias bombs and undefined aliases are invalid YAML (exit 2), 
   let e = configError(() =>
     loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'bomb.yaml') }, cwd: dir, home: dir, etcDir: dir }),
   );
-  assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
+  assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'too many aliases');
   await writeFile(join(dir, 'alias.yaml'), 'clouds:\n  x:\n    auth: *nowhere\n');
   e = configError(() =>
     loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'alias.yaml') }, cwd: dir, home: dir, etcDir: dir }),
   );
-  assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
+  assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'refers to an anchor');
   // through the CLI: exit 2, no request
   const before = requests();
@@ -161,11 +162,11 @@ test('clouds.yaml: a huge file or brackets nested thousands deep are refused at 
     let e = configError(() =>
       loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir }),
     );
-    assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
+    assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_INVALID_YAML', 2]);
     assert.match(e.message, 'nested more than 64 deep');
     await writeFile(deep, `${'\n'.repeat(2 * 1024 * 1024)}clouds: {}\n`);
     e = configError(() => loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: deep }, cwd: dir, home: dir, etcDir: dir }));
-    assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_TOO_BIG', 2]);
+    assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_TOO_BIG', 2]);
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     // brackets inside quoted scalars and comments do not count
     await writeFile(
@@ -203,7 +204,7 @@ test('clouds.yaml: a merge key of a scalar is invalid YAML; thousands of cloud n
   const e = configError(() =>
     loadCloudConfig({ env: { OS_CLIENT_CONFIG_FILE: join(dir, 'merge.yaml') }, cwd: dir, home: dir, etcDir: dir }),
   );
-  assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_YAML', 2]);
+  assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_INVALID_YAML', 2]);
   assert.match(e.message, 'Merge sources must be maps');
   const clouds = Object.fromEntries(
     Array.from({ length: 3000 }, (_, i) => [`cloud-${i}`, { auth: { auth_url: double.keystoneUrl } }]),
@@ -234,7 +235,7 @@ test('an auth_url that is no http(s) URL is invalid configuration (exit 2), not 
         warn: () => undefined,
       }),
     );
-    assert.equal([e.code, e.exitCode], ['CLOUD_CONFIG_INVALID_AUTH_URL', 2], url);
+    assert.equal([e.code, exitCodeOf(e)], ['CLOUD_CONFIG_INVALID_AUTH_URL', 2], url);
   }
   const before = requests();
   const result = await cli(['services'], { ...cloudEnv(), OS_AUTH_URL: '../../etc/passwd' });

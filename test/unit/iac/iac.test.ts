@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isForcedownError } from '../../../src/errors/index.js';
 import { buildApp, checkDesiredState, loadDesiredState, resourceName, synthesizeApp } from '../../../src/iac/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const root = join(import.meta.dirname, '../../..');
 const valid = join(root, 'test/fixtures/desired-state.json');
@@ -52,7 +53,7 @@ test('every problem of an invalid file at once, with JSON paths and lines; exit 
     assert.unreachable('should throw');
   } catch (error) {
     assert.ok(isForcedownError(error));
-    assert.is(error.exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     assert.is(error.code, 'DESIRED_STATE_INVALID');
     const pointers = (error.data.problems as { pointer: string }[]).map((p) => p.pointer);
     assert.equal(pointers, [

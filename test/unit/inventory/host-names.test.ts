@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ForcedownError } from '../../../src/errors/index.js';
 import { loadInventory } from '../../../src/inventory/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 /** Inventories find hosts as operators type them, with the rule Nova's lookup uses (src/validation/host-names.ts). */
 const bmc = (port: number): unknown => ({
@@ -41,7 +42,7 @@ test('cmp-07 finds cmp-07.example.net and back; an exact name wins; an ambiguous
     }
     assert.instance(error, ForcedownError);
     assert.is((error as ForcedownError).code, 'HOST_AMBIGUOUS_IN_INVENTORY');
-    assert.is((error as ForcedownError).exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     assert.match((error as ForcedownError).message, 'cmp-09.a.net, cmp-09.b.net');
     assert.throws(
       () => inventory.host('cmp-1'),

@@ -15,6 +15,7 @@ import type { OpenStackApiError, OpenStackClient } from '../../../src/openstack/
 import { matchHostName } from '../../../src/validation/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { connectTo, rejection, until } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 /** What the evacuation engine needs of the client: locks, pause/suspend, Nova's clock, host names, Nova's vocabulary. */
 let double: OpenStackDouble;
@@ -40,7 +41,7 @@ test('host names as operators type them: exact wins, short or longer names match
   const error = (await rejection(client.compute.findComputeService('cmp-08'))) as ForcedownError;
   assert.instance(error, ForcedownError);
   assert.is(error.code, 'NOVA_AMBIGUOUS_HOST');
-  assert.is(error.exitCode, 2);
+  assert.is(exitCodeOf(error), 2);
   assert.match(error.message, 'cmp-08.example.net, cmp-08.other.net');
   assert.is(
     ((await rejection(client.compute.findComputeService('cmp-0'))) as ForcedownError).code,

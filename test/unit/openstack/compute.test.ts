@@ -5,6 +5,7 @@ import type { OpenStackApiError } from '../../../src/openstack/index.js';
 import { type OpenStackClient } from '../../../src/openstack/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { connectTo, rejection, until } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let double: OpenStackDouble;
 let client: OpenStackClient;
@@ -39,7 +40,7 @@ test('findComputeService: unknown host → exit 2 naming the compute hosts', asy
   assert.instance(error, ForcedownError);
   const e = error as ForcedownError;
   assert.is(e.code, 'NOVA_UNKNOWN_HOST');
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.match(e.message, 'fake1, fake2, fake3, fake4');
 });
 
@@ -110,7 +111,7 @@ test('a non-admin cannot list servers by host: exit 4 (Nova would return its own
   const demo = await connectTo(double, 'demo');
   const error = await rejection(demo.compute.listServersOnHost('fake2'));
   assert.instance(error, ForcedownError);
-  assert.is((error as ForcedownError).exitCode, 4);
+  assert.is(exitCodeOf(error), 4);
   assert.match((error as Error).message, 'get_all_tenants');
   await demo.close();
 });
@@ -173,7 +174,7 @@ test('evacuate to a target host; a paused server → 409', async () => {
   await until(() => double.server(id)?.host === 'fake4', 'moved to fake4');
   const error = (await rejection(client.compute.evacuate(paused))) as OpenStackApiError;
   assert.ok(error.isConflict);
-  assert.is(error.exitCode, 1);
+  assert.is(exitCodeOf(error), 1);
   assert.match(error.apiMessage, `Cannot 'evacuate' instance ${paused} while it is in vm_state paused`);
   double.restartCompute('fake3');
   await client.compute.setForcedDown(svc, false);

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { ForcedownError } from '../../../src/errors/index.js';
 import { loadCloudConfig, type LoadCloudConfigOptions } from '../../../src/openstack/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let root = '';
 let cwd = '';
@@ -91,7 +92,7 @@ test('the explicit cloud option wins over OS_CLOUD; regions: list, OS_REGION_NAM
   assert.is(first.interface, 'public', 'default interface');
   assert.is(load({ cloud: 'lab' }, { OS_REGION_NAME: 'south' }).regionName, 'south');
   const e = errorOf(() => load({ cloud: 'lab' }, { OS_REGION_NAME: 'east' }));
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.match(e.message, 'north, south');
 });
 
@@ -243,7 +244,7 @@ test('overrides alone (Terraform provider arguments) make a cloud', () => {
 test('no cloud anywhere: exit 2 naming every file searched', () => {
   const e = errorOf(() => load());
   assert.is(e.code, 'CLOUD_CONFIG_NOT_FOUND');
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.match(e.message, join(cwd, 'clouds.yaml'));
   assert.match(e.message, join(home, '.config/openstack/clouds.yaml'));
   assert.match(e.message, join(etc, 'clouds.yaml'));
@@ -263,7 +264,7 @@ test('missing auth_url', () => {
     load({}, { OS_USERNAME: 'u', OS_PASSWORD: 'pw-x-1', OS_USER_DOMAIN_NAME: 'D', OS_PROJECT_ID: 'p' }),
   );
   assert.is(e.code, 'CLOUD_CONFIG_MISSING_AUTH_URL');
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.match(e.hint, 'OS_AUTH_URL');
 });
 

@@ -9,6 +9,7 @@ import {
 import { redactDeep } from '../../../src/secrets/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { FAST, configFor, connectTo, rejection, until } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let double: OpenStackDouble;
 let admin: OpenStackClient;
@@ -28,7 +29,7 @@ test('403 policy: exit 4, policy name extracted, hint names it', async () => {
   const e = (await rejection(demo.compute.listServices())) as OpenStackApiError;
   assert.instance(e, OpenStackApiError);
   assert.ok(e.isForbidden);
-  assert.is(e.exitCode, 4);
+  assert.is(exitCodeOf(e), 4);
   assert.is(e.code, 'NOVA_FORBIDDEN');
   assert.is(e.policy, 'os_compute_api:os-services:list');
   assert.is(e.apiMessage, "Policy doesn't allow os_compute_api:os-services:list to be performed.");
@@ -58,7 +59,7 @@ test('404 unknown host (2.11 force-down): exit 2 with a hint about service host 
   )) as OpenStackApiError;
   assert.ok(e.isNotFound);
   assert.ok(e.isUnknownHost);
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.is(e.apiMessage, "Host 'nosuchhost' is not mapped to any cell");
   assert.match(e.hint, "'nosuchhost'");
   await pinned.close();
@@ -68,7 +69,7 @@ test('404 server: not found, exit 1', async () => {
   const e = (await rejection(admin.compute.getServer('00000000-0000-0000-0000-000000000000'))) as OpenStackApiError;
   assert.ok(e.isNotFound);
   assert.not.ok(e.isUnknownHost);
-  assert.is(e.exitCode, 1);
+  assert.is(exitCodeOf(e), 1);
   assert.match(e.apiMessage, 'could not be found');
 });
 
@@ -77,7 +78,7 @@ test('400 "still in use": isServiceInUse, exit 3 (refused), hint says fence + fo
   const e = (await rejection(admin.compute.evacuate(id))) as OpenStackApiError;
   assert.ok(e.isServiceInUse);
   assert.not.ok(e.isDoneEvacuationRecordsRemain);
-  assert.is(e.exitCode, 3);
+  assert.is(exitCodeOf(e), 3);
   assert.is(e.apiMessage, 'Compute service of fake2 is still in use.');
   assert.match(e.hint, 'force');
 });
@@ -90,7 +91,7 @@ test('400 done records: isDoneEvacuationRecordsRemain, exit 3, hint says restart
   await until(() => double.migrations({ instanceUuid: id })[0]?.status === 'done', 'evacuation done');
   const e = (await rejection(admin.compute.setForcedDown(svc, false))) as OpenStackApiError;
   assert.ok(e.isDoneEvacuationRecordsRemain);
-  assert.is(e.exitCode, 3);
+  assert.is(exitCodeOf(e), 3);
   assert.match(e.hint, 'restart nova-compute on fake1');
   double.restartCompute('fake1');
   await admin.compute.setForcedDown(svc, false);
@@ -102,7 +103,7 @@ test('406 from Nova: the microversion in use left the cloud range (nova-api down
   try {
     const e = (await rejection(admin.compute.setForcedDown(svc, true))) as OpenStackApiError;
     assert.ok(e.isNotAcceptable);
-    assert.is(e.exitCode, 2);
+    assert.is(exitCodeOf(e), 2);
     assert.is(e.microversion, '2.53');
     assert.is(e.apiMessage, 'Version 2.53 is not supported by the API. Minimum is 2.1 and maximum is 2.40.');
     assert.match(e.hint, '2.1 to 2.40');
@@ -122,7 +123,7 @@ test('400 other: bad request, exit 2 (reset-state to an invalid state goes throu
   });
   assert.ok(e.isBadRequest);
   assert.not.ok(e.isServiceInUse);
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.is(e.code, 'NOVA_BAD_REQUEST');
 });
 

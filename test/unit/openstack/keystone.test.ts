@@ -5,6 +5,7 @@ import { connect, loadCloudConfig, OpenStackApiError, type CloudConfig } from '.
 import { selectEndpoint } from '../../../src/openstack/keystone/catalog.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { FAST, configFor, connectTo, rejection } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let double: OpenStackDouble;
 test.before(async () => {
@@ -125,7 +126,7 @@ test('wrong password: Keystone 401 → exit 4 with a hint, no password in the er
   assert.instance(error, OpenStackApiError);
   const e = error as OpenStackApiError;
   assert.is(e.status, 401);
-  assert.is(e.exitCode, 4);
+  assert.is(exitCodeOf(e), 4);
   assert.is(e.code, 'KEYSTONE_UNAUTHORIZED');
   assert.ok(e.isUnauthorized);
   assert.match(e.hint, 'credentials');
@@ -177,7 +178,7 @@ test('catalog selection: by interface; missing service lists what the catalog ha
   } catch (error) {
     const e = error as ForcedownError;
     assert.is(e.code, 'OPENSTACK_CATALOG_NO_SERVICE');
-    assert.is(e.exitCode, 2);
+    assert.is(exitCodeOf(e), 2);
     assert.match(e.message, 'compute (internal@R, public@R), identity (public@R)');
   }
   try {
@@ -201,7 +202,7 @@ test('token auth with an unknown (expired/revoked) token: exit 4, not a generic 
   const e = (await rejection(connect(config, FAST))) as OpenStackApiError;
   assert.is(e.status, 404);
   assert.is(e.code, 'KEYSTONE_TOKEN_NOT_FOUND');
-  assert.is(e.exitCode, 4);
+  assert.is(exitCodeOf(e), 4);
   assert.not.match(e.message, 'gAAAAA-revoked-token-value');
 });
 
@@ -244,7 +245,7 @@ test('Nova 401 twice in a row: one re-authentication only, then an exit-4 error'
   const e = error as OpenStackApiError;
   assert.is(e.status, 401);
   assert.is(e.service, 'nova');
-  assert.is(e.exitCode, 4);
+  assert.is(exitCodeOf(e), 4);
   assert.is(broken.callCount('GET /v2.1/os-services'), 2, 'sent once, re-sent once after re-authenticating');
   await broken.close();
   await client.close();

@@ -6,6 +6,7 @@ import { evacuateBody } from '../../../src/openstack/compute/microversion.js';
 import { versionDocumentUrl } from '../../../src/openstack/compute/version-document.js';
 import { startOpenStackDouble } from '../../support/openstack-double/index.js';
 import { connectTo, rejection } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 function thrown(fn: () => unknown): ForcedownError {
   try {
@@ -46,7 +47,7 @@ test('a cloud capped between 2.11 and 2.52 falls back to 2.11; evacuate at its m
 test('below 2.11: refused with what the cloud supports', () => {
   const e = thrown(() => negotiateMicroversions({ min: '2.1', max: '2.10' }));
   assert.is(e.code, 'NOVA_MICROVERSION_TOO_OLD');
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.match(e.message, '2.1 to 2.10');
   assert.match(e.message, 'at least 2.11');
 });

@@ -6,6 +6,7 @@ import type { CommandContext, ParsedArgs } from '../../../src/cli/command.interf
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { envFor, rejection } from './helpers.js';
 import { captureOutput } from '../../support/captured-output.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let double: OpenStackDouble;
 test.before(async () => {
@@ -58,13 +59,13 @@ test('json: an array, filtered by --host', async () => {
 
 test('unknown host: exit-2 error listing the hosts', async () => {
   const error = await rejection(run({ host: 'cmp-99' }, envFor(double)).done);
-  assert.is((error as ForcedownError).exitCode, 2);
+  assert.is(exitCodeOf(error), 2);
   assert.match((error as Error).message, 'fake1, fake2, fake3, vm');
 });
 
 test('non-admin: exit-4 error with the policy name', async () => {
   const error = await rejection(run({}, envFor(double, 'demo')).done);
-  assert.is((error as ForcedownError).exitCode, 4);
+  assert.is(exitCodeOf(error), 4);
   assert.match((error as ForcedownError).hint, 'os_compute_api:os-services:list');
 });
 

@@ -8,6 +8,7 @@ import type { ForcedownError } from '../../../src/errors/index.js';
 import { OpenStackConnectionError, connect, type CloudConfig } from '../../../src/openstack/index.js';
 import { startOpenStackDouble, type OpenStackDouble } from '../../support/openstack-double/index.js';
 import { FAST, configFor, rejection } from './helpers.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let dir = '';
 let double: OpenStackDouble;
@@ -88,7 +89,7 @@ test('HTTPS without the CA: a TLS error, exit 2, not retried, hint names cacert'
   assert.instance(e, OpenStackConnectionError);
   assert.ok(e.isTlsError);
   assert.not.ok(e.isRetryable);
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   assert.is(e.code, 'OPENSTACK_TLS_ERROR');
   assert.match(e.hint, 'cacert');
   assert.is(double.callCount('POST /v3/auth/tokens'), before, 'the handshake failed before any request');
@@ -110,7 +111,7 @@ test('an unreadable or non-PEM cacert is an input error', async () => {
     connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'missing.pem') }), FAST),
   )) as ForcedownError;
   assert.is(e.code, 'CLOUD_CONFIG_CACERT_UNREADABLE');
-  assert.is(e.exitCode, 2);
+  assert.is(exitCodeOf(e), 2);
   e = (await rejection(
     connect(configFor(double, 'admin', { OS_CACERT: join(dir, 'ext.cnf') }), FAST),
   )) as ForcedownError;

@@ -18,6 +18,7 @@ import {
 } from '../../../src/provider/install.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../../src/provider/serve.js';
 import { generateServerCertificate } from '../../../src/provider/tls.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const version = packageVersion();
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'forcedown-install-'));
@@ -142,7 +143,7 @@ test('forcedown provider install --dir --config-file --print-config', async () =
     )
     .then(
       () => assert.unreachable('unknown action'),
-      (error: unknown) => assert.ok(isForcedownError(error) && error.exitCode === 2),
+      (error: unknown) => assert.ok(isForcedownError(error) && exitCodeOf(error) === 2),
     );
   rmSync(dir, { recursive: true, force: true });
 });

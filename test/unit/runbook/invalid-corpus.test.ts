@@ -21,7 +21,7 @@ const expected: Record<string, [pointer: string, line: number, message: string][
     [
       '/stpes',
       3,
-      'unknown property "stpes" (did you mean "steps"?); allowed: name, description, params, env, inventory, steps',
+      'unknown property "stpes" (did you mean "steps"?); allowed: name, description, params, env, inventory, coordination, steps',
     ],
   ],
   '06-bad-name.json': [['/name', 2, 'must be lower-case letters, digits and dashes (at most 63), not "Host Failure"']],

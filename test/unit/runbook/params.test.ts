@@ -4,6 +4,7 @@ import { isForcedownError } from '../../../src/errors/index.js';
 import type { Runbook } from '../../../src/generated/runbook.types.js';
 import { bindParams, parseVars } from '../../../src/runbook/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 const runbook: Runbook = {
   name: 'p',
@@ -40,7 +41,7 @@ test('every problem is reported at once, exit 2', () => {
     assert.unreachable();
   } catch (error) {
     assert.ok(isForcedownError(error));
-    assert.is(error.exitCode, 2);
+    assert.is(exitCodeOf(error), 2);
     const problems = error.data.problems as string[];
     assert.equal(problems, [
       'unknown parameter "hots" (did you mean "host"?); this runbook takes host, concurrency, dry, mode, token',

@@ -12,6 +12,7 @@ import {
   resumeStateFrom,
 } from '../../../src/runner/index.js';
 import { secrets } from '../../../src/secrets/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let dir = '';
 test.before.each(async () => {
@@ -116,7 +117,7 @@ test('unknown and malformed run ids are input errors (no path traversal)', async
       await readJournal(dir, bad);
       assert.unreachable();
     } catch (error) {
-      assert.is((error as { exitCode: number }).exitCode, 2, bad);
+      assert.is(exitCodeOf(error), 2, bad);
     }
   }
 });
@@ -151,6 +152,72 @@ test('listRuns shows newest first with status, incomplete when unfinished', asyn
     ],
   );
   assert.equal(await listRuns(join(dir, 'nothing-here')), []);
+});
+
+test('a journal of forcedown 0.1 that powered a host off and ended "invalid" is listed as failed after changes, resumable', async () => {
+  const runId = newRunId('old', new Date('2026-01-03T00:00:00Z'));
+  // written as 0.1 wrote them: error with exitCode and details, no kind, no summary.changed
+  const lines = [
+    { v: 1, seq: 1, ts: '2026-01-03T00:00:00.000Z', runId, ...started('old') },
+    {
+      v: 1,
+      seq: 2,
+      ts: '2026-01-03T00:00:01.000Z',
+      runId,
+      event: 'step.finished',
+      stepId: 'fence',
+      type: 'fence',
+      status: 'changed',
+      summary: 'fake1 powered off',
+      outputs: {},
+      durationMs: 1,
+      attempts: 1,
+      dryRun: false,
+    },
+    {
+      v: 1,
+      seq: 3,
+      ts: '2026-01-03T00:00:02.000Z',
+      runId,
+      event: 'step.finished',
+      stepId: 'settle',
+      type: 'wait',
+      status: 'failed',
+      summary: 'bad',
+      outputs: {},
+      durationMs: 0,
+      attempts: 0,
+      dryRun: false,
+      error: { code: 'RESOLVED_STEP_INVALID', message: 'bad', hint: 'fix', exitCode: 2, details: {} },
+    },
+    {
+      v: 1,
+      seq: 4,
+      ts: '2026-01-03T00:00:03.000Z',
+      runId,
+      event: 'run.finished',
+      summary: {
+        status: 'invalid',
+        exitCode: 2,
+        steps: { changed: 1, unchanged: 0, skipped: 0, failed: 1, 'not-run': 0 },
+        stepResults: [],
+        servers: [],
+        durationMs: 3,
+        dryRun: false,
+        error: { code: 'RESOLVED_STEP_INVALID', message: 'bad', hint: 'fix', exitCode: 2, details: {} },
+      },
+    },
+  ];
+  await JournalWriter.open(dir, runId).then((j) => j.close());
+  await appendFile(journalPath(dir, runId), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const [listed] = await listRuns(dir);
+  assert.equal(
+    [listed.status, listed.exitCode, listed.changed, listed.resumable],
+    ['failed-after-changes', 2, ['fence'], true],
+  );
+  // the resume code still reads it
+  const state = resumeStateFrom((await readJournal(dir, runId)).events)!;
+  assert.equal([...state.finished.keys()], ['fence']);
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireRunLocks, readLock } from '../../../src/runner/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 let dir = '';
 test.before.each(async () => {
@@ -19,8 +20,8 @@ test('a second run on the same host is refused (exit 3) naming the holder; relea
     await acquireRunLocks({ stateDir: dir, runId: 'run-b', hosts: ['fake2'] });
     assert.unreachable();
   } catch (error) {
-    const e = error as { exitCode: number; code: string; message: string };
-    assert.is(e.exitCode, 3);
+    const e = error as { code: string; message: string };
+    assert.is(exitCodeOf(e), 3);
     assert.is(e.code, 'HOST_LOCKED');
     assert.match(e.message, 'run-a');
   }

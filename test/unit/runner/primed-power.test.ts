@@ -6,12 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadInventory } from '../../../src/inventory/index.js';
-import {
-  createRunServices,
-  type RunEvent,
-  type RunServices,
-  type StepFinishedEvent,
-} from '../../../src/runner/index.js';
+import { createRunServices } from '../../../src/cli/run-services.js';
+import type { RunEvent, RunServices, StepFinishedEvent } from '../../../src/runner/index.js';
 import { runRunbook } from '../../support/run-harness.js';
 
 /**

@@ -17,7 +17,7 @@ import {
   type StepFinishedEvent,
 } from '../../../src/runner/index.js';
 import { LATE_REQUEST_GRACE_MS } from '../../../src/hostops/evacuation/index.js';
-import { runRunbook } from '../../support/run-harness.js';
+import { engineParts, runRunbook } from '../../support/run-harness.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 
 /**
@@ -59,6 +59,7 @@ async function resume(runId: string): Promise<{ exitCode: number; events: RunEve
     secretParams: [],
     options: { dryRun: false, yes: true, approve: new Set(), assumeFenced: undefined, interactive: false },
     stateDir,
+    ...engineParts,
     services: cloud.services(),
     signal: new AbortController().signal,
     renderer: 'silent',
@@ -147,7 +148,7 @@ test('Ctrl+C during evacuation: exit 130 listing in-flight evacuations; resume c
   });
   assert.is(first.exitCode, 130);
   assert.is(first.summary.error?.code, 'EVACUATION_INTERRUPTED');
-  const inFlight = (first.summary.error?.details as { inFlight: { id: string }[] }).inFlight;
+  const inFlight = (first.summary.error?.data as { inFlight: { id: string }[] }).inFlight;
   assert.ok(inFlight.length > 0 && inFlight.length <= 4, `in flight: ${inFlight.length}`);
   assert.ok(
     first.events.some((e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'evacuation.interrupted'),

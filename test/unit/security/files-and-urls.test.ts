@@ -8,6 +8,7 @@ import { isForcedownError } from '../../../src/errors/index.js';
 import { loadInventory } from '../../../src/inventory/index.js';
 import { JournalWriter, acquireRunLocks, journalPath } from '../../../src/runner/index.js';
 import { webhookUrl } from '../../../src/steps/notify.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 /**
  * What forcedown trusts on disk and on the network: BMC password files (a 0600 regular file,
@@ -40,7 +41,7 @@ async function passwordError(file: string): Promise<{ code: string; exitCode: nu
   try {
     await inventory.password(inventory.host('h1').bmc.password, 'h1');
   } catch (error) {
-    if (isForcedownError(error)) return { code: error.code, exitCode: error.exitCode, message: error.message };
+    if (isForcedownError(error)) return { code: error.code, exitCode: exitCodeOf(error), message: error.message };
     throw error;
   }
   throw new Error(`password file ${file} was accepted`);
@@ -143,7 +144,7 @@ test('webhook URLs: https, or plain http to loopback only; credentials in the UR
       assert.unreachable(`accepted ${url}`);
     } catch (error) {
       assert.ok(isForcedownError(error), url);
-      assert.equal([error.code, error.exitCode], ['WEBHOOK_URL_INVALID', 2], url);
+      assert.equal([error.code, exitCodeOf(error)], ['WEBHOOK_URL_INVALID', 2], url);
       assert.not.match(error.message, 'pw@');
     }
   }

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isForcedownError } from '../../../src/errors/index.js';
 import { SPAWN_AUDIT_ENV, run, spawnHistory } from '../../../src/exec/index.js';
+import { exitCodeOf } from '../../../src/cli/exit-codes.js';
 
 /**
  * FORCEDOWN_SPAWN_AUDIT=<file>: every spawn appends its argv exactly as the child gets it (so a
@@ -61,7 +62,7 @@ test('an audit file that cannot be written: exit-2 error and nothing spawned', a
     assert.unreachable('spawned without an audit line');
   } catch (error) {
     assert.ok(isForcedownError(error));
-    assert.equal([error.code, error.exitCode], ['EXEC_AUDIT_FAILED', 2]);
+    assert.equal([error.code, exitCodeOf(error)], ['EXEC_AUDIT_FAILED', 2]);
     assert.match(error.message, 'EISDIR');
   }
   assert.is(spawnHistory().at(-1), before);

@@ -16,43 +16,52 @@ const gate = {
   ],
 };
 
-test('approve: unattended without --yes/--approve stops the run with exit 3', async () => {
-  const run = await runRunbook(gate, { run: { yes: false, interactive: false } });
-  assert.is(run.exitCode, 3);
-  assert.is(finished(run.events)[0].error!.code, 'APPROVAL_REQUIRED');
-  assert.match(finished(run.events)[0].error!.hint, '--approve ok-to-go');
-  assert.equal(
-    run.summary.stepResults.map((s) => s.status),
-    ['failed', 'not-run'],
-  );
-  await cleanup(run);
+test('approve: unattended without --approve stops the run with exit 3, with or without --yes', async () => {
+  // --yes confirms the run, not its gates (it used to pass every approve step too)
+  for (const yes of [false, true]) {
+    const run = await runRunbook(gate, { run: { yes, interactive: false } });
+    assert.is(run.exitCode, 3);
+    assert.is(finished(run.events)[0].error!.code, 'APPROVAL_REQUIRED');
+    assert.match(finished(run.events)[0].error!.hint, '--approve ok-to-go');
+    assert.match(finished(run.events)[0].error!.hint, '--yes confirms the run, not its approve steps');
+    assert.equal(
+      run.summary.stepResults.map((s) => s.status),
+      ['failed', 'not-run'],
+    );
+    await cleanup(run);
+  }
 });
 
-test('approve: --approve STEP-ID and --yes approve it, and the approval is journaled', async () => {
-  for (const options of [{ yes: false, approve: new Set(['ok-to-go']) }, { yes: true }]) {
-    const run = await runRunbook(gate, { run: options });
+test('approve: --approve STEP-ID and --approve all pass it, and the approval is journaled', async () => {
+  for (const id of ['ok-to-go', 'all']) {
+    const run = await runRunbook(gate, { run: { yes: true, approve: new Set([id]) } });
     assert.is(run.exitCode, 0);
     const approval = run.events.find(
       (e) => e.event === 'step.progress' && (e as { kind: string }).kind === 'approval',
     ) as { data: { approvedBy: string } } | undefined;
     assert.ok(approval);
-    assert.match(approval.data.approvedBy, options.yes ? '--yes' : '--approve ok-to-go');
+    assert.match(approval.data.approvedBy, `(--approve ${id})`);
     await cleanup(run);
   }
+  const other = await runRunbook(gate, { run: { yes: true, approve: new Set(['another-gate']) } });
+  assert.is(other.exitCode, 3, 'an approval of another step does not pass this one');
+  await cleanup(other);
 });
 
-test('approve: asked on a terminal; "no" stops the run (exit 3), "yes" goes on', async () => {
-  for (const [answer, code] of [
-    [false, 3],
-    [true, 0],
+test('approve: asked on a terminal, with or without --yes; "no" stops the run (exit 3), "yes" goes on', async () => {
+  for (const [yes, answer, code] of [
+    [false, false, 3],
+    [false, true, 0],
+    [true, false, 3],
+    [true, true, 0],
   ] as const) {
     const asked: string[] = [];
     const run = await runRunbook(gate, {
-      run: { yes: false, interactive: true },
+      run: { yes, interactive: true },
       services: offlineServices({ confirm: async (question) => (asked.push(question), answer) }),
     });
     assert.is(run.exitCode, code, JSON.stringify(run.summary.error));
-    assert.equal(asked, ['evacuate cmp-07?']);
+    assert.equal(asked, ['evacuate cmp-07?'], '--yes does not answer the gate');
     await cleanup(run);
   }
 });
@@ -137,7 +146,31 @@ test('notify: a failing webhook fails the step; retries send again', async () =>
   await cleanup(run);
 });
 
+test('notify: a webhook that never answers ends at the step timeout, and says it is waiting meanwhile', async () => {
+  const silent = createServer(() => undefined);
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+  const started = Date.now();
+  const run = await runRunbook(
+    { name: 'tell', env: ['HOOK'], steps: [{ id: 'tell', type: 'notify', url: '${env.HOOK}', timeout: '4.5s' }] },
+    { env: { HOOK: url }, services: offlineServices({ fetch }) },
+  );
+  silent.closeAllConnections();
+  silent.close();
+  assert.ok(Date.now() - started < 9000, `took ${Date.now() - started} ms`);
+  assert.is(run.exitCode, 1);
+  assert.is(finished(run.events)[0].error!.code, 'STEP_TIMEOUT');
+  const waiting = run.events.filter(
+    (e) => e.event === 'step.output' && (e as { message: string }).message.startsWith('waiting for the webhook'),
+  ) as { message: string }[];
+  assert.is(waiting.length, 1, JSON.stringify(run.events));
+  assert.match(waiting[0].message, /no answer after 4\.\ds; gives up after 4\.5s \(the step's timeout\)/);
+  await cleanup(run);
+});
+
 test('notify: plain http to a remote host, credentials in the URL and garbage are refused (exit 2) before sending', async () => {
+  // through ${env.HOOK}: validation cannot know the URL (written literally, `validate` refuses it)
   for (const url of [
     'http://hooks.example.com/x',
     'https://user:pw@hooks.example.com/x',
@@ -146,8 +179,11 @@ test('notify: plain http to a remote host, credentials in the URL and garbage ar
   ]) {
     let sent = 0;
     const run = await runRunbook(
-      { name: 'tell', steps: [{ id: 'tell', type: 'notify', url }] },
-      { services: offlineServices({ fetch: async () => (sent++, new Response(null, { status: 204 })) }) },
+      { name: 'tell', env: ['HOOK'], steps: [{ id: 'tell', type: 'notify', url: '${env.HOOK}' }] },
+      {
+        env: { HOOK: url },
+        services: offlineServices({ fetch: async () => (sent++, new Response(null, { status: 204 })) }),
+      },
     );
     assert.is(run.exitCode, 2, url);
     assert.is(finished(run.events)[0].error!.code, 'WEBHOOK_URL_INVALID');

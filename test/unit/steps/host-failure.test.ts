@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SafetyEvent, StepFinishedEvent } from '../../../src/runner/index.js';
-import { cleanup, runRunbook } from '../../support/run-harness.js';
+import { cleanup, engineParts, runRunbook } from '../../support/run-harness.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 
 /**
@@ -256,6 +256,7 @@ test('plan shows what would happen and changes nothing', async () => {
     loaded,
     params: { host: 'fake1', reason: 'x', concurrency: 10 },
     options: { dryRun: true, yes: false, approve: new Set(), assumeFenced: undefined, interactive: false },
+    catalog: engineParts.catalog,
     services: cloud.services(),
     env: {},
     signal: new AbortController().signal,

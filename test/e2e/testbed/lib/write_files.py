@@ -93,6 +93,11 @@ def main():
         'nova': {'reportInterval': int(p['reportInterval']), 'serviceDownTime': int(p['serviceDownTime']),
                  'maxMicroversion': p['maxMicroversion']},
         'restartCompute': p['restartCompute'],
+        'etcd': {'endpoints': p['etcdEndpoints'].split(','), 'memberScript': p['etcdMember'],
+                 'members': [{'name': 'etcd%d' % (i + 1), 'endpoint': url,
+                              'pidFile': os.path.join(d, 'run', 'etcd%d.pid' % (i + 1)),
+                              'log': os.path.join(d, 'log', 'etcd%d.log' % (i + 1))}
+                             for i, url in enumerate(p['etcdEndpoints'].split(','))]},
     }
     write(paths['testbed'], json.dumps(testbed, indent=2) + '\n')
 

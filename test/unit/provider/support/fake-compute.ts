@@ -163,7 +163,7 @@ export class FakeCompute implements ComputeApi {
     if (!forcedDown && current?.doneEvacuations === true) {
       throw new ForcedownError(
         `Nova answered 400 to PUT /v2.1/os-services/${service.id}: Unable to force up host ${service.host} as \`done\` evacuation migration records remain associated with the host. Ensure the compute service has been restarted, allowing these records to move to \`completed\` before retrying this request.`,
-        { code: 'NOVA_DONE_EVACUATIONS_REMAIN', exitCode: 3, hint: `restart nova-compute on ${service.host}` },
+        { code: 'NOVA_DONE_EVACUATIONS_REMAIN', kind: 'refused', hint: `restart nova-compute on ${service.host}` },
       );
     }
     return this.#mutate(service.id, `setForcedDown ${service.host} ${String(forcedDown)}`, (s) => {

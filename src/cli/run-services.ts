@@ -2,11 +2,25 @@ import { dirname } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { PowerController, PowerState } from '../fencing/power.interface.js';
 import type { LoadedInventory } from '../inventory/index.js';
-import type { CloudConfig, LoadCloudConfigOptions, OpenStackClient } from '../openstack/openstack.interface.js';
-import type { Confirm, RunServices } from './services.interface.js';
+import type { RetryPolicy } from '../openstack/http/retry.js';
+import type {
+  CloudConfig,
+  LoadCloudConfigOptions,
+  OpenStackClient,
+  RequestDeadlines,
+  WaitNotice,
+} from '../openstack/openstack.interface.js';
+import type { Confirm, RunServices } from '../runner/index.js';
 
 /** Retries of idempotent OpenStack calls during a run: 10 retries, 0.5 s doubling to 8 s, jittered (28–55 s in all). */
 export const RUN_RETRY_POLICY = { retries: 10, baseDelayMs: 500, maxDelayMs: 8000 } as const;
+
+/**
+ * Time limits of each OpenStack call during a run: a call with its retries gives up after 50 s
+ * (long enough to ride out a restarting nova-api, shorter than the default 60 s step timeout,
+ * so a cloud that does not answer fails the step with its own message). The user's settings win.
+ */
+export const RUN_DEADLINES = { budgetMs: 50_000 } as const;
 
 /** How long a primed power read stays usable: a step that starts later reads the BMC itself. */
 export const PRIMED_READ_MAX_AGE_MS = 3000;
@@ -28,6 +42,15 @@ export interface RunServicesOptions {
   readonly fetch?: typeof fetch;
   /** Cancels connecting to the cloud. */
   readonly signal?: AbortSignal;
+  /** Retries of idempotent OpenStack calls. @defaultValue {@link RUN_RETRY_POLICY} */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Time limits of each OpenStack call. @defaultValue {@link RUN_DEADLINES} */
+  readonly deadlines?: Partial<RequestDeadlines>;
+  /**
+   * Where notices of OpenStack calls that keep waiting go while no step routes them
+   * ({@link RunServices.routeWaits}): plan, and the sign-in before the first step.
+   */
+  readonly onWait?: (notice: WaitNotice) => void;
   /**
    * How long a primed power read stays usable.
    * @defaultValue {@link PRIMED_READ_MAX_AGE_MS}
@@ -36,15 +59,22 @@ export interface RunServicesOptions {
 }
 
 /**
- * The real services of a run, each created on first use: the OpenStack client (one Keystone
- * session for the whole run), the inventory and one power controller per host.
+ * The real services of a run (the composition root of plan, run and resume), each created on
+ * first use: the cloud configuration, the OpenStack client (one Keystone session for the whole
+ * run), the inventory and one power controller per host.
  */
 export function createRunServices(options: RunServicesOptions): RunServices {
+  let config: Promise<CloudConfig> | undefined;
   let client: Promise<OpenStackClient> | undefined;
   let inventory: Promise<LoadedInventory> | undefined = options.inventory
     ? Promise.resolve(options.inventory)
     : undefined;
   const controllers = new Map<string, Promise<PowerController>>();
+  // close() aborts a sign-in still under way: nothing may keep the process alive after the run
+  const closing = new AbortController();
+  const connectSignal = options.signal ? AbortSignal.any([options.signal, closing.signal]) : closing.signal;
+  let waitRoute: ((notice: WaitNotice) => void) | undefined;
+  const onWait = (notice: WaitNotice): void => (waitRoute ?? options.onWait)?.(notice);
   const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
 
   const loadInventoryOnce = (): Promise<LoadedInventory> => {
@@ -63,27 +93,45 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     return inventory;
   };
 
+  const loadConfigOnce = (): Promise<CloudConfig> => {
+    config ??= import('../openstack/index.js').then(({ loadCloudConfig }) =>
+      loadCloudConfig({
+        cloud: options.cloud,
+        env: options.env,
+        cwd: options.cwd,
+        ...(options.env.HOME ? { home: options.env.HOME } : {}),
+        warn: options.warn,
+        ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}),
+      }),
+    );
+    return config;
+  };
+
   const services: RunServices = {
+    async checkOpenStackConfig() {
+      await loadConfigOnce();
+    },
     openstack() {
-      client ??= (async () => {
-        const { connect, loadCloudConfig } = await import('../openstack/index.js');
-        const config: CloudConfig = loadCloudConfig({
-          cloud: options.cloud,
-          env: options.env,
-          cwd: options.cwd,
-          ...(options.env.HOME ? { home: options.env.HOME } : {}),
-          warn: options.warn,
-          ...(options.cloudOverrides ? { overrides: options.cloudOverrides } : {}),
-        });
+      if (client) return client;
+      const connecting = (async () => {
+        const loaded = await loadConfigOnce();
+        const { connect } = await import('../openstack/index.js');
         // a run rides out short API outages (a restarting nova-api, a failing-over load balancer):
         // idempotent calls are retried for about half a minute (evacuate POSTs never are)
-        return connect(config, {
+        return connect(loaded, {
           warn: options.warn,
-          retry: RUN_RETRY_POLICY,
-          ...(options.signal ? { signal: options.signal } : {}),
+          retry: options.retry ?? RUN_RETRY_POLICY,
+          deadlines: options.deadlines ?? RUN_DEADLINES,
+          onWait,
+          signal: connectSignal,
         });
       })();
-      return client;
+      // a failed sign-in is not kept: the next step (or retry) connects again, once Keystone is back
+      connecting.catch(() => {
+        if (client === connecting) client = undefined;
+      });
+      client = connecting;
+      return connecting;
     },
     power(host) {
       let controller = controllers.get(host);
@@ -117,10 +165,14 @@ export function createRunServices(options: RunServicesOptions): RunServices {
         return undefined;
       return entry.read;
     },
+    routeWaits(listener) {
+      waitRoute = listener;
+    },
     fetch: options.fetch ?? fetch,
     confirm: options.confirm,
     warn: options.warn,
     async close() {
+      closing.abort();
       if (client) await (await client.catch(() => undefined))?.close();
     },
   };
