@@ -196,11 +196,15 @@ export type EvacuateStep = StepCommon & EvacuateStep1;
  */
 export type Duration6 = Expression;
 /**
- * Pause between confirmation polls (one os-migrations list per poll whatever the number of servers; each server is read once its evacuation has ended).
+ * On resume: how old an evacuate request of the stopped run that Nova has no record of must be before it is sent again (a request of a killed runner can still land in Nova after the resume looked).
  */
 export type Duration7 = Expression;
 /**
- * os-resetState for all servers on a host, or for a list of server ids (e.g. ${steps.evacuate.failed}). An empty list does nothing.
+ * Pause between confirmation polls (one os-migrations list per poll whatever the number of servers; each server is read once its evacuation has ended).
+ */
+export type Duration8 = Expression;
+/**
+ * os-resetState for all servers on a host, or for a list of server ids (e.g. ${steps.evacuate.failed}). An empty list does nothing. A listed server is read again first and skipped (and reported) when it is running on another, healthy host or still being rebuilt: nothing is reset to error unless it is known not to run elsewhere.
  *
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "resetStateStep".
@@ -240,7 +244,7 @@ export type WaitStep = StepCommon & WaitStep1;
 /**
  * How long to wait.
  */
-export type Duration8 = Expression;
+export type Duration9 = Expression;
 /**
  * Text that may contain ${...} references.
  *
@@ -254,7 +258,7 @@ export type Template = string;
  * This interface was referenced by `Runbook`'s JSON-Schema
  * via the `definition` "duration".
  */
-export type Duration9 = Expression;
+export type Duration10 = Expression;
 
 /**
  * A forcedown runbook: typed parameters and an ordered list of steps. Values may use data-only interpolation: ${params.NAME}, ${steps.ID.OUTPUT}, ${run.id}, ${run.startedAt}, ${run.dryRun} and ${env.NAME} for names listed in `env`. No expressions, no code.
@@ -529,7 +533,9 @@ export interface EvacuateStep1 {
   resetNonEvacuable?: boolean | Expression;
   serverTimeout?: Duration6;
   serverRetries?: number | Expression;
-  pollInterval?: Duration7;
+  lockServers?: boolean | Expression;
+  lateRequestGrace?: Duration7;
+  pollInterval?: Duration8;
 }
 export interface ResetStateStep2 {
   /**
@@ -611,5 +617,5 @@ export interface WaitStep1 {
    * Step type: wait.
    */
   type: 'wait';
-  duration: Duration8;
+  duration: Duration9;
 }

@@ -4,7 +4,13 @@ import { invalidInput } from '../errors/index.js';
 import type { Inventory, InventoryHost, PasswordSource } from '../generated/inventory.types.js';
 import { problemsError } from '../runbook/index.js';
 import { secrets } from '../secrets/index.js';
-import { didYouMean, sortProblems, urlCredentialProblems, validateDocumentText } from '../validation/index.js';
+import {
+  didYouMean,
+  matchHostName,
+  sortProblems,
+  urlCredentialProblems,
+  validateDocumentText,
+} from '../validation/index.js';
 import { checkInventorySemantics } from './inventory-checks.js';
 
 /** A validated inventory file. */
@@ -12,7 +18,11 @@ export interface LoadedInventory {
   readonly file: string;
   readonly absolutePath: string;
   readonly inventory: Inventory;
-  /** The host's entry; an input error naming the known hosts when absent. */
+  /**
+   * The host's entry, found as operators type host names (`cmp-07` finds `cmp-07.example.net`,
+   * and the other way round; an exact match wins); an input error naming the known hosts when
+   * absent, or the candidates when more than one matches.
+   */
   host(name: string): InventoryHost;
   /** Reads a password source (env or file), registers it as a secret, and returns it. */
   password(source: PasswordSource | undefined, host: string): Promise<string | undefined>;
@@ -78,9 +88,18 @@ export async function loadInventory(
     absolutePath: path,
     inventory,
     host(name) {
-      const entry = Object.prototype.hasOwnProperty.call(inventory.hosts, name) ? inventory.hosts[name] : undefined;
+      const known = Object.keys(inventory.hosts);
+      const match = matchHostName(name, known);
+      if (match.kind === 'ambiguous') {
+        throw invalidInput(
+          'HOST_AMBIGUOUS_IN_INVENTORY',
+          `host ${name} matches more than one host in inventory ${displayName}: ${match.candidates.join(', ')}`,
+          `use the host name exactly as ${displayName} lists it`,
+          { host: name, candidates: match.candidates },
+        );
+      }
+      const entry = match.kind === 'found' ? inventory.hosts[match.name] : undefined;
       if (!entry) {
-        const known = Object.keys(inventory.hosts);
         throw invalidInput(
           'HOST_NOT_IN_INVENTORY',
           `host ${name} is not in inventory ${displayName}${didYouMean(name, known)}`,

@@ -152,7 +152,36 @@ export interface Server {
   readonly updatedAt: string | null;
   /** The message of Nova's `fault` (set on servers in ERROR, e.g. "No valid host was found."), if any. */
   readonly fault?: string;
+  /** `locked` (2.9+); undefined when the microversion does not show it. */
+  readonly locked?: boolean;
+  /** `locked_reason` (2.73+): why it was locked, null when no reason was given. */
+  readonly lockedReason?: string | null;
 }
+
+/**
+ * `migration.status` as Nova writes it (nova/compute, nova/conductor); `unknown` stands for a
+ * status this version of forcedown does not know. What they mean for an evacuation:
+ * `EVACUATION_IN_FLIGHT`, `EVACUATION_SUCCEEDED`, `EVACUATION_FAILED` (compute/vocabulary.ts).
+ */
+export type MigrationStatus =
+  | 'accepted'
+  | 'pre-migrating'
+  | 'queued'
+  | 'preparing'
+  | 'running'
+  | 'migrating'
+  | 'post-migrating'
+  | 'finished'
+  | 'confirming'
+  | 'confirmed'
+  | 'reverting'
+  | 'reverted'
+  | 'done'
+  | 'completed'
+  | 'error'
+  | 'failed'
+  | 'cancelled'
+  | 'unknown';
 
 /** A migration record (os-migrations). */
 export interface Migration {
@@ -161,8 +190,7 @@ export interface Migration {
   readonly instanceUuid: string;
   /** evacuation, migration, live-migration, resize */
   readonly migrationType: string;
-  /** accepted, pre-migrating, done, completed, error, failed, ... */
-  readonly status: string;
+  readonly status: MigrationStatus;
   readonly sourceCompute: string | null;
   readonly destCompute: string | null;
   readonly createdAt: string;
@@ -174,7 +202,7 @@ export interface MigrationFilter {
   readonly instanceUuid?: string;
   readonly sourceCompute?: string;
   readonly migrationType?: 'evacuation' | 'migration' | 'live-migration' | 'resize';
-  readonly status?: string;
+  readonly status?: MigrationStatus;
   /** ISO timestamp: only records changed since then. */
   readonly changesSince?: string;
 }
@@ -191,6 +219,21 @@ export interface FlavorInfo {
   readonly id: string;
   readonly name: string;
   readonly extraSpecs: Readonly<Record<string, string>>;
+}
+
+/**
+ * Nova's clock as this machine sees it, measured from the `Date` header of Nova's answers (whole
+ * seconds) and the local times each request was sent and answered: bounds, not a guess.
+ */
+export interface NovaClock {
+  /**
+   * The earliest Nova time that can correspond to local time `localMs`, or undefined before any
+   * answer was measured. A record Nova creates after a request sent at `localMs` has a creation
+   * time at or after this (minus Nova's truncation to whole seconds, which callers allow for).
+   */
+  earliest(localMs: number): number | undefined;
+  /** The latest Nova time that can correspond to `localMs`, or undefined before any answer. */
+  latest(localMs: number): number | undefined;
 }
 
 /** Per-call options. */
@@ -248,6 +291,18 @@ export interface ComputeApi {
   resetState(serverId: string, state: 'active' | 'error', options?: CallOptions): Promise<void>;
   stopServer(serverId: string, options?: CallOptions): Promise<void>;
   startServer(serverId: string, options?: CallOptions): Promise<void>;
+  /**
+   * Locks the server (a user's reboot, delete or rebuild is refused while it is locked). `reason`
+   * is sent from 2.73 (Nova keeps it as `locked_reason`) and dropped below. Nova lets an admin
+   * re-lock a server its owner locked, replacing the owner's lock: callers check `locked` first.
+   */
+  lockServer(serverId: string, options?: CallOptions & { readonly reason?: string }): Promise<void>;
+  unlockServer(serverId: string, options?: CallOptions): Promise<void>;
+  /** pause / suspend: Nova casts them to the server's compute, which sets the state once done. */
+  pauseServer(serverId: string, options?: CallOptions): Promise<void>;
+  suspendServer(serverId: string, options?: CallOptions): Promise<void>;
+  /** Nova's clock, measured from its answers (see {@link NovaClock}). Optional so test fakes need not keep one. */
+  readonly clock?: NovaClock;
   listMigrations(filter: MigrationFilter, options?: CallOptions): Promise<Migration[]>;
   getFlavor(id: string, options?: CallOptions): Promise<FlavorInfo>;
 }

@@ -37,4 +37,5 @@ export {
   yamlBoundProblem,
 } from './yaml-document.js';
 export { escapeForTerminal } from './terminal-text.js';
+export { matchHostName, type HostNameMatch } from './host-names.js';
 export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';

@@ -1,10 +1,12 @@
 /**
  * Nova's compute API as forcedown uses it (the {@link ComputeApi} contract): os-services by UUID
  * (2.53) or by host (2.11), servers on a host (all pages), evacuate (never retried), reset-state,
- * stop/start, os-migrations and flavors.
+ * stop/start, lock/unlock, pause/suspend, os-migrations and flavors. Every answer's `Date` header
+ * feeds {@link MeasuredNovaClock} (`clock`).
  */
 import { authFailed, invalidInput, operationFailed } from '../../errors/index.js';
-import { parseJson, type ApiResponse, type OpenStackHttp } from '../http/http-client.js';
+import { matchHostName } from '../../validation/host-names.js';
+import { parseJson, type ApiResponse, type OpenStackHttp, type RequestSpec } from '../http/http-client.js';
 import type {
   CallOptions,
   ComputeApi,
@@ -20,6 +22,7 @@ import {
   type MicroversionRange,
   type NegotiatedMicroversions,
 } from './microversion.js';
+import { MeasuredNovaClock } from './nova-clock.js';
 import { toComputeService, toFlavor, toMigration, toServer } from './normalize.js';
 
 type Json = Record<string, unknown>;
@@ -64,6 +67,7 @@ export class NovaComputeApi implements ComputeApi {
   readonly #flavorsMicroversion: string;
   readonly #http: OpenStackHttp;
   readonly #endpoint: string;
+  readonly clock = new MeasuredNovaClock();
 
   constructor(options: NovaComputeApiOptions) {
     this.#http = options.http;
@@ -84,11 +88,19 @@ export class NovaComputeApi implements ComputeApi {
     return `${this.#endpoint}${path}`;
   }
 
+  /** Every Nova request: measures Nova's clock on the way. */
+  async #request(spec: RequestSpec): Promise<ApiResponse> {
+    const sentAt = Date.now();
+    const response = await this.#http.request(spec);
+    this.clock.observe(response.headers.date, sentAt, Date.now());
+    return response;
+  }
+
   async listServices(
     filter: { readonly host?: string; readonly binary?: string } = {},
     options?: CallOptions,
   ): Promise<ComputeService[]> {
-    const response = await this.#http.request({
+    const response = await this.#request({
       service: 'nova',
       method: 'GET',
       url: this.#url('/os-services'),
@@ -111,8 +123,19 @@ export class NovaComputeApi implements ComputeApi {
     const found = await this.listServices({ host, binary: 'nova-compute' }, options);
     const first = found[0];
     if (first !== undefined) return first;
+    // as operators type it: cmp-07 for cmp-07.example.net and back (src/validation/host-names.ts)
     const all = await this.listServices({ binary: 'nova-compute' }, options);
     const hosts = all.map((svc) => svc.host).sort();
+    const match = matchHostName(host, hosts);
+    if (match.kind === 'found') return all.find((svc) => svc.host === match.name)!;
+    if (match.kind === 'ambiguous') {
+      throw invalidInput(
+        'NOVA_AMBIGUOUS_HOST',
+        `"${host}" matches more than one nova-compute host in Nova: ${match.candidates.join(', ')}`,
+        'give the service host name exactly as `forcedown services` lists it',
+        { host, candidates: match.candidates },
+      );
+    }
     throw invalidInput(
       'NOVA_UNKNOWN_HOST',
       `Nova has no nova-compute service on host "${host}"; compute hosts: ${hosts.length ? hosts.join(', ') : 'none'}`,
@@ -138,7 +161,7 @@ export class NovaComputeApi implements ComputeApi {
 
   async #update253(service: ComputeService, body: Json, options?: CallOptions): Promise<ComputeService> {
     const id = await this.#serviceId(service, options);
-    const response = await this.#http.request({
+    const response = await this.#request({
       service: 'nova',
       method: 'PUT',
       url: this.#url(`/os-services/${encodeURIComponent(id)}`),
@@ -159,7 +182,7 @@ export class NovaComputeApi implements ComputeApi {
     body: Json,
     options?: CallOptions,
   ): Promise<ComputeService> {
-    await this.#http.request({
+    await this.#request({
       service: 'nova',
       method: 'PUT',
       url: this.#url(`/os-services/${action}`),
@@ -231,7 +254,7 @@ export class NovaComputeApi implements ComputeApi {
     const seenMarkers = new Set<string>();
     let marker: string | undefined;
     for (;;) {
-      const response = await this.#http.request({
+      const response = await this.#request({
         service: 'nova',
         method: 'GET',
         url: this.#url('/servers/detail'),
@@ -272,7 +295,7 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   async getServer(id: string, options?: CallOptions): Promise<Server> {
-    const response = await this.#http.request({
+    const response = await this.#request({
       service: 'nova',
       method: 'GET',
       url: this.#url(`/servers/${encodeURIComponent(id)}`),
@@ -284,7 +307,7 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   async #action(serverId: string, body: Json, microversion: string, options?: CallOptions): Promise<ApiResponse> {
-    return this.#http.request({
+    return this.#request({
       service: 'nova',
       method: 'POST',
       url: this.#url(`/servers/${encodeURIComponent(serverId)}/action`),
@@ -320,13 +343,34 @@ export class NovaComputeApi implements ComputeApi {
     await this.#action(serverId, { 'os-start': null }, this.serversMicroversion, options);
   }
 
+  async lockServer(serverId: string, options?: CallOptions & { readonly reason?: string }): Promise<void> {
+    const reason = options?.reason;
+    // from 2.73; Nova's schema: locked_reason of 1 to 255 characters
+    const withReason =
+      reason !== undefined && reason !== '' && compareMicroversions(this.serversMicroversion, '2.73') >= 0;
+    const body = withReason ? { lock: { locked_reason: reason.slice(0, 255) } } : { lock: null };
+    await this.#action(serverId, body, this.serversMicroversion, options);
+  }
+
+  async unlockServer(serverId: string, options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { unlock: null }, this.serversMicroversion, options);
+  }
+
+  async pauseServer(serverId: string, options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { pause: null }, this.serversMicroversion, options);
+  }
+
+  async suspendServer(serverId: string, options?: CallOptions): Promise<void> {
+    await this.#action(serverId, { suspend: null }, this.serversMicroversion, options);
+  }
+
   async listMigrations(filter: MigrationFilter, options?: CallOptions): Promise<Migration[]> {
     const paged = compareMicroversions(this.migrationsMicroversion, '2.59') >= 0;
     const out: Migration[] = [];
     const seenMarkers = new Set<string>();
     let marker: string | undefined;
     for (;;) {
-      const response = await this.#http.request({
+      const response = await this.#request({
         service: 'nova',
         method: 'GET',
         url: this.#url('/os-migrations'),
@@ -361,7 +405,7 @@ export class NovaComputeApi implements ComputeApi {
 
   async getFlavor(id: string, options?: CallOptions): Promise<FlavorInfo> {
     const url = this.#url(`/flavors/${encodeURIComponent(id)}`);
-    const response = await this.#http.request({
+    const response = await this.#request({
       service: 'nova',
       method: 'GET',
       url,
@@ -375,7 +419,7 @@ export class NovaComputeApi implements ComputeApi {
       flavor.extra_specs !== null
     )
       return toFlavor(flavor);
-    const specs = await this.#http.request({
+    const specs = await this.#request({
       service: 'nova',
       method: 'GET',
       url: `${url}/os-extra_specs`,

@@ -1,5 +1,6 @@
 /** Nova JSON → the client's types, the same whatever the microversion. */
 import type { ComputeService, FlavorInfo, Migration, Server } from '../openstack.interface.js';
+import { toMigrationStatus } from './vocabulary.js';
 
 type Json = Record<string, unknown>;
 
@@ -56,6 +57,8 @@ export function toServer(raw: Json): Server {
     metadata: stringRecord(raw.metadata),
     updatedAt: s(raw.updated),
     ...faultOf(raw.fault),
+    ...(typeof raw.locked === 'boolean' ? { locked: raw.locked } : {}),
+    ...('locked_reason' in raw ? { lockedReason: s(raw.locked_reason) } : {}),
   };
 }
 
@@ -73,7 +76,7 @@ export function toMigration(raw: Json): Migration {
     ...(uuid === null ? {} : { uuid }),
     instanceUuid: s(raw.instance_uuid) ?? '',
     migrationType: s(raw.migration_type) ?? '',
-    status: s(raw.status) ?? '',
+    status: toMigrationStatus(s(raw.status) ?? ''),
     sourceCompute: s(raw.source_compute),
     destCompute: s(raw.dest_compute),
     createdAt: s(raw.created_at) ?? '',

@@ -37,7 +37,7 @@ import {
   type DoubleRequest,
   type DoubleResponse,
 } from './http-kit.js';
-import { handleGlance, handleNova, serviceIsUp, type NovaContext } from './nova.js';
+import { handleGlance, handleNova, serviceIsUp, type EvacuationFault, type NovaContext } from './nova.js';
 import {
   CloudState,
   type DoubleAppCredential,
@@ -47,6 +47,7 @@ import {
 } from './state.js';
 
 export type { DoubleAppCredential, MigrationRecord, ServerRecord, ServiceRecord } from './state.js';
+export type { EvacuationFault } from './nova.js';
 
 /** Options of {@link startOpenStackDouble}. */
 export interface OpenStackDoubleOptions {
@@ -75,6 +76,10 @@ export interface OpenStackDoubleOptions {
   readonly latencyMs?: number | { readonly min: number; readonly max: number };
   /** Requests kept in `log` (the oldest are dropped; `calls` counts all). @defaultValue `20000` */
   readonly logLimit?: number;
+  /** Nova's clock minus this machine's: every timestamp and the `Date` header use Nova's clock. @defaultValue `0` */
+  readonly clockOffsetMs?: number;
+  /** Time from a pause/suspend/... to the compute carrying it out. @defaultValue `10` */
+  readonly castDelayMs?: number;
   /** Hostname used in catalog URLs (must resolve to 127.0.0.1; use `localhost` for TLS with a `localhost` cert). @defaultValue `127.0.0.1` */
   readonly hostname?: string;
 }
@@ -95,6 +100,8 @@ export interface AddServerSpec {
   readonly imageId?: string | null;
   readonly tags?: readonly string[];
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Locked before the test by its owner (or an admin of another project), with an optional reason. */
+  readonly locked?: { readonly by: 'owner' | 'admin'; readonly reason?: string };
 }
 
 /** An injected failure. */
@@ -165,6 +172,17 @@ export interface OpenStackDouble {
    * request's path: something that happens in Nova between a client's look and its request.
    */
   beforeNext(route: string | RegExp, action: (path: string) => void | Promise<void>): void;
+  /**
+   * Coming evacuations fail as Nova's conductor or a compute makes them fail (placement consumer
+   * conflict, NoValidHost, a failed rebuild), `times` times (@defaultValue 1), for `serverIds` only if given.
+   */
+  failEvacuations(spec: {
+    readonly kind: EvacuationFault['kind'];
+    readonly times?: number;
+    readonly serverIds?: readonly string[];
+  }): void;
+  /** Placement contention: claims made while more than `limit` evacuations are in flight may conflict (undefined: never). */
+  setClaimConflictAbove(limit: number | undefined): void;
   /** Drops the injected failures not yet used. */
   clearFailures(): void;
   /** Changes service_down_time, the rebuild delay or the microversion range at run time (e.g. a nova-api downgraded behind a load balancer). */
@@ -245,7 +263,8 @@ function routeKey(method: string, path: string, body: unknown): string {
 /** Starts the double on 127.0.0.1 (random port). */
 export async function startOpenStackDouble(options: OpenStackDoubleOptions = {}): Promise<OpenStackDouble> {
   const state = new CloudState();
-  const now = (): number => Date.now();
+  const clockOffsetMs = options.clockOffsetMs ?? 0;
+  const now = (): number => Date.now() + clockOffsetMs;
   const regions = options.regions ?? ['RegionOne'];
   const hostname = options.hostname ?? '127.0.0.1';
   let baseUrl = '';
@@ -276,6 +295,10 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     rebuildDelayMs: options.rebuildDelayMs ?? 50,
     doubleEvacuations: 0,
     timers: new Set(),
+    evacuationFaults: [],
+    claimConflictAbove: undefined,
+    evacuationsInFlight: 0,
+    castDelayMs: options.castDelayMs ?? 10,
   };
 
   state.projects.set('admin-project', { id: 'admin-project', name: 'admin', domainId: 'default' });
@@ -460,7 +483,8 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
             }
           : {};
       const requestIdHeaders: Record<string, string> = isNova ? { 'x-compute-request-id': `req-${randomUUID()}` } : {};
-      send(res, response, { ...versionHeaders, ...requestIdHeaders });
+      // Nova's clock (RFC 7231 IMF-fixdate, whole seconds), which clients may measure skew against
+      send(res, response, { date: new Date(now()).toUTCString(), ...versionHeaders, ...requestIdHeaders });
     })().catch((error: unknown) => {
       if (!res.headersSent) send(res, novaFault(500, `double crashed: ${String(error)}`));
     });
@@ -515,6 +539,9 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
           imageId: spec.imageId === undefined ? imageId : spec.imageId,
           tags: [...(spec.tags ?? [])],
           metadata: { ...spec.metadata },
+          ...(spec.locked === undefined
+            ? {}
+            : { locked: true, lockedBy: spec.locked.by, lockedReason: spec.locked.reason ?? null }),
         },
         now(),
       );
@@ -582,9 +609,20 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
     beforeNext(route, action) {
       interludes.push({ route, action });
     },
+    failEvacuations(spec) {
+      ctx.evacuationFaults.push({
+        kind: spec.kind,
+        remaining: spec.times ?? 1,
+        ...(spec.serverIds === undefined ? {} : { serverIds: new Set(spec.serverIds) }),
+      });
+    },
+    setClaimConflictAbove(limit) {
+      ctx.claimConflictAbove = limit;
+    },
     clearFailures() {
       failures.length = 0;
       interludes.length = 0;
+      ctx.evacuationFaults.length = 0;
     },
     configure(settings) {
       if (settings.serviceDownTimeMs !== undefined) ctx.serviceDownTimeMs = settings.serviceDownTimeMs;

@@ -9,7 +9,22 @@ import {
   type DoubleRequest,
   type DoubleResponse,
 } from './http-kit.js';
+import { lockServer, powerTransition, unlockServer } from './server-actions.js';
 import type { CloudState, MigrationRecord, ServerRecord, ServiceRecord, TokenRecord } from './state.js';
+
+/** A failure Nova's conductor or the destination compute meets while evacuating (see evacuate()). */
+export interface EvacuationFault {
+  /**
+   * `placement-conflict`: the conductor's claim fails with a consumer generation conflict
+   * (AllocationUpdateFailed); `no-valid-host`: the scheduler finds none (NoValidHost); both set
+   * the migration to `error` and the server to ERROR on its old host. `rebuild-failed`: the
+   * destination compute fails the rebuild: migration `failed`, server ERROR, still on its old host.
+   */
+  readonly kind: 'placement-conflict' | 'no-valid-host' | 'rebuild-failed';
+  remaining: number;
+  /** Only these servers; @defaultValue any */
+  readonly serverIds?: ReadonlySet<string>;
+}
 
 /** Nova's tunables and the double's clock. */
 export interface NovaContext {
@@ -27,6 +42,17 @@ export interface NovaContext {
   /** Counts evacuations accepted while one was in flight for the same server. */
   doubleEvacuations: number;
   readonly timers: Set<NodeJS.Timeout>;
+  /** Failures injected into coming evacuations (the first matching one is used). */
+  readonly evacuationFaults: EvacuationFault[];
+  /**
+   * Placement contention: an evacuation that reaches its claim while more than this many are in
+   * flight fails with a consumer generation conflict, with probability (n - limit) / n.
+   */
+  claimConflictAbove: number | undefined;
+  /** Evacuations accepted and not yet ended. */
+  evacuationsInFlight: number;
+  /** Time from pause/suspend/... to the compute carrying it out. */
+  readonly castDelayMs: number;
 }
 
 type Json = Record<string, unknown>;
@@ -146,10 +172,13 @@ function serverView(ctx: NovaContext, server: ServerRecord, version: string, adm
       ...(admin ? { details: '' } : {}),
     };
   }
+  if (mvAtLeast(version, '2.9')) view.locked = server.locked;
   if (mvAtLeast(version, '2.26')) view.tags = server.tags;
-  if (mvAtLeast(version, '2.73')) view.locked_reason = null;
+  if (mvAtLeast(version, '2.73')) view.locked_reason = server.lockedReason;
   return view;
 }
+
+const wholeSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
 function migrationView(m: MigrationRecord, version: string): Json {
   const view: Json = {
@@ -163,8 +192,9 @@ function migrationView(m: MigrationRecord, version: string): Json {
     dest_host: m.destCompute === null ? null : '192.168.0.1',
     old_instance_type_id: 1,
     new_instance_type_id: 1,
-    created_at: novaTime(m.createdAt),
-    updated_at: m.updatedAt === null ? null : novaTime(m.updatedAt),
+    // MySQL DATETIME columns: whole seconds (created_at "2026-11-25T11:03:17.000000")
+    created_at: novaTime(wholeSeconds(m.createdAt)),
+    updated_at: m.updatedAt === null ? null : novaTime(wholeSeconds(m.updatedAt)),
   };
   if (mvAtLeast(version, '2.23')) view.migration_type = m.migrationType;
   if (mvAtLeast(version, '2.59')) view.uuid = m.uuid;
@@ -449,6 +479,30 @@ function serverAction(
       server.vmState = 'stopped';
       server.updatedAt = now;
       return { status: 202 };
+    case 'lock':
+      return lockServer(server, body.lock, version, token, now);
+    case 'unlock':
+      return unlockServer(server, token, now);
+    case 'pause':
+    case 'unpause':
+    case 'suspend':
+    case 'resume':
+      return (
+        powerTransition(
+          {
+            state: ctx.state,
+            now: ctx.now,
+            timers: ctx.timers,
+            isUp: (host) => {
+              const svc = ctx.state.computeService(host);
+              return svc !== undefined && serviceIsUp(ctx, svc);
+            },
+          },
+          server,
+          action,
+          ctx.castDelayMs,
+        ) ?? novaFault(400, `There is no such action: ${action}`)
+      );
     case 'os-start':
       if (server.vmState !== 'stopped')
         return novaFault(409, `Cannot 'start' instance ${server.id} while it is in vm_state ${server.vmState}`);
@@ -496,6 +550,9 @@ function evacuate(
   }
   if (!['active', 'stopped', 'error'].includes(server.vmState))
     return novaFault(409, `Cannot 'evacuate' instance ${server.id} while it is in vm_state ${server.vmState}`);
+  // check_instance_state(task_state=None); a rebuild's own task_state slips through (the REPORT's race)
+  if (server.taskState !== null && !server.taskState.startsWith('rebuild'))
+    return novaFault(409, `Cannot 'evacuate' instance ${server.id} while it is in task_state ${server.taskState}`);
   const source = server.host === null ? undefined : ctx.state.computeService(server.host);
   if (source !== undefined && serviceIsUp(ctx, source))
     return novaFault(400, `Compute service of ${source.host} is still in use.`);
@@ -517,6 +574,7 @@ function evacuate(
     // Zed accepts a second evacuate of a server being rebuilt; the two rebuilds race and the
     // instance ends in ERROR with the first migration failed and the second stuck accepted
     ctx.doubleEvacuations += 1;
+    ctx.evacuationsInFlight -= 1;
     for (const timer of inFlight.timers) {
       clearTimeout(timer);
       ctx.timers.delete(timer);
@@ -561,21 +619,13 @@ function evacuate(
   const half = Math.floor(delay / 2);
   const rest = delay - half;
   // the second phase is scheduled from the first, so the two can never run out of order
+  ctx.evacuationsInFlight += 1;
   schedule(half, () => {
     const dest = target ?? pickDestination(ctx, sourceHost);
-    if (dest === undefined) {
-      // NoValidHost: the conductor sets the migration to error and the instance to ERROR
-      migration.status = 'error';
-      migration.updatedAt = ctx.now();
-      server.vmState = 'error';
-      server.taskState = null;
-      server.updatedAt = ctx.now();
-      server.fault = {
-        code: 500,
-        message: 'No valid host was found. There are not enough hosts available.',
-        created: ctx.now(),
-      };
-      delete server.evacuation;
+    const fault = injectedFault(ctx, server.id, 'conductor');
+    if (dest === undefined || fault !== undefined) {
+      // the conductor sets the migration to error and the instance to ERROR on its old host
+      endEvacuation(ctx, server, migration, 'error', FAULT_MESSAGES[fault ?? 'no-valid-host'](server.id));
       return;
     }
     migration.status = 'pre-migrating';
@@ -584,7 +634,12 @@ function evacuate(
     server.taskState = 'rebuild_spawning';
     server.updatedAt = ctx.now();
     schedule(rest, () => {
+      if (injectedFault(ctx, server.id, 'compute') !== undefined) {
+        endEvacuation(ctx, server, migration, 'failed', FAULT_MESSAGES['rebuild-failed'](server.id));
+        return;
+      }
       const original = server.evacuation?.originalVmState ?? server.vmState;
+      ctx.evacuationsInFlight -= 1;
       ctx.state.moveServer(server, dest);
       migration.status = 'done';
       migration.updatedAt = ctx.now();
@@ -596,6 +651,55 @@ function evacuate(
     });
   });
   return evacuateAccepted(version);
+}
+
+const FAULT_MESSAGES: Readonly<Record<EvacuationFault['kind'], (id: string) => string>> = {
+  // nova/scheduler/client/report.py and nova/exception.py (AllocationUpdateFailed), Zed
+  'placement-conflict': (id) =>
+    `Failed to update allocations for consumer ${id}. Error: another process changed the consumer ${id} after the report client read the consumer state during the claim `,
+  'no-valid-host': () => 'No valid host was found. There are not enough hosts available.',
+  'rebuild-failed': (id) => `Build of instance ${id} aborted: fake rebuild failure`,
+};
+
+/** The injected (or contention) fault an evacuation meets at this stage, if any (consumed). */
+function injectedFault(
+  ctx: NovaContext,
+  serverId: string,
+  stage: 'conductor' | 'compute',
+): EvacuationFault['kind'] | undefined {
+  const fault = ctx.evacuationFaults.find(
+    (f) =>
+      f.remaining > 0 &&
+      (f.kind === 'rebuild-failed') === (stage === 'compute') &&
+      (f.serverIds === undefined || f.serverIds.has(serverId)),
+  );
+  if (fault !== undefined) {
+    fault.remaining -= 1;
+    return fault.kind;
+  }
+  const limit = ctx.claimConflictAbove;
+  const n = ctx.evacuationsInFlight;
+  if (stage === 'conductor' && limit !== undefined && n > limit && Math.random() < (n - limit) / n)
+    return 'placement-conflict';
+  return undefined;
+}
+
+/** A failed evacuation: migration `error` (conductor) or `failed` (compute), server ERROR on its old host. */
+function endEvacuation(
+  ctx: NovaContext,
+  server: ServerRecord,
+  migration: MigrationRecord,
+  status: 'error' | 'failed',
+  message: string,
+): void {
+  ctx.evacuationsInFlight -= 1;
+  migration.status = status;
+  migration.updatedAt = ctx.now();
+  server.vmState = 'error';
+  server.taskState = null;
+  server.updatedAt = ctx.now();
+  server.fault = { code: 500, message, created: ctx.now() };
+  delete server.evacuation;
 }
 
 function evacuateAccepted(version: string): DoubleResponse {
@@ -636,7 +740,8 @@ function listMigrations(ctx: NovaContext, req: DoubleRequest, version: string, t
       (source === null || m.sourceCompute === source) &&
       (type === null || m.migrationType === type) &&
       (status === null || m.status === status) &&
-      (sinceMs === undefined || (m.updatedAt ?? m.createdAt) >= sinceMs),
+      // `updated_at >= changes-since` in SQL: a record never updated (a fresh `accepted`) is not listed
+      (sinceMs === undefined || (m.updatedAt !== null && wholeSeconds(m.updatedAt) >= sinceMs)),
   );
   list.sort((a, b) => b.id - a.id);
   const body: Json = {};

@@ -64,6 +64,11 @@ export interface ServerRecord {
   metadata: Record<string, string>;
   readonly createdAt: number;
   updatedAt: number;
+  /** `locked` (2.9+); who locked it decides who may unlock it, as in Nova's `locked_by`. */
+  locked: boolean;
+  lockedBy: 'owner' | 'admin' | null;
+  /** `locked_reason` (2.73+; kept in system metadata by Nova). */
+  lockedReason: string | null;
   /** The last fault (shown while vm_state is error, as Nova does). */
   fault?: { readonly code: number; readonly message: string; readonly created: number };
   /** The in-flight evacuation, if any. */
@@ -151,9 +156,24 @@ export class CloudState {
     return this.services.find((s) => s.host === host && s.binary === 'nova-compute');
   }
 
-  addServer(spec: Omit<ServerRecord, 'seq' | 'createdAt' | 'updatedAt' | 'evacuation'>, now: number): ServerRecord {
+  addServer(
+    spec: Omit<
+      ServerRecord,
+      'seq' | 'createdAt' | 'updatedAt' | 'evacuation' | 'locked' | 'lockedBy' | 'lockedReason'
+    > &
+      Partial<Pick<ServerRecord, 'locked' | 'lockedBy' | 'lockedReason'>>,
+    now: number,
+  ): ServerRecord {
     this.#serverSeq += 1;
-    const record: ServerRecord = { ...spec, seq: this.#serverSeq, createdAt: now, updatedAt: now };
+    const record: ServerRecord = {
+      locked: false,
+      lockedBy: null,
+      lockedReason: null,
+      ...spec,
+      seq: this.#serverSeq,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.servers.set(record.id, record);
     this.#index(record.id, record.host);
     return record;

@@ -37,7 +37,7 @@ const expected: Record<string, [pointer: string, line: number, message: string][
     [
       '/steps/0/concurency',
       4,
-      'unknown property "concurency" (did you mean "concurrency"?); allowed: type, host, concurrency, targetHost, onlyTagged, skipNamePattern, skipError, resetNonEvacuable, serverTimeout, serverRetries, pollInterval, id, title, description, when, retries, retryDelay, timeout, continueOnError',
+      'unknown property "concurency" (did you mean "concurrency"?); allowed: type, host, concurrency, targetHost, onlyTagged, skipNamePattern, skipError, resetNonEvacuable, serverTimeout, serverRetries, lockServers, lateRequestGrace, pollInterval, id, title, description, when, retries, retryDelay, timeout, continueOnError',
     ],
   ],
   '10-bad-concurrency.json': [
@@ -69,7 +69,7 @@ const expected: Record<string, [pointer: string, line: number, message: string][
     [
       '/steps/1/only',
       5,
-      '${steps.evacuate.failures}: an evacuate step has no output "failures"; its outputs are evacuated, failed, skipped, results, total',
+      '${steps.evacuate.failures}: an evacuate step has no output "failures"; its outputs are evacuated, failed, skipped, results, total, concurrency',
     ],
   ],
   '16-unknown-step-ref.json': [['/steps/0/command/1', 4, '${steps.nosuch.stdout} refers to an unknown step "nosuch"']],

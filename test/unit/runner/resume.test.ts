@@ -16,7 +16,7 @@ import {
   type RunEvent,
   type StepFinishedEvent,
 } from '../../../src/runner/index.js';
-import { LATE_REQUEST_GRACE_MS } from '../../../src/steps/evacuate.js';
+import { LATE_REQUEST_GRACE_MS } from '../../../src/hostops/evacuation/index.js';
 import { engineParts, runRunbook } from '../../support/run-harness.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 

@@ -69,7 +69,7 @@ test('host-failure: fences, forces down, evacuates every server exactly once, ke
   assert.is(d.server(ids.off)!.vmState, 'stopped', 'SHUTOFF stays SHUTOFF');
   assert.is(d.server(ids.a)!.vmState, 'active');
   assert.is(d.server(ids.err)!.vmState, 'error', 'ERROR is put back');
-  assert.is(d.server(ids.paused)!.vmState, 'error', 'paused: reset to error and evacuated');
+  assert.is(d.server(ids.paused)!.vmState, 'paused', 'paused: reset to error, evacuated, paused again on its new host');
   assert.is(d.server(ids.other)!.host, 'fake2', 'servers elsewhere untouched');
   const evacuation = finished(run.events).find((e) => e.stepId === 'evacuate')!;
   assert.equal((evacuation.outputs.evacuated as string[]).length, 6);

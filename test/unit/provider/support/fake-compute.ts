@@ -204,6 +204,18 @@ export class FakeCompute implements ComputeApi {
   startServer(): never {
     throw new Error('not in the fake');
   }
+  lockServer(): never {
+    throw new Error('not in the fake');
+  }
+  unlockServer(): never {
+    throw new Error('not in the fake');
+  }
+  pauseServer(): never {
+    throw new Error('not in the fake');
+  }
+  suspendServer(): never {
+    throw new Error('not in the fake');
+  }
   listMigrations(): never {
     throw new Error('not in the fake');
   }

@@ -1,50 +1,36 @@
+/**
+ * The plan of an evacuation: per server on the failed host, evacuate it, reset it first, follow an
+ * evacuation already in progress, skip it (selection options) or report it as not evacuable.
+ */
 import type { EvacuateStep } from '../../generated/runbook.types.js';
+import { EVACUABLE_VM_STATES, REBUILD_TASK_STATES } from '../../openstack/compute/vocabulary.js';
 import type { OpenStackClient, Server } from '../../openstack/openstack.interface.js';
+import type { Classified, RestoreTo } from './types.js';
 
-/** The vm_states Nova evacuates (`check_instance_state` on evacuate). */
-export const EVACUABLE_VM_STATES: ReadonlySet<string> = new Set(['active', 'stopped', 'error']);
-/** task_states of a rebuild in progress (an evacuation Nova already accepted). */
-export const REBUILD_TASK_STATES: ReadonlySet<string> = new Set([
-  'rebuilding',
-  'rebuild_block_device_mapping',
-  'rebuild_spawning',
-]);
 /** The tag/metadata/extra-spec name that marks something evacuable (fence_evacuate, InstanceHA). */
 export const EVACUABLE_TAG = 'evacuable';
-
-/** A server to evacuate (or to follow). */
-export interface ServerPlan {
-  readonly server: Server;
-  readonly action: 'evacuate' | 'reset-then-evacuate' | 'track';
-  /** The state the server must be in after the evacuation. */
-  readonly restoreTo: 'active' | 'stopped' | 'error';
-  /** Why/how, for plans and logs. */
-  readonly note: string;
-}
-
-/** A server left alone, with the reason. */
-export interface ServerVerdict {
-  readonly server: Server;
-  readonly outcome: 'skipped' | 'failed';
-  readonly reason: string;
-}
-
-/** Servers on a host, sorted by what happens to them. */
-export interface Classified {
-  readonly evacuate: ServerPlan[];
-  readonly resetThenEvacuate: ServerPlan[];
-  readonly track: ServerPlan[];
-  readonly skipped: ServerVerdict[];
-  readonly failed: ServerVerdict[];
-}
 
 function truthy(value: unknown): boolean {
   return typeof value === 'boolean' ? value : typeof value === 'string' && /^(true|yes|1)$/i.test(value.trim());
 }
 
-/** The state a server should be left in after its evacuation. */
-export function restoreTarget(vmState: string): 'active' | 'stopped' | 'error' {
-  return vmState === 'stopped' ? 'stopped' : vmState === 'error' ? 'error' : 'active';
+/**
+ * The state a server should be left in after its evacuation: its state before, where Nova can
+ * put it back (paused and suspended ones are paused/suspended again once ACTIVE on the new host).
+ * Others Nova will not evacuate (rescued, resized, building...) are left in ERROR for their owner.
+ */
+export function restoreTarget(vmState: string): RestoreTo {
+  switch (vmState) {
+    case 'stopped':
+    case 'error':
+    case 'paused':
+    case 'suspended':
+      return vmState;
+    case 'active':
+      return 'active';
+    default:
+      return EVACUABLE_VM_STATES.has(vmState) ? 'active' : 'error';
+  }
 }
 
 async function taggedEvacuable(
@@ -73,10 +59,7 @@ async function taggedEvacuable(
   return false;
 }
 
-/**
- * Decides, per server on the failed host, whether to evacuate it, reset it first, follow an
- * evacuation already in progress, skip it (selection options) or report it as not evacuable.
- */
+/** Sorts the servers on the failed host by what happens to them (names, then ids: a stable order). */
 export async function classifyServers(
   servers: readonly Server[],
   step: EvacuateStep,
@@ -127,11 +110,15 @@ export async function classifyServers(
       continue;
     }
     if (step.resetNonEvacuable === true) {
+      const restoreTo = restoreTarget(server.vmState);
       out.resetThenEvacuate.push({
         server,
         action: 'reset-then-evacuate',
-        restoreTo: 'error',
-        note: `vm_state ${server.vmState}: reset to error, evacuate, leave in ERROR for its owner`,
+        restoreTo,
+        note:
+          restoreTo === 'error'
+            ? `vm_state ${server.vmState}: reset to error, evacuate, leave in ERROR for its owner`
+            : `vm_state ${server.vmState}: reset to error, evacuate, ${restoreTo === 'paused' ? 'pause' : 'suspend'} it again once ACTIVE`,
       });
       continue;
     }
@@ -142,4 +129,16 @@ export async function classifyServers(
     });
   }
   return out;
+}
+
+/** One line: what the plan does ("evacuate 12, skip 1"). */
+export function describePlan(classified: Classified): string {
+  const parts = [
+    classified.evacuate.length ? `evacuate ${classified.evacuate.length}` : '',
+    classified.resetThenEvacuate.length ? `reset to error and evacuate ${classified.resetThenEvacuate.length}` : '',
+    classified.track.length ? `track ${classified.track.length} already being evacuated` : '',
+    classified.skipped.length ? `skip ${classified.skipped.length}` : '',
+    classified.failed.length ? `report ${classified.failed.length} Nova will not evacuate` : '',
+  ].filter(Boolean);
+  return parts.join(', ') || 'nothing to do';
 }

@@ -1,0 +1,194 @@
+/**
+ * Confirming evacuations: one os-migrations list per interval whatever the number of servers in
+ * flight, each flight judged by its own record only (see matching.ts); a server is read only
+ * once its record has ended (so about once per server). A failed attempt is retried as transient
+ * (placement conflicts, "No valid host" while others are in flight) with backoff, or counted
+ * against `retries`; a succeeded one is put back in its original state, then settled.
+ */
+import { EVACUATION_FAILED, EVACUATION_SUCCEEDED, evacuationFailureCause } from '../../openstack/compute/vocabulary.js';
+import { OpenStackApiError } from '../../openstack/errors.js';
+import type { Migration, Server } from '../../openstack/openstack.interface.js';
+import { formatDuration } from '../../runbook/durations.js';
+import { recordOf } from './matching.js';
+import { restoreStep } from './restore.js';
+import { currentServer, retryTransient } from './send.js';
+import type { EvacuationState, Flight, Pending } from './state.js';
+
+const ended = (record: Migration | undefined): boolean =>
+  record !== undefined && (EVACUATION_SUCCEEDED.has(record.status) || EVACUATION_FAILED.has(record.status));
+
+/** One poll: list, match, read the servers whose records ended, judge every flight. */
+export async function pollOnce(run: EvacuationState): Promise<void> {
+  const { compute, signal } = run.ports;
+  const listed = await compute.listMigrations(
+    { sourceCompute: run.host, migrationType: 'evacuation', changesSince: run.pollSince },
+    { signal },
+  );
+  run.saw(listed.map((m) => m.id));
+  const records = new Map<string, Migration>();
+  for (const [id, flight] of run.flights) {
+    const record = recordOf(listed, id, run.host, flight.floor, flight.migrationId);
+    if (record === undefined) continue;
+    flight.migrationId = record.id;
+    flight.lastStatus = record.status;
+    records.set(id, record);
+  }
+  const toRead = [...run.flights.keys()].filter((id) => ended(records.get(id)));
+  const servers = new Map<string, Server | undefined>();
+  for (const [index, server] of (await Promise.all(toRead.map((id) => currentServer(run, id)))).entries())
+    servers.set(toRead[index], server);
+  run.startBatch();
+  for (const flight of [...run.flights.values()]) {
+    const id = flight.plan.server.id;
+    await judge(run, flight, records.get(id), servers.has(id) ? (servers.get(id) ?? null) : undefined);
+  }
+}
+
+/** `now`: the server read this poll, null when deleted, undefined when not read. */
+async function judge(
+  run: EvacuationState,
+  flight: Flight,
+  record: Migration | undefined,
+  now: Server | null | undefined,
+): Promise<void> {
+  const { server } = flight.plan;
+  if (now === null) {
+    await run.finish(
+      { id: server.id, name: server.name, result: 'skipped', reason: 'the server was deleted', fromHost: run.host },
+      flight.attempt,
+    );
+    return;
+  }
+  if (record !== undefined && EVACUATION_FAILED.has(record.status)) {
+    await failedAttempt(run, flight, record, now);
+    return;
+  }
+  const rebuilt =
+    record !== undefined &&
+    EVACUATION_SUCCEEDED.has(record.status) &&
+    now !== undefined &&
+    now.host !== null &&
+    now.host !== run.host;
+  if (rebuilt && now.taskState === null) {
+    await settle(run, flight, record, now);
+    return;
+  }
+  if (Date.now() - flight.sentAt <= run.settings.serverTimeoutMs) return;
+  const limit = formatDuration(run.settings.serverTimeoutMs);
+  const reason = rebuilt
+    ? `now ${now.status} on ${now.host} (task ${now.taskState}); not back in its original state within ${limit}`
+    : `not confirmed within ${limit} (Nova: ${flight.lastStatus}${flight.migrationId !== undefined ? `, migration ${flight.migrationId}` : ''}); not sent again — check it by hand`;
+  await run.finish(
+    {
+      id: server.id,
+      name: server.name,
+      result: rebuilt ? 'evacuated' : 'failed',
+      reason,
+      fromHost: run.host,
+      toHost: now?.host ?? null,
+      ...(flight.migrationId !== undefined ? { migrationId: flight.migrationId } : {}),
+      attempts: flight.attempt,
+    },
+    flight.attempt,
+    now,
+  );
+}
+
+/** Nova failed this attempt: transient → again with backoff; else again while `retries` allows; else failed. */
+async function failedAttempt(
+  run: EvacuationState,
+  flight: Flight,
+  record: Migration,
+  now: Server | undefined,
+): Promise<void> {
+  const { server } = flight.plan;
+  const fault = now?.fault ?? (await currentServer(run, server.id).catch(() => undefined))?.fault;
+  const cause = evacuationFailureCause(fault);
+  const othersInFlight = run.flights.size - 1;
+  const transient = cause === 'placement-conflict' || (cause === 'no-valid-host' && othersInFlight > 0);
+  const reason = `evacuation ${record.status} in Nova (migration ${record.id})${fault ? `: ${fault}` : ''}`;
+  run.flights.delete(server.id);
+  const pending: Pending = { ...flight, afterId: record.id, readyAt: 0, sendFailures: 0 };
+  const sentAt = flight.sentAt;
+  if (
+    transient &&
+    (await retryTransient(run, pending, 'evacuation.failed-attempt', { cause, reason, migrationId: record.id, sentAt }))
+  )
+    return;
+  if (!transient && flight.failures < run.settings.retries) {
+    pending.failures += 1;
+    await run.record('evacuation.failed-attempt', {
+      serverId: server.id,
+      attempt: flight.attempt,
+      migrationId: record.id,
+      cause,
+      transient: false,
+      reason,
+    });
+    pending.attempt += 1;
+    run.queue.push(pending);
+    run.ports.output(
+      `${server.name}: ${reason}; trying again (${pending.attempt}/${run.settings.retries + 1 + pending.transients})`,
+    );
+    return;
+  }
+  await run.finish(
+    {
+      id: server.id,
+      name: server.name,
+      result: 'failed',
+      reason: transient ? `${reason}; still failing after ${formatDuration(run.settings.serverTimeoutMs)}` : reason,
+      fromHost: run.host,
+      toHost: null,
+      migrationId: record.id,
+      attempts: flight.attempt,
+    },
+    flight.attempt,
+    now,
+  );
+}
+
+/** Rebuilt and idle on its new host: restore its state, then confirm it. */
+async function settle(run: EvacuationState, flight: Flight, record: Migration, now: Server): Promise<void> {
+  const { compute, signal } = run.ports;
+  const { server } = flight.plan;
+  const step = restoreStep(flight, now);
+  if (step.kind === 'wait') return;
+  if (step.kind === 'call') {
+    await run.beforeWrite();
+    const call = {
+      start: (id: string) => compute.startServer(id, { signal }),
+      stop: (id: string) => compute.stopServer(id, { signal }),
+      pause: (id: string) => compute.pauseServer(id, { signal }),
+      suspend: (id: string) => compute.suspendServer(id, { signal }),
+    }[step.action];
+    try {
+      await call(server.id);
+      flight.restoring = step.action;
+      run.ports.output(`${server.name}: ${step.message}`);
+    } catch (error) {
+      if (!(error instanceof OpenStackApiError) || error.isServerError) throw error;
+      flight.note = `could not ${step.action} it again: ${error.apiMessage}`;
+      run.ports.output(`${server.name}: ${flight.note}`);
+    }
+    return;
+  }
+  if (step.resetToError) {
+    await run.beforeWrite();
+    await compute.resetState(server.id, 'error', { signal });
+  }
+  await run.finish(
+    {
+      id: server.id,
+      name: server.name,
+      result: step.evacuated ? 'evacuated' : 'failed',
+      reason: step.reason,
+      fromHost: run.host,
+      toHost: now.host,
+      migrationId: record.id,
+      attempts: flight.attempt,
+    },
+    flight.attempt,
+    now,
+  );
+}
