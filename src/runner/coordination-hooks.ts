@@ -1,5 +1,5 @@
 import { toForcedownError } from '../errors/index.js';
-import type { HeldLocks, HostLockProvider, MirroredEvent, RunMirror } from '../coordination/index.js';
+import type { HeldLocks, HostLockProvider, RunMirror } from '../coordination/index.js';
 import type { Step } from '../generated/runbook.types.js';
 import type { RunEvent, StepFinishStatus } from './events.interface.js';
 import type { SafetyLedger } from './safety-ledger.js';
@@ -110,7 +110,7 @@ export class MirrorFeed {
           this.#mirror = undefined;
           throw error;
         }));
-        await mirror.append(this.#pending[0] as unknown as MirroredEvent);
+        await mirror.append(this.#pending[0]);
         this.#pending.shift();
       }
     } catch (error) {

@@ -303,7 +303,10 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const { coordination } = request;
   const mirror =
     coordination && !options.dryRun && request.persist !== false
-      ? new MirrorFeed(() => coordination.mirror(runId), services.warn)
+      ? new MirrorFeed(
+          () => coordination.mirror(runId),
+          (message) => services.warn(message),
+        )
       : undefined;
   const openJournal = (): Promise<JournalWriter> =>
     (opened ??= (async () => {
