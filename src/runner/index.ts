@@ -1,5 +1,6 @@
 export type * from './events.interface.js';
 export type { StepCatalog } from './catalog.interface.js';
+export { LeaseGuard, MirrorFeed, type RunCoordination } from './coordination-hooks.js';
 export { sleep } from './deadline.js';
 export {
   changedSteps,

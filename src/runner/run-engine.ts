@@ -9,6 +9,7 @@ import type { StepCatalog } from './catalog.interface.js';
 import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface.js';
 import { JournalWriter } from './journal.js';
 import { runWithListr, type RendererChoice } from './listr-view.js';
+import { LeaseGuard, MirrorFeed, type RunCoordination } from './coordination-hooks.js';
 import { acquireRunLocks, type HeldLocks } from './locks.js';
 import { preflight, type PreflightProblem } from './preflight.js';
 import type { ResumeState } from './resume-state.js';
@@ -49,6 +50,11 @@ export interface RunRequest {
   readonly resume?: ResumeState;
   /** `--break-lock REASON`: take over a stale lock (recorded). */
   readonly breakLock?: string;
+  /**
+   * Coordination on etcd (built by the CLI when configured): host locks in etcd besides the local
+   * lock file, and the journal mirrored for resume from any machine. Not used in dry runs.
+   */
+  readonly coordination?: RunCoordination;
   /** Journal to disk (false only in tests of plan-like flows). @defaultValue `true` */
   readonly persist?: boolean;
 }
@@ -141,28 +147,76 @@ async function journalStart(request: RunRequest, journal: JournalWriter, hosts: 
   });
 }
 
-/** Takes the hosts' local locks (not in dry runs), journaling any lock broken with --break-lock. */
+/** The local lock files, then (when coordination is configured) the etcd locks: all or none. */
+async function acquireAll(request: RunRequest, runId: string, hosts: readonly string[]) {
+  const options = {
+    runId,
+    hosts,
+    ...(request.breakLock !== undefined ? { breakLock: request.breakLock } : {}),
+    resume: request.resume !== undefined,
+  };
+  const local = await acquireRunLocks({ ...options, stateDir: request.stateDir });
+  const localBroken = local.broken.map((lock) => ({ ...lock, where: 'local lock file' }));
+  if (!request.coordination) return { locks: local, broken: localBroken };
+  let etcd: Awaited<ReturnType<RunCoordination['locks']['acquire']>>;
+  try {
+    etcd = await request.coordination.locks.acquire(options);
+  } catch (error) {
+    await local.release('stopped').catch(() => undefined);
+    throw error;
+  }
+  const locks = {
+    hosts: local.hosts,
+    broken: [...local.broken, ...etcd.broken],
+    ...(etcd.lost ? { lost: etcd.lost } : {}),
+    release: async (why: 'finished' | 'stopped') => {
+      await etcd.release(why).catch(() => undefined);
+      await local.release(why);
+    },
+  };
+  return { locks, broken: [...localBroken, ...etcd.broken.map((lock) => ({ ...lock, where: 'etcd' }))] };
+}
+
+/** Takes the hosts' locks (not in dry runs), journaling any lock broken with --break-lock. */
 async function takeLocks(
   request: RunRequest,
   run: RunShared,
   hosts: readonly string[],
-): Promise<HeldLocks | undefined> {
+): Promise<(HeldLocks & { readonly lost?: AbortSignal }) | undefined> {
   if (request.options.dryRun) return undefined;
-  const locks = await acquireRunLocks({
-    stateDir: request.stateDir,
-    runId: run.runId,
-    hosts,
-    breakLock: request.breakLock,
-    resume: request.resume !== undefined,
-  });
-  for (const broken of locks.broken)
+  const { locks, broken } = await acquireAll(request, run.runId, hosts);
+  for (const lock of broken)
     await run.journal.append({
       event: 'safety.lock-broken',
-      host: broken.host,
+      host: lock.host,
       reason: request.breakLock,
-      data: { previousHolder: broken.previousHolder },
+      data: { previousHolder: lock.previousHolder, where: lock.where },
     });
   return locks;
+}
+
+/** Journals the loss of the etcd locks when it happens (the guard stops the run before its next write). */
+function journalLoss(run: RunShared, guard: LeaseGuard, pending: Promise<unknown>[]): void {
+  const lost = guard.lost;
+  if (!lost) return;
+  const note = (): void => {
+    const problem = toForcedownError(lost.reason);
+    const rule = guard.pastForceDown()
+      ? 'every host is fenced and forced down, so the run may finish'
+      : 'the run stops before its next write';
+    run.services.warn(`${problem.message}; ${rule}`);
+    pending.push(
+      run.journal
+        .append({
+          event: 'step.output',
+          stepId: '(coordination)',
+          message: `${problem.message} (${problem.code}); ${rule}`,
+        })
+        .catch(() => undefined),
+    );
+  };
+  if (lost.aborted) note();
+  else lost.addEventListener('abort', note, { once: true });
 }
 
 /** The work steps registered for the end of the run, each with its own 30 s budget. */
@@ -198,7 +252,9 @@ async function runSteps(
   let locks: HeldLocks | undefined;
   try {
     locks = await takeLocks(request, run, hosts);
-    const shared: RunShared = { ...run, signal: runController.signal };
+    const guard = locks ? new LeaseGuard(locks, run.safety) : undefined;
+    if (guard) journalLoss(run, guard, pending);
+    const shared: RunShared = { ...run, signal: runController.signal, ...(guard ? { guard } : {}) };
     await runWithListr(
       request.loaded.runbook.steps,
       (step, view) => executeStep(step, view, shared),
@@ -244,6 +300,14 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   // the journal opens after pre-flight (the first fence's read is primed before the first event),
   // or as soon as pre-flight waits for something: that is an event too
   let opened: Promise<JournalWriter> | undefined;
+  const { coordination } = request;
+  const mirror =
+    coordination && !options.dryRun && request.persist !== false
+      ? new MirrorFeed(
+          () => coordination.mirror(runId),
+          (message) => services.warn(message),
+        )
+      : undefined;
   const openJournal = (): Promise<JournalWriter> =>
     (opened ??= (async () => {
       const writer = await JournalWriter.open(request.stateDir, runId, {
@@ -251,6 +315,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         nextSeq: resume?.nextSeq,
       });
       if (request.onEvent) writer.onEvent(request.onEvent);
+      if (mirror) writer.onEvent((event) => mirror.push(event));
       await journalStart(request, writer, hosts);
       return writer;
     })());
@@ -320,5 +385,10 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const summary = record.summary(request.signal.aborted);
   await journal.append({ event: 'run.finished', summary });
   await journal.close();
+  await mirror?.drain();
+  if (mirror && mirror.pending > 0)
+    services.warn(
+      `${mirror.pending} events of run ${runId} are not in etcd (it did not answer): resume this run on this machine, or from another once its mirror is complete`,
+    );
   return { runId, exitCode: summary.exitCode, summary, journalPath: journal.path };
 }

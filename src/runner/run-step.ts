@@ -6,6 +6,7 @@ import type { StepCatalog } from './catalog.interface.js';
 import { sleep, untilAborted, withDeadline } from './deadline.js';
 import { eventError, type RunRecord } from './run-record.js';
 import type { StepFinishStatus, StepFinishedEvent } from './events.interface.js';
+import type { LeaseGuard } from './coordination-hooks.js';
 import type { JournalWriter } from './journal.js';
 import type { ResumeState } from './resume-state.js';
 import type { SafetyLedger } from './safety-ledger.js';
@@ -31,6 +32,8 @@ export interface RunShared {
   readonly resume: ResumeState | undefined;
   /** Work registered by steps for the end of the run, by key. */
   readonly runEnd: Map<string, (signal: AbortSignal) => Promise<void>>;
+  /** The lease-loss rule, when the run holds locks (not in dry runs). */
+  readonly guard?: LeaseGuard;
   /** Where waiting notices go besides the step's output, when no renderer shows that (JSON mode). */
   readonly waitLine?: (message: string) => void;
 }
@@ -123,6 +126,7 @@ async function attemptOnce(
   step: Step,
   context: StepContext,
   journaled: StepFinishedEvent | undefined,
+  guard: LeaseGuard | undefined,
 ): Promise<AttemptOutcome> {
   if (journaled && journaled.status !== 'failed' && journaled.status !== 'skipped' && !journaled.dryRun) {
     const confirmed = module.confirmJournaled
@@ -140,6 +144,7 @@ async function attemptOnce(
   const check: CheckResult = await module.check(step, context);
   if (!check.needed) return { status: 'unchanged', summary: check.summary, outputs: check.outputs ?? {} };
   if (context.mode !== 'run') return { status: 'changed', summary: check.summary, outputs: check.outputs ?? {} };
+  guard?.beforeApply(module);
   const applied = await module.apply(step, context, check);
   return { status: applied.status ?? 'changed', summary: applied.summary, outputs: applied.outputs };
 }
@@ -198,7 +203,7 @@ async function attempts(
             context.output(notice.message);
             run.waitLine?.(notice.message);
           });
-          return attemptOnce(module, ready.resolved, context, journaled);
+          return attemptOnce(module, ready.resolved, context, journaled, run.guard);
         },
       );
       await run.record.finish(step, {
@@ -207,6 +212,7 @@ async function attempts(
         attempts: attempt,
         resolved: ready.resolved,
       });
+      run.guard?.noteFinished(module, ready.resolved, outcome.status, outcome.outputs);
       const word = outcome.status === 'unchanged' ? 'unchanged' : run.options.dryRun ? 'would change' : 'changed';
       view.title(escapeForTerminal(`${ready.title} — ${word}`));
       view.output(escapeForTerminal(outcome.summary));

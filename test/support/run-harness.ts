@@ -8,6 +8,7 @@ import {
   executeRun,
   type RunEvent,
   type RunOutcome,
+  type RunRequest,
   type RunOptions,
   type RunServices,
   type StepCatalog,
@@ -51,6 +52,7 @@ export async function runRunbook(
     stateDir?: string;
     env?: Record<string, string | undefined>;
     onEvent?: (event: RunEvent) => void;
+    coordination?: RunRequest['coordination'];
   } = {},
 ): Promise<HarnessRun> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'fd-run-')));
@@ -84,6 +86,7 @@ export async function runRunbook(
       options.onEvent?.(event);
     },
     env: options.env ?? process.env,
+    ...(options.coordination ? { coordination: options.coordination } : {}),
   });
   return { ...outcome, events, stateDir };
 }

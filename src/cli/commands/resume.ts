@@ -1,6 +1,29 @@
 import { invalidInput } from '../../errors/index.js';
 import type { CommandSpec } from '../command.interface.js';
+import type { CommandContext, ParsedArgs } from '../command.interface.js';
+import { coordinatorFor } from '../coordination-options.js';
 import { targetOptions, varsFromArgs } from '../run-options.js';
+
+/**
+ * The run's journal: the local one, else (coordination configured) its etcd mirror, written to
+ * this state dir first so the resumed run continues it here.
+ */
+async function journalEvents(args: ParsedArgs, context: CommandContext, stateDir: string, runId: string) {
+  const { readJournal } = await import('../../runner/index.js');
+  try {
+    return (await readJournal(stateDir, runId)).events;
+  } catch (error) {
+    const coordinator =
+      (error as { code?: string }).code === 'UNKNOWN_RUN' ? await coordinatorFor(args, context) : undefined;
+    if (!coordinator) throw error;
+    try {
+      const { importMirroredJournal } = await import('../mirrored-journal.js');
+      return await importMirroredJournal(coordinator, stateDir, runId, error);
+    } finally {
+      coordinator.close();
+    }
+  }
+}
 import { executeFromCli, executionOptions } from './run.js';
 
 export const command: CommandSpec = {
@@ -17,12 +40,18 @@ was interrupted half-way is re-checked and finished. Failed steps run again.
 A resume runs pre-flight first, as \`forcedown run\` does: nothing is confirmed or redone before
 everything it needs was checked.
 
+From another machine: with coordination on etcd (--etcd or FORCEDOWN_ETCD_ENDPOINTS), a run not
+in this state dir is read from its etcd mirror (<prefix>/<region>/runs/<run-id>/) and continued
+here; give the same inventory (--inventory) and cloud. The run's etcd host locks are taken again
+first (a live holder is refused, exit 3; a dead one's lease expires within its TTL).
+
 Secret parameters are not stored in the journal: give them again with --var. The run keeps its
 id; its journal gets a run.resumed event and continues.
 
 Examples:
   forcedown resume 20261125T114710Z-host-failure-3f9a1c --yes
   forcedown resume 20261125T114710Z-host-failure-3f9a1c --yes --output json
+  forcedown resume 20261125T114710Z-host-failure-3f9a1c --yes --etcd https://etcd1:2379 --inventory inv.json
 
 Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
   positionals: [1, 1],
@@ -38,10 +67,9 @@ Exit codes: as for \`forcedown run\`; 2 if RUN-ID is unknown.`,
   },
   async run(args, context) {
     const runId = args.positionals[0];
-    const { readJournal, resolveStateDir, resumeStateFrom } = await import('../../runner/index.js');
+    const { resolveStateDir, resumeStateFrom } = await import('../../runner/index.js');
     const stateDir = resolveStateDir(args.values['state-dir'] as string | undefined, context.env, context.cwd);
-    const journal = await readJournal(stateDir, runId);
-    const state = resumeStateFrom(journal.events);
+    const state = resumeStateFrom(await journalEvents(args, context, stateDir, runId));
     if (!state)
       throw invalidInput(
         'JOURNAL_CORRUPT',

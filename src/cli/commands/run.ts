@@ -1,7 +1,17 @@
+import type { Coordinator } from '../../coordination/index.js';
 import { refused } from '../../errors/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
-import type { RendererChoice, ResumeState, RunEvent, RunOptions, RunOutcome, RunServices } from '../../runner/index.js';
+import type {
+  RendererChoice,
+  ResumeState,
+  RunCoordination,
+  RunEvent,
+  RunOptions,
+  RunOutcome,
+  RunServices,
+} from '../../runner/index.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
+import { coordinatorFor, etcdOption } from '../coordination-options.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
 import {
@@ -31,8 +41,10 @@ export const executionOptions = {
   'break-lock': {
     type: 'string',
     valueName: 'REASON',
-    description: 'Take over a stale host lock left by a dead run (REASON is recorded)',
+    description:
+      'Take over a stale host lock left by a dead run (the local lock file and, with etcd, its key; REASON is recorded)',
   },
+  ...etcdOption,
 } as const;
 
 /** Asks at a terminal whether to run, after showing the plan; false when the answer is not yes. */
@@ -68,6 +80,11 @@ async function confirmAtTerminal(
   } finally {
     rl.close();
   }
+}
+
+/** What a run uses of the coordinator. */
+function runCoordination(coordinator: Coordinator): RunCoordination {
+  return { locks: coordinator.locks, mirror: (runId) => coordinator.mirror(runId) };
 }
 
 type Verbosity = NonNullable<CommandContext['verbosity']>;
@@ -123,7 +140,11 @@ export async function executeFromCli(
     resume?.started.options.inventory,
     dryRun ? READ_ONLY_CONNECTION : {},
   );
+  // a dry run changes nothing, so it takes no lock and mirrors nothing (the configuration is still checked)
+  let coordinator: Awaited<ReturnType<typeof coordinatorFor>>;
   try {
+    coordinator = await coordinatorFor(args, context, loaded);
+    if (dryRun) coordinator?.close();
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
         throw refused(
@@ -159,6 +180,7 @@ export async function executeFromCli(
         ...(args.values['os-cloud'] ? { cloud: args.values['os-cloud'] as string } : {}),
       },
       ...(resume ? { resume } : {}),
+      ...(coordinator && !dryRun ? { coordination: runCoordination(coordinator) } : {}),
       ...(args.values['break-lock'] !== undefined ? { breakLock: args.values['break-lock'] as string } : {}),
     });
     if (output === 'text') {
@@ -168,6 +190,7 @@ export async function executeFromCli(
     return outcome.exitCode;
   } finally {
     await services.close();
+    if (!dryRun) coordinator?.close();
   }
 }
 
@@ -208,6 +231,7 @@ Examples:
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --dry-run
   forcedown run runbooks/host-failure.json --var host=cmp-07 --inventory inventory.json --yes --output json
   forcedown run my-gated.json --var host=cmp-07 --yes --approve ok-to-evacuate
+  forcedown run runbooks/host-failure.json --var host=cmp-07 --yes --etcd https://etcd1:2379,https://etcd2:2379
 
 Exit codes: 0 ok; 1 a step failed, or the run failed after it had changed something (the summary
 lists what changed); 2 invalid input, nothing was changed; 3 refused for safety; 4 auth;

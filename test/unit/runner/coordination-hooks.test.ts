@@ -1,0 +1,180 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HostLockProvider, MirroredEvent } from '../../../src/coordination/index.js';
+import { refused } from '../../../src/errors/index.js';
+import type { Step } from '../../../src/generated/runbook.types.js';
+import type { RunEvent, StepCatalog, StepModule } from '../../../src/runner/index.js';
+import { MirrorFeed } from '../../../src/runner/index.js';
+import { cleanup, runRunbook } from '../../support/run-harness.js';
+
+/** A lock provider whose `lost` signal the test aborts; records what was asked. */
+function fakeLocks(options: { refuse?: boolean } = {}) {
+  const lost = new AbortController();
+  const calls: string[] = [];
+  const provider: HostLockProvider = {
+    kind: 'etcd',
+    holder: () => Promise.resolve(undefined),
+    acquire: (request) => {
+      calls.push(`acquire ${request.hosts.join(',')}`);
+      if (options.refuse)
+        return Promise.reject(refused('HOST_LOCKED', 'host h1 is locked in etcd by run other-run', 'wait'));
+      return Promise.resolve({
+        hosts: request.hosts,
+        broken: [],
+        lost: lost.signal,
+        release: (why) => {
+          calls.push(`release ${why}`);
+          return Promise.resolve();
+        },
+      });
+    },
+  };
+  const loseLease = () =>
+    lost.abort(refused('COORDINATION_LEASE_LOST', 'the etcd lease of run r was lost', 'resume later'));
+  return { provider, calls, loseLease };
+}
+
+/**
+ * Steps named like the real ones (the schema knows those types) with test behaviour: fence
+ * confirms the power-off, force-down reports `forcedDown: true`, command records its apply.
+ */
+function catalogWith(applied: string[], onApply: (id: string) => void = () => undefined): StepCatalog {
+  const module = (type: string, outputs: (step: Step) => Record<string, unknown>): StepModule => ({
+    type: type as Step['type'],
+    defaultTimeoutMs: 5000,
+    title: (step) => step.id,
+    hosts: (step) => ('host' in step && typeof step.host === 'string' ? [step.host] : []),
+    check: () => Promise.resolve({ needed: true, summary: 'needed' }),
+    apply: async (step, context) => {
+      applied.push(step.id);
+      onApply(step.id);
+      if (type === 'fence' && 'host' in step)
+        await context.confirmFence({ host: String(step.host), driver: 'test', target: 't', confirmedAt: 'now' });
+      return { summary: 'done', outputs: outputs(step) };
+    },
+  });
+  const modules: Record<string, StepModule> = {
+    fence: module('fence', () => ({ power: 'off' })),
+    'force-down': module('force-down', () => ({ forcedDown: true })),
+    command: module('command', () => ({})),
+  };
+  return {
+    types: Object.keys(modules),
+    load: (type) => Promise.resolve(modules[type]),
+    validateResolved: () => undefined,
+  };
+}
+
+const runbook = {
+  name: 'coord',
+  steps: [
+    { id: 'fence', type: 'fence', host: 'h1' },
+    { id: 'force', type: 'force-down', host: 'h1' },
+    { id: 'after', type: 'command', command: ['true'] },
+  ],
+};
+
+const mirrorInto = (events: RunEvent[]) => () =>
+  Promise.resolve({
+    append: (event: MirroredEvent) => {
+      events.push(event as unknown as RunEvent);
+      return Promise.resolve();
+    },
+  });
+
+test('etcd locks are taken before the first step and released at the end; the journal is mirrored', async () => {
+  const applied: string[] = [];
+  const mirrored: RunEvent[] = [];
+  const locks = fakeLocks();
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied, (id) => {
+      if (id === 'fence') assert.equal(locks.calls, ['acquire h1']);
+    }),
+    coordination: { locks: locks.provider, mirror: mirrorInto(mirrored) },
+  });
+  assert.is(run.exitCode, 0);
+  assert.equal(applied, ['fence', 'force', 'after']);
+  assert.equal(locks.calls, ['acquire h1', 'release finished']);
+  assert.equal(
+    mirrored.map((event) => event.seq),
+    run.events.map((event) => event.seq),
+  );
+  await cleanup(run);
+});
+
+test('a run refused its etcd lock does nothing (exit 3) and frees its local lock', async () => {
+  const applied: string[] = [];
+  const locks = fakeLocks({ refuse: true });
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied),
+    coordination: { locks: locks.provider, mirror: mirrorInto([]) },
+  });
+  assert.is(run.exitCode, 3);
+  assert.equal(applied, []);
+  assert.match(JSON.stringify(run.summary), 'other-run');
+  const again = await runRunbook(runbook, { catalog: catalogWith(applied), stateDir: run.stateDir });
+  assert.is(again.exitCode, 0);
+  await cleanup(run);
+});
+
+test('lease lost between fence and force-down: no force-down, exit 3, journaled', async () => {
+  const applied: string[] = [];
+  const locks = fakeLocks();
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied, (id) => {
+      if (id === 'fence') locks.loseLease();
+    }),
+    coordination: { locks: locks.provider, mirror: mirrorInto([]) },
+  });
+  assert.is(run.exitCode, 3);
+  assert.equal(applied, ['fence']);
+  const journal = JSON.stringify(run.events);
+  assert.match(journal, 'COORDINATION_LEASE_LOST');
+  assert.match(journal, 'stops before its next write');
+  await cleanup(run);
+});
+
+test('lease lost after force-down: the run finishes its remaining steps', async () => {
+  const applied: string[] = [];
+  const locks = fakeLocks();
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied, (id) => {
+      if (id === 'force') locks.loseLease();
+    }),
+    coordination: { locks: locks.provider, mirror: mirrorInto([]) },
+  });
+  // the loss happened during force-down's apply: its outputs are noted after it finished
+  assert.equal(applied, ['fence', 'force', 'after']);
+  assert.is(run.exitCode, 0);
+  await cleanup(run);
+});
+
+test('MirrorFeed keeps order and retries what etcd did not take', async () => {
+  const taken: number[] = [];
+  let failing = true;
+  const warnings: string[] = [];
+  const feed = new MirrorFeed(
+    () =>
+      Promise.resolve({
+        append: (event: MirroredEvent) => {
+          if (failing) return Promise.reject(new Error('no quorum'));
+          taken.push(event.seq);
+          return Promise.resolve();
+        },
+      }),
+    (message) => warnings.push(message),
+  );
+  const event = (seq: number) => ({ seq, event: 'step.output' }) as unknown as RunEvent;
+  feed.push(event(1));
+  feed.push(event(2));
+  await feed.drain();
+  assert.is(feed.pending, 2);
+  assert.is(warnings.length, 1);
+  failing = false;
+  feed.push(event(3));
+  await feed.drain();
+  assert.equal(taken, [1, 2, 3]);
+  assert.is(feed.pending, 0);
+});
+
+test.run();
