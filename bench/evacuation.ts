@@ -3,7 +3,8 @@
  * runbooks/host-failure.json`, its default concurrency; wall time from its first evacuate request
  * to its last confirmation, from its events) against two reference strategies run on the same
  * testbed in the same benchmark: one at a time (each confirmed by polling the server every
- * 200 ms) and Masakari-like (3 workers, each polling its server). Strategies alternate in a
+ * 200 ms), Masakari-like (3 workers, each polling its server) and Nova's floor (everything sent at
+ * once, one os-migrations list per 500 ms). Strategies alternate in a
  * rotating order, round after round, so a slow spell of the machine does not land on one of them.
  * Every trial boots N fresh servers on fake1 and ends with fake1 healthy and the servers deleted.
  */
@@ -17,6 +18,8 @@ import {
   bootServers,
   cliEnv,
   connectAdmin,
+  countNovaRequests,
+  evacuationRoom,
   fenceAndForceDownDirectly,
   restore,
   SERVER_PREFIX,
@@ -24,12 +27,16 @@ import {
   waitAllHealthy,
   waitComputeSettled,
 } from './lib/testbed.js';
+import type { StrategyResult } from './strategies/common.js';
+import { floor } from './strategies/floor.js';
 import { masakariLike } from './strategies/masakari-like.js';
 import { oneAtATime } from './strategies/one-at-a-time.js';
 
 export const HOST = 'fake1';
-export type StrategyName = 'forcedown' | 'masakari-like' | 'one-at-a-time';
-export const STRATEGIES: readonly StrategyName[] = ['forcedown', 'masakari-like', 'one-at-a-time'];
+export type StrategyName = 'forcedown' | 'floor' | 'masakari-like' | 'one-at-a-time';
+export const STRATEGIES: readonly StrategyName[] = ['forcedown', 'floor', 'masakari-like', 'one-at-a-time'];
+/** The floor confirms with one os-migrations list per this many ms (forcedown's own poll interval). */
+export const FLOOR_POLL_MS = 500;
 
 export interface EvacuationTrial {
   readonly strategy: StrategyName;
@@ -44,50 +51,85 @@ export interface EvacuationTrial {
   readonly forceDownMs?: number;
   /** Reference strategies: requests they sent. */
   readonly requests?: number;
+  /** Requests nova-api answered during the trial (its access log), whoever sent them. */
+  readonly novaRequests?: number;
+  readonly novaRequestsByRoute?: Readonly<Record<string, number>>;
+  /** forcedown: its `concurrency`; undefined = the runbook's default. */
+  readonly concurrency?: number;
+  /** Servers whose first evacuate attempt failed or was refused as transient (placement conflicts). */
+  readonly failedFirstAttempts?: number;
+  /** Evacuate requests sent again (forcedown: requests beyond one per server; floor: resends). */
+  readonly retries?: number;
+  /** forcedown: its adaptive concurrency's changes (`evacuation.concurrency` events). */
+  readonly concurrencyChanges?: readonly { readonly from: number; readonly to: number; readonly reason: string }[];
+}
+
+/** An N the benchmark did not run: not enough room on the other computes. */
+export interface SkippedSize {
+  readonly servers: number;
+  readonly room: number;
+  readonly destinations: number;
+  readonly placementRoom: number;
 }
 
 export interface EvacuationFigures {
   readonly host: string;
   readonly pollIntervalMs: number;
+  readonly floorPollIntervalMs: number;
   readonly masakariWorkers: number;
+  readonly perDestination: number;
   readonly trials: readonly EvacuationTrial[];
+  readonly skipped: readonly SkippedSize[];
   /** Per N: per strategy, wall-time stats (ms), and the ratios of the medians. */
   readonly byN: Readonly<
     Record<
       string,
       {
-        readonly wallMs: Readonly<Record<StrategyName, Stats>>;
+        readonly wallMs: Readonly<Partial<Record<StrategyName, Stats>>>;
         readonly noticeToAllEvacuatedMs: Stats;
+        /** Medians: forcedown ÷ the floor (target ≤ 1.1). */
+        readonly forcedownOverFloor: number;
         readonly forcedownOverFasterReference: number;
         readonly oneAtATimeOverForcedown: number;
-        readonly serversPerSecond: Readonly<Record<StrategyName, number>>;
+        readonly serversPerSecond: Readonly<Partial<Record<StrategyName, number>>>;
+        /** Median nova-api requests per server during a trial (access log). */
+        readonly apiCallsPerServer: Readonly<Partial<Record<StrategyName, number>>>;
       }
     >
   >;
 }
 
+const num = (value: unknown): number => (typeof value === 'number' ? value : NaN);
+
 async function forcedownTrial(n: number, round: number, concurrency: number | undefined): Promise<EvacuationTrial> {
   const stateDir = mkdtempSync(join(tmpdir(), 'fd-bench-evac-'));
   try {
-    const run = await runCli(
-      [
-        'run',
-        'runbooks/host-failure.json',
-        '--var',
-        `host=${HOST}`,
-        '--var',
-        'reason=benchmark',
-        ...(concurrency === undefined ? [] : ['--var', `concurrency=${concurrency}`]),
-        '--inventory',
-        testbed().inventory,
-        '--yes',
-        '--output',
-        'json',
-        '--state-dir',
-        stateDir,
-      ],
-      cliEnv(),
+    const counted = await countNovaRequests(() =>
+      runCli(
+        [
+          'run',
+          'runbooks/host-failure.json',
+          '--var',
+          `host=${HOST}`,
+          '--var',
+          'reason=benchmark',
+          ...(concurrency === undefined ? [] : ['--var', `concurrency=${concurrency}`]),
+          '--inventory',
+          testbed().inventory,
+          '--yes',
+          '--output',
+          'json',
+          '--state-dir',
+          stateDir,
+        ],
+        cliEnv(),
+      ),
     );
+    const run = counted.result;
+    const progress = (kind: string): Record<string, unknown>[] =>
+      pick(run, 'step.progress', { stepId: 'evacuate', kind }).map(
+        (e) => (e.event.data ?? {}) as Record<string, unknown>,
+      );
     const requested = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.requested' });
     const finished = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.finished' });
     if (run.code !== 0 || requested.length === 0 || finished.length === 0)
@@ -96,6 +138,8 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
       pick(run, 'step.finished', { stepId: id })[0].at - pick(run, 'step.started', { stepId: id })[0].at;
     const last = Math.max(...finished.map((e) => e.at));
     const results = finished.map((e) => (e.event.data as { result?: string }).result);
+    const transient = [...progress('evacuation.failed-attempt'), ...progress('evacuation.refused')];
+    const firstFailed = new Set(transient.filter((d) => num(d.attempt) <= 1).map((d) => String(d.serverId)));
     return {
       strategy: 'forcedown',
       servers: n,
@@ -106,6 +150,16 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
       noticeToAllEvacuatedMs: last - run.spawnedAt,
       fenceMs: span('fence'),
       forceDownMs: span('force-down'),
+      novaRequests: counted.requests,
+      novaRequestsByRoute: counted.byRoute,
+      concurrency,
+      failedFirstAttempts: firstFailed.size,
+      retries: requested.length - new Set(progress('evacuation.requested').map((d) => String(d.serverId))).size,
+      concurrencyChanges: progress('evacuation.concurrency').map((d) => ({
+        from: num(d.from),
+        to: num(d.to),
+        reason: String(d.reason),
+      })),
     };
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
@@ -125,10 +179,14 @@ async function referenceTrial(
   const own = await connectAdmin();
   try {
     const options = { pollIntervalMs, serverTimeoutMs: 5 * 60_000 };
-    const result =
+    const counted = await countNovaRequests(() =>
       strategy === 'one-at-a-time'
-        ? await oneAtATime(own, HOST, options)
-        : await masakariLike(own, HOST, { ...options, workers });
+        ? oneAtATime(own, HOST, options)
+        : strategy === 'floor'
+          ? floor(own, HOST, { ...options, pollIntervalMs: FLOOR_POLL_MS })
+          : masakariLike(own, HOST, { ...options, workers }),
+    );
+    const result: StrategyResult & { readonly retries?: number } = counted.result;
     return {
       strategy,
       servers: n,
@@ -137,10 +195,94 @@ async function referenceTrial(
       evacuated: result.evacuated,
       failed: result.failed.length,
       requests: result.requests,
+      novaRequests: counted.requests,
+      novaRequestsByRoute: counted.byRoute,
+      ...(result.retries === undefined ? {} : { retries: result.retries }),
     };
   } finally {
     await own.close();
   }
+}
+
+/** One trial on a healthy testbed: N fresh servers on fake1, evacuated, fake1 restored. */
+export async function trial(
+  client: OpenStackClient,
+  strategy: StrategyName,
+  n: number,
+  round: number,
+  options: { readonly pollIntervalMs: number; readonly masakariWorkers: number; readonly concurrency?: number },
+): Promise<EvacuationTrial> {
+  await waitAllHealthy(client);
+  await waitComputeSettled(HOST);
+  await bootServers(client, HOST, n, { prefix: SERVER_PREFIX });
+  let result: EvacuationTrial;
+  try {
+    result =
+      strategy === 'forcedown'
+        ? await forcedownTrial(n, round, options.concurrency)
+        : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
+  } finally {
+    await restore(client, HOST);
+  }
+  if (result.failed > 0) throw new Error(`${strategy}, N=${n}: ${result.failed} server(s) not evacuated`);
+  return result;
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number =>
+  a === undefined || b === undefined ? NaN : Math.round((a / b) * 1000) / 1000;
+
+function summarize(n: number, strategies: readonly StrategyName[], trials: readonly EvacuationTrial[]) {
+  const of = (s: StrategyName): EvacuationTrial[] => trials.filter((t) => t.servers === n && t.strategy === s);
+  const wall: Partial<Record<StrategyName, Stats>> = {};
+  const calls: Partial<Record<StrategyName, number>> = {};
+  const perSecond: Partial<Record<StrategyName, number>> = {};
+  for (const s of strategies) {
+    wall[s] = stats(
+      of(s).map((t) => t.wallMs),
+      0,
+    );
+    calls[s] = stats(
+      of(s).map((t) => (t.novaRequests ?? NaN) / n),
+      2,
+    ).median;
+    perSecond[s] = Math.round((n / (wall[s].median / 1000)) * 100) / 100;
+  }
+  const refs = strategies.filter((s) => s !== 'forcedown').map((s) => wall[s]?.median ?? Infinity);
+  return {
+    wallMs: wall,
+    noticeToAllEvacuatedMs: stats(
+      of('forcedown').map((t) => t.noticeToAllEvacuatedMs ?? NaN),
+      0,
+    ),
+    forcedownOverFloor: ratio(wall.forcedown?.median, wall.floor?.median),
+    forcedownOverFasterReference: ratio(wall.forcedown?.median, Math.min(...refs)),
+    oneAtATimeOverForcedown: ratio(wall['one-at-a-time']?.median, wall.forcedown?.median),
+    serversPerSecond: perSecond,
+    apiCallsPerServer: calls,
+  };
+}
+
+/** The sizes that fit: N beyond the room the other computes have is skipped (and reported). */
+export async function sizesThatFit(
+  client: OpenStackClient,
+  sizes: readonly number[],
+  perDestination: number,
+  log: (line: string) => void,
+): Promise<{ fit: number[]; skipped: SkippedSize[] }> {
+  const room = await evacuationRoom(client, HOST, perDestination);
+  const skipped = sizes
+    .filter((n) => n > room.room)
+    .map((servers) => ({
+      servers,
+      room: room.room,
+      destinations: room.destinations,
+      placementRoom: room.placementRoom,
+    }));
+  for (const s of skipped)
+    log(
+      `evacuation N=${s.servers} skipped: room for ${s.room} (${s.destinations} destination computes × ${perDestination}); raise FORCEDOWN_TESTBED_COMPUTES`,
+    );
+  return { fit: sizes.filter((n) => n <= room.room), skipped };
 }
 
 export async function evacuationBench(
@@ -153,59 +295,35 @@ export async function evacuationBench(
     readonly strategies?: readonly StrategyName[];
     /** forcedown's `concurrency` (the runbook's default when absent). */
     readonly forcedownConcurrency?: number;
+    /** Servers the benchmark puts on each destination compute at most. */
+    readonly perDestination: number;
   },
   log: (line: string) => void,
 ): Promise<EvacuationFigures> {
   const strategies = options.strategies ?? STRATEGIES;
+  const { fit, skipped } = await sizesThatFit(client, options.sizes, options.perDestination, log);
   const trials: EvacuationTrial[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
-    for (const n of options.sizes) {
+    for (const n of fit) {
       const order = strategies.map((_s, i) => strategies[(i + round - 1) % strategies.length]);
       for (const strategy of order) {
-        await waitAllHealthy(client);
-        await waitComputeSettled(HOST);
-        await bootServers(client, HOST, n, { prefix: SERVER_PREFIX });
-        let trial: EvacuationTrial;
-        try {
-          trial =
-            strategy === 'forcedown'
-              ? await forcedownTrial(n, round, options.forcedownConcurrency)
-              : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
-        } finally {
-          await restore(client, HOST);
-        }
-        if (trial.failed > 0) throw new Error(`${strategy}, N=${n}: ${trial.failed} server(s) not evacuated`);
+        const t = await trial(client, strategy, n, round, { ...options, concurrency: options.forcedownConcurrency });
         log(
-          `evacuation round ${round}/${options.rounds}, N=${n}, ${strategy}: ${(trial.wallMs / 1000).toFixed(2)} s${trial.noticeToAllEvacuatedMs ? ` (notice → all evacuated ${(trial.noticeToAllEvacuatedMs / 1000).toFixed(2)} s)` : ''}`,
+          `evacuation round ${round}/${options.rounds}, N=${n}, ${strategy}: ${(t.wallMs / 1000).toFixed(2)} s, ${t.novaRequests ?? '?'} nova-api requests${t.noticeToAllEvacuatedMs ? ` (notice → all evacuated ${(t.noticeToAllEvacuatedMs / 1000).toFixed(2)} s)` : ''}`,
         );
-        trials.push(trial);
+        trials.push(t);
       }
     }
   }
-  const byN: Record<string, EvacuationFigures['byN'][string]> = {};
-  for (const n of options.sizes) {
-    const wall = Object.fromEntries(
-      strategies.map((s) => [
-        s,
-        stats(
-          trials.filter((t) => t.servers === n && t.strategy === s).map((t) => t.wallMs),
-          0,
-        ),
-      ]),
-    ) as Record<StrategyName, Stats>;
-    const refs = strategies.filter((s) => s !== 'forcedown').map((s) => wall[s].median);
-    byN[String(n)] = {
-      wallMs: wall,
-      noticeToAllEvacuatedMs: stats(
-        trials.filter((t) => t.servers === n && t.strategy === 'forcedown').map((t) => t.noticeToAllEvacuatedMs ?? NaN),
-        0,
-      ),
-      forcedownOverFasterReference: Math.round((wall.forcedown?.median / Math.min(...refs)) * 1000) / 1000,
-      oneAtATimeOverForcedown: Math.round((wall['one-at-a-time']?.median / wall.forcedown?.median) * 1000) / 1000,
-      serversPerSecond: Object.fromEntries(
-        strategies.map((s) => [s, Math.round((n / (wall[s].median / 1000)) * 100) / 100]),
-      ) as Record<StrategyName, number>,
-    };
-  }
-  return { host: HOST, pollIntervalMs: options.pollIntervalMs, masakariWorkers: options.masakariWorkers, trials, byN };
+  const byN = Object.fromEntries(fit.map((n) => [String(n), summarize(n, strategies, trials)]));
+  return {
+    host: HOST,
+    pollIntervalMs: options.pollIntervalMs,
+    floorPollIntervalMs: FLOOR_POLL_MS,
+    masakariWorkers: options.masakariWorkers,
+    perDestination: options.perDestination,
+    trials,
+    skipped,
+    byN,
+  };
 }

@@ -5,7 +5,9 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,scale] [--rounds N] [--sizes 10,30] [--out DIR]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale] [--rounds N] [--sizes 10,30,60]
+ *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
+ *     [--per-destination 30] [--out DIR]
  *   npm run bench -- --render bench/results/FILE.json    (its table and latest.md again, from its figures)
  *
  * Never a timed test: targets are reported (met / missed), the exit code says only whether every
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { connect, loadCloudConfig } from '../src/openstack/index.js';
 import { startOpenStackDouble } from '../test/support/openstack-double/index.js';
 import { adminEnv } from '../test/support/simulated-cloud.js';
-import { evacuationBench, type EvacuationFigures } from './evacuation.js';
+import { evacuationBench, STRATEGIES, type EvacuationFigures, type StrategyName } from './evacuation.js';
 import {
   benchRoot,
   machineInfo,
@@ -31,7 +33,9 @@ import {
 import { tableOf, type Figures } from './lib/table.js';
 import { scaleBench, type ScaleFigures } from './scale.js';
 import { startupBench, type StartupFigures } from './startup.js';
+import { floor } from './strategies/floor.js';
 import { masakariLike } from './strategies/masakari-like.js';
+import { summarizeSweep, sweepBench, sweepLevels, kneeOf, type SweepFigures } from './sweep.js';
 import { oneAtATime } from './strategies/one-at-a-time.js';
 import type { TimeToDownFigures } from './time-to-down.js';
 
@@ -41,6 +45,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     sizes: { type: 'string' },
+    strategies: { type: 'string' },
+    sweep: { type: 'string' },
+    'sweep-n': { type: 'string' },
+    'per-destination': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
@@ -56,9 +64,15 @@ if (values.render !== undefined) {
   process.exit(0);
 }
 const smoke = values.smoke === true;
-const only = new Set((values.only ?? 'startup,ttd,evacuation,scale').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'startup,ttd,evacuation,sweep,scale').split(',').map((s) => s.trim()));
 const rounds = Number(values.rounds ?? 2);
-const sizes = (values.sizes ?? '10,30').split(',').map(Number);
+const sizes = (values.sizes ?? '10,30,60').split(',').map(Number);
+const strategies = (values.strategies ?? STRATEGIES.join(',')).split(',').map((s) => s.trim()) as StrategyName[];
+for (const s of strategies) if (!STRATEGIES.includes(s)) throw new Error(`--strategies: unknown ${s}`);
+const sweepLevelsArg = (values.sweep ?? '5,10,20,30,N').split(',').map((l) => (l.trim() === 'N' ? 'N' : Number(l)));
+const sweepN = Number(values['sweep-n'] ?? 30);
+/** Servers the evacuation figures put on one destination compute at most (N beyond the room is skipped). */
+const perDestination = Number(values['per-destination'] ?? 30);
 const started = Date.now();
 const log = (line: string): void => {
   process.stderr.write(`bench [${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -98,14 +112,16 @@ async function strategiesOnDouble(): Promise<Record<string, unknown>> {
   );
   try {
     const out: Record<string, unknown> = {};
-    for (const strategy of ['one-at-a-time', 'masakari-like'] as const) {
+    for (const strategy of ['one-at-a-time', 'masakari-like', 'floor'] as const) {
       double.addServers(5, { host: 'fake1', name: `smoke-${strategy}` });
       double.setForcedDown('fake1', true);
       const options = { pollIntervalMs: 20, serverTimeoutMs: 10_000 };
       const result =
         strategy === 'one-at-a-time'
           ? await oneAtATime(client, 'fake1', options)
-          : await masakariLike(client, 'fake1', { ...options, workers: 3 });
+          : strategy === 'floor'
+            ? await floor(client, 'fake1', options)
+            : await masakariLike(client, 'fake1', { ...options, workers: 3 });
       if (result.evacuated !== 5) throw new Error(`${strategy}: ${result.evacuated} of 5 evacuated on the double`);
       out[strategy] = result;
     }
@@ -136,7 +152,44 @@ if (smoke) {
   });
 }
 
-if (!smoke && (only.has('ttd') || only.has('evacuation'))) {
+/** Smoke: the sweep's code path on the double (the CLI at each level, summarized, its knee). */
+async function sweepOnDouble(): Promise<SweepFigures> {
+  const n = 6;
+  const levels = sweepLevels([2, 3, 'N'], n);
+  const trials = [];
+  for (const concurrency of levels) {
+    const result = await scaleBench({
+      servers: n,
+      concurrency,
+      latencyMs: { min: 1, max: 3 },
+      rebuildMs: { min: 20, max: 50 },
+    });
+    if (result.evacuated !== n)
+      throw new Error(`sweep on the double, concurrency ${concurrency}: ${result.evacuated} of ${n}`);
+    trials.push({
+      strategy: 'forcedown' as const,
+      servers: n,
+      round: 1,
+      wallMs: result.evacuationWallMs,
+      evacuated: result.evacuated,
+      failed: result.failed,
+      concurrency,
+      novaRequests: result.apiCalls,
+      failedFirstAttempts: 0,
+      retries: 0,
+    });
+  }
+  const summary = summarizeSweep(trials, levels);
+  return { host: 'fake1', servers: n, trials, skipped: [], levels: summary, knee: kneeOf(summary) };
+}
+
+if (smoke && only.has('sweep')) {
+  await figure('sweep (double)', async () => {
+    figures.sweepOnDouble = await sweepOnDouble();
+  });
+}
+
+if (!smoke && (only.has('ttd') || only.has('evacuation') || only.has('sweep'))) {
   const testbedModule = await import('./lib/testbed.js');
   const client = await testbedModule.connectAdmin();
   const tb = testbedModule.testbed();
@@ -159,10 +212,19 @@ if (!smoke && (only.has('ttd') || only.has('evacuation'))) {
       await figure('evacuation', async () => {
         const result: EvacuationFigures = await evacuationBench(
           client,
-          { sizes, rounds, pollIntervalMs: 200, masakariWorkers: 3 },
+          { sizes, rounds, pollIntervalMs: 200, masakariWorkers: 3, strategies, perDestination },
           log,
         );
         figures.evacuation = result;
+      });
+    }
+    if (only.has('sweep')) {
+      await figure('concurrency sweep', async () => {
+        figures.sweep = await sweepBench(
+          client,
+          { servers: sweepN, levels: sweepLevelsArg, rounds, pollIntervalMs: 200, perDestination },
+          log,
+        );
       });
     }
   } finally {

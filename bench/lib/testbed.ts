@@ -5,7 +5,8 @@
  * servers deleted.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OpenStackClient } from '../../src/openstack/index.js';
 import {
   adminClient,
@@ -254,4 +255,81 @@ export function cliEnv(): Record<string, string> {
 
 export async function connectAdmin(): Promise<OpenStackClient> {
   return adminClient();
+}
+
+/**
+ * Counts the requests nova-api answered while `work` ran, from its own access log
+ * (`nova.osapi_compute.wsgi.server` lines appended meanwhile): what a strategy cost Nova's API,
+ * whoever sent it (the CLI child process too). Only the benchmark's trial may run meanwhile.
+ */
+export async function countNovaRequests<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; requests: number; byRoute: Record<string, number> }> {
+  const path = join(testbed().logDir, 'nova-api.log');
+  const start = statSync(path).size;
+  const result = await work();
+  const end = statSync(path).size;
+  const buffer = Buffer.alloc(end - start);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const byRoute: Record<string, number> = {};
+  let requests = 0;
+  for (const line of buffer.toString('utf8').split('\n')) {
+    const match = /nova\.osapi_compute\.wsgi\.server .*"(GET|POST|PUT|DELETE) \/v2\.1\/([^ ?"]*)/.exec(line);
+    if (!match) continue;
+    requests += 1;
+    const route = `${match[1]} /${match[2].replace(/[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}|\d+/g, '{id}')}`;
+    byRoute[route] = (byRoute[route] ?? 0) + 1;
+  }
+  return { result, requests, byRoute };
+}
+
+/**
+ * Room for N more m1.tiny servers evacuated off `host`: the other computes that are up and enabled,
+ * each able to take `perDestination` servers (a benchmark budget, not a Nova limit: placement's
+ * fake-driver inventory is practically unlimited, the 2-core machine is not), and placement's
+ * own free capacity on them (VCPU, MEMORY_MB, DISK_GB × allocation ratio − reserved − used).
+ */
+export async function evacuationRoom(
+  client: OpenStackClient,
+  host: string,
+  perDestination: number,
+): Promise<{ destinations: number; room: number; placementRoom: number }> {
+  const services = await client.compute.listServices({ binary: 'nova-compute' });
+  const others = services.filter((s) => s.host !== host && s.state === 'up' && s.status === 'enabled' && !s.forcedDown);
+  const token = await issueAdminToken();
+  const { placementUrl } = JSON.parse(readFileSync(join(testbed().dir, 'testbed.json'), 'utf8')) as {
+    placementUrl: string;
+  };
+  const placement = async (path: string): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${placementUrl}${path}`, {
+      headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'placement 1.10' },
+    });
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const flavor = { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 } as Record<string, number>;
+  const providers = (await placement('/resource_providers')).resource_providers as { uuid: string; name: string }[];
+  let placementRoom = 0;
+  for (const provider of providers.filter((p) => others.some((s) => s.host === p.name))) {
+    const inventories = (await placement(`/resource_providers/${provider.uuid}/inventories`)).inventories as Record<
+      string,
+      { total: number; reserved: number; allocation_ratio: number }
+    >;
+    const usages = (await placement(`/resource_providers/${provider.uuid}/usages`)).usages as Record<string, number>;
+    placementRoom += Math.min(
+      ...Object.entries(flavor).map(([rc, need]) => {
+        const inv = inventories[rc];
+        return inv ? Math.floor(((inv.total - inv.reserved) * inv.allocation_ratio - (usages[rc] ?? 0)) / need) : 0;
+      }),
+    );
+  }
+  return {
+    destinations: others.length,
+    room: Math.min(placementRoom, others.length * perDestination),
+    placementRoom,
+  };
 }
