@@ -74,9 +74,10 @@ export class WatchedRuns {
     await this.#save();
   }
 
+  /** Records how a run ended; an interrupted run (a stop) stays open, to be resumed. */
   async finish(runId: string, status: string): Promise<void> {
     const run = (await this.all()).find((r) => r.runId === runId);
-    if (!run) return;
+    if (!run || status === 'interrupted') return;
     run.finished = true;
     run.status = status;
     await this.#save();
