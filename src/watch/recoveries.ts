@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { LoadedRunbook } from '../runbook/index.js';
-import type { ExitCodes, RunEvent, RunOutcome, RunServices, StepCatalog } from '../runner/index.js';
+import type { ExitCodes, ResumeState, RunEvent, RunOutcome, RunServices, StepCatalog } from '../runner/index.js';
 
 /** One run the watcher started. */
 export interface WatchedRun {
@@ -174,7 +174,7 @@ export class RunnerRecoveries implements RecoveryLauncher {
     secretParams: readonly string[],
     hooks: RecoveryHooks,
     onEvent: (event: RunEvent) => void,
-    resume?: { loaded: LoadedRunbook; resume: import('../runner/index.js').ResumeState },
+    resume?: { loaded: LoadedRunbook; resume: ResumeState },
   ): Promise<RunOutcome> {
     const { executeRun } = await import('../runner/index.js');
     return executeRun({

@@ -61,14 +61,11 @@ test('stale is measured on the given Nova time, down counts, forced-down is no c
   assert.equal(poll.controlPlaneDown, ['nova-conductor@vm']);
   // the same answer read with Nova's clock 60 s behind ours: nothing is stale
   assert.is(
-    readServices([svc('b', { updatedAt: '2026-01-10T11:59:00' })], NOW - 60_000, 30_000).computes[0]!.stale,
+    readServices([svc('b', { updatedAt: '2026-01-10T11:59:00' })], NOW - 60_000, 30_000).computes[0].stale,
     false,
   );
   // Nova's clock unknown: only `down` counts
-  assert.is(
-    readServices([svc('b', { updatedAt: '2026-01-10T11:00:00' })], undefined, 30_000).computes[0]!.stale,
-    false,
-  );
+  assert.is(readServices([svc('b', { updatedAt: '2026-01-10T11:00:00' })], undefined, 30_000).computes[0].stale, false);
 });
 
 test('a candidate is confirmed after confirmSamples consecutive polls; a gap starts again', () => {
@@ -76,7 +73,7 @@ test('a candidate is confirmed after confirmSamples consecutive polls; a gap sta
   assert.equal(t.observe(['a'], 1)[0], { host: 'a', samples: 1, confirmed: false, firstStaleAt: 1 });
   assert.equal(t.observe(['a'], 2)[0], { host: 'a', samples: 2, confirmed: true, firstStaleAt: 1 });
   assert.equal(t.observe([], 3), []);
-  assert.is(t.observe(['a'], 4)[0]!.confirmed, false);
+  assert.is(t.observe(['a'], 4)[0].confirmed, false);
 });
 
 test('guards: a lone failed host is acted on', () => {
@@ -111,7 +108,7 @@ test('breaker: conductor or scheduler down acts on none', () => {
 test('self-check: after own API errors, no action until recoverAfterSamples good polls', () => {
   const services = fleet(4).map((s, i) => (i === 0 ? { ...s, state: 'down' as const } : s));
   const poll = readServices(services, NOW, 30_000);
-  assert.equal(decide(poll, ['cmp1'], settings, { ...state, goodPollsSinceError: 1 }).trips[0]!.reason, 'self-check');
+  assert.equal(decide(poll, ['cmp1'], settings, { ...state, goodPollsSinceError: 1 }).trips[0].reason, 'self-check');
   assert.equal(decide(poll, ['cmp1'], settings, { ...state, goodPollsSinceError: 2 }).act, ['cmp1']);
 });
 
@@ -125,13 +122,13 @@ test('caps: concurrency, hourly, zone and aggregate limits', () => {
   const three = ['cmp1', 'cmp2', 'cmp3'];
   const conc = decide(poll, three, settings, state);
   assert.equal(conc.act, ['cmp1', 'cmp2']);
-  assert.equal(conc.trips[0], { reason: 'max-concurrent', host: 'cmp3', message: conc.trips[0]!.message });
+  assert.equal(conc.trips[0], { reason: 'max-concurrent', host: 'cmp3', message: conc.trips[0].message });
   const hourly = decide(poll, three, settings, {
     ...state,
     startedAt: [NOW - 1000, NOW - 2000, NOW - 3000, NOW - 4000],
   });
   assert.equal(hourly.act, ['cmp1']);
-  assert.is(hourly.trips[0]!.reason, 'max-per-hour');
+  assert.is(hourly.trips[0].reason, 'max-per-hour');
   // starts older than an hour do not count
   assert.equal(decide(poll, ['cmp1'], settings, { ...state, startedAt: Array(5).fill(NOW - 3_700_000) }).act, ['cmp1']);
   const zoned = decide(poll, three, { ...settings, maxConcurrentRecoveries: 5, zoneLimits: { az1: 1 } }, state);
@@ -147,7 +144,7 @@ test('caps: concurrency, hourly, zone and aggregate limits', () => {
     { ...state, inFlight: ['cmp3'] },
   );
   assert.equal(agg.act, ['cmp1']);
-  assert.equal(agg.trips[0]!.reason, 'aggregate-limit');
+  assert.equal(agg.trips[0].reason, 'aggregate-limit');
 });
 
 test('disabled hosts are left alone unless the reason matches; markers of other runs hold a host', () => {

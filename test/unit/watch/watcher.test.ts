@@ -204,7 +204,7 @@ test('after a stop mid-evacuation, a new watcher resumes the run instead of star
     const again = t.watcher();
     assert.equal(
       (await again.resumeUnfinished()).map((r) => r.runId),
-      [open!.runId],
+      [open.runId],
     );
     await again.settle();
     assert.ok(evacuatedOff(t.cloud, ids, 'fake1'));
