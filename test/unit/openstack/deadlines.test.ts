@@ -64,7 +64,7 @@ test('transport: a server that never answers hits the response timeout', async (
   assert.is(error.code, 'ETIMEDOUT');
   assert.is(error.timeout, 'response');
   assert.match(error.message, 'no answer within 0.2 s');
-  assert.ok(Date.now() - started < 1000);
+  assert.ok(Date.now() - started < 5000, 'a hang guard, not a speed target: the wait ended');
   transport.close();
 });
 
@@ -76,7 +76,7 @@ test('transport: a TLS handshake that never completes hits the connect timeout',
   )) as TransportError;
   assert.is(error.timeout, 'connect');
   assert.match(error.message, 'could not connect within 0.2 s');
-  assert.ok(Date.now() - started < 1000);
+  assert.ok(Date.now() - started < 5000, 'a hang guard, not a speed target: the wait ended');
   transport.close();
 });
 
@@ -95,15 +95,19 @@ test('an idempotent call retries timed-out attempts only within its budget, then
   assert.instance(error, OpenStackConnectionError);
   assert.is(error.code, 'OPENSTACK_TIMEOUT');
   assert.is(exitCodeOf(error), 1);
-  assert.ok(elapsed >= 600 && elapsed < 1200, `took ${elapsed} ms`);
+  // the budget is a floor (it never gives up early) and the guard a ceiling far above it: the
+  // machine's load moves the figure, never the verdict (speed belongs in npm run bench)
+  assert.ok(elapsed >= 600 && elapsed < 5000, `took ${elapsed} ms`);
   assert.ok(stats.requests >= 3, `only ${stats.requests} attempts`);
   assert.ok(stats.requests <= 10, 'the retry count still caps the attempts');
   assert.match(
     error.message,
     new RegExp(
-      `Nova at http://127.0.0.1:${port} did not answer GET /v2.1/os-services; gave up after ${stats.requests} attempts in 0\\.[67] s`,
+      `Nova at http://127.0.0.1:${port} did not answer GET /v2.1/os-services; gave up after ${stats.requests} attempts in \\d+\\.\\d s`,
     ),
   );
+  const tookSeconds = Number(/attempts in (\d+\.\d) s/.exec(error.message)?.[1]);
+  assert.ok(tookSeconds >= 0.6, `the message says it took ${tookSeconds} s, less than the budget`);
   assert.match(error.message, 'an attempt waits at most 0.2 s');
   assert.match(error.hint, 'FORCEDOWN_API_TIMEOUT');
   transport.close();
@@ -173,11 +177,11 @@ test('a refused connection is retried within the budget and reported with the at
       authenticated: false,
     }),
   )) as OpenStackConnectionError;
-  assert.ok(Date.now() - started < 1000);
+  assert.ok(Date.now() - started < 5000, 'a hang guard, not a speed target: the wait ended');
   assert.is(error.code, 'OPENSTACK_UNREACHABLE');
   assert.match(
     error.message,
-    /cannot reach Glance at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) on GET \/v2\/images\/x; gave up after \d+ attempts in 0\.\d s/,
+    /cannot reach Glance at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) on GET \/v2\/images\/x; gave up after \d+ attempts in \d+\.\d s/,
   );
   transport.close();
 });
