@@ -1,4 +1,7 @@
 import { resolve } from 'node:path';
+import type { LoadedRunbook } from '../../runbook/index.js';
+import type { RunServices } from '../../runner/index.js';
+import type { StepCatalog } from '../../steps/step.interface.js';
 import type { ResolvedWatchConfig } from '../../watch/config.js';
 import type { CycleReport, LogRecord } from '../../watch/watcher.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
@@ -117,9 +120,9 @@ interface WatchRun {
   readonly args: ParsedArgs;
   readonly context: CommandContext;
   readonly config: ResolvedWatchConfig;
-  readonly services: import('../../runner/index.js').RunServices;
-  readonly loaded: import('../../runbook/index.js').LoadedRunbook;
-  readonly catalog: typeof import('../../steps/catalog.js').catalog;
+  readonly services: RunServices;
+  readonly loaded: LoadedRunbook;
+  readonly catalog: StepCatalog;
   readonly stateDir: string;
   readonly inventoryPath: string | undefined;
   readonly once: boolean;
