@@ -30,6 +30,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/resume.js')).command,
   },
   {
+    name: 'watch',
+    summary: 'Always-on recovery: notice failed computes, recover them with a runbook',
+    load: async () => (await import('./commands/watch.js')).command,
+  },
+  {
     name: 'runs',
     summary: 'List runs recorded in the state directory',
     load: async () => (await import('./commands/runs.js')).command,
