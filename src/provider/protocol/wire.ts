@@ -54,6 +54,21 @@ export interface ProtoModel {
   readonly services: ReadonlyMap<string, readonly MethodInfo[]>;
 }
 
+/** The model as generated data (src/generated/protocol.model.ts): what `modelFromTable` indexes. */
+export interface ProtoTable {
+  readonly messages: readonly { readonly fullName: string; readonly fields: readonly FieldInfo[] }[];
+  readonly enums: readonly string[];
+  readonly services: readonly (readonly [string, readonly MethodInfo[]])[];
+}
+
+/** Indexes a generated table (no parsing at start-up: only Maps are built). */
+export function modelFromTable(table: ProtoTable): ProtoModel {
+  const messages = new Map<string, MessageInfo>();
+  for (const { fullName, fields } of table.messages)
+    messages.set(fullName, { fullName, fields, byNumber: new Map(fields.map((f) => [f.number, f])) });
+  return { messages, enums: new Set(table.enums), services: new Map(table.services) };
+}
+
 // ---- parser -----------------------------------------------------------------------------------
 
 interface RawField {
