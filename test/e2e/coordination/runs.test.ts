@@ -219,4 +219,39 @@ test('lease lost between fence and force-down: no force-down (exit 3); resume fr
   assert.is((await client.compute.listServersOnHost(HOST)).length, 0, 'evacuated');
 });
 
+test('an etcd nobody answers on: refused at lock time (exit 3, what to do:), before the fence', async () => {
+  const before = bmcLog();
+  const result = await forcedown(
+    [
+      'run',
+      'runbooks/host-failure.json',
+      '--var',
+      `host=${HOST}`,
+      '--inventory',
+      testbed().inventory,
+      '--etcd',
+      'http://127.0.0.1:1',
+      '--yes',
+      '--output',
+      'json',
+      '--state-dir',
+      join(dir, 'machine-f'),
+    ],
+    { ...etcdEnv(), FORCEDOWN_ETCD_TIMEOUT: '2' },
+  );
+  assert.is(result.code, 3, why(result));
+  // with --output json the error is in run.finished (text output prints it on stderr)
+  const error = (events(result.stdout).at(-1)?.summary as { error?: Record<string, string> } | undefined)?.error;
+  assert.is(error?.code, 'COORDINATION_UNAVAILABLE', why(result));
+  assert.is(error?.kind, 'refused');
+  assert.match(error?.hint ?? '', 'nothing was changed');
+  assert.not.match(result.stderr, /INTERNAL_ERROR|\n\s+at /);
+  assert.not.ok(
+    events(result.stdout).some((e) => e.event === 'step.started'),
+    'no step started',
+  );
+  assert.is(powerOffs(bmcLog().slice(before.length)), 0, 'the BMC was not called');
+  assert.ok(computeAlive(HOST));
+});
+
 test.run();
