@@ -1,16 +1,20 @@
 import { HostHold, assertNotHeldByOther, isHeldBy, reasonWithMarker } from '../../hostops/index.js';
 import type { ComputeService } from '../../openstack/openstack.interface.js';
-import type { RunServices } from '../services.interface.js';
 import type { StepContext } from '../step.interface.js';
 import { computeService } from './services.js';
 
-/** The holds of each run (one `RunServices` per run), by host. */
-const HOLDS = new WeakMap<RunServices, Map<string, HostHold>>();
+/** The holds of the latest runs of this process, by run id, then host (steps get per-step service views). */
+const HOLDS = new Map<string, Map<string, HostHold>>();
+/** Runs remembered at once (a long-lived process forgets the oldest). */
+const RUNS_KEPT = 64;
 
 /** This run's {@link HostHold} on `host` (Nova names the host; created on first use). */
 export async function holdOf(context: StepContext, host: string): Promise<HostHold> {
-  let holds = HOLDS.get(context.services);
-  if (holds === undefined) HOLDS.set(context.services, (holds = new Map()));
+  let holds = HOLDS.get(context.runId);
+  if (holds === undefined) {
+    HOLDS.set(context.runId, (holds = new Map()));
+    if (HOLDS.size > RUNS_KEPT) HOLDS.delete(HOLDS.keys().next().value as string);
+  }
   let hold = holds.get(host);
   if (hold === undefined) {
     const client = await context.services.openstack();
