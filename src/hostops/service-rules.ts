@@ -15,7 +15,7 @@ import type { CallOptions, ComputeApi, ComputeService } from '../openstack/opens
 export const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 
 /** Whether `host` can be a Nova service host name (1 to 255 characters of {@link HOST_NAME}). */
-export function isHostName(host: unknown): host is string {
+export function isHostName(host: unknown): boolean {
   return typeof host === 'string' && host.length > 0 && host.length <= 255 && HOST_NAME.test(host);
 }
 

@@ -12,7 +12,7 @@ const RUNS_KEPT = 64;
 export async function holdOf(context: StepContext, host: string): Promise<HostHold> {
   let holds = HOLDS.get(context.runId);
   if (holds === undefined) {
-    HOLDS.set(context.runId, (holds = new Map()));
+    HOLDS.set(context.runId, (holds = new Map<string, HostHold>()));
     if (HOLDS.size > RUNS_KEPT) HOLDS.delete(HOLDS.keys().next().value as string);
   }
   let hold = holds.get(host);
