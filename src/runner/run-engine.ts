@@ -234,6 +234,8 @@ async function runEndWork(run: RunShared): Promise<void> {
         })
         .catch(() => undefined);
       run.services.warn(`could not ${key}: ${problem.message}`);
+      // a refusal at the end (a host hold found lost) fails the run: exit 3, not a warning
+      if (problem.kind === 'refused') run.record.failed(problem, false);
     }
   }
 }
