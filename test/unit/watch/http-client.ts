@@ -44,7 +44,7 @@ export function send(url: string, options: SendOptions = {}): Promise<Reply> {
     req.on('error', reject);
     const body = options.body;
     if (Array.isArray(body)) for (const chunk of body as readonly Buffer[]) req.write(chunk);
-    else if (body !== undefined) req.write(body as string | Buffer);
+    else if (body !== undefined) req.write(body);
     req.end();
   });
 }

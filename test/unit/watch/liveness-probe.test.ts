@@ -8,7 +8,7 @@ import { validateAgainst } from '../../../src/validation/index.js';
 import { createLivenessProbe, parseTcpTarget } from '../../../src/watch/liveness-probe.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/bin');
-const bmc = { driver: 'command', command: ['/bin/true'] } as const;
+const bmc: InventoryHost['bmc'] = { driver: 'command', command: ['/bin/true'] };
 
 async function listening(): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => socket.end());
