@@ -13,17 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { invalidInput } from '../errors/index.js';
 import { secrets } from '../secrets/index.js';
 import { createAjv } from '../validation/schema-registry.js';
-
-// ---- kept identical to src/watch/ports.ts in branch watch ----
-// prettier-ignore
-export interface AlertCandidate { readonly host: string; readonly fingerprint: string; readonly startsAt: string; readonly alertname?: string }
-// prettier-ignore
-export interface AlertSource { /** firing alerts not yet resolved, by Nova host */ firing(): readonly AlertCandidate[]; close(): Promise<void> }
-// prettier-ignore
-export type ProbeVerdict = 'answers' | 'silent' | 'not-configured';
-// prettier-ignore
-export interface LivenessProbe { probe(host: string, signal: AbortSignal): Promise<ProbeVerdict> }
-// ---- end of the shared block ----
+import type { AlertCandidate, AlertSource } from './ports.js';
 
 /** Where the bearer token comes from. */
 export type AlertTokenSource = { readonly env: string } | { readonly file: string };

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { interrupted } from '../errors/index.js';
 import { run } from '../exec/index.js';
 import type { InventoryHost, LivenessProbeConfig } from '../generated/inventory.types.js';
-import type { LivenessProbe, ProbeVerdict } from './alert-intake.js';
+import type { LivenessProbe, ProbeVerdict } from './ports.js';
 
 /** Seconds a probe may take when its entry sets no `timeoutSec` (the schema's default). */
 export const DEFAULT_PROBE_TIMEOUT_SEC = 2;
