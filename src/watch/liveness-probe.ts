@@ -107,3 +107,35 @@ export function createLivenessProbe(options: LivenessProbeOptions): LivenessProb
     },
   };
 }
+
+/** The longest `timeoutSec` of the inventory's probes in milliseconds (0 without probes). */
+export function longestProbeMs(hosts: Readonly<Record<string, InventoryHost>>): number {
+  let longest = 0;
+  for (const entry of Object.values(hosts))
+    if (entry.probe) longest = Math.max(longest, (entry.probe.timeoutSec ?? DEFAULT_PROBE_TIMEOUT_SEC) * 1000);
+  return longest;
+}
+
+/**
+ * The probe over a loaded inventory, finding a Nova host's entry as operators type host names
+ * (`cmp-07` finds `cmp-07.example.net`); a host the inventory does not list is 'not-configured'.
+ */
+export function createInventoryProbe(
+  hosts: Readonly<Record<string, InventoryHost>>,
+  lookup: (host: string) => InventoryHost,
+  cwd?: string,
+): LivenessProbe {
+  const exact = createLivenessProbe({ hosts, cwd });
+  return {
+    probe(host: string, signal: AbortSignal): Promise<ProbeVerdict> {
+      let entry: InventoryHost | undefined;
+      try {
+        entry = lookup(host);
+      } catch {
+        entry = undefined;
+      }
+      const name = entry === undefined ? undefined : Object.keys(hosts).find((key) => hosts[key] === entry);
+      return exact.probe(name ?? host, signal);
+    },
+  };
+}

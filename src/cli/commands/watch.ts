@@ -1,9 +1,14 @@
 import { resolve } from 'node:path';
+import { dirname } from 'node:path';
+import type { LoadedInventory } from '../../inventory/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunServices } from '../../runner/index.js';
 import type { StepCatalog } from '../../steps/step.interface.js';
 import type { ResolvedWatchConfig } from '../../watch/config.js';
-import type { CycleReport, LogRecord } from '../../watch/watcher.js';
+import type { AlertIntake } from '../../watch/alert-intake.js';
+import type { startWatchServer as StartWatchServer, WatchMetrics } from '../../watch/metrics.js';
+import type { LivenessProbe } from '../../watch/ports.js';
+import type { CycleReport, LogRecord, Watcher } from '../../watch/watcher.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
@@ -106,6 +111,7 @@ async function runWatch(args: ParsedArgs, context: CommandContext): Promise<numb
       catalog,
       stateDir,
       inventoryPath,
+      inventory,
       once,
       dryRun,
       output,
@@ -114,6 +120,30 @@ async function runWatch(args: ParsedArgs, context: CommandContext): Promise<numb
     connection.abort();
     await services.close();
   }
+}
+
+/**
+ * The liveness probe from the inventory's `probe` entries, and how long the watcher lets it take:
+ * the config's probeTimeout, else enough for the slowest entry's timeoutSec.
+ */
+async function probeFrom(
+  w: WatchRun,
+  log: (record: LogRecord) => void,
+): Promise<{ probe?: LivenessProbe; timeoutMs: number | undefined }> {
+  const configured = w.config.config.probeTimeout === undefined ? undefined : w.config.settings.probeTimeoutMs;
+  if (!w.inventory) return { timeoutMs: configured };
+  const { createInventoryProbe, longestProbeMs } = await import('../../watch/liveness-probe.js');
+  const hosts = w.inventory.inventory.hosts;
+  const longest = longestProbeMs(hosts);
+  if (longest === 0) return { timeoutMs: configured };
+  if (configured !== undefined && configured < longest)
+    log({
+      msg: `probeTimeout (${configured}ms) is shorter than an inventory probe's timeoutSec (${longest}ms): such a probe counts as silent when it runs out`,
+      level: 'warn',
+    });
+  const lookup = (host: string) => w.inventory!.host(host);
+  const probe = createInventoryProbe(hosts, lookup, dirname(w.inventory.absolutePath));
+  return { probe, timeoutMs: configured ?? Math.max(2000, longest + 500) };
 }
 
 interface WatchRun {
@@ -125,6 +155,7 @@ interface WatchRun {
   readonly catalog: StepCatalog;
   readonly stateDir: string;
   readonly inventoryPath: string | undefined;
+  readonly inventory: LoadedInventory | undefined;
   readonly once: boolean;
   readonly dryRun: boolean;
   readonly output: string;
@@ -139,8 +170,14 @@ async function watchWith(w: WatchRun): Promise<number> {
   const log = logTo(w.once ? w.context.stderr : w.context.stdout);
   const metrics = new WatchMetrics();
   const cloud = w.config.config.cloud ?? (w.args.values['os-cloud'] as string | undefined);
+  const { probe, timeoutMs } = await probeFrom(w, log);
+  // the intake serves on the watch server, so a --once (no server) does not read alerts
+  const alerts = w.once ? undefined : await intakeFrom(w.config, w.context);
+  const intake = alerts?.intake;
   const watcher = new Watcher({
-    settings: w.config.settings,
+    settings: { ...w.config.settings, ...(timeoutMs === undefined ? {} : { probeTimeoutMs: timeoutMs }) },
+    ...(probe ? { probe } : {}),
+    ...(intake ? { alerts: intake } : {}),
     // the one warm client: signed in once, reused by every poll and every run
     compute: async () => (await w.services.openstack()).compute,
     launcher: new RunnerRecoveries({
@@ -170,20 +207,56 @@ async function watchWith(w: WatchRun): Promise<number> {
     else writeLine(w.context.stdout, formatReport(report, w.config));
     return onceExitCode(report);
   }
-  const server = await startWatchServer({ ...w.config.listen, metrics, ready: () => watcher.lastPollOk, log });
-  log({
+  try {
+    return await serve(w, watcher, { metrics, log, startWatchServer, ...(alerts ? { alerts } : {}) });
+  } finally {
+    await intake?.close();
+  }
+}
+
+/** The alert intake from the config's `alerts`, its token read now (an input error when absent). */
+async function intakeFrom(
+  config: ResolvedWatchConfig,
+  context: CommandContext,
+): Promise<{ intake: AlertIntake; path: string } | undefined> {
+  if (!config.alerts) return undefined;
+  const { createAlertIntake, DEFAULT_ALERT_PATH } = await import('../../watch/alert-intake.js');
+  const intake = createAlertIntake({ ...config.alerts, env: context.env });
+  return { intake, path: config.alerts.path ?? DEFAULT_ALERT_PATH };
+}
+
+interface Serving {
+  readonly metrics: WatchMetrics;
+  readonly log: (record: LogRecord) => void;
+  readonly startWatchServer: typeof StartWatchServer;
+  readonly alerts?: { readonly intake: AlertIntake; readonly path: string };
+}
+
+/** Runs the watcher until SIGTERM/SIGINT with the HTTP server (metrics, health, alert intake). */
+async function serve(w: WatchRun, watcher: Watcher, s: Serving): Promise<number> {
+  const intake = s.alerts?.intake;
+  const routes = intake ? [intake.handle.bind(intake)] : [];
+  const server = await s.startWatchServer({
+    ...w.config.listen,
+    metrics: s.metrics,
+    ready: () => watcher.lastPollOk,
+    log: s.log,
+    routes,
+  });
+  s.log({
     msg: 'watching',
     url: server.url,
     mode: w.config.settings.mode,
     dryRun: w.dryRun,
     intervalMs: w.config.settings.intervalMs,
+    ...(s.alerts ? { alerts: `${server.url}${s.alerts.path}` } : {}),
   });
   try {
     await watcher.run(w.context.signal);
   } finally {
     await server.close();
   }
-  log({ msg: 'stopped: no run left between fence and force-down' });
+  s.log({ msg: 'stopped: no run left between fence and force-down' });
   return ExitCode.Ok;
 }
 
