@@ -8,7 +8,7 @@ import type { ResolvedWatchConfig } from '../../watch/config.js';
 import type { AlertIntake } from '../../watch/alert-intake.js';
 import type { startWatchServer as StartWatchServer, WatchMetrics } from '../../watch/metrics.js';
 import type { LivenessProbe } from '../../watch/ports.js';
-import type { CycleReport, LogRecord, Watcher } from '../../watch/watcher.js';
+import type { CycleReport, FinishedRun, LogRecord, Watcher } from '../../watch/watcher.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
@@ -20,25 +20,40 @@ function logTo(stream: CommandContext['stdout']): (record: LogRecord) => void {
 }
 
 /** What one cycle found, for humans. */
-function formatReport(report: CycleReport, config: ResolvedWatchConfig): string {
+function formatReport(
+  report: CycleReport,
+  config: ResolvedWatchConfig,
+  dryRun: boolean,
+  runs: readonly FinishedRun[],
+): string {
   if (!report.ok) return `poll of Nova failed: ${report.error ?? 'unknown error'}; nothing would be done`;
-  const lines = [`mode ${config.settings.mode}, dry run: polled Nova's os-services once`];
+  const lines = [`mode ${config.settings.mode}${dryRun ? ', dry run' : ''}: polled Nova's os-services once`];
   for (const c of report.candidates)
     lines.push(
       `  candidate ${c.host}: ${c.samples} of ${config.settings.confirmSamples} stale samples${c.confirmed ? ' (confirmed)' : ''}`,
     );
   for (const t of report.trips) lines.push(`  guard ${t.reason}${t.host ? ` (${t.host})` : ''}: ${t.message}`);
+  const verb = report.acted ? 'recovering' : 'would recover';
   for (const host of report.recover)
-    lines.push(`  would recover ${host} with ${config.runbook ?? 'runbooks/host-failure.json'}`);
+    lines.push(`  ${verb} ${host} with ${config.runbook ?? 'runbooks/host-failure.json'}`);
+  for (const run of runs)
+    lines.push(`  run ${run.runId ?? '(not started)'} for ${run.host}: ${run.status} (exit ${run.exitCode})`);
   if (report.candidates.length === 0 && report.recover.length === 0)
     lines.push('  nothing to do: every enabled compute is up');
   return lines.join('\n');
 }
 
-/** 0 nothing to do; 3 something would be done or a guard held a host back; 1 the poll failed. */
-function onceExitCode(report: CycleReport): number {
+/**
+ * The exit code of a `--once`, for scripts gating on it: 1 the poll failed; a recovery run that
+ * did not succeed gives its own code (1 failed, 3 refused...); 11 a guard held a host back; 10
+ * hosts were recovered or would be; 0 nothing to do.
+ */
+function onceExitCode(report: CycleReport, runs: readonly FinishedRun[]): number {
   if (!report.ok) return ExitCode.StepFailed;
-  return report.recover.length > 0 || report.trips.length > 0 ? ExitCode.Refused : ExitCode.Ok;
+  const failed = runs.find((r) => r.exitCode !== ExitCode.Ok);
+  if (failed) return failed.exitCode;
+  if (report.trips.length > 0) return ExitCode.WatchHeldBack;
+  return report.recover.length > 0 ? ExitCode.WatchFoundWork : ExitCode.Ok;
 }
 
 async function runWatch(args: ParsedArgs, context: CommandContext): Promise<number> {
@@ -202,10 +217,14 @@ async function watchWith(w: WatchRun): Promise<number> {
     if (w.output === 'json')
       writeLine(
         w.context.stdout,
-        JSON.stringify({ ...report, mode: w.config.settings.mode, dryRun: w.dryRun }, null, 2),
+        JSON.stringify(
+          { ...report, runs: watcher.finishedRuns, mode: w.config.settings.mode, dryRun: w.dryRun },
+          null,
+          2,
+        ),
       );
-    else writeLine(w.context.stdout, formatReport(report, w.config));
-    return onceExitCode(report);
+    else writeLine(w.context.stdout, formatReport(report, w.config, w.dryRun, watcher.finishedRuns));
+    return onceExitCode(report, watcher.finishedRuns);
   }
   try {
     return await serve(w, watcher, { metrics, log, startWatchServer, ...(alerts ? { alerts } : {}) });
@@ -300,9 +319,13 @@ Examples:
   forcedown watch --config /etc/forcedown/watch.yaml --once --dry-run --output json
   forcedown watch --config /etc/forcedown/watch.yaml
 
-Exit codes: 0 stopped cleanly, or (--once) nothing to do; 3 (--once) there was something to
-do: hosts it recovered or would recover, or guards that held a host back; 1 (--once) the poll of
-Nova failed; 2 invalid config, runbook or inventory (what to do is printed).`,
+Exit codes: 0 stopped cleanly, or (--once) nothing to do; 2 invalid config, runbook or
+inventory, or a missing alert token (what to do is printed). With --once, for scripts:
+  10  hosts recovered (mode act), or that would be (--dry-run, observe): see "recover"
+  11  a guard or the liveness probe held a host back (a human should look): see "trips"
+  1   the poll of Nova failed (unreachable, authentication...: see the log on stderr)
+  a recovery run that did not succeed: that run's code (1 failed, 3 refused for safety, ...)
+(11 wins over 10; a failed run over both.) --output json also lists the runs it started.`,
   positionals: [0, 0],
   options: {
     config: {

@@ -139,10 +139,11 @@ test('a probe that answers (a real TCP listener) vetoes the fence of a stale hos
     );
     cloud.double.killCompute('fake1', { now: true });
     const run = await cliIn(dir, ['watch', '--config', 'w.json', '--once', '--output', 'json'], adminEnv(cloud.double));
+    assert.is(run.code, 11, run.err);
     const report = JSON.parse(run.out) as { recover: string[]; trips: { reason: string; host?: string }[] };
     assert.equal(report.recover, []);
     assert.ok(
-      report.trips.some((t) => t.host === 'fake1' && /probe/.test(t.reason)),
+      report.trips.some((t) => t.host === 'fake1' && t.reason === 'probe-veto'),
       JSON.stringify(report.trips),
     );
     assert.is(cloud.double.service('fake1')?.forcedDown, false);
@@ -153,6 +154,7 @@ test('a probe that answers (a real TCP listener) vetoes the fence of a stale hos
       ['watch', '--config', 'w.json', '--once', '--dry-run', '--output', 'json'],
       adminEnv(cloud.double),
     );
+    assert.is(dry.code, 10, dry.err);
     assert.equal((JSON.parse(dry.out) as { recover: string[] }).recover, ['fake1'], dry.err);
   } finally {
     if (server.listening) await closeServer(server);
