@@ -6,7 +6,7 @@ import { createAlertIntake, type AlertIntake } from '../../src/watch/alert-intak
 import { send, type Reply } from '../unit/watch/http-client.js';
 import { newTally, report, settingsFor, type Tally } from './support/harness.js';
 import { HOSTILE_KEYS, HOSTILE_STRINGS, dictionaryOf, mutate } from './support/mutate.js';
-import { Rng } from './support/rng.js';
+import { DEFAULT_CASES, Rng, caseIndexes } from './support/rng.js';
 
 /**
  * Generated malformed and hostile requests to the real alert intake on 127.0.0.1: mutated
@@ -15,7 +15,7 @@ import { Rng } from './support/rng.js';
  * methods and content types. Every request must get a 4xx with a JSON `{error, what_to_do}` (or
  * 200 when it is a valid, authenticated payload), never echo the token, and the server must keep
  * answering (a valid request is checked every 20 cases and at the end). Cases: at least 500
- * (FORCEDOWN_FUZZ_ALERT_CASES), replayable with FORCEDOWN_FUZZ_ONLY=alert-intake#N.
+ * (its TARGET_SHARES part of FORCEDOWN_FUZZ_CASES: 525 of 2100), replayable with FORCEDOWN_FUZZ_ONLY=alert-intake#N.
  */
 const TARGET = 'alert-intake';
 const settings = settingsFor(TARGET);
@@ -56,15 +56,6 @@ const base = {
 const baseText = JSON.stringify(base, null, 2);
 const dictionary = dictionaryOf([base]);
 const good = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
-
-function caseCount(): number[] {
-  if (settings.only) return [...(settings.only.get(TARGET) ?? [])].sort((a, b) => a - b);
-  const text = process.env.FORCEDOWN_FUZZ_ALERT_CASES?.trim();
-  const count = text ? Number(text) : 600;
-  if (!Number.isInteger(count) || count < 0)
-    throw new Error(`FORCEDOWN_FUZZ_ALERT_CASES must be a whole number, not "${text}"`);
-  return Array.from({ length: count }, (_, i) => i);
-}
 
 function randomValue(rng: Rng, depth: number): unknown {
   const kind = rng.int(0, depth > 4 ? 3 : 6);
@@ -280,15 +271,15 @@ test(`fuzz ${TARGET}: hostile requests get a 4xx (or 200 when valid) and the ser
   const started = Date.now();
   const tally = newTally();
   try {
-    const indexes = caseCount();
+    const indexes = caseIndexes(settings, TARGET);
     for (const index of indexes) await runCase(intake, url, port, index, tally);
     const final = await stillAnswers(url);
     if (final.length > 0)
       tally.failures.push({ target: TARGET, index: -1, base: 'after all cases', steps: [], failures: final });
     process.stdout.write(`${report(TARGET, settings, tally, started)}\n`);
     assert.ok(
-      settings.only !== undefined || tally.cases >= 500,
-      `only ${tally.cases} cases ran (at least 500 expected)`,
+      settings.only !== undefined || settings.cases < DEFAULT_CASES || tally.cases >= 500,
+      `only ${tally.cases} cases ran (at least 500 expected with the default FORCEDOWN_FUZZ_CASES)`,
     );
     assert.equal(crashes, [], 'no unhandled rejection or uncaught exception');
     assert.is(
