@@ -15,6 +15,10 @@ export const ExitCode = {
   Refused: 3,
   /** Authentication or authorisation failed (Keystone 401, Nova/Keystone 403). */
   Auth: 4,
+  /** `watch --once`: hosts it recovered, or would recover (dry run, observe); no guard held one back. */
+  WatchFoundWork: 10,
+  /** `watch --once`: a guard (breaker, cap, probe veto, disabled host...) held a host back. */
+  WatchHeldBack: 11,
   /** Interrupted by SIGINT/SIGTERM; the journal is consistent and the run can be resumed. */
   Interrupted: 130,
 } as const;
@@ -62,6 +66,10 @@ export function exitCodeName(code: number): string {
       return 'refused';
     case ExitCode.Auth:
       return 'auth';
+    case ExitCode.WatchFoundWork:
+      return 'found-work';
+    case ExitCode.WatchHeldBack:
+      return 'held-back';
     case ExitCode.Interrupted:
       return 'interrupted';
     default:

@@ -22,6 +22,20 @@ export type PasswordSource = PasswordFromEnv | PasswordFromFile;
  */
 export type CallTimeoutSec = number;
 /**
+ * A second opinion on whether the host itself is alive, used by `forcedown watch` before it fences: when nova-compute is silent but the probe answers, the watcher notifies instead of fencing. A TCP connect to a management address, or a program (no shell) that exits 0 when the host answers.
+ *
+ * This interface was referenced by `Inventory`'s JSON-Schema
+ * via the `definition` "probe".
+ */
+export type LivenessProbeConfig = TcpProbe | CommandProbe;
+/**
+ * Seconds the probe may take; no answer within it counts as silent.
+ *
+ * This interface was referenced by `Inventory`'s JSON-Schema
+ * via the `definition` "probeTimeoutSec".
+ */
+export type ProbeTimeoutSec = number;
+/**
  * A Nova service host name (RFC 1123 host name, 1-255 characters).
  *
  * This interface was referenced by `Inventory`'s JSON-Schema
@@ -58,6 +72,7 @@ export interface InventoryHost {
    */
   description?: string;
   bmc: BmcConfig;
+  probe?: LivenessProbeConfig;
 }
 /**
  * IPMI over LAN through ipmitool (-I lanplus by default). The password reaches ipmitool through its environment (-E), never its argv.
@@ -168,4 +183,28 @@ export interface CommandBmc {
   };
   password?: PasswordSource;
   callTimeoutSec?: CallTimeoutSec;
+}
+/**
+ * This interface was referenced by `Inventory`'s JSON-Schema
+ * via the `definition` "tcpProbe".
+ */
+export interface TcpProbe {
+  /**
+   * host:port to connect to (a management address, e.g. sshd: mgmt-07.example.net:22 or [fd00::7]:22). The host answers when the connection is accepted.
+   */
+  tcp: string;
+  timeoutSec?: ProbeTimeoutSec;
+}
+/**
+ * This interface was referenced by `Inventory`'s JSON-Schema
+ * via the `definition` "commandProbe".
+ */
+export interface CommandProbe {
+  /**
+   * Program and arguments, run without a shell; exit 0 means the host answers. Receives FORCEDOWN_HOST in its environment.
+   *
+   * @minItems 1
+   */
+  command: [string, ...string[]];
+  timeoutSec?: ProbeTimeoutSec;
 }

@@ -17,7 +17,7 @@ export type WatchDuration = string;
  */
 export type WatchDuration1 = string;
 /**
- * How long the liveness probe may take before its answer counts as silent (default 2s).
+ * How long the watcher lets a host's liveness probe (the inventory's probe entry) take before its answer counts as silent (default: the slowest probe's timeoutSec plus 0.5s, at least 2s).
  */
 export type WatchDuration2 = string;
 /**
@@ -33,6 +33,10 @@ export type WatchLimit1 = number;
  * via the `definition` "limit".
  */
 export type WatchLimit2 = number;
+/**
+ * A firing alert Alertmanager does not repeat for this long is dropped (default 1h; keep it above Alertmanager's repeat_interval).
+ */
+export type WatchDuration3 = string;
 /**
  * This interface was referenced by `Coordination`'s JSON-Schema
  * via the `definition` "endpoint".
@@ -63,7 +67,7 @@ export type WatchName2 = string;
  * This interface was referenced by `WatchConfig`'s JSON-Schema
  * via the `definition` "duration".
  */
-export type WatchDuration3 = string;
+export type WatchDuration4 = string;
 
 /**
  * Configuration of `forcedown watch`: the always-on recovery service. It polls Nova's os-services once per interval, confirms a failed compute over several polls (or takes a firing alert), applies the guards, then recovers the host with an ordinary run of the configured runbook. Relative paths are relative to this file.
@@ -162,7 +166,7 @@ export interface WatchGuards {
   recoverAfterSamples?: number;
 }
 /**
- * Alertmanager webhook intake (POST /alerts on listen): firing alerts name a host that joins the candidates (no confirmSamples: the alert rule's for: confirms it) and goes through every guard.
+ * Alertmanager webhook intake (payload version 4), served on listen at path: firing alerts name a host that joins the candidates (no confirmSamples: the alert rule's for: confirms it) and goes through every guard and the liveness probe. A resolved alert (same fingerprint) removes it.
  *
  * This interface was referenced by `WatchConfig`'s JSON-Schema
  * via the `definition` "alerts".
@@ -173,9 +177,33 @@ export interface WatchAlerts {
    */
   hostLabel?: string;
   /**
-   * Bearer token Alertmanager must send (http_config.authorization); from an environment variable or a 0600 file, never in this file.
+   * Regular expression the label value must match; its first capture group (else the whole match) is the Nova host, e.g. ^([^.:]+) strips a domain and a port. Alerts that do not match are ignored (default: the value as it is).
    */
-  token?: WatchTokenFromEnv | WatchTokenFromFile;
+  hostPattern?: string;
+  /**
+   * Request path Alertmanager posts to (default /api/v1/alerts).
+   */
+  path?: string;
+  /**
+   * Bearer token Alertmanager must send (http_config.authorization); from an environment variable or a 0600 file (relative to this file), never in this file.
+   */
+  token: WatchTokenFromEnv | WatchTokenFromFile;
+  expireAfter?: WatchDuration3;
+  /**
+   * Largest request body accepted (default 262144).
+   */
+  maxBodyBytes?: number;
+  /**
+   * Most firing alerts tracked at once; more are ignored and counted (default 10000).
+   */
+  maxTracked?: number;
+  /**
+   * Per client address: a bucket of burst requests refilled at perMinute (default 20, 120).
+   */
+  rateLimit?: {
+    burst: number;
+    perMinute: number;
+  };
 }
 export interface WatchTokenFromEnv {
   env: string;

@@ -8,6 +8,7 @@ import { invalidInput } from '../errors/index.js';
 import type { WatchConfig } from '../generated/watch.types.js';
 import { parseDuration, problemsError } from '../runbook/index.js';
 import { sortProblems, validateDocumentText, type JsonDocument, type Problem } from '../validation/index.js';
+import type { AlertIntakeOptions } from './alert-intake.js';
 import type { GuardSettings } from './guards.js';
 import type { WatchSettings } from './watcher.js';
 
@@ -28,6 +29,8 @@ export interface ResolvedWatchConfig {
   readonly inventory: string | undefined;
   readonly stateDir: string | undefined;
   readonly listen: { readonly host: string; readonly port: number };
+  /** The alert intake's options (token file made absolute), when the config has `alerts`. */
+  readonly alerts: AlertIntakeOptions | undefined;
 }
 
 function problemAt(file: string, document: JsonDocument, pointer: string, message: string): Problem {
@@ -43,19 +46,16 @@ function semanticProblems(config: WatchConfig, document: JsonDocument, file: str
     if (port < 1 || port > 65535)
       problems.push(problemAt(file, document, '/listen', `port ${port} is not between 1 and 65535`));
   }
-  const pattern = config.guards?.disabledReasonPattern;
-  if (pattern !== undefined) {
+  const patterns: [string, string | undefined][] = [
+    ['/guards/disabledReasonPattern', config.guards?.disabledReasonPattern],
+    ['/alerts/hostPattern', config.alerts?.hostPattern],
+  ];
+  for (const [pointer, pattern] of patterns) {
+    if (pattern === undefined) continue;
     try {
       new RegExp(pattern);
     } catch (error) {
-      problems.push(
-        problemAt(
-          file,
-          document,
-          '/guards/disabledReasonPattern',
-          `not a regular expression: ${(error as Error).message}`,
-        ),
-      );
+      problems.push(problemAt(file, document, pointer, `not a regular expression: ${(error as Error).message}`));
     }
   }
   return problems;
@@ -92,6 +92,16 @@ function listenAddress(text: string): { host: string; port: number } {
   return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
 }
 
+function alertOptions(alerts: WatchConfig['alerts'], base: string): AlertIntakeOptions | undefined {
+  if (alerts === undefined) return undefined;
+  const { token, expireAfter, ...rest } = alerts;
+  return {
+    ...rest,
+    token: 'file' in token ? { file: resolve(base, token.file) } : { env: token.env },
+    ...(expireAfter === undefined ? {} : { expireAfterMs: parseDuration(expireAfter) }),
+  };
+}
+
 /** The settings a valid configuration stands for, defaults filled in, paths relative to the file. */
 export function resolveWatchConfig(config: WatchConfig, file: string, absolutePath: string): ResolvedWatchConfig {
   const base = dirname(absolutePath);
@@ -112,6 +122,7 @@ export function resolveWatchConfig(config: WatchConfig, file: string, absolutePa
     inventory: path(config.inventory),
     stateDir: path(config.stateDir),
     listen: listenAddress(config.listen ?? DEFAULT_LISTEN),
+    alerts: alertOptions(config.alerts, base),
   };
 }
 

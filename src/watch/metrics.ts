@@ -123,6 +123,9 @@ export async function startWatchServer(options: WatchServerOptions): Promise<Wat
       else response.destroy();
     });
   });
+  // it also takes POSTs (the alert intake): a slow client does not hold a socket for minutes
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -1,6 +1,7 @@
 /**
- * What the watcher core consumes from the alert intake and the liveness probe (built on another
- * branch: src/watch/alert-intake.ts, src/watch/liveness-probe.ts). Both are optional and injected.
+ * What the watcher core consumes from the alert intake and the liveness probe (the one definition;
+ * implemented by src/watch/alert-intake.ts and src/watch/liveness-probe.ts). Both are optional and
+ * injected.
  */
 
 /** A firing Alertmanager alert mapped to a Nova host. */

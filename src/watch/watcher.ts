@@ -61,6 +61,15 @@ export interface CycleReport {
   readonly acted: boolean;
 }
 
+/** A recovery run this watcher saw end. */
+export interface FinishedRun {
+  readonly host: string;
+  readonly status: string;
+  readonly runId?: string;
+  /** The run's exit code (1 when it could not be run at all). */
+  readonly exitCode: number;
+}
+
 interface InFlight {
   readonly host: string;
   phase: RunPhase;
@@ -74,6 +83,7 @@ export class Watcher {
   readonly #tracker: CandidateTracker;
   readonly #inFlight = new Map<string, InFlight>();
   readonly #startedAt: number[] = [];
+  readonly #finishedRuns: FinishedRun[] = [];
   readonly #now: () => number;
   #goodPolls = Number.POSITIVE_INFINITY;
   #stopping = false;
@@ -87,6 +97,11 @@ export class Watcher {
 
   get acting(): boolean {
     return this.#o.settings.mode === 'act' && this.#o.dryRun !== true;
+  }
+
+  /** The recovery runs that ended in this process, oldest first (the last 100). */
+  get finishedRuns(): readonly FinishedRun[] {
+    return this.#finishedRuns;
   }
 
   /** Hosts with a recovery in flight. */
@@ -230,6 +245,13 @@ export class Watcher {
 
   #finished(entry: InFlight, status: string, outcome: RunOutcome | undefined): RunOutcome | undefined {
     this.#inFlight.delete(entry.host);
+    this.#finishedRuns.push({
+      host: entry.host,
+      status,
+      exitCode: outcome?.exitCode ?? 1,
+      ...(outcome ? { runId: outcome.runId } : {}),
+    });
+    if (this.#finishedRuns.length > 100) this.#finishedRuns.shift();
     this.#o.observer?.runFinished(status);
     this.#o.log({ msg: 'recovery finished', host: entry.host, status, ...(outcome ? { runId: outcome.runId } : {}) });
     return outcome;

@@ -36,6 +36,7 @@ test('settings: defaults, the count split between targets, replay of chosen case
   assert.ok(DEFAULT_CASES >= 1000);
   const total = Object.keys(TARGET_SHARES).reduce((sum, target) => sum + caseIndexes(defaults, target).length, 0);
   assert.is(total, DEFAULT_CASES);
+  assert.ok(caseIndexes(defaults, 'alert-intake').length >= 500, 'the alert intake gets at least 500 cases');
   const replay = fuzzSettings({
     FORCEDOWN_FUZZ_SEED: 'abc',
     FORCEDOWN_FUZZ_ONLY: 'runbooks#17, clouds-yaml#3,runbooks#2',

@@ -1,9 +1,14 @@
 import { resolve } from 'node:path';
+import { dirname } from 'node:path';
+import type { LoadedInventory } from '../../inventory/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunServices } from '../../runner/index.js';
 import type { StepCatalog } from '../../steps/step.interface.js';
 import type { ResolvedWatchConfig } from '../../watch/config.js';
-import type { CycleReport, LogRecord } from '../../watch/watcher.js';
+import type { AlertIntake } from '../../watch/alert-intake.js';
+import type { startWatchServer as StartWatchServer, WatchMetrics } from '../../watch/metrics.js';
+import type { LivenessProbe } from '../../watch/ports.js';
+import type { CycleReport, FinishedRun, LogRecord, Watcher } from '../../watch/watcher.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
@@ -15,25 +20,40 @@ function logTo(stream: CommandContext['stdout']): (record: LogRecord) => void {
 }
 
 /** What one cycle found, for humans. */
-function formatReport(report: CycleReport, config: ResolvedWatchConfig): string {
+function formatReport(
+  report: CycleReport,
+  config: ResolvedWatchConfig,
+  dryRun: boolean,
+  runs: readonly FinishedRun[],
+): string {
   if (!report.ok) return `poll of Nova failed: ${report.error ?? 'unknown error'}; nothing would be done`;
-  const lines = [`mode ${config.settings.mode}, dry run: polled Nova's os-services once`];
+  const lines = [`mode ${config.settings.mode}${dryRun ? ', dry run' : ''}: polled Nova's os-services once`];
   for (const c of report.candidates)
     lines.push(
       `  candidate ${c.host}: ${c.samples} of ${config.settings.confirmSamples} stale samples${c.confirmed ? ' (confirmed)' : ''}`,
     );
   for (const t of report.trips) lines.push(`  guard ${t.reason}${t.host ? ` (${t.host})` : ''}: ${t.message}`);
+  const verb = report.acted ? 'recovering' : 'would recover';
   for (const host of report.recover)
-    lines.push(`  would recover ${host} with ${config.runbook ?? 'runbooks/host-failure.json'}`);
+    lines.push(`  ${verb} ${host} with ${config.runbook ?? 'runbooks/host-failure.json'}`);
+  for (const run of runs)
+    lines.push(`  run ${run.runId ?? '(not started)'} for ${run.host}: ${run.status} (exit ${run.exitCode})`);
   if (report.candidates.length === 0 && report.recover.length === 0)
     lines.push('  nothing to do: every enabled compute is up');
   return lines.join('\n');
 }
 
-/** 0 nothing to do; 3 something would be done or a guard held a host back; 1 the poll failed. */
-function onceExitCode(report: CycleReport): number {
+/**
+ * The exit code of a `--once`, for scripts gating on it: 1 the poll failed; a recovery run that
+ * did not succeed gives its own code (1 failed, 3 refused...); 11 a guard held a host back; 10
+ * hosts were recovered or would be; 0 nothing to do.
+ */
+function onceExitCode(report: CycleReport, runs: readonly FinishedRun[]): number {
   if (!report.ok) return ExitCode.StepFailed;
-  return report.recover.length > 0 || report.trips.length > 0 ? ExitCode.Refused : ExitCode.Ok;
+  const failed = runs.find((r) => r.exitCode !== ExitCode.Ok);
+  if (failed) return failed.exitCode;
+  if (report.trips.length > 0) return ExitCode.WatchHeldBack;
+  return report.recover.length > 0 ? ExitCode.WatchFoundWork : ExitCode.Ok;
 }
 
 async function runWatch(args: ParsedArgs, context: CommandContext): Promise<number> {
@@ -106,6 +126,7 @@ async function runWatch(args: ParsedArgs, context: CommandContext): Promise<numb
       catalog,
       stateDir,
       inventoryPath,
+      inventory,
       once,
       dryRun,
       output,
@@ -114,6 +135,30 @@ async function runWatch(args: ParsedArgs, context: CommandContext): Promise<numb
     connection.abort();
     await services.close();
   }
+}
+
+/**
+ * The liveness probe from the inventory's `probe` entries, and how long the watcher lets it take:
+ * the config's probeTimeout, else enough for the slowest entry's timeoutSec.
+ */
+async function probeFrom(
+  w: WatchRun,
+  log: (record: LogRecord) => void,
+): Promise<{ probe?: LivenessProbe; timeoutMs: number | undefined }> {
+  const configured = w.config.config.probeTimeout === undefined ? undefined : w.config.settings.probeTimeoutMs;
+  if (!w.inventory) return { timeoutMs: configured };
+  const { createInventoryProbe, longestProbeMs } = await import('../../watch/liveness-probe.js');
+  const hosts = w.inventory.inventory.hosts;
+  const longest = longestProbeMs(hosts);
+  if (longest === 0) return { timeoutMs: configured };
+  if (configured !== undefined && configured < longest)
+    log({
+      msg: `probeTimeout (${configured}ms) is shorter than an inventory probe's timeoutSec (${longest}ms): such a probe counts as silent when it runs out`,
+      level: 'warn',
+    });
+  const lookup = (host: string) => w.inventory!.host(host);
+  const probe = createInventoryProbe(hosts, lookup, dirname(w.inventory.absolutePath));
+  return { probe, timeoutMs: configured ?? Math.max(2000, longest + 500) };
 }
 
 interface WatchRun {
@@ -125,6 +170,7 @@ interface WatchRun {
   readonly catalog: StepCatalog;
   readonly stateDir: string;
   readonly inventoryPath: string | undefined;
+  readonly inventory: LoadedInventory | undefined;
   readonly once: boolean;
   readonly dryRun: boolean;
   readonly output: string;
@@ -139,8 +185,14 @@ async function watchWith(w: WatchRun): Promise<number> {
   const log = logTo(w.once ? w.context.stderr : w.context.stdout);
   const metrics = new WatchMetrics();
   const cloud = w.config.config.cloud ?? (w.args.values['os-cloud'] as string | undefined);
+  const { probe, timeoutMs } = await probeFrom(w, log);
+  // the intake serves on the watch server, so a --once (no server) does not read alerts
+  const alerts = w.once ? undefined : await intakeFrom(w.config, w.context);
+  const intake = alerts?.intake;
   const watcher = new Watcher({
-    settings: w.config.settings,
+    settings: { ...w.config.settings, ...(timeoutMs === undefined ? {} : { probeTimeoutMs: timeoutMs }) },
+    ...(probe ? { probe } : {}),
+    ...(intake ? { alerts: intake } : {}),
     // the one warm client: signed in once, reused by every poll and every run
     compute: async () => (await w.services.openstack()).compute,
     launcher: new RunnerRecoveries({
@@ -165,25 +217,65 @@ async function watchWith(w: WatchRun): Promise<number> {
     if (w.output === 'json')
       writeLine(
         w.context.stdout,
-        JSON.stringify({ ...report, mode: w.config.settings.mode, dryRun: w.dryRun }, null, 2),
+        JSON.stringify(
+          { ...report, runs: watcher.finishedRuns, mode: w.config.settings.mode, dryRun: w.dryRun },
+          null,
+          2,
+        ),
       );
-    else writeLine(w.context.stdout, formatReport(report, w.config));
-    return onceExitCode(report);
+    else writeLine(w.context.stdout, formatReport(report, w.config, w.dryRun, watcher.finishedRuns));
+    return onceExitCode(report, watcher.finishedRuns);
   }
-  const server = await startWatchServer({ ...w.config.listen, metrics, ready: () => watcher.lastPollOk, log });
-  log({
+  try {
+    return await serve(w, watcher, { metrics, log, startWatchServer, ...(alerts ? { alerts } : {}) });
+  } finally {
+    await intake?.close();
+  }
+}
+
+/** The alert intake from the config's `alerts`, its token read now (an input error when absent). */
+async function intakeFrom(
+  config: ResolvedWatchConfig,
+  context: CommandContext,
+): Promise<{ intake: AlertIntake; path: string } | undefined> {
+  if (!config.alerts) return undefined;
+  const { createAlertIntake, DEFAULT_ALERT_PATH } = await import('../../watch/alert-intake.js');
+  const intake = createAlertIntake({ ...config.alerts, env: context.env });
+  return { intake, path: config.alerts.path ?? DEFAULT_ALERT_PATH };
+}
+
+interface Serving {
+  readonly metrics: WatchMetrics;
+  readonly log: (record: LogRecord) => void;
+  readonly startWatchServer: typeof StartWatchServer;
+  readonly alerts?: { readonly intake: AlertIntake; readonly path: string };
+}
+
+/** Runs the watcher until SIGTERM/SIGINT with the HTTP server (metrics, health, alert intake). */
+async function serve(w: WatchRun, watcher: Watcher, s: Serving): Promise<number> {
+  const intake = s.alerts?.intake;
+  const routes = intake ? [intake.handle.bind(intake)] : [];
+  const server = await s.startWatchServer({
+    ...w.config.listen,
+    metrics: s.metrics,
+    ready: () => watcher.lastPollOk,
+    log: s.log,
+    routes,
+  });
+  s.log({
     msg: 'watching',
     url: server.url,
     mode: w.config.settings.mode,
     dryRun: w.dryRun,
     intervalMs: w.config.settings.intervalMs,
+    ...(s.alerts ? { alerts: `${server.url}${s.alerts.path}` } : {}),
   });
   try {
     await watcher.run(w.context.signal);
   } finally {
     await server.close();
   }
-  log({ msg: 'stopped: no run left between fence and force-down' });
+  s.log({ msg: 'stopped: no run left between fence and force-down' });
   return ExitCode.Ok;
 }
 
@@ -227,9 +319,13 @@ Examples:
   forcedown watch --config /etc/forcedown/watch.yaml --once --dry-run --output json
   forcedown watch --config /etc/forcedown/watch.yaml
 
-Exit codes: 0 stopped cleanly, or (--once) nothing to do; 3 (--once) there was something to
-do: hosts it recovered or would recover, or guards that held a host back; 1 (--once) the poll of
-Nova failed; 2 invalid config, runbook or inventory (what to do is printed).`,
+Exit codes: 0 stopped cleanly, or (--once) nothing to do; 2 invalid config, runbook or
+inventory, or a missing alert token (what to do is printed). With --once, for scripts:
+  10  hosts recovered (mode act), or that would be (--dry-run, observe): see "recover"
+  11  a guard or the liveness probe held a host back (a human should look): see "trips"
+  1   the poll of Nova failed (unreachable, authentication...: see the log on stderr)
+  a recovery run that did not succeed: that run's code (1 failed, 3 refused for safety, ...)
+(11 wins over 10; a failed run over both.) --output json also lists the runs it started.`,
   positionals: [0, 0],
   options: {
     config: {

@@ -45,12 +45,14 @@ test('toForcedownError wraps unknown errors as internal errors and aborts as int
 });
 
 test('exit code names', () => {
-  assert.equal([0, 1, 2, 3, 4, 130, 9].map(exitCodeName), [
+  assert.equal([0, 1, 2, 3, 4, 10, 11, 130, 9].map(exitCodeName), [
     'ok',
     'step-failed',
     'invalid-input',
     'refused',
     'auth',
+    'found-work',
+    'held-back',
     'interrupted',
     'exit-9',
   ]);

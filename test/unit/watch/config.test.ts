@@ -52,6 +52,45 @@ test('every problem is reported at once, with lines, and coordination is checked
   assert.ok(check.problems.every((p) => p.position !== undefined));
 });
 
+test('alerts: the intake options, token file relative to the config, a bad hostPattern refused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-watch-config-'));
+  try {
+    const alerts = { hostPattern: '^([^.]+)', token: { file: 'secret/token' }, expireAfter: '2h', path: '/hook' };
+    await writeFile(join(dir, 'w.json'), JSON.stringify({ alerts }));
+    const resolved = await loadWatchConfig(join(dir, 'w.json'), 'w.json');
+    assert.equal(resolved.alerts, {
+      hostPattern: '^([^.]+)',
+      path: '/hook',
+      token: { file: join(dir, 'secret/token') },
+      expireAfterMs: 7_200_000,
+    });
+    assert.is((await loadWatchConfig(resolve('deploy/watch.example.yaml'))).alerts?.hostLabel, 'host');
+    const bad = checkWatchConfigText(JSON.stringify({ alerts: { hostPattern: '(', token: { env: 'T' } } }), 'w.json');
+    assert.not.ok(bad.ok);
+    if (!bad.ok) assert.ok(bad.problems.some((p) => p.pointer === '/alerts/hostPattern'));
+    const untokened = checkWatchConfigText(JSON.stringify({ alerts: { hostLabel: 'host' } }), 'w.json');
+    assert.not.ok(untokened.ok, 'alerts without a token');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch with alerts but no token in its environment exits 2 before it listens', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-watch-config-'));
+  try {
+    await writeFile(
+      join(dir, 'w.json'),
+      JSON.stringify({ stateDir: 'state', alerts: { token: { env: 'NO_SUCH_TOKEN' } } }),
+    );
+    const run = await cliIn(dir, ['watch', '--config', 'w.json']);
+    assert.is(run.code, 2, run.err);
+    assert.match(run.err, /NO_SUCH_TOKEN/);
+    assert.match(run.err, /what to do/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('forcedown validate detects a watch config (exit 0) and reports its problems (exit 2)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fd-watch-config-'));
   try {

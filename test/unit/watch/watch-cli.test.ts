@@ -17,7 +17,7 @@ test('watch --once --dry-run reports what it would do and acts on nothing', asyn
     assert.match(quiet.out, /nothing to do/);
     cloud.double.killCompute('fake1', { now: true });
     const json = await cliIn(dir, [...args, '--output', 'json'], adminEnv(cloud.double));
-    assert.is(json.code, 3, json.err);
+    assert.is(json.code, 10, json.err);
     const report = JSON.parse(json.out) as { recover: string[]; acted: boolean; dryRun: boolean };
     assert.equal(report.recover, ['fake1']);
     assert.is(report.acted, false);
@@ -25,6 +25,36 @@ test('watch --once --dry-run reports what it would do and acts on nothing', asyn
     const text = await cliIn(dir, args, adminEnv(cloud.double));
     assert.match(text.out, /would recover fake1/);
     assert.not.match(json.err + text.err, /admin-pw|OS_PASSWORD/);
+  } finally {
+    await cloud.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch --once acting: a recovery run that is refused gives its own exit code', async () => {
+  const cloud = await startSimulatedCloud({ computes: ['fake1', 'fake2', 'fake3', 'fake4'] });
+  const dir = await mkdtemp(join(tmpdir(), 'fd-watch-cli-'));
+  try {
+    // a BMC command that reads back nothing: the fence cannot be confirmed, the run refuses
+    const bmc = { driver: 'command', command: ['/bin/true'] };
+    await writeFile(join(dir, 'inventory.json'), JSON.stringify({ hosts: { fake1: { bmc } } }));
+    await writeFile(
+      join(dir, 'w.json'),
+      JSON.stringify({ mode: 'act', confirmSamples: 1, stateDir: 'state', inventory: 'inventory.json' }),
+    );
+    cloud.double.killCompute('fake1', { now: true });
+    const run = await cliIn(dir, ['watch', '--config', 'w.json', '--once', '--output', 'json'], adminEnv(cloud.double));
+    const report = JSON.parse(run.out) as {
+      recover: string[];
+      runs: { host: string; status: string; exitCode: number }[];
+    };
+    assert.equal(report.recover, ['fake1']);
+    assert.is(report.runs.length, 1, run.err);
+    assert.is(report.runs[0].host, 'fake1');
+    assert.is(report.runs[0].status, 'refused');
+    assert.is(report.runs[0].exitCode, 3);
+    assert.is(run.code, 3);
+    assert.is(cloud.double.service('fake1')?.forcedDown, false);
   } finally {
     await cloud.close();
     await rm(dir, { recursive: true, force: true });
