@@ -1,12 +1,17 @@
 import { resolve } from 'node:path';
+import type { Coordinator } from '../../coordination/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunServices } from '../../runner/index.js';
 import type { StepCatalog } from '../../steps/step.interface.js';
 import type { ResolvedWatchConfig } from '../../watch/config.js';
-import type { CycleReport, LogRecord } from '../../watch/watcher.js';
+import type { CycleReport, LogRecord, Watcher } from '../../watch/watcher.js';
+import type { WatchMetrics, startWatchServer } from '../../watch/metrics.js';
+import type { RunnerRecoveries } from '../../watch/recoveries.js';
+import type * as WatchEtcd from '../watch-coordination.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
+import { etcdOption } from '../coordination-options.js';
 import { warnTo, waitsTo } from '../openstack-options.js';
 
 /** A JSON log line (stdout, or stderr with --once); the watcher never logs a secret. */
@@ -139,20 +144,57 @@ async function watchWith(w: WatchRun): Promise<number> {
   const log = logTo(w.once ? w.context.stderr : w.context.stdout);
   const metrics = new WatchMetrics();
   const cloud = w.config.config.cloud ?? (w.args.values['os-cloud'] as string | undefined);
-  const watcher = new Watcher({
+  const etcd = await import('../watch-coordination.js');
+  const coordinator = await etcd.watchCoordinator(w.args, w.context, w.config);
+  try {
+    return await watchOn(w, coordinator, {
+      Watcher,
+      RunnerRecoveries,
+      WatchMetrics,
+      startWatchServer,
+      log,
+      metrics,
+      cloud,
+      etcd,
+    });
+  } finally {
+    coordinator?.close();
+  }
+}
+
+interface Loaded {
+  readonly Watcher: typeof Watcher;
+  readonly RunnerRecoveries: typeof RunnerRecoveries;
+  readonly WatchMetrics: typeof WatchMetrics;
+  readonly startWatchServer: typeof startWatchServer;
+  readonly log: (record: LogRecord) => void;
+  readonly metrics: WatchMetrics;
+  readonly cloud: string | undefined;
+  readonly etcd: typeof WatchEtcd;
+}
+
+async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loaded): Promise<number> {
+  const { log, metrics, cloud, etcd } = m;
+  const recoveries = new m.RunnerRecoveries({
+    loaded: w.loaded,
+    vars: w.config.vars,
+    catalog: w.catalog,
+    exitCodes: exitCodeFor,
+    services: w.services,
+    stateDir: w.stateDir,
+    env: w.context.env,
+    meta: {
+      ...(w.inventoryPath ? { inventory: w.inventoryPath } : {}),
+      ...(cloud ? { cloud } : {}),
+      startedBy: 'watch',
+    },
+    ...(coordinator ? { coordination: etcd.runCoordinationOf(coordinator) } : {}),
+  });
+  const watcher = new m.Watcher({
     settings: w.config.settings,
     // the one warm client: signed in once, reused by every poll and every run
     compute: async () => (await w.services.openstack()).compute,
-    launcher: new RunnerRecoveries({
-      loaded: w.loaded,
-      vars: w.config.vars,
-      catalog: w.catalog,
-      exitCodes: exitCodeFor,
-      services: w.services,
-      stateDir: w.stateDir,
-      env: w.context.env,
-      meta: { ...(w.inventoryPath ? { inventory: w.inventoryPath } : {}), ...(cloud ? { cloud } : {}) },
-    }),
+    launcher: coordinator ? await etcd.takeoverLauncher(coordinator, recoveries, w.stateDir, log) : recoveries,
     power: (host) => w.services.power(host),
     log,
     observer: metrics,
@@ -170,16 +212,25 @@ async function watchWith(w: WatchRun): Promise<number> {
     else writeLine(w.context.stdout, formatReport(report, w.config));
     return onceExitCode(report);
   }
-  const server = await startWatchServer({ ...w.config.listen, metrics, ready: () => watcher.lastPollOk, log });
+  const leadership = coordinator ? await etcd.watchLeadership({ coordinator, watcher, metrics, log }) : undefined;
+  const server = await m.startWatchServer({
+    ...w.config.listen,
+    metrics,
+    ready: () => watcher.lastPollOk,
+    ...(leadership ? { notReady: () => leadership.notReady() } : {}),
+    log,
+  });
   log({
     msg: 'watching',
     url: server.url,
     mode: w.config.settings.mode,
     dryRun: w.dryRun,
     intervalMs: w.config.settings.intervalMs,
+    ...(coordinator ? { etcd: `${coordinator.settings.prefix}/${coordinator.settings.region}` } : {}),
   });
   try {
-    await watcher.run(w.context.signal);
+    if (leadership) await etcd.leadUntil(leadership, watcher, w.context.signal);
+    else await watcher.run(w.context.signal);
   } finally {
     await server.close();
   }
@@ -213,6 +264,14 @@ Modes: "mode: act" recovers; "mode: observe" runs continuously and acts on nothi
 "would recover"); --dry-run acts on nothing whatever the mode. --once polls once and exits.
 After a restart (or kill -9) it resumes the runs it started instead of starting new ones.
 
+Several replicas (coordination on etcd: --etcd, FORCEDOWN_ETCD_* or the config's "coordination"):
+they elect a leader per region on a lease (TTL 10s); only the leader polls and acts, and its runs
+take etcd host locks and mirror their journal. Followers wait; /readyz says "follower". When the
+leader dies, a follower is elected within the TTL and resumes the leader's unfinished runs from
+etcd instead of starting new ones. Without quorum, nobody leads: "cannot coordinate" (log,
+/readyz, forcedown_watch_coordination_ok 0) and no new fence; work resumes when etcd answers.
+--once does not campaign (its runs still take the etcd locks).
+
 Stopping: SIGTERM or SIGINT stops polling; runs before their fence or past force-down are
 interrupted (resumable); a run between fence and force-down first reaches force-down. Exit 0.
 
@@ -232,6 +291,7 @@ do: hosts it recovered or would recover, or guards that held a host back; 1 (--o
 Nova failed; 2 invalid config, runbook or inventory (what to do is printed).`,
   positionals: [0, 0],
   options: {
+    ...etcdOption,
     config: {
       type: 'string',
       valueName: 'FILE',
