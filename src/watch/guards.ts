@@ -3,7 +3,7 @@
  * act on now, and every reason it does not act on the others. Pure: the watcher keeps the state.
  */
 import type { ComputeReading, PollReading } from './detect.js';
-import { markerHolder } from './nova-rules.js';
+import { markerHolder } from '../hostops/index.js';
 import type { ProbeVerdict } from './ports.js';
 
 export type TripReason =
