@@ -11,7 +11,7 @@ import type * as WatchEtcd from '../watch-coordination.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
-import { etcdOption } from '../coordination-options.js';
+import { watchEtcdOption } from '../coordination-options.js';
 import { warnTo, waitsTo } from '../openstack-options.js';
 
 /** A JSON log line (stdout, or stderr with --once); the watcher never logs a secret. */
@@ -291,7 +291,7 @@ do: hosts it recovered or would recover, or guards that held a host back; 1 (--o
 Nova failed; 2 invalid config, runbook or inventory (what to do is printed).`,
   positionals: [0, 0],
   options: {
-    ...etcdOption,
+    ...watchEtcdOption,
     config: {
       type: 'string',
       valueName: 'FILE',
