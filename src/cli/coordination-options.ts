@@ -14,6 +14,18 @@ export const etcdOption: Readonly<Record<string, OptionSpec>> = {
   },
 };
 
+/** `--etcd` of `forcedown watch`: as for runs, but the section is watch.json's "coordination". */
+export const watchEtcdOption: Readonly<Record<string, OptionSpec>> = {
+  etcd: {
+    type: 'string',
+    valueName: 'ENDPOINTS',
+    description:
+      'Coordinate with the other watchers of the region on etcd (comma-separated client URLs): leader election, host locks of the runs, their journal mirrored there. TLS, user, prefix, region, lease TTL: FORCEDOWN_ETCD_* or watch.json\'s "coordination" section',
+    defaultText:
+      'FORCEDOWN_ETCD_ENDPOINTS, else watch.json\'s "coordination", else none (one watcher, local lock file only)',
+  },
+};
+
 /**
  * Opens coordination when `--etcd`, FORCEDOWN_ETCD_ENDPOINTS or the runbook's `coordination`
  * section configures it; undefined otherwise (nothing changes: the local lock file is the lock).

@@ -52,6 +52,8 @@ export interface RunMirrorMeta {
   readonly truncatedAt?: number;
   /** Summary chunks written by the last compaction. */
   readonly chunks?: number;
+  /** `watch` for a run a watcher started (run.started options.startedBy): a new leader takes it over. */
+  readonly startedBy?: string;
 }
 
 type Fields = Record<string, unknown>;
@@ -72,6 +74,7 @@ function metaUpdate(previous: RunMirrorMeta | undefined, event: MirroredEvent & 
       pid: typeof event.pid === 'number' ? event.pid : 0,
       dryRun: options?.dryRun === true,
       status: 'running',
+      ...(typeof options?.startedBy === 'string' ? { startedBy: options.startedBy } : {}),
     };
   }
   if (event.event === 'run.resumed')

@@ -212,7 +212,7 @@ export interface WatchTokenFromFile {
   file: string;
 }
 /**
- * etcd coordination (leader election of watchers, host locks). Validated, not acted on yet.
+ * etcd coordination: the watchers of a region elect a leader (only it polls and acts, a follower takes over the runs of a dead leader) and their runs take etcd host locks and mirror their journal.
  */
 export interface Coordination {
   /**

@@ -59,6 +59,8 @@ export interface RunStartedEvent extends EventBase {
     readonly assumeFenced?: string;
     readonly inventory?: string;
     readonly cloud?: string;
+    /** Who started the run when not a person (`watch`: a watcher, whose leader's successor takes it over). */
+    readonly startedBy?: string;
   };
   /** Hosts this run acts on (locked for the run). */
   readonly hosts: readonly string[];

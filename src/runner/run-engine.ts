@@ -45,7 +45,7 @@ export interface RunRequest {
   readonly onEvent?: (event: RunEvent) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Recorded in run.started. */
-  readonly meta?: { readonly inventory?: string; readonly cloud?: string };
+  readonly meta?: { readonly inventory?: string; readonly cloud?: string; readonly startedBy?: string };
   /** Continue an earlier run from its journal. */
   readonly resume?: ResumeState;
   /** `--break-lock REASON`: take over a stale lock (recorded). */
@@ -139,6 +139,7 @@ async function journalStart(request: RunRequest, journal: JournalWriter, hosts: 
       assumeFenced: options.assumeFenced,
       inventory: request.meta?.inventory,
       cloud: request.meta?.cloud,
+      ...(request.meta?.startedBy ? { startedBy: request.meta.startedBy } : {}),
     },
     hosts,
     machine: hostname(),

@@ -323,6 +323,71 @@ function hostMapper(
   };
 }
 
+interface AppliedCounts {
+  readonly firing: number;
+  readonly resolved: number;
+  readonly ignored: number;
+}
+
+interface AlertBook {
+  readonly tracked: Map<string, Tracked>;
+  readonly hostOf: (labels: Readonly<Record<string, string>>) => string | undefined;
+  readonly maxTracked: number;
+  readonly now: () => number;
+}
+
+/** Firing alerts become (or refresh) candidates by fingerprint; resolved ones are dropped. */
+function applyPayload(payload: WebhookPayload, book: AlertBook): AppliedCounts {
+  const { tracked, hostOf, maxTracked, now } = book;
+  let firing = 0;
+  let resolved = 0;
+  let ignored = 0;
+  for (const alert of payload.alerts) {
+    if (alert.status === 'resolved') {
+      if (tracked.delete(alert.fingerprint)) resolved += 1;
+      continue;
+    }
+    const host = hostOf(alert.labels);
+    const known = tracked.get(alert.fingerprint);
+    if (host === undefined || Number.isNaN(Date.parse(alert.startsAt)) || (!known && tracked.size >= maxTracked)) {
+      ignored += 1;
+      continue;
+    }
+    const alertname = Object.hasOwn(alert.labels, 'alertname') ? alert.labels.alertname : undefined;
+    const candidate: AlertCandidate = {
+      host,
+      fingerprint: alert.fingerprint,
+      startsAt: alert.startsAt,
+      ...(alertname === undefined ? {} : { alertname }),
+    };
+    tracked.set(alert.fingerprint, { candidate, seenAt: now() });
+    firing += 1;
+  }
+  return { firing, resolved, ignored };
+}
+
+/** A JSON error answer (counted by status); an unread body is not read: the connection closes. */
+function answerError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  rejected: Record<number, number>,
+): void {
+  const http =
+    error instanceof HttpError
+      ? error
+      : new HttpError(400, 'the request could not be read', "send Alertmanager's webhook payload again");
+  rejected[http.status] = (rejected[http.status] ?? 0) + 1;
+  const unread = !req.complete;
+  send(
+    res,
+    http.status,
+    { error: http.message, what_to_do: http.whatToDo },
+    unread ? { ...http.headers, Connection: 'close' } : http.headers,
+  );
+  if (unread) req.resume();
+}
+
 /** Creates the intake; throws an `invalid-input` ForcedownError for a bad token source or pattern. */
 export function createAlertIntake(options: AlertIntakeOptions): AlertIntake {
   const token = readAlertToken(options.token, options.env ?? process.env);
@@ -342,33 +407,10 @@ export function createAlertIntake(options: AlertIntakeOptions): AlertIntake {
   let ignoredAlerts = 0;
   let server: Server | undefined;
 
-  const apply = (payload: WebhookPayload): { firing: number; resolved: number; ignored: number } => {
-    let firing = 0;
-    let resolved = 0;
-    let ignored = 0;
-    for (const alert of payload.alerts) {
-      if (alert.status === 'resolved') {
-        if (tracked.delete(alert.fingerprint)) resolved += 1;
-        continue;
-      }
-      const host = hostOf(alert.labels);
-      const known = tracked.get(alert.fingerprint);
-      if (host === undefined || Number.isNaN(Date.parse(alert.startsAt)) || (!known && tracked.size >= maxTracked)) {
-        ignored += 1;
-        continue;
-      }
-      const alertname = Object.hasOwn(alert.labels, 'alertname') ? alert.labels.alertname : undefined;
-      const candidate: AlertCandidate = {
-        host,
-        fingerprint: alert.fingerprint,
-        startsAt: alert.startsAt,
-        ...(alertname === undefined ? {} : { alertname }),
-      };
-      tracked.set(alert.fingerprint, { candidate, seenAt: now() });
-      firing += 1;
-    }
-    ignoredAlerts += ignored;
-    return { firing, resolved, ignored };
+  const apply = (payload: WebhookPayload): AppliedCounts => {
+    const counts = applyPayload(payload, { tracked, hostOf, maxTracked, now });
+    ignoredAlerts += counts.ignored;
+    return counts;
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -392,30 +434,13 @@ export function createAlertIntake(options: AlertIntakeOptions): AlertIntake {
     send(res, 200, { status: 'accepted', ...counts });
   };
 
-  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
-    const http =
-      error instanceof HttpError
-        ? error
-        : new HttpError(400, 'the request could not be read', "send Alertmanager's webhook payload again");
-    rejected[http.status] = (rejected[http.status] ?? 0) + 1;
-    // the rest of an unread body is not worth reading: close the connection after the answer
-    const unread = !req.complete;
-    send(
-      res,
-      http.status,
-      { error: http.message, what_to_do: http.whatToDo },
-      unread ? { ...http.headers, Connection: 'close' } : http.headers,
-    );
-    if (unread) req.resume();
-  };
-
   const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
     if ((query === -1 ? url : url.slice(0, query)) !== path) return false;
     req.on('error', () => undefined);
     res.on('error', () => undefined);
-    serve(req, res).catch((error: unknown) => fail(req, res, error));
+    serve(req, res).catch((error: unknown) => answerError(req, res, error, rejected));
     return true;
   };
 

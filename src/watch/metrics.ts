@@ -7,12 +7,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TripReason } from './guards.js';
+import type { LeadershipObserver } from './leadership.js';
 import type { WatchObserver } from './watcher.js';
 
 /** Buckets of seconds from first stale to forced down / evacuated: 10 s up to an hour. */
 const SECONDS_BUCKETS = [10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 3600];
 
-export class WatchMetrics implements WatchObserver {
+export class WatchMetrics implements WatchObserver, LeadershipObserver {
   readonly registry = new Registry();
   readonly #polls = new Counter({
     name: 'forcedown_watch_polls_total',
@@ -50,6 +51,37 @@ export class WatchMetrics implements WatchObserver {
     registers: [this.registry],
   });
 
+  readonly #leader = new Gauge({
+    name: 'forcedown_watch_leader',
+    help: '1 while this watcher leads its region (polls and acts), 0 while it follows or cannot coordinate',
+    registers: [this.registry],
+  });
+  readonly #takeovers = new Counter({
+    name: 'forcedown_watch_takeovers_total',
+    help: 'Times this watcher was elected after another leader (and resumed its unfinished runs)',
+    registers: [this.registry],
+  });
+  readonly #takeoverSeconds = new Gauge({
+    name: 'forcedown_watch_takeover_seconds',
+    help: "Seconds from this watcher's last election after another leader to that leader's runs resumed",
+    registers: [this.registry],
+  });
+  readonly #coordinating = new Gauge({
+    name: 'forcedown_watch_coordination_ok',
+    help: '1 while etcd answers (coordination configured), 0 while the watcher cannot coordinate (acts on nothing)',
+    registers: [this.registry],
+  });
+
+  leader(isLeader: boolean): void {
+    this.#leader.set(isLeader ? 1 : 0);
+  }
+  takeover(seconds: number): void {
+    this.#takeovers.inc();
+    this.#takeoverSeconds.set(seconds);
+  }
+  coordinating(ok: boolean): void {
+    this.#coordinating.set(ok ? 1 : 0);
+  }
   poll(ok: boolean): void {
     this.#polls.inc({ result: ok ? 'ok' : 'error' });
   }
@@ -79,6 +111,8 @@ export interface WatchServerOptions {
   readonly metrics: WatchMetrics;
   /** True while the last poll of Nova succeeded (/readyz). */
   readonly ready: () => boolean;
+  /** Why this replica is not ready besides the poll (a follower, cannot coordinate); undefined: no reason. */
+  readonly notReady?: () => string | undefined;
   readonly routes?: readonly RouteHandler[];
   readonly log?: (record: { msg: string; level?: 'warn' | 'error' } & Record<string, unknown>) => void;
 }
@@ -101,12 +135,12 @@ async function handle(options: WatchServerOptions, request: IncomingMessage, res
   } else if (get && path === '/healthz') {
     send(response, 200, 'text/plain; charset=utf-8', 'ok\n');
   } else if (get && path === '/readyz') {
-    const ready = options.ready();
+    const why = options.notReady?.() ?? (options.ready() ? undefined : 'the last poll of Nova failed');
     send(
       response,
-      ready ? 200 : 503,
+      why === undefined ? 200 : 503,
       'text/plain; charset=utf-8',
-      ready ? 'ready\n' : 'not ready: the last poll of Nova failed\n',
+      why === undefined ? 'ready\n' : `not ready: ${why}\n`,
     );
   } else {
     for (const route of options.routes ?? []) if (await route(request, response)) return;

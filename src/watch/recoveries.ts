@@ -7,7 +7,15 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { LoadedRunbook } from '../runbook/index.js';
-import type { ExitCodes, ResumeState, RunEvent, RunOutcome, RunServices, StepCatalog } from '../runner/index.js';
+import type {
+  ExitCodes,
+  ResumeState,
+  RunCoordination,
+  RunEvent,
+  RunOutcome,
+  RunServices,
+  StepCatalog,
+} from '../runner/index.js';
 
 /** One run the watcher started. */
 export interface WatchedRun {
@@ -31,7 +39,9 @@ export interface RecoveryEngine {
   readonly services: RunServices;
   readonly stateDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly meta?: { readonly inventory?: string; readonly cloud?: string };
+  readonly meta?: { readonly inventory?: string; readonly cloud?: string; readonly startedBy?: string };
+  /** etcd host locks and the journal mirror for each run (watch.json `coordination`). */
+  readonly coordination?: RunCoordination;
 }
 
 /** Callbacks of one recovery. */
@@ -192,6 +202,7 @@ export class RunnerRecoveries implements RecoveryLauncher {
       onEvent,
       env: this.engine.env,
       ...(this.engine.meta ? { meta: this.engine.meta } : {}),
+      ...(this.engine.coordination ? { coordination: this.engine.coordination } : {}),
       ...(resume ? { resume: resume.resume } : {}),
     });
   }

@@ -112,7 +112,7 @@ export class Watcher {
   /** Resumes the unfinished runs an earlier watcher process started (instead of new ones). */
   async resumeUnfinished(): Promise<WatchedRun[]> {
     if (!this.acting) return [];
-    const open = await this.#o.launcher.unfinished();
+    const open = (await this.#o.launcher.unfinished()).filter((run) => !this.#inFlight.has(run.host));
     for (const run of open) {
       this.#o.log({ msg: 'resuming a recovery an earlier watcher started', host: run.host, runId: run.runId });
       this.#launch(run.host, this.#now(), (hooks) => this.#o.launcher.resume(run, hooks));
@@ -275,6 +275,15 @@ export class Watcher {
   /** Polls every interval until `signal` aborts, then stops gracefully. */
   async run(signal: AbortSignal): Promise<void> {
     await this.resumeUnfinished();
+    await this.pollUntil(signal);
+    await this.stop();
+  }
+
+  /**
+   * Polls every interval until `signal` aborts; runs in flight go on (a leader that lost its
+   * leadership stops starting runs; the lease-loss rule governs the ones it has).
+   */
+  async pollUntil(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const started = this.#now();
       await this.cycle();
@@ -284,6 +293,5 @@ export class Watcher {
         signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
       });
     }
-    await this.stop();
   }
 }

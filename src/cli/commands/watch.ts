@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { dirname } from 'node:path';
+import type { Coordinator } from '../../coordination/index.js';
 import type { LoadedInventory } from '../../inventory/index.js';
 import type { LoadedRunbook } from '../../runbook/index.js';
 import type { RunServices } from '../../runner/index.js';
@@ -8,10 +9,13 @@ import type { ResolvedWatchConfig } from '../../watch/config.js';
 import type { AlertIntake } from '../../watch/alert-intake.js';
 import type { startWatchServer as StartWatchServer, WatchMetrics } from '../../watch/metrics.js';
 import type { LivenessProbe } from '../../watch/ports.js';
+import type { RunnerRecoveries } from '../../watch/recoveries.js';
 import type { CycleReport, FinishedRun, LogRecord, Watcher } from '../../watch/watcher.js';
+import type * as WatchEtcd from '../watch-coordination.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from '../command.interface.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { writeLine } from '../io.js';
+import { watchEtcdOption } from '../coordination-options.js';
 import { warnTo, waitsTo } from '../openstack-options.js';
 
 /** A JSON log line (stdout, or stderr with --once); the watcher never logs a secret. */
@@ -177,60 +181,106 @@ interface WatchRun {
 }
 
 async function watchWith(w: WatchRun): Promise<number> {
-  const [{ Watcher }, { RunnerRecoveries }, { WatchMetrics, startWatchServer }] = await Promise.all([
+  const [{ Watcher }, { RunnerRecoveries }, { WatchMetrics, startWatchServer }, etcd] = await Promise.all([
     import('../../watch/watcher.js'),
     import('../../watch/recoveries.js'),
     import('../../watch/metrics.js'),
+    import('../watch-coordination.js'),
   ]);
   const log = logTo(w.once ? w.context.stderr : w.context.stdout);
-  const metrics = new WatchMetrics();
+  const coordinator = await etcd.watchCoordinator(w.args, w.context, w.config);
+  try {
+    return await watchOn(w, coordinator, {
+      Watcher,
+      RunnerRecoveries,
+      startWatchServer,
+      log,
+      metrics: new WatchMetrics(),
+      etcd,
+    });
+  } finally {
+    coordinator?.close();
+  }
+}
+
+interface Loaded {
+  readonly Watcher: typeof Watcher;
+  readonly RunnerRecoveries: typeof RunnerRecoveries;
+  readonly startWatchServer: typeof StartWatchServer;
+  readonly log: (record: LogRecord) => void;
+  readonly metrics: WatchMetrics;
+  readonly etcd: typeof WatchEtcd;
+}
+
+/** The runs the watcher starts: ordinary runs, coordinated on etcd when it is configured. */
+function recoveriesOf(w: WatchRun, coordinator: Coordinator | undefined, m: Loaded): RunnerRecoveries {
   const cloud = w.config.config.cloud ?? (w.args.values['os-cloud'] as string | undefined);
+  return new m.RunnerRecoveries({
+    loaded: w.loaded,
+    vars: w.config.vars,
+    catalog: w.catalog,
+    exitCodes: exitCodeFor,
+    services: w.services,
+    stateDir: w.stateDir,
+    env: w.context.env,
+    meta: {
+      ...(w.inventoryPath ? { inventory: w.inventoryPath } : {}),
+      ...(cloud ? { cloud } : {}),
+      startedBy: 'watch',
+    },
+    ...(coordinator ? { coordination: m.etcd.runCoordinationOf(coordinator) } : {}),
+  });
+}
+
+async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loaded): Promise<number> {
+  const { log, metrics, etcd } = m;
+  const recoveries = recoveriesOf(w, coordinator, m);
   const { probe, timeoutMs } = await probeFrom(w, log);
   // the intake serves on the watch server, so a --once (no server) does not read alerts
   const alerts = w.once ? undefined : await intakeFrom(w.config, w.context);
   const intake = alerts?.intake;
-  const watcher = new Watcher({
+  const watcher = new m.Watcher({
     settings: { ...w.config.settings, ...(timeoutMs === undefined ? {} : { probeTimeoutMs: timeoutMs }) },
     ...(probe ? { probe } : {}),
     ...(intake ? { alerts: intake } : {}),
     // the one warm client: signed in once, reused by every poll and every run
     compute: async () => (await w.services.openstack()).compute,
-    launcher: new RunnerRecoveries({
-      loaded: w.loaded,
-      vars: w.config.vars,
-      catalog: w.catalog,
-      exitCodes: exitCodeFor,
-      services: w.services,
-      stateDir: w.stateDir,
-      env: w.context.env,
-      meta: { ...(w.inventoryPath ? { inventory: w.inventoryPath } : {}), ...(cloud ? { cloud } : {}) },
-    }),
+    launcher: coordinator ? await etcd.takeoverLauncher(coordinator, recoveries, w.stateDir, log) : recoveries,
     power: (host) => w.services.power(host),
     log,
     observer: metrics,
     dryRun: w.dryRun,
   });
-  if (w.once) {
-    await watcher.resumeUnfinished();
-    const report = await watcher.cycle();
-    await watcher.settle();
-    if (w.output === 'json')
-      writeLine(
-        w.context.stdout,
-        JSON.stringify(
-          { ...report, runs: watcher.finishedRuns, mode: w.config.settings.mode, dryRun: w.dryRun },
-          null,
-          2,
-        ),
-      );
-    else writeLine(w.context.stdout, formatReport(report, w.config, w.dryRun, watcher.finishedRuns));
-    return onceExitCode(report, watcher.finishedRuns);
-  }
+  if (w.once) return once(w, watcher);
   try {
-    return await serve(w, watcher, { metrics, log, startWatchServer, ...(alerts ? { alerts } : {}) });
+    return await serve(w, watcher, {
+      metrics,
+      log,
+      startWatchServer: m.startWatchServer,
+      ...(alerts ? { alerts } : {}),
+      ...(coordinator ? { coordinator, etcd } : {}),
+    });
   } finally {
     await intake?.close();
   }
+}
+
+/** --once: resume what it started, one cycle, report, exit with what a script gates on. */
+async function once(w: WatchRun, watcher: Watcher): Promise<number> {
+  await watcher.resumeUnfinished();
+  const report = await watcher.cycle();
+  await watcher.settle();
+  if (w.output === 'json')
+    writeLine(
+      w.context.stdout,
+      JSON.stringify(
+        { ...report, runs: watcher.finishedRuns, mode: w.config.settings.mode, dryRun: w.dryRun },
+        null,
+        2,
+      ),
+    );
+  else writeLine(w.context.stdout, formatReport(report, w.config, w.dryRun, watcher.finishedRuns));
+  return onceExitCode(report, watcher.finishedRuns);
 }
 
 /** The alert intake from the config's `alerts`, its token read now (an input error when absent). */
@@ -249,16 +299,24 @@ interface Serving {
   readonly log: (record: LogRecord) => void;
   readonly startWatchServer: typeof StartWatchServer;
   readonly alerts?: { readonly intake: AlertIntake; readonly path: string };
+  readonly coordinator?: Coordinator;
+  readonly etcd?: typeof WatchEtcd;
 }
 
 /** Runs the watcher until SIGTERM/SIGINT with the HTTP server (metrics, health, alert intake). */
 async function serve(w: WatchRun, watcher: Watcher, s: Serving): Promise<number> {
   const intake = s.alerts?.intake;
   const routes = intake ? [intake.handle.bind(intake)] : [];
+  const { coordinator, etcd } = s;
+  const leadership =
+    coordinator && etcd
+      ? await etcd.watchLeadership({ coordinator, watcher, metrics: s.metrics, log: s.log })
+      : undefined;
   const server = await s.startWatchServer({
     ...w.config.listen,
     metrics: s.metrics,
     ready: () => watcher.lastPollOk,
+    ...(leadership ? { notReady: () => leadership.notReady() } : {}),
     log: s.log,
     routes,
   });
@@ -269,9 +327,11 @@ async function serve(w: WatchRun, watcher: Watcher, s: Serving): Promise<number>
     dryRun: w.dryRun,
     intervalMs: w.config.settings.intervalMs,
     ...(s.alerts ? { alerts: `${server.url}${s.alerts.path}` } : {}),
+    ...(coordinator ? { etcd: `${coordinator.settings.prefix}/${coordinator.settings.region}` } : {}),
   });
   try {
-    await watcher.run(w.context.signal);
+    if (leadership && etcd) await etcd.leadUntil(leadership, watcher, w.context.signal);
+    else await watcher.run(w.context.signal);
   } finally {
     await server.close();
   }
@@ -305,6 +365,14 @@ Modes: "mode: act" recovers; "mode: observe" runs continuously and acts on nothi
 "would recover"); --dry-run acts on nothing whatever the mode. --once polls once and exits.
 After a restart (or kill -9) it resumes the runs it started instead of starting new ones.
 
+Several replicas (coordination on etcd: --etcd, FORCEDOWN_ETCD_* or the config's "coordination"):
+they elect a leader per region on a lease (TTL 10s); only the leader polls and acts, and its runs
+take etcd host locks and mirror their journal. Followers wait; /readyz says "follower". When the
+leader dies, a follower is elected within the TTL and resumes the leader's unfinished runs from
+etcd instead of starting new ones. Without quorum, nobody leads: "cannot coordinate" (log,
+/readyz, forcedown_watch_coordination_ok 0) and no new fence; work resumes when etcd answers.
+--once does not campaign (its runs still take the etcd locks).
+
 Stopping: SIGTERM or SIGINT stops polling; runs before their fence or past force-down are
 interrupted (resumable); a run between fence and force-down first reaches force-down. Exit 0.
 
@@ -328,6 +396,7 @@ inventory, or a missing alert token (what to do is printed). With --once, for sc
 (11 wins over 10; a failed run over both.) --output json also lists the runs it started.`,
   positionals: [0, 0],
   options: {
+    ...watchEtcdOption,
     config: {
       type: 'string',
       valueName: 'FILE',
