@@ -244,6 +244,7 @@ async function runSteps(
   run: RunShared,
   hosts: readonly string[],
   pending: Promise<unknown>[],
+  mirror: MirrorFeed | undefined,
 ): Promise<void> {
   const runController = new AbortController();
   const onAbort = (): void => runController.abort(request.signal.reason);
@@ -252,6 +253,8 @@ async function runSteps(
   let locks: HeldLocks | undefined;
   try {
     locks = await takeLocks(request, run, hosts);
+    // the mirror starts once this run holds its etcd locks (what came before is written first)
+    if (locks) mirror?.start();
     const guard = locks ? new LeaseGuard(locks, run.safety) : undefined;
     if (guard) journalLoss(run, guard, pending);
     const shared: RunShared = { ...run, signal: runController.signal, ...(guard ? { guard } : {}) };
@@ -285,7 +288,7 @@ function mirrorFeedFor(request: RunRequest, runId: string): MirrorFeed | undefin
 
 /** Waits for the mirror's last writes; says so when etcd still lacks some events. */
 async function drainMirror(mirror: MirrorFeed | undefined, services: RunServices, runId: string): Promise<void> {
-  if (!mirror) return;
+  if (!mirror?.started) return;
   await mirror.drain();
   if (mirror.pending > 0)
     services.warn(
@@ -393,7 +396,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         error,
       );
     record.preflightFailed(preflightError(checked.problems));
-  } else await runSteps(request, run, hosts, pending);
+  } else await runSteps(request, run, hosts, pending, mirror);
 
   const summary = record.summary(request.signal.aborted);
   await journal.append({ event: 'run.finished', summary });

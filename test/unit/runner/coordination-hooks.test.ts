@@ -5,7 +5,7 @@ import { refused } from '../../../src/errors/index.js';
 import type { Step } from '../../../src/generated/runbook.types.js';
 import type { RunEvent, StepCatalog, StepModule } from '../../../src/runner/index.js';
 import { MirrorFeed } from '../../../src/runner/index.js';
-import { cleanup, runRunbook } from '../../support/run-harness.js';
+import { cleanup, offlineServices, runRunbook } from '../../support/run-harness.js';
 
 /** A lock provider whose `lost` signal the test aborts; records what was asked. */
 function fakeLocks(options: { refuse?: boolean } = {}) {
@@ -102,6 +102,50 @@ test('etcd locks are taken before the first step and released at the end; the jo
   await cleanup(run);
 });
 
+test('the mirror starts once the etcd locks are held: earlier events are written then, in order', async () => {
+  const locks = fakeLocks();
+  const locksAtFirstWrite: string[][] = [];
+  const mirrored: RunEvent[] = [];
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith([]),
+    coordination: {
+      locks: locks.provider,
+      mirror: () => {
+        locksAtFirstWrite.push([...locks.calls]);
+        return mirrorInto(mirrored)();
+      },
+    },
+  });
+  assert.is(run.exitCode, 0);
+  assert.equal(locksAtFirstWrite, [['acquire h1']]);
+  assert.is(mirrored[0]?.event, 'run.started');
+  assert.equal(
+    mirrored.map((event) => event.seq),
+    run.events.map((event) => event.seq),
+  );
+  await cleanup(run);
+});
+
+test('a run refused its etcd lock mirrors nothing and says nothing about the mirror', async () => {
+  const warnings: string[] = [];
+  let opened = 0;
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith([]),
+    services: offlineServices({ warn: (message) => warnings.push(message) }),
+    coordination: {
+      locks: fakeLocks({ refuse: true }).provider,
+      mirror: () => {
+        opened += 1;
+        return Promise.reject(new Error('etcd is down'));
+      },
+    },
+  });
+  assert.is(run.exitCode, 3);
+  assert.is(opened, 0);
+  assert.equal(warnings, []);
+  await cleanup(run);
+});
+
 test('a run refused its etcd lock does nothing (exit 3) and frees its local lock', async () => {
   const applied: string[] = [];
   const locks = fakeLocks({ refuse: true });
@@ -167,6 +211,9 @@ test('MirrorFeed keeps order and retries what etcd did not take', async () => {
   const event = (seq: number) => ({ seq, event: 'step.output' }) as unknown as RunEvent;
   feed.push(event(1));
   feed.push(event(2));
+  await feed.drain();
+  assert.equal(warnings, [], 'nothing is written before start()');
+  feed.start();
   await feed.drain();
   assert.is(feed.pending, 2);
   assert.is(warnings.length, 1);
