@@ -1,19 +1,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HostLockProvider, MirroredEvent } from '../../../src/coordination/index.js';
+import type { HostLockProvider, LockHolder, MirroredEvent } from '../../../src/coordination/index.js';
+import { formatLockStates } from '../../../src/cli/format/plan-format.js';
 import { refused } from '../../../src/errors/index.js';
 import type { Step } from '../../../src/generated/runbook.types.js';
 import type { RunEvent, StepCatalog, StepModule } from '../../../src/runner/index.js';
-import { MirrorFeed } from '../../../src/runner/index.js';
+import { MirrorFeed, lockHolders, runbookHosts } from '../../../src/runner/index.js';
+import { loadRunbookText } from '../../../src/runbook/index.js';
 import { cleanup, offlineServices, runRunbook } from '../../support/run-harness.js';
 
 /** A lock provider whose `lost` signal the test aborts; records what was asked. */
-function fakeLocks(options: { refuse?: boolean } = {}) {
+function fakeLocks(options: { refuse?: boolean; held?: Record<string, LockHolder> } = {}) {
   const lost = new AbortController();
   const calls: string[] = [];
   const provider: HostLockProvider = {
     kind: 'etcd',
-    holder: () => Promise.resolve(undefined),
+    holder: (host) => {
+      calls.push(`holder ${host}`);
+      if (host === 'down') return Promise.reject(refused('COORDINATION_UNAVAILABLE', 'etcd did not answer', 'wait'));
+      return Promise.resolve(options.held?.[host]);
+    },
     acquire: (request) => {
       calls.push(`acquire ${request.hosts.join(',')}`);
       if (options.refuse)
@@ -222,6 +228,55 @@ test('MirrorFeed keeps order and retries what etcd did not take', async () => {
   await feed.drain();
   assert.equal(taken, [1, 2, 3]);
   assert.is(feed.pending, 0);
+});
+
+const other: LockHolder = { runId: 'other-run', pid: 4242, machine: 'm2', since: '2025-01-01T00:00:00Z' };
+
+test('a dry run says who holds each host etcd lock and takes none', async () => {
+  const applied: string[] = [];
+  const locks = fakeLocks({ held: { h1: other } });
+  const mirrored: RunEvent[] = [];
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied),
+    run: { dryRun: true },
+    coordination: { locks: locks.provider, mirror: mirrorInto(mirrored) },
+  });
+  assert.equal(locks.calls, ['holder h1'], 'read only: no acquire');
+  assert.equal(mirrored, []);
+  const notes = run.events.filter((event) => event.event === 'step.output' && event.stepId === '(coordination)');
+  assert.equal(
+    notes.map((event) => (event as { message?: string }).message),
+    ['host h1: etcd lock held by run other-run (pid 4242 on m2, since 2025-01-01T00:00:00Z)'],
+  );
+  await cleanup(run);
+});
+
+test('plan lock states: the runbook hosts, free / held / unknown, read only', async () => {
+  const loaded = loadRunbookText(
+    JSON.stringify({
+      name: 'p',
+      params: { host: { type: 'string', description: 'the host' } },
+      steps: [
+        { id: 'a', type: 'fence', host: '${params.host}' },
+        { id: 'b', type: 'force-down', host: 'h2' },
+        { id: 'c', type: 'fence', host: 'down' },
+      ],
+    }),
+    'p.json',
+    '/tmp/p.json',
+  );
+  const hosts = await runbookHosts({ loaded, params: { host: 'h1' }, env: {}, catalog: catalogWith([]) });
+  assert.equal(hosts, ['h1', 'h2', 'down']);
+  const locks = fakeLocks({ held: { h2: other } });
+  const states = await lockHolders(hosts, locks.provider);
+  assert.equal(locks.calls, ['holder h1', 'holder h2', 'holder down']);
+  assert.equal(states[0], { host: 'h1', holder: null });
+  assert.equal(states[1], { host: 'h2', holder: other });
+  assert.is(states[2]?.error?.code, 'COORDINATION_UNAVAILABLE');
+  const text = formatLockStates(states);
+  assert.match(text, 'host h1: etcd lock free');
+  assert.match(text, 'host h2: etcd lock held by run other-run (pid 4242 on m2, since 2025-01-01T00:00:00Z)');
+  assert.match(text, 'host down: etcd lock unknown (etcd did not answer)');
 });
 
 test.run();
