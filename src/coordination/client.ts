@@ -60,6 +60,12 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
 }
 
+/** The error's message, redacted, without grpc's empty "Resolution note: " tail. */
+function messageOf(error: unknown): string {
+  const message = redact(error instanceof Error ? error.message : String(error));
+  return message.replace(/\s*Resolution note:\s*$/, '');
+}
+
 /**
  * What an etcd failure means for the user: wrong credentials or permissions (exit 4), or no
  * coordination possible (etcd unreachable, no quorum, timeouts): a safety refusal (exit 3),
@@ -68,7 +74,7 @@ function errorName(error: unknown): string {
 export function coordinationError(error: unknown, what: string, settings: CoordinationSettings): ForcedownError {
   if (isForcedownError(error)) return error;
   const name = errorName(error);
-  const message = redact(error instanceof Error ? error.message : String(error));
+  const message = messageOf(error);
   const details = { endpoints: settings.endpoints, error: name, cause: message };
   if (/Authentication|PermissionDenied|Unauthenticated|InvalidAuthToken|UserNotFound|RoleNotGranted/.test(name)) {
     return authFailed(

@@ -73,6 +73,11 @@ export class LeaseGuard {
  * write keeps the event (and those after it) pending and is tried again with the next event and
  * once at the end of the run. What reached etcd is always a prefix of the journal, which a resume
  * on another machine may continue from (steps confirm the live state).
+ *
+ * Nothing is written before `start()` (called once the run holds its etcd locks): the events
+ * before it wait and are written first, in order. A run that never held its locks (refused, or
+ * stopped in pre-flight) never touches the mirror, so it can neither write under its id a run
+ * that did nothing nor warn about an etcd it never needed.
  */
 export class MirrorFeed {
   readonly #open: () => Promise<Pick<RunMirror, 'append'>>;
@@ -81,6 +86,7 @@ export class MirrorFeed {
   readonly #pending: RunEvent[] = [];
   #busy: Promise<void> | undefined;
   #warned = false;
+  #started = false;
 
   constructor(open: () => Promise<Pick<RunMirror, 'append'>>, warn: (message: string) => void) {
     this.#open = open;
@@ -92,13 +98,25 @@ export class MirrorFeed {
     return this.#pending.length;
   }
 
-  push(event: RunEvent): void {
-    this.#pending.push(event);
-    this.#busy ??= this.#pump();
+  /** Whether `start()` was called (the run held its etcd locks). */
+  get started(): boolean {
+    return this.#started;
   }
 
-  /** Waits for the writes under way, then tries once more to write what is pending. */
+  push(event: RunEvent): void {
+    this.#pending.push(event);
+    if (this.#started) this.#busy ??= this.#pump();
+  }
+
+  /** Starts writing: the events pushed so far first, in order, then each one as it comes. */
+  start(): void {
+    this.#started = true;
+    if (this.#pending.length > 0) this.#busy ??= this.#pump();
+  }
+
+  /** Waits for the writes under way, then tries once more to write what is pending (once started). */
   async drain(): Promise<void> {
+    if (!this.#started) return;
     await this.#busy;
     if (this.#pending.length > 0) await (this.#busy = this.#pump());
   }

@@ -13,6 +13,7 @@ export {
   type JournalContents,
   type RunListing,
 } from './journal.js';
+export { describeLockState, lockHolders, runbookHosts, type HostLockState } from './lock-holders.js';
 export { acquireRunLocks, readLock, type HeldLocks, type LockHolder } from './locks.js';
 export { planRun, type PlanAction, type PlanEntry, type PlanRequest } from './plan-run.js';
 export { resumeStateFrom, type ResumeState } from './resume-state.js';

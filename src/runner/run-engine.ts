@@ -10,6 +10,7 @@ import type { RunEvent, RunSummary, StepFinishedEvent } from './events.interface
 import { JournalWriter } from './journal.js';
 import { runWithListr, type RendererChoice } from './listr-view.js';
 import { LeaseGuard, MirrorFeed, type RunCoordination } from './coordination-hooks.js';
+import { describeLockState, lockHolders } from './lock-holders.js';
 import { acquireRunLocks, type HeldLocks } from './locks.js';
 import { preflight, type PreflightProblem } from './preflight.js';
 import type { ResumeState } from './resume-state.js';
@@ -52,7 +53,8 @@ export interface RunRequest {
   readonly breakLock?: string;
   /**
    * Coordination on etcd (built by the CLI when configured): host locks in etcd besides the local
-   * lock file, and the journal mirrored for resume from any machine. Not used in dry runs.
+   * lock file, and the journal mirrored for resume from any machine. A dry run only reads who
+   * holds each host's lock (it takes none and mirrors nothing).
    */
   readonly coordination?: RunCoordination;
   /** Journal to disk (false only in tests of plan-like flows). @defaultValue `true` */
@@ -196,6 +198,16 @@ async function takeLocks(
   return locks;
 }
 
+/** A dry run says who holds each host's etcd lock (read only), in the journal and on stderr. */
+async function noteLockHolders(request: RunRequest, run: RunShared, hosts: readonly string[]): Promise<void> {
+  if (!request.options.dryRun || !request.coordination) return;
+  for (const state of await lockHolders(hosts, request.coordination.locks)) {
+    const message = describeLockState(state);
+    request.progressStream.write(`forcedown: ${escapeForTerminal(message)}\n`);
+    await run.journal.append({ event: 'step.output', stepId: '(coordination)', message });
+  }
+}
+
 /** Journals the loss of the etcd locks when it happens (the guard stops the run before its next write). */
 function journalLoss(run: RunShared, guard: LeaseGuard, pending: Promise<unknown>[]): void {
   const lost = guard.lost;
@@ -247,6 +259,7 @@ async function runSteps(
   run: RunShared,
   hosts: readonly string[],
   pending: Promise<unknown>[],
+  mirror: MirrorFeed | undefined,
 ): Promise<void> {
   const runController = new AbortController();
   const onAbort = (): void => runController.abort(request.signal.reason);
@@ -254,7 +267,10 @@ async function runSteps(
   else request.signal.addEventListener('abort', onAbort, { once: true });
   let locks: HeldLocks | undefined;
   try {
+    await noteLockHolders(request, run, hosts);
     locks = await takeLocks(request, run, hosts);
+    // the mirror starts once this run holds its etcd locks (what came before is written first)
+    if (locks) mirror?.start();
     const guard = locks ? new LeaseGuard(locks, run.safety) : undefined;
     if (guard) journalLoss(run, guard, pending);
     const shared: RunShared = { ...run, signal: runController.signal, ...(guard ? { guard } : {}) };
@@ -288,7 +304,7 @@ function mirrorFeedFor(request: RunRequest, runId: string): MirrorFeed | undefin
 
 /** Waits for the mirror's last writes; says so when etcd still lacks some events. */
 async function drainMirror(mirror: MirrorFeed | undefined, services: RunServices, runId: string): Promise<void> {
-  if (!mirror) return;
+  if (!mirror?.started) return;
   await mirror.drain();
   if (mirror.pending > 0)
     services.warn(
@@ -396,7 +412,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
         error,
       );
     record.preflightFailed(preflightError(checked.problems));
-  } else await runSteps(request, run, hosts, pending);
+  } else await runSteps(request, run, hosts, pending, mirror);
 
   const summary = record.summary(request.signal.aborted);
   await journal.append({ event: 'run.finished', summary });

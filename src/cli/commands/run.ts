@@ -140,11 +140,10 @@ export async function executeFromCli(
     resume?.started.options.inventory,
     dryRun ? READ_ONLY_CONNECTION : {},
   );
-  // a dry run changes nothing, so it takes no lock and mirrors nothing (the configuration is still checked)
+  // a dry run changes nothing: it takes no lock and mirrors nothing, it only says who holds each lock
   let coordinator: Awaited<ReturnType<typeof coordinatorFor>>;
   try {
     coordinator = await coordinatorFor(args, context, loaded);
-    if (dryRun) coordinator?.close();
     if (!dryRun && !options.yes) {
       if (!options.interactive) {
         throw refused(
@@ -180,7 +179,7 @@ export async function executeFromCli(
         ...(args.values['os-cloud'] ? { cloud: args.values['os-cloud'] as string } : {}),
       },
       ...(resume ? { resume } : {}),
-      ...(coordinator && !dryRun ? { coordination: runCoordination(coordinator) } : {}),
+      ...(coordinator ? { coordination: runCoordination(coordinator) } : {}),
       ...(args.values['break-lock'] !== undefined ? { breakLock: args.values['break-lock'] as string } : {}),
     });
     if (output === 'text') {
@@ -190,7 +189,7 @@ export async function executeFromCli(
     return outcome.exitCode;
   } finally {
     await services.close();
-    if (!dryRun) coordinator?.close();
+    coordinator?.close();
   }
 }
 

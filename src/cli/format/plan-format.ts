@@ -1,5 +1,7 @@
 import type { ErrorKind } from '../../errors/index.js';
-import type { PlanEntry } from '../../runner/index.js';
+import type { HostLockState, PlanEntry } from '../../runner/index.js';
+import { describeLockState } from '../../runner/index.js';
+import { escapeForTerminal } from '../../validation/index.js';
 import { exitCodeFor } from '../exit-codes.js';
 
 const MARK: Readonly<Record<PlanEntry['action'], string>> = {
@@ -97,4 +99,11 @@ export function formatPlan(runbookName: string, entries: readonly PlanEntry[]): 
       `not every step could be planned: ${problems.length} problem${problems.length === 1 ? '' : 's'} (${problems.map((p) => p.code).join(', ')}); plan exits ${problems[0].exitCode}`,
     );
   return lines.join('\n');
+}
+
+/** The plan's etcd lock section: one line per host (free, held by whom, or unknown). */
+export function formatLockStates(states: readonly HostLockState[]): string {
+  if (states.length === 0) return 'etcd locks: this runbook names no host before it runs';
+  const lines = states.map((state) => `  ${escapeForTerminal(describeLockState(state))}`);
+  return ['etcd locks (read only, none taken):', ...lines].join('\n');
 }

@@ -1,19 +1,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HostLockProvider, MirroredEvent } from '../../../src/coordination/index.js';
+import type { HostLockProvider, LockHolder, MirroredEvent } from '../../../src/coordination/index.js';
+import { formatLockStates } from '../../../src/cli/format/plan-format.js';
 import { refused } from '../../../src/errors/index.js';
 import type { Step } from '../../../src/generated/runbook.types.js';
 import type { RunEvent, StepCatalog, StepModule } from '../../../src/runner/index.js';
-import { MirrorFeed } from '../../../src/runner/index.js';
-import { cleanup, runRunbook } from '../../support/run-harness.js';
+import { MirrorFeed, lockHolders, runbookHosts } from '../../../src/runner/index.js';
+import { loadRunbookText } from '../../../src/runbook/index.js';
+import { cleanup, offlineServices, runRunbook } from '../../support/run-harness.js';
 
 /** A lock provider whose `lost` signal the test aborts; records what was asked. */
-function fakeLocks(options: { refuse?: boolean } = {}) {
+function fakeLocks(options: { refuse?: boolean; held?: Record<string, LockHolder> } = {}) {
   const lost = new AbortController();
   const calls: string[] = [];
   const provider: HostLockProvider = {
     kind: 'etcd',
-    holder: () => Promise.resolve(undefined),
+    holder: (host) => {
+      calls.push(`holder ${host}`);
+      if (host === 'down') return Promise.reject(refused('COORDINATION_UNAVAILABLE', 'etcd did not answer', 'wait'));
+      return Promise.resolve(options.held?.[host]);
+    },
     acquire: (request) => {
       calls.push(`acquire ${request.hosts.join(',')}`);
       if (options.refuse)
@@ -102,6 +108,50 @@ test('etcd locks are taken before the first step and released at the end; the jo
   await cleanup(run);
 });
 
+test('the mirror starts once the etcd locks are held: earlier events are written then, in order', async () => {
+  const locks = fakeLocks();
+  const locksAtFirstWrite: string[][] = [];
+  const mirrored: RunEvent[] = [];
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith([]),
+    coordination: {
+      locks: locks.provider,
+      mirror: () => {
+        locksAtFirstWrite.push([...locks.calls]);
+        return mirrorInto(mirrored)();
+      },
+    },
+  });
+  assert.is(run.exitCode, 0);
+  assert.equal(locksAtFirstWrite, [['acquire h1']]);
+  assert.is(mirrored[0]?.event, 'run.started');
+  assert.equal(
+    mirrored.map((event) => event.seq),
+    run.events.map((event) => event.seq),
+  );
+  await cleanup(run);
+});
+
+test('a run refused its etcd lock mirrors nothing and says nothing about the mirror', async () => {
+  const warnings: string[] = [];
+  let opened = 0;
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith([]),
+    services: offlineServices({ warn: (message) => warnings.push(message) }),
+    coordination: {
+      locks: fakeLocks({ refuse: true }).provider,
+      mirror: () => {
+        opened += 1;
+        return Promise.reject(new Error('etcd is down'));
+      },
+    },
+  });
+  assert.is(run.exitCode, 3);
+  assert.is(opened, 0);
+  assert.equal(warnings, []);
+  await cleanup(run);
+});
+
 test('a run refused its etcd lock does nothing (exit 3) and frees its local lock', async () => {
   const applied: string[] = [];
   const locks = fakeLocks({ refuse: true });
@@ -168,6 +218,9 @@ test('MirrorFeed keeps order and retries what etcd did not take', async () => {
   feed.push(event(1));
   feed.push(event(2));
   await feed.drain();
+  assert.equal(warnings, [], 'nothing is written before start()');
+  feed.start();
+  await feed.drain();
   assert.is(feed.pending, 2);
   assert.is(warnings.length, 1);
   failing = false;
@@ -175,6 +228,55 @@ test('MirrorFeed keeps order and retries what etcd did not take', async () => {
   await feed.drain();
   assert.equal(taken, [1, 2, 3]);
   assert.is(feed.pending, 0);
+});
+
+const other: LockHolder = { runId: 'other-run', pid: 4242, machine: 'm2', since: '2025-01-01T00:00:00Z' };
+
+test('a dry run says who holds each host etcd lock and takes none', async () => {
+  const applied: string[] = [];
+  const locks = fakeLocks({ held: { h1: other } });
+  const mirrored: RunEvent[] = [];
+  const run = await runRunbook(runbook, {
+    catalog: catalogWith(applied),
+    run: { dryRun: true },
+    coordination: { locks: locks.provider, mirror: mirrorInto(mirrored) },
+  });
+  assert.equal(locks.calls, ['holder h1'], 'read only: no acquire');
+  assert.equal(mirrored, []);
+  const notes = run.events.filter((event) => event.event === 'step.output' && event.stepId === '(coordination)');
+  assert.equal(
+    notes.map((event) => (event as { message?: string }).message),
+    ['host h1: etcd lock held by run other-run (pid 4242 on m2, since 2025-01-01T00:00:00Z)'],
+  );
+  await cleanup(run);
+});
+
+test('plan lock states: the runbook hosts, free / held / unknown, read only', async () => {
+  const loaded = loadRunbookText(
+    JSON.stringify({
+      name: 'p',
+      params: { host: { type: 'string', description: 'the host' } },
+      steps: [
+        { id: 'a', type: 'fence', host: '${params.host}' },
+        { id: 'b', type: 'force-down', host: 'h2' },
+        { id: 'c', type: 'fence', host: 'down' },
+      ],
+    }),
+    'p.json',
+    '/tmp/p.json',
+  );
+  const hosts = await runbookHosts({ loaded, params: { host: 'h1' }, env: {}, catalog: catalogWith([]) });
+  assert.equal(hosts, ['h1', 'h2', 'down']);
+  const locks = fakeLocks({ held: { h2: other } });
+  const states = await lockHolders(hosts, locks.provider);
+  assert.equal(locks.calls, ['holder h1', 'holder h2', 'holder down']);
+  assert.equal(states[0], { host: 'h1', holder: null });
+  assert.equal(states[1], { host: 'h2', holder: other });
+  assert.is(states[2]?.error?.code, 'COORDINATION_UNAVAILABLE');
+  const text = formatLockStates(states);
+  assert.match(text, 'host h1: etcd lock free');
+  assert.match(text, 'host h2: etcd lock held by run other-run (pid 4242 on m2, since 2025-01-01T00:00:00Z)');
+  assert.match(text, 'host down: etcd lock unknown (etcd did not answer)');
 });
 
 test.run();
