@@ -237,9 +237,9 @@ export async function trial(
       strategy === 'forcedown'
         ? await forcedownTrial(n, round, options.concurrency)
         : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
-    const migrations = (await client.compute.listMigrations({ sourceCompute: HOST, migrationType: 'evacuation' })).filter(
-      (m) => parseNovaTime(m.createdAt) >= Math.floor(marks.firstSendAt / 1000) * 1000,
-    );
+    const migrations = (
+      await client.compute.listMigrations({ sourceCompute: HOST, migrationType: 'evacuation' })
+    ).filter((m) => parseNovaTime(m.createdAt) >= Math.floor(marks.firstSendAt / 1000) * 1000);
     result = { ...measured, timeline: evacuationTimeline(log, migrations, marks) };
   } finally {
     await restore(client, HOST);
