@@ -97,6 +97,31 @@ const wallOf = (w: EvacuationFigures['byN'][string]['wallMs'], s: StrategyName):
   return x === undefined || x.n === 0 ? '-' : `${fmtS(x.median, 1)} (${fmtS(x.min, 1)})`;
 };
 
+const median = (values: readonly number[]): number => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+/** Where the time went (medians over the trials that have a timeline): Nova's part and the tool's. */
+function timelineRows(evacuation: EvacuationFigures, n: number): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const strategy of ['forcedown', 'floor'] as const) {
+    const trials = evacuation.trials.filter((t) => t.servers === n && t.strategy === strategy && t.timeline);
+    if (trials.length === 0) continue;
+    const of = (f: (t: NonNullable<(typeof trials)[number]['timeline']>) => number): string =>
+      fmtS(median(trials.map((t) => f(t.timeline!))), 1);
+    const cli =
+      strategy === 'forcedown' ? `; whole CLI run ${fmtS(median(trials.map((t) => t.cliWallMs ?? NaN)), 1)}` : '';
+    rows.push({
+      figure: `Evacuate N = ${n}, ${strategy}: first send → last POST / last migration done in Nova / last confirmed (confirm lag)`,
+      value: `${of((t) => t.lastPostMs)} / ${of((t) => t.lastDoneMs)} / ${of((t) => t.lastConfirmedMs)} (${of((t) => t.confirmLagMs)})${cli}`,
+      target: '',
+      met: null,
+    });
+  }
+  return rows;
+}
+
 function evacuationRows(evacuation: EvacuationFigures): TableRow[] {
   const rows: TableRow[] = [];
   for (const [n, f] of Object.entries(evacuation.byN)) {
@@ -127,6 +152,7 @@ function evacuationRows(evacuation: EvacuationFigures): TableRow[] {
         target: 'fewer is better',
         met: null,
       },
+      ...timelineRows(evacuation, Number(n)),
       {
         figure: `Failure notice → all ${n} evacuated (forcedown: fence + force-down + evacuation)`,
         value: `${fmtS(f.noticeToAllEvacuatedMs.median, 1)}${w['masakari-like'] ? `; Masakari waits 180 s before it starts: ≥ ${fmtS(180_000 + w['masakari-like'].median, 1)}` : ''}`,
