@@ -146,7 +146,9 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
       pick(run, 'step.finished', { stepId: id })[0].at - pick(run, 'step.started', { stepId: id })[0].at;
     const last = Math.max(...finished.map((e) => e.at));
     const accepted = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.accepted' });
-    const firstSendAt = Math.min(...requested.map((e) => e.at));
+    // the send begins with the server's lock (journaled `server.locking` before its POST), then `evacuation.requested`
+    const locking = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'server.locking' });
+    const firstSendAt = Math.min(...requested.map((e) => e.at), ...locking.map((e) => e.at));
     const results = finished.map((e) => (e.event.data as { result?: string }).result);
     const transient = [...progress('evacuation.failed-attempt'), ...progress('evacuation.refused')];
     const firstFailed = new Set(transient.filter((d) => num(d.attempt) <= 1).map((d) => String(d.serverId)));
