@@ -1,8 +1,12 @@
 // Lint rules for forcedown. Module boundaries are enforced here:
 // - only src/exec may spawn processes (child_process, execa);
-// - nothing outside src/cli imports src/cli.
+// - nothing outside src/cli imports src/cli;
+// - no upward import between src/ folders (forcedown/layers, table in scripts/eslint/layers.js);
+// - no function over 100 lines in src/ (generated code excepted).
+// File-level import cycles are caught by scripts/check-cycles.mjs (run by `npm run lint`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import forcedown from './scripts/eslint/layers.js';
 
 export default tseslint.config(
   {
@@ -76,6 +80,18 @@ export default tseslint.config(
   {
     files: ['src/exec/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { forcedown },
+    rules: {
+      'forcedown/layers': 'error',
+      'max-lines-per-function': ['error', { max: 100, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    files: ['src/generated/**/*.ts'],
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

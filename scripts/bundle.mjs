@@ -27,6 +27,9 @@ await build({
   banner: {
     js: "import { createRequire as __forcedownCreateRequire } from 'node:module'; const require = __forcedownCreateRequire(import.meta.url);",
   },
+  // etcd3 loads its .proto files from its own directory (`${__dirname}/../proto/rpc.proto`), which
+  // a bundle cannot keep: it stays a package in node_modules, loaded (lazily) from there
+  external: ['etcd3'],
   legalComments: 'linked',
   logLevel: 'warning',
 });

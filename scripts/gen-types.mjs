@@ -18,6 +18,7 @@ export const targets = [
   ['schemas/inventory.schema.json', 'src/generated/inventory.types.ts', 'Inventory'],
   ['schemas/desired-state.schema.json', 'src/generated/desired-state.types.ts', 'DesiredState'],
   ['schemas/coordination.schema.json', 'src/generated/coordination.types.ts', 'Coordination'],
+  ['schemas/watch.schema.json', 'src/generated/watch.types.ts', 'WatchConfig'],
 ];
 
 export async function generate(schemaPath, typeName) {

@@ -15,7 +15,7 @@ const { createAjv, precompiledPath, schemaFingerprint, FRAGMENT_SCHEMAS } = awai
   join(root, 'dist/validation/schema-registry.js')
 );
 
-for (const name of ['runbook', 'inventory', 'desired-state', 'coordination']) {
+for (const name of ['runbook', 'inventory', 'desired-state', 'coordination', 'watch']) {
   const text = await readFile(join(root, 'schemas', `${name}.schema.json`), 'utf8');
   const ajv = createAjv({ code: { source: true } });
   const schema = JSON.parse(text);

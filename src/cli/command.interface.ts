@@ -51,3 +51,10 @@ export interface CommandSpec {
   /** Runs the command; resolves with the exit code. Throw ForcedownError for user errors. */
   run(args: ParsedArgs, context: CommandContext): Promise<number>;
 }
+
+/** One entry of the command list: loaded only when used (keeps `--help` fast). */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<CommandSpec>;
+}

@@ -1,6 +1,7 @@
-import type { Coordinator } from '../coordination/index.js';
+import type { CoordinationSettings, Coordinator } from '../coordination/index.js';
 import type { LoadedRunbook } from '../runbook/index.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
+import { cloudOverridesFrom } from './openstack-options.js';
 
 /** `--etcd`: the one flag of coordination; the rest comes from FORCEDOWN_ETCD_* or the runbook's section. */
 export const etcdOption: Readonly<Record<string, OptionSpec>> = {
@@ -23,17 +24,56 @@ export async function coordinatorFor(
   context: CommandContext,
   loaded?: LoadedRunbook,
 ): Promise<Coordinator | undefined> {
+  const settings = await coordinationSettingsFor(args, context, loaded);
+  if (settings === undefined) return undefined;
+  const { openCoordination } = await import('../coordination/index.js');
+  return openCoordination(settings, context.env);
+}
+
+/**
+ * The coordination settings of this command line (flag, environment, runbook section, the
+ * cloud's region as the default region), undefined when none configures coordination.
+ */
+export async function coordinationSettingsFor(
+  args: ParsedArgs,
+  context: CommandContext,
+  loaded?: LoadedRunbook,
+): Promise<CoordinationSettings | undefined> {
   const flag = args.values.etcd as string | undefined;
   const section = loaded?.runbook.coordination;
   if (flag === undefined && section === undefined && !context.env.FORCEDOWN_ETCD_ENDPOINTS?.trim()) return undefined;
-  const { coordinationSettings, openCoordination } = await import('../coordination/index.js');
-  const settings = coordinationSettings({
+  const { coordinationSettings } = await import('../coordination/index.js');
+  return coordinationSettings({
     ...(section !== undefined
       ? { section, ...(loaded?.absolutePath ? { sectionFile: loaded.absolutePath } : {}) }
       : {}),
     env: context.env,
     ...(flag !== undefined ? { flag } : {}),
+    ...(await cloudRegionOf(args, context)),
     cwd: context.cwd,
   });
-  return settings === undefined ? undefined : openCoordination(settings, context.env);
+}
+
+/**
+ * The selected cloud's region name (clouds.yaml `region_name`, OS_REGION_NAME, --os-region-name):
+ * the default region in the etcd keys, so the machines of one cloud meet under one region without
+ * FORCEDOWN_ETCD_REGION. A cloud configuration that does not load gives none here (quietly: the
+ * command that needs the cloud reports it itself); the region is then `default`.
+ */
+async function cloudRegionOf(args: ParsedArgs, context: CommandContext): Promise<{ cloudRegion?: string }> {
+  try {
+    const { loadCloudConfig } = await import('../openstack/index.js');
+    const cloud = args.values['os-cloud'];
+    const config = loadCloudConfig({
+      ...(typeof cloud === 'string' && cloud !== '' ? { cloud } : {}),
+      env: context.env,
+      cwd: context.cwd,
+      ...(context.env.HOME ? { home: context.env.HOME } : {}),
+      overrides: cloudOverridesFrom(args, context.cwd),
+      warn: () => undefined,
+    });
+    return config.regionName !== undefined ? { cloudRegion: config.regionName } : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,5 +1,5 @@
 import type { CommandSpec } from './command.interface.js';
-import type { CommandEntry } from './registry.js';
+import type { CommandEntry } from './command.interface.js';
 
 export const EXIT_CODES_HELP = `Exit codes:
   0    done (or nothing needed doing)

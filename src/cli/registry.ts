@@ -1,11 +1,6 @@
-import type { CommandSpec } from './command.interface.js';
+import type { CommandEntry } from './command.interface.js';
 
-/** One entry of the command list: loaded only when used (keeps `--help` fast). */
-export interface CommandEntry {
-  readonly name: string;
-  readonly summary: string;
-  readonly load: () => Promise<CommandSpec>;
-}
+export type { CommandEntry } from './command.interface.js';
 
 /** Every `forcedown` subcommand, in the order `--help` lists them. */
 export const commands: readonly CommandEntry[] = [
@@ -28,6 +23,11 @@ export const commands: readonly CommandEntry[] = [
     name: 'resume',
     summary: 'Continue an interrupted run from its journal',
     load: async () => (await import('./commands/resume.js')).command,
+  },
+  {
+    name: 'watch',
+    summary: 'Always-on recovery: notice failed computes, recover them with a runbook',
+    load: async () => (await import('./commands/watch.js')).command,
   },
   {
     name: 'runs',
@@ -57,6 +57,7 @@ export const commands: readonly CommandEntry[] = [
   {
     name: 'completion',
     summary: 'Print shell completion for bash or zsh',
-    load: async () => (await import('./commands/completion.js')).command,
+    // the table is handed in, so completion does not import this file (no import cycle)
+    load: async () => (await import('./commands/completion.js')).completionCommand(commands),
   },
 ];

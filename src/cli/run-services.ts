@@ -58,26 +58,12 @@ export interface RunServicesOptions {
   readonly primedReadMaxAgeMs?: number;
 }
 
-/**
- * The real services of a run (the composition root of plan, run and resume), each created on
- * first use: the cloud configuration, the OpenStack client (one Keystone session for the whole
- * run), the inventory and one power controller per host.
- */
-export function createRunServices(options: RunServicesOptions): RunServices {
-  let config: Promise<CloudConfig> | undefined;
-  let client: Promise<OpenStackClient> | undefined;
+/** Loads the run's inventory once, on first use (a clear input error when none was given). */
+function inventoryLoader(options: RunServicesOptions): () => Promise<LoadedInventory> {
   let inventory: Promise<LoadedInventory> | undefined = options.inventory
     ? Promise.resolve(options.inventory)
     : undefined;
-  const controllers = new Map<string, Promise<PowerController>>();
-  // close() aborts a sign-in still under way: nothing may keep the process alive after the run
-  const closing = new AbortController();
-  const connectSignal = options.signal ? AbortSignal.any([options.signal, closing.signal]) : closing.signal;
-  let waitRoute: ((notice: WaitNotice) => void) | undefined;
-  const onWait = (notice: WaitNotice): void => (waitRoute ?? options.onWait)?.(notice);
-  const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
-
-  const loadInventoryOnce = (): Promise<LoadedInventory> => {
+  return () => {
     if (!options.inventoryPath && !inventory) {
       return Promise.reject(
         invalidInput(
@@ -92,8 +78,12 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     );
     return inventory;
   };
+}
 
-  const loadConfigOnce = (): Promise<CloudConfig> => {
+/** Loads the cloud configuration once, on first use. */
+function configLoader(options: RunServicesOptions): () => Promise<CloudConfig> {
+  let config: Promise<CloudConfig> | undefined;
+  return () => {
     config ??= import('../openstack/index.js').then(({ loadCloudConfig }) =>
       loadCloudConfig({
         cloud: options.cloud,
@@ -106,6 +96,25 @@ export function createRunServices(options: RunServicesOptions): RunServices {
     );
     return config;
   };
+}
+
+/**
+ * The real services of a run (the composition root of plan, run and resume), each created on
+ * first use: the cloud configuration, the OpenStack client (one Keystone session for the whole
+ * run), the inventory and one power controller per host.
+ */
+export function createRunServices(options: RunServicesOptions): RunServices {
+  let client: Promise<OpenStackClient> | undefined;
+  const controllers = new Map<string, Promise<PowerController>>();
+  // close() aborts a sign-in still under way: nothing may keep the process alive after the run
+  const closing = new AbortController();
+  const connectSignal = options.signal ? AbortSignal.any([options.signal, closing.signal]) : closing.signal;
+  let waitRoute: ((notice: WaitNotice) => void) | undefined;
+  const onWait = (notice: WaitNotice): void => (waitRoute ?? options.onWait)?.(notice);
+  const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
+
+  const loadInventoryOnce = inventoryLoader(options);
+  const loadConfigOnce = configLoader(options);
 
   const services: RunServices = {
     async checkOpenStackConfig() {

@@ -20,7 +20,7 @@ import { DISABLED_REASON_MAX } from '../provider/schema/index.js';
 import { ComputeService, markValidatedByParent } from './compute-service.js';
 
 /** Nova service host names (as the inventory schema allows them). */
-const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+import { HOST_NAME } from '../hostops/index.js';
 const FENCED_REASON_MAX = 1024;
 
 /** Props every host construct takes. */

@@ -151,146 +151,196 @@ function fencingErrorOf(
   );
 }
 
-async function drive(
+/** One fence or power-on: read, send once (never blindly twice), read back until confirmed. */
+class PowerDrive {
+  private readonly want: PowerState;
+  private readonly action: PowerAction;
+  private readonly signal: AbortSignal | undefined;
+  private readonly callTimeoutMs: number | undefined;
+  private readonly timeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly statusRetries: number;
+  private readonly retryDelayMs: number;
+  private readonly started = performance.now();
+  private readBacks = 0;
+  private lastState: PowerState | undefined;
+  private sentAt: string | undefined;
+  private request: string | undefined;
+
+  constructor(
+    private readonly controller: PowerController,
+    private readonly operation: 'fence' | 'power-on',
+    private readonly options: PowerPrimitiveOptions,
+  ) {
+    this.want = operation === 'fence' ? 'off' : 'on';
+    this.action = this.want;
+    this.signal = options.signal;
+    this.callTimeoutMs = options.callTimeoutMs;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
+    this.statusRetries = Math.max(0, options.statusRetries ?? DEFAULTS.statusRetries);
+    this.retryDelayMs = Math.max(0, options.retryDelayMs ?? DEFAULTS.retryDelayMs);
+  }
+
+  async run(): Promise<Outcome | PowerDryRun> {
+    const { controller, operation, signal } = this;
+    try {
+      const initial = this.options.justRead ?? (await this.read());
+      if (initial === this.want) return this.done(true);
+      if (this.options.dryRun) return await this.dryRun(initial);
+      const reached = await this.sendOnce();
+      return reached ?? (await this.waitForWanted());
+    } catch (error) {
+      const failure = fencingErrorOf(controller, operation, error, signal);
+      if (failure.operation === operation) throw failure;
+      const details = { readBacks: this.readBacks, ...(this.sentAt ? { sentAt: this.sentAt } : {}) };
+      throw failure.during(operation, { lastState: this.lastState, details });
+    }
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private progress(phase: PowerProgress['phase'], message: string, state?: PowerState): void {
+    this.options.onProgress?.({
+      operation: this.operation,
+      host: this.controller.host,
+      phase,
+      elapsedMs: this.elapsed(),
+      message,
+      ...(state ? { state } : {}),
+    });
+  }
+
+  private checkAborted(): void {
+    if (this.signal?.aborted)
+      throw fencingErrorOf(this.controller, this.operation, new Error('cancelled'), this.signal);
+  }
+
+  private async read(): Promise<PowerState> {
+    const { controller, signal } = this;
+    for (let attempt = 0; ; attempt++) {
+      this.checkAborted();
+      try {
+        const state = await controller.status({ signal, timeoutMs: this.callTimeoutMs });
+        this.readBacks++;
+        this.lastState = state;
+        this.progress('read', `${controller.host}: power is ${state} (${controller.target})`, state);
+        return state;
+      } catch (error) {
+        const failure = fencingErrorOf(controller, this.operation, error, signal);
+        // Only a driver's own transient failure is retried; anything else (a bug) is not.
+        const transient = error instanceof FencingError && failure.isTransient;
+        if (!transient || attempt >= this.statusRetries || signal?.aborted) throw failure;
+        this.progress(
+          'retry',
+          `${controller.host}: status read failed (${failure.message}); retry ${attempt + 1} of ${this.statusRetries}`,
+        );
+        await sleep(this.retryDelayMs, undefined, { signal });
+      }
+    }
+  }
+
+  private async send(): Promise<void> {
+    this.checkAborted();
+    this.sentAt = new Date().toISOString();
+    this.progress('send', `${this.controller.host}: sending power ${this.action}`);
+    const result = await this.controller[this.action]({ signal: this.signal, timeoutMs: this.callTimeoutMs });
+    this.request = result.request;
+    this.progress('sent', `${this.controller.host}: power ${this.action} accepted by the BMC`);
+  }
+
+  private done(already: boolean): Outcome {
+    const { host } = this.controller;
+    this.progress(
+      'confirmed',
+      `${host}: power ${this.want} confirmed by read-back after ${this.elapsed()} ms`,
+      this.want,
+    );
+    return {
+      already,
+      confirmedAt: new Date().toISOString(),
+      durationMs: this.elapsed(),
+      readBacks: this.readBacks,
+      ...(this.sentAt ? { sentAt: this.sentAt } : {}),
+      ...(this.request ? { request: this.request } : {}),
+    };
+  }
+
+  private async dryRun(initial: PowerState): Promise<PowerDryRun> {
+    const { controller } = this;
+    const planned = await controller[this.action]({ signal: this.signal, timeoutMs: this.callTimeoutMs, dryRun: true });
+    this.progress('dry-run', `${controller.host}: power is ${initial}; would send: ${planned.request}`, initial);
+    return {
+      dryRun: true,
+      operation: this.operation,
+      host: controller.host,
+      driver: controller.driver,
+      target: controller.target,
+      currentState: initial,
+      wouldSend: planned.request,
+    };
+  }
+
+  /** Sends the request; after a failed send, reads the state first and resends only when safe. */
+  private async sendOnce(): Promise<Outcome | undefined> {
+    try {
+      await this.send();
+      return undefined;
+    } catch (error) {
+      const failure = fencingErrorOf(this.controller, this.operation, error, this.signal);
+      if (failure.isCanceled) throw failure;
+      // Never resend blindly: the request may have been carried out. Read the state first.
+      this.progress(
+        'retry',
+        `${this.controller.host}: power ${this.action} failed (${failure.message}); reading the state before deciding`,
+      );
+      const after = await this.read();
+      if (after === this.want) return this.done(false);
+      const movingThere = after === (this.want === 'off' ? 'powering-off' : 'powering-on');
+      if (!movingThere) {
+        if (!failure.isTransient) throw failure;
+        await this.send();
+      }
+      return undefined;
+    }
+  }
+
+  private async waitForWanted(): Promise<Outcome> {
+    const deadline = performance.now() + this.timeoutMs;
+    for (;;) {
+      const state = await this.read();
+      if (state === this.want) return this.done(false);
+      const left = deadline - performance.now();
+      if (left <= 0) throw this.timedOut(state);
+      this.progress('wait', `${this.controller.host}: power is ${state}, waiting for ${this.want}`, state);
+      await sleep(Math.min(this.pollIntervalMs, left), undefined, { signal: this.signal });
+    }
+  }
+
+  private timedOut(state: PowerState): FencingError {
+    const { controller, timeoutMs } = this;
+    return new FencingError({
+      host: controller.host,
+      driver: controller.driver,
+      target: controller.target,
+      credentialSource: controller.credentialSource,
+      operation: this.operation,
+      failure: 'timeout',
+      reason: `power ${this.action} was accepted, but the BMC still reports ${state} after ${Math.round(timeoutMs / 100) / 10} s`,
+      lastState: state,
+      details: { timeoutMs, readBacks: this.readBacks, sentAt: this.sentAt },
+    });
+  }
+}
+
+function drive(
   controller: PowerController,
   operation: 'fence' | 'power-on',
   options: PowerPrimitiveOptions,
 ): Promise<Outcome | PowerDryRun> {
-  const want: PowerState = operation === 'fence' ? 'off' : 'on';
-  const action: PowerAction = want;
-  const { signal, onProgress, callTimeoutMs } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
-  const statusRetries = Math.max(0, options.statusRetries ?? DEFAULTS.statusRetries);
-  const retryDelayMs = Math.max(0, options.retryDelayMs ?? DEFAULTS.retryDelayMs);
-  const started = performance.now();
-  const elapsed = (): number => Math.round(performance.now() - started);
-  const progress = (phase: PowerProgress['phase'], message: string, state?: PowerState): void => {
-    onProgress?.({
-      operation,
-      host: controller.host,
-      phase,
-      elapsedMs: elapsed(),
-      message,
-      ...(state ? { state } : {}),
-    });
-  };
-  let readBacks = 0;
-  let lastState: PowerState | undefined;
-  let sentAt: string | undefined;
-  let request: string | undefined;
-
-  const checkAborted = (): void => {
-    if (signal?.aborted) throw fencingErrorOf(controller, operation, new Error('cancelled'), signal);
-  };
-
-  const read = async (): Promise<PowerState> => {
-    for (let attempt = 0; ; attempt++) {
-      checkAborted();
-      try {
-        const state = await controller.status({ signal, timeoutMs: callTimeoutMs });
-        readBacks++;
-        lastState = state;
-        progress('read', `${controller.host}: power is ${state} (${controller.target})`, state);
-        return state;
-      } catch (error) {
-        const failure = fencingErrorOf(controller, operation, error, signal);
-        // Only a driver's own transient failure is retried; anything else (a bug) is not.
-        const transient = error instanceof FencingError && failure.isTransient;
-        if (!transient || attempt >= statusRetries || signal?.aborted) throw failure;
-        progress(
-          'retry',
-          `${controller.host}: status read failed (${failure.message}); retry ${attempt + 1} of ${statusRetries}`,
-        );
-        await sleep(retryDelayMs, undefined, { signal });
-      }
-    }
-  };
-
-  const send = async (): Promise<void> => {
-    checkAborted();
-    sentAt = new Date().toISOString();
-    progress('send', `${controller.host}: sending power ${action}`);
-    const result = await controller[action]({ signal, timeoutMs: callTimeoutMs });
-    request = result.request;
-    progress('sent', `${controller.host}: power ${action} accepted by the BMC`);
-  };
-
-  const done = (already: boolean): Outcome => {
-    progress('confirmed', `${controller.host}: power ${want} confirmed by read-back after ${elapsed()} ms`, want);
-    return {
-      already,
-      confirmedAt: new Date().toISOString(),
-      durationMs: elapsed(),
-      readBacks,
-      ...(sentAt ? { sentAt } : {}),
-      ...(request ? { request } : {}),
-    };
-  };
-
-  try {
-    const initial = options.justRead ?? (await read());
-    if (initial === want) return done(true);
-
-    if (options.dryRun) {
-      const planned = await controller[action]({ signal, timeoutMs: callTimeoutMs, dryRun: true });
-      progress('dry-run', `${controller.host}: power is ${initial}; would send: ${planned.request}`, initial);
-      return {
-        dryRun: true,
-        operation,
-        host: controller.host,
-        driver: controller.driver,
-        target: controller.target,
-        currentState: initial,
-        wouldSend: planned.request,
-      };
-    }
-
-    try {
-      await send();
-    } catch (error) {
-      const failure = fencingErrorOf(controller, operation, error, signal);
-      if (failure.isCanceled) throw failure;
-      // Never resend blindly: the request may have been carried out. Read the state first.
-      progress(
-        'retry',
-        `${controller.host}: power ${action} failed (${failure.message}); reading the state before deciding`,
-      );
-      const after = await read();
-      if (after === want) return done(false);
-      const movingThere = after === (want === 'off' ? 'powering-off' : 'powering-on');
-      if (!movingThere) {
-        if (!failure.isTransient) throw failure;
-        await send();
-      }
-    }
-
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const state = await read();
-      if (state === want) return done(false);
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new FencingError({
-          host: controller.host,
-          driver: controller.driver,
-          target: controller.target,
-          credentialSource: controller.credentialSource,
-          operation,
-          failure: 'timeout',
-          reason: `power ${action} was accepted, but the BMC still reports ${state} after ${Math.round(timeoutMs / 100) / 10} s`,
-          lastState: state,
-          details: { timeoutMs, readBacks, sentAt },
-        });
-      }
-      progress('wait', `${controller.host}: power is ${state}, waiting for ${want}`, state);
-      await sleep(Math.min(pollIntervalMs, left), undefined, { signal });
-    }
-  } catch (error) {
-    const failure = fencingErrorOf(controller, operation, error, signal);
-    if (failure.operation === operation) throw failure;
-    throw failure.during(operation, { lastState, details: { readBacks, ...(sentAt ? { sentAt } : {}) } });
-  }
+  return new PowerDrive(controller, operation, options).run();
 }
 
 /**

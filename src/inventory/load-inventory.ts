@@ -2,11 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { Inventory, InventoryHost, PasswordSource } from '../generated/inventory.types.js';
-import { problemsError } from '../runbook/index.js';
 import { secrets } from '../secrets/index.js';
 import {
   didYouMean,
   matchHostName,
+  problemsError,
   sortProblems,
   urlCredentialProblems,
   validateDocumentText,

@@ -141,56 +141,86 @@ interface Classified {
   policy?: string;
 }
 
-function classify(service: OpenStackServiceName, status: number, message: string): Classified {
-  const prefix = service.toUpperCase();
-  if (status === 401) {
-    return service === 'keystone'
-      ? {
-          code: 'KEYSTONE_UNAUTHORIZED',
-          kind: 'auth',
-          hint: 'Keystone rejected the credentials: check the username/password, application credential or token of the cloud entry (clouds.yaml, secure.yaml, OS_* variables) and that it is not expired',
-        }
-      : {
-          code: `${prefix}_UNAUTHORIZED`,
-          kind: 'auth',
-          hint: 'the token was rejected even after re-authenticating: check that Keystone and the service agree (clock skew, revoked token, keystonemiddleware configuration)',
-        };
-  }
-  if (status === 403) {
-    const policy = POLICY.exec(message)?.[1];
-    return {
-      code: `${prefix}_FORBIDDEN`,
-      kind: 'auth',
-      hint:
-        policy === undefined
-          ? 'the user lacks the role this call needs (usually admin): use a cloud entry with an admin user/project'
-          : `the user lacks a role that grants ${policy} (admin by default): use a cloud entry with an admin user/project, or have the cloud's policy grant it`,
-      ...(policy === undefined ? {} : { policy }),
-    };
-  }
-  if (status === 404 && service === 'keystone') {
+function unauthorized(service: OpenStackServiceName, prefix: string): Classified {
+  return service === 'keystone'
+    ? {
+        code: 'KEYSTONE_UNAUTHORIZED',
+        kind: 'auth',
+        hint: 'Keystone rejected the credentials: check the username/password, application credential or token of the cloud entry (clouds.yaml, secure.yaml, OS_* variables) and that it is not expired',
+      }
+    : {
+        code: `${prefix}_UNAUTHORIZED`,
+        kind: 'auth',
+        hint: 'the token was rejected even after re-authenticating: check that Keystone and the service agree (clock skew, revoked token, keystonemiddleware configuration)',
+      };
+}
+
+function forbidden(prefix: string, message: string): Classified {
+  const policy = POLICY.exec(message)?.[1];
+  return {
+    code: `${prefix}_FORBIDDEN`,
+    kind: 'auth',
+    hint:
+      policy === undefined
+        ? 'the user lacks the role this call needs (usually admin): use a cloud entry with an admin user/project'
+        : `the user lacks a role that grants ${policy} (admin by default): use a cloud entry with an admin user/project, or have the cloud's policy grant it`,
+    ...(policy === undefined ? {} : { policy }),
+  };
+}
+
+function notFound(service: OpenStackServiceName, prefix: string, message: string): Classified {
+  if (service === 'keystone') {
     return {
       code: 'KEYSTONE_TOKEN_NOT_FOUND',
       kind: 'auth',
       hint: 'Keystone does not know the token given for token auth (expired or revoked): get a new one (openstack token issue) or use password / application credential auth',
     };
   }
-  if (status === 404) {
-    const host = HOST_NOT_FOUND.exec(message);
-    if (host) {
-      const name = host[1] ?? host[2] ?? host[3] ?? '';
-      return {
-        code: 'NOVA_UNKNOWN_HOST',
-        kind: 'invalid-input',
-        hint: `Nova has no compute service on host '${name}': use the service host name as \`forcedown services\` lists it (not the hypervisor hostname)`,
-      };
-    }
+  const host = HOST_NOT_FOUND.exec(message);
+  if (host) {
+    const name = host[1] ?? host[2] ?? host[3] ?? '';
     return {
-      code: `${prefix}_NOT_FOUND`,
-      kind: 'failed',
-      hint: 'the resource does not exist (any more): check the id, or re-plan from the live state',
+      code: 'NOVA_UNKNOWN_HOST',
+      kind: 'invalid-input',
+      hint: `Nova has no compute service on host '${name}': use the service host name as \`forcedown services\` lists it (not the hypervisor hostname)`,
     };
   }
+  return {
+    code: `${prefix}_NOT_FOUND`,
+    kind: 'failed',
+    hint: 'the resource does not exist (any more): check the id, or re-plan from the live state',
+  };
+}
+
+function badRequest(service: OpenStackServiceName, prefix: string, message: string): Classified {
+  const inUse = SERVICE_IN_USE.exec(message);
+  if (inUse) {
+    return {
+      code: 'NOVA_SERVICE_IN_USE',
+      kind: 'refused',
+      hint: `Nova still sees the compute service of ${inUse[1] ?? 'the host'} as up: fence the host and force its service down first (force-down step), or wait until Nova reports it down (service_down_time)`,
+    };
+  }
+  const done = DONE_EVACUATIONS.exec(message);
+  if (done) {
+    return {
+      code: 'NOVA_DONE_EVACUATIONS_REMAIN',
+      kind: 'refused',
+      hint: `restart nova-compute on ${done[1] ?? 'the host'} so it cleans up the evacuated instances (migrations move from done to completed), then clear forced_down again`,
+    };
+  }
+  return {
+    code: `${prefix}_BAD_REQUEST`,
+    kind: 'invalid-input',
+    hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message`,
+  };
+}
+
+function classify(service: OpenStackServiceName, status: number, message: string): Classified {
+  const prefix = service.toUpperCase();
+  if (status === 401) return unauthorized(service, prefix);
+  if (status === 403) return forbidden(prefix, message);
+  if (status === 404) return notFound(service, prefix, message);
   if (status === 406) {
     const range = VERSION_RANGE.exec(message);
     return {
@@ -209,29 +239,7 @@ function classify(service: OpenStackServiceName, status: number, message: string
       hint: 'the server is in a state that does not allow this action: check its vm_state/task_state; an operator may reset it with `os-resetState` (reset-state step) first',
     };
   }
-  if (status === 400) {
-    const inUse = SERVICE_IN_USE.exec(message);
-    if (inUse) {
-      return {
-        code: 'NOVA_SERVICE_IN_USE',
-        kind: 'refused',
-        hint: `Nova still sees the compute service of ${inUse[1] ?? 'the host'} as up: fence the host and force its service down first (force-down step), or wait until Nova reports it down (service_down_time)`,
-      };
-    }
-    const done = DONE_EVACUATIONS.exec(message);
-    if (done) {
-      return {
-        code: 'NOVA_DONE_EVACUATIONS_REMAIN',
-        kind: 'refused',
-        hint: `restart nova-compute on ${done[1] ?? 'the host'} so it cleans up the evacuated instances (migrations move from done to completed), then clear forced_down again`,
-      };
-    }
-    return {
-      code: `${prefix}_BAD_REQUEST`,
-      kind: 'invalid-input',
-      hint: `${SERVICE_TITLE[service]} rejected the request as invalid: check the input named in the message`,
-    };
-  }
+  if (status === 400) return badRequest(service, prefix, message);
   if (status === 502 || status === 503 || status === 504) {
     return {
       code: `${prefix}_UNAVAILABLE`,

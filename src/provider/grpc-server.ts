@@ -70,8 +70,8 @@ export function providerHandlers(provider: ForcedownProvider): Record<string, Ha
         private: request.private ?? new Uint8Array(),
       };
     },
-    PlanResourceChange: (request: PlanResourceChangeRequest) => {
-      const result = provider.planResourceChange(
+    PlanResourceChange: async (request: PlanResourceChangeRequest) => {
+      const result = await provider.planResourceChange(
         request.type_name,
         decodeDynamicValue(request.prior_state),
         decodeDynamicValue(request.proposed_new_state),

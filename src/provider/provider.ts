@@ -15,7 +15,7 @@ import {
   COMPUTE_SERVICE_TYPE,
   applyComputeService,
   importComputeService,
-  planComputeService,
+  planComputeServiceChecked,
   readComputeService,
   upgradeComputeServiceState,
   validateComputeServiceConfig,
@@ -164,14 +164,14 @@ export class ForcedownProvider {
       : result;
   }
 
-  planResourceChange(typeName: string, prior: TfValue, proposed: TfValue, config: TfValue): PlanResult {
+  async planResourceChange(typeName: string, prior: TfValue, proposed: TfValue, config: TfValue): Promise<PlanResult> {
     if (typeName !== COMPUTE_SERVICE_TYPE)
       return {
         planned: null,
         requiresReplace: [],
         diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)],
       };
-    return planComputeService(prior, proposed, config);
+    return planComputeServiceChecked(() => this.#api(), prior, proposed, config, this.#stop.signal);
   }
 
   async applyResourceChange(typeName: string, prior: TfValue, planned: TfValue): Promise<StateResult> {

@@ -67,18 +67,12 @@ export function portsFromEnv(env: Readonly<Record<string, string | undefined>>):
   return ports;
 }
 
-/**
- * Runs the plugin server until Terraform shuts it down. Resolves with the process exit code:
- * 0 after a shutdown, 1 when refused (no cookie, no protocol 6, no client certificate) or failed.
- */
-export async function serve(options: ServeOptions = {}): Promise<number> {
-  const env = options.env ?? process.env;
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
-
+/** What Terraform's environment allows: a refusal message, or how to listen (plaintext or mTLS). */
+function checkHandshakeEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly refusal: string } | { readonly plaintext: boolean; readonly clientCert: string | undefined } {
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    stderr.write(NOT_A_COMMAND_MESSAGE);
-    return 1;
+    return { refusal: NOT_A_COMMAND_MESSAGE };
   }
   const versions = env.PLUGIN_PROTOCOL_VERSIONS;
   if (
@@ -89,10 +83,9 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
       .map((v) => v.trim())
       .includes('6')
   ) {
-    stderr.write(
-      `terraform-provider-forcedown speaks plugin protocol 6 only; this Terraform offers ${versions}. Use Terraform 1.0 or later (or OpenTofu).\n`,
-    );
-    return 1;
+    return {
+      refusal: `terraform-provider-forcedown speaks plugin protocol 6 only; this Terraform offers ${versions}. Use Terraform 1.0 or later (or OpenTofu).\n`,
+    };
   }
   const clientCert = env.PLUGIN_CLIENT_CERT;
   const plaintext =
@@ -100,12 +93,30 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     env.TF_DISABLE_PLUGIN_TLS !== undefined &&
     env.TF_DISABLE_PLUGIN_TLS !== '';
   if ((clientCert === undefined || clientCert === '') && !plaintext) {
-    stderr.write(
-      'terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not set, so the connection cannot be mutually authenticated. ' +
+    return {
+      refusal:
+        'terraform-provider-forcedown: PLUGIN_CLIENT_CERT is not set, so the connection cannot be mutually authenticated. ' +
         'Terraform sets it for every provider it starts; set TF_DISABLE_PLUGIN_TLS=1 only for a plaintext test harness.\n',
-    );
+    };
+  }
+  return { plaintext, clientCert };
+}
+
+/**
+ * Runs the plugin server until Terraform shuts it down. Resolves with the process exit code:
+ * 0 after a shutdown, 1 when refused (no cookie, no protocol 6, no client certificate) or failed.
+ */
+export async function serve(options: ServeOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+
+  const handshake = checkHandshakeEnv(env);
+  if ('refusal' in handshake) {
+    stderr.write(handshake.refusal);
     return 1;
   }
+  const { plaintext, clientCert } = handshake;
 
   const [{ ServerCredentials }, { generateServerCertificate }, { startGrpcServer }, { ForcedownProvider }, { log }] =
     await Promise.all([
@@ -171,15 +182,20 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   process.off('SIGINT', onInterrupt);
   process.off('SIGTERM', onTerminate);
   await provider.close();
-  await new Promise<void>((resolve) => {
+  await shutdown(started.server);
+  return code;
+}
+
+/** Stops the gRPC server: gracefully, forced after a second. */
+function shutdown(server: { tryShutdown(done: () => void): void; forceShutdown(): void }): Promise<void> {
+  return new Promise<void>((resolve) => {
     const force = setTimeout(() => {
-      started.server.forceShutdown();
+      server.forceShutdown();
       resolve();
     }, 1000);
-    started.server.tryShutdown(() => {
+    server.tryShutdown(() => {
       clearTimeout(force);
       resolve();
     });
   });
-  return code;
 }

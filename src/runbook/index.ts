@@ -17,7 +17,6 @@ export {
   checkRunbookText,
   loadRunbook,
   loadRunbookText,
-  problemsError,
   type LoadedRunbook,
   type RunbookCheck,
 } from './load-runbook.js';
@@ -25,3 +24,5 @@ export { bindParams, collectVars, parseVars, secretParamNames, varsFromFileText 
 export { checkParamValue, checkRunbookSemantics } from './semantic-checks.js';
 export { stepCatalog, type StepTypeInfo } from './step-catalog.js';
 export { validateResolvedStep } from './resolved-step.js';
+// the list-of-problems error lives in src/validation (inventory uses it too)
+export { problemsError } from '../validation/index.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { Runbook } from '../generated/runbook.types.js';
 import {
-  formatProblem,
+  problemsError,
   sortProblems,
   urlCredentialProblems,
   validateDocumentText,
@@ -47,25 +47,6 @@ export function checkRunbookText(text: string, file: string): RunbookCheck {
   const semantic = [...checkRunbookSemantics(runbook, document, file), ...leaks];
   if (semantic.length > 0) return { ok: false, problems: sortProblems(semantic) };
   return { ok: true, runbook, document };
-}
-
-/** The input error for a list of problems (exit 2), with every problem in the message. */
-export function problemsError(what: string, problems: readonly Problem[]): Error {
-  const lines = problems.map(formatProblem);
-  return invalidInput(
-    'INVALID_FILE',
-    `${what} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`,
-    'fix the file and run `forcedown validate FILE` again; nothing was run',
-    {
-      problems: problems.map((p) => ({
-        file: p.file,
-        pointer: p.pointer,
-        line: p.position?.line,
-        column: p.position?.column,
-        message: p.message,
-      })),
-    },
-  );
 }
 
 /** Reads and validates a runbook; throws an input error (exit 2) listing every problem. */

@@ -234,6 +234,8 @@ async function runEndWork(run: RunShared): Promise<void> {
         })
         .catch(() => undefined);
       run.services.warn(`could not ${key}: ${problem.message}`);
+      // a refusal at the end (a host hold found lost) fails the run: exit 3, not a warning
+      if (problem.kind === 'refused') run.record.failed(problem, false);
     }
   }
 }
@@ -273,6 +275,26 @@ async function runSteps(
   }
 }
 
+/** The journal's copy in etcd when coordination is configured (never for dry or unpersisted runs). */
+function mirrorFeedFor(request: RunRequest, runId: string): MirrorFeed | undefined {
+  const { coordination, options, services } = request;
+  if (!coordination || options.dryRun || request.persist === false) return undefined;
+  return new MirrorFeed(
+    () => coordination.mirror(runId),
+    (message) => services.warn(message),
+  );
+}
+
+/** Waits for the mirror's last writes; says so when etcd still lacks some events. */
+async function drainMirror(mirror: MirrorFeed | undefined, services: RunServices, runId: string): Promise<void> {
+  if (!mirror) return;
+  await mirror.drain();
+  if (mirror.pending > 0)
+    services.warn(
+      `${mirror.pending} events of run ${runId} are not in etcd (it did not answer): resume this run on this machine, or from another once its mirror is complete`,
+    );
+}
+
 /**
  * Runs a runbook. Pre-flight first: every step's values, and everything the steps need
  * (inventory entries and password sources, the cloud configuration, sign-in, the compute
@@ -300,14 +322,7 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   // the journal opens after pre-flight (the first fence's read is primed before the first event),
   // or as soon as pre-flight waits for something: that is an event too
   let opened: Promise<JournalWriter> | undefined;
-  const { coordination } = request;
-  const mirror =
-    coordination && !options.dryRun && request.persist !== false
-      ? new MirrorFeed(
-          () => coordination.mirror(runId),
-          (message) => services.warn(message),
-        )
-      : undefined;
+  const mirror = mirrorFeedFor(request, runId);
   const openJournal = (): Promise<JournalWriter> =>
     (opened ??= (async () => {
       const writer = await JournalWriter.open(request.stateDir, runId, {
@@ -385,10 +400,6 @@ export async function executeRun(request: RunRequest): Promise<RunOutcome> {
   const summary = record.summary(request.signal.aborted);
   await journal.append({ event: 'run.finished', summary });
   await journal.close();
-  await mirror?.drain();
-  if (mirror && mirror.pending > 0)
-    services.warn(
-      `${mirror.pending} events of run ${runId} are not in etcd (it did not answer): resume this run on this machine, or from another once its mirror is complete`,
-    );
+  await drainMirror(mirror, services, runId);
   return { runId, exitCode: summary.exitCode, summary, journalPath: journal.path };
 }

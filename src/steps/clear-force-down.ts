@@ -1,11 +1,11 @@
 import { operationFailed, refused } from '../errors/index.js';
 import type { ClearForceDownStep } from '../generated/runbook.types.js';
-import { OpenStackApiError } from '../openstack/errors.js';
+import { describeService, isDoneEvacuationsRemain } from '../hostops/index.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
 import type { StepContext, StepModule } from './step.interface.js';
-import { assertNotHeldByOther } from './support/nova-lock.js';
-import { computeService, describeService, durationMs, waitForService } from './support/services.js';
+import { heldService, holdOf } from './support/holds.js';
+import { computeService, durationMs, waitForService } from './support/services.js';
 
 async function requirePoweredOn(s: ClearForceDownStep, context: StepContext): Promise<string> {
   if (s.checkPower === false) return 'power not checked (checkPower: false)';
@@ -48,8 +48,7 @@ export const step: StepModule<ClearForceDownStep> = {
   title: (s) => `clear forced_down of ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {
-    const service = await computeService(context, s.host);
-    assertNotHeldByOther(service, context.runId, context.options.breakLock);
+    const service = await heldService(context, s.host);
     const wantEnable = s.enable === true && service.status !== 'enabled';
     if (!service.forcedDown && service.state === 'up' && !wantEnable) {
       return {
@@ -70,21 +69,25 @@ export const step: StepModule<ClearForceDownStep> = {
     const pollIntervalMs = await durationMs(s.pollInterval, 1000);
     await requirePoweredOn(s, context);
     const started = Date.now();
-    let service = await computeService(context, s.host);
+    let service = await heldService(context, s.host);
+    const hold = await holdOf(context, service.host);
     if (service.forcedDown) {
       service = await waitForHeartbeat(context, s.host, pollIntervalMs);
       for (let attempt = 1; ; attempt += 1) {
         try {
+          service = (await hold.verify({ signal: context.signal })) ?? service;
+          // this run clears forced_down itself: its hold no longer expects it
+          hold.expectForcedDown(false);
           service = await client.compute.setForcedDown(service, false, { signal: context.signal });
           break;
         } catch (error) {
-          if (!(error instanceof OpenStackApiError) || !error.isDoneEvacuationRecordsRemain) throw error;
+          if (!isDoneEvacuationsRemain(error)) throw error;
           if (Date.now() - started + pollIntervalMs > context.timeoutMs) {
             throw operationFailed(
               'EVACUATION_RECORDS_REMAIN',
               `Nova still refuses to clear forced_down of ${s.host} after ${formatDuration(Date.now() - started)}: "done" evacuation migration records remain for servers evacuated from it`,
               `those records become "completed" when ${s.host}'s nova-compute restarts and cleans up the evacuated servers; restart nova-compute on ${s.host} (or power-cycle it), then run this step again`,
-              { host: s.host, requestId: error.requestId },
+              { host: s.host, requestId: (error as { requestId?: string }).requestId ?? null },
             );
           }
           context.output(
@@ -97,8 +100,11 @@ export const step: StepModule<ClearForceDownStep> = {
     service = (
       await waitForService(context, s.host, (svc) => !svc.forcedDown && svc.state === 'up', 'up', pollIntervalMs)
     ).service;
-    if (s.enable === true && service.status !== 'enabled')
+    if (s.enable === true && service.status !== 'enabled') {
+      service = (await hold.verify({ signal: context.signal })) ?? service;
       service = await client.compute.enableService(service, { signal: context.signal });
+      hold.observe(service);
+    }
     return {
       summary: `${describeService(service)} after ${formatDuration(Date.now() - started)}`,
       outputs: { serviceId: service.id, state: service.state, status: service.status },

@@ -1,7 +1,7 @@
 import type { EnableStep } from '../generated/runbook.types.js';
 import type { StepModule } from './step.interface.js';
-import { assertNotHeldByOther } from './support/nova-lock.js';
-import { computeService, describeService } from './support/services.js';
+import { describeService } from '../hostops/index.js';
+import { heldService, holdOf } from './support/holds.js';
 
 /** `enable`: enable the host's nova-compute again (Nova clears the disabled reason). */
 export const step: StepModule<EnableStep> = {
@@ -11,8 +11,7 @@ export const step: StepModule<EnableStep> = {
   title: (s) => `enable ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {
-    const service = await computeService(context, s.host);
-    assertNotHeldByOther(service, context.runId, context.options.breakLock);
+    const service = await heldService(context, s.host);
     if (service.status === 'enabled')
       return {
         needed: false,
@@ -27,9 +26,13 @@ export const step: StepModule<EnableStep> = {
   },
   async apply(s, context) {
     const client = await context.services.openstack();
-    const service = await client.compute.enableService(await computeService(context, s.host), {
+    const current = await heldService(context, s.host);
+    const hold = await holdOf(context, current.host);
+    const service = await client.compute.enableService((await hold.verify({ signal: context.signal })) ?? current, {
       signal: context.signal,
     });
+    // Nova clears the reason on enable: the run's own write ends its hold
+    hold.observe(service);
     return { summary: describeService(service), outputs: { serviceId: service.id, status: service.status } };
   },
 };

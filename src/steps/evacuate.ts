@@ -15,8 +15,9 @@ import {
 import type { ComputeService, Server } from '../openstack/openstack.interface.js';
 import { formatDuration } from '../runbook/index.js';
 import type { StepContext, StepModule, StepOutcomes, StepProgressEvent } from './step.interface.js';
-import { assertNotHeldByOther } from './support/nova-lock.js';
-import { computeService, describeService, durationMs } from './support/services.js';
+import { describeService } from '../hostops/index.js';
+import { heldService, holdOf } from './support/holds.js';
+import { durationMs } from './support/services.js';
 
 export type { EvacuationResult } from '../hostops/evacuation/index.js';
 
@@ -51,8 +52,7 @@ async function look(
   context: StepContext,
 ): Promise<{ service: ComputeService; servers: Server[]; classified: Classified; listedAt: number }> {
   const client = await context.services.openstack();
-  const service = await computeService(context, s.host);
-  assertNotHeldByOther(service, context.runId, context.options.breakLock);
+  const service = await heldService(context, s.host);
   const listedAt = Date.now();
   const servers = await client.compute.listServersOnHost(service.host, { signal: context.signal });
   return { service, servers, classified: await classifyServers(servers, s, client, context.signal), listedAt };
@@ -153,6 +153,7 @@ export const step: StepModule<EvacuateStep> = {
     const client = await context.services.openstack();
     // a fresh look at the host: what to send, what is already on its way
     const { service, servers, classified, listedAt } = await look(s, context);
+    const hold = await holdOf(context, service.host);
     const outcome = await evacuate(
       {
         host: service.host,
@@ -171,6 +172,10 @@ export const step: StepModule<EvacuateStep> = {
         signal: context.signal,
         sleep: (ms) => context.sleep(ms),
         output: (line) => context.output(line),
+        // every batch of Nova writes first checks that the run still holds the host
+        beforeWrite: async (signal) => {
+          await hold.verify({ signal });
+        },
       },
       { classified, listed: servers, listedAt },
     );

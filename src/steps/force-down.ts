@@ -2,8 +2,9 @@ import { operationFailed } from '../errors/index.js';
 import type { ForceDownStep } from '../generated/runbook.types.js';
 import type { ComputeService } from '../openstack/openstack.interface.js';
 import type { StepContext, StepModule } from './step.interface.js';
-import { assertNotHeldByOther, markerHolder, reasonWithMarker } from './support/nova-lock.js';
-import { computeService, describeService } from './support/services.js';
+import { assertNotHeldByOther, describeService, markerHolder, reasonWithMarker } from '../hostops/index.js';
+import { heldService, holdOf, releaseMarkerAtRunEnd } from './support/holds.js';
+import { computeService } from './support/services.js';
 
 function outputsOf(service: ComputeService): Record<string, unknown> {
   return {
@@ -20,17 +21,7 @@ function reasonFor(s: ForceDownStep, context: StepContext, basis: string): strin
   return reasonWithMarker(`${s.disabledReason ?? 'host fenced and forced down'} (${basis})`, context.runId);
 }
 
-/** Registers the release of this run's Nova marker at the end of the run. */
-export function releaseMarkerAtRunEnd(context: StepContext, host: string): void {
-  context.atRunEnd(`release the lock marker of ${host} in Nova`, async (signal) => {
-    const client = await context.services.openstack();
-    const service = await client.compute.findComputeService(host, { signal });
-    if (service.status !== 'disabled' || !service.disabledReason?.includes(`[forcedown:${context.runId}]`)) return;
-    await client.compute.disableService(service, reasonWithMarker(service.disabledReason, context.runId, 'released'), {
-      signal,
-    });
-  });
-}
+export { releaseMarkerAtRunEnd } from './support/holds.js';
 
 /**
  * `force-down`: mark the host's nova-compute forced down in Nova so evacuation can start now,
@@ -45,10 +36,8 @@ export const step: StepModule<ForceDownStep> = {
   title: (s) => `force down ${s.host}`,
   hosts: (s) => [s.host],
   async check(s, context) {
-    const service = await computeService(context, s.host);
-    assertNotHeldByOther(service, context.runId, context.options.breakLock);
-    // this run holds the host (e.g. resumed after a crash): release the marker when the run ends
-    if (service.disabledReason?.includes(`[forcedown:${context.runId}]`)) releaseMarkerAtRunEnd(context, s.host);
+    // this run may hold the host already (resumed after a crash): then its marker is released at the end
+    const service = await heldService(context, s.host);
     const disable = s.disable !== false;
     const done = service.forcedDown && service.state === 'down' && (!disable || service.status === 'disabled');
     if (done)
@@ -83,8 +72,9 @@ export const step: StepModule<ForceDownStep> = {
     const client = await context.services.openstack();
     // the check has just read the service (and checked the lock marker): act on that read unless
     // it is stale, so that forcing the host down costs one API call; the result is read back below
-    let service = Date.now() - readAt < 2000 ? checked : await computeService(context, s.host);
-    assertNotHeldByOther(service, context.runId, context.options.breakLock);
+    let service = Date.now() - readAt < 2000 ? checked : await heldService(context, s.host);
+    const hold = await holdOf(context, service.host);
+    service = (await hold.verify({ signal: context.signal })) ?? service;
     const basisText =
       basis.kind === 'confirmed'
         ? `power-off read back ${basis.evidence.confirmedAt}`
@@ -107,11 +97,13 @@ export const step: StepModule<ForceDownStep> = {
           reason: context.options.breakLock ?? '',
         });
       }
+      await hold.verify({ signal: context.signal });
       await client.compute.disableService(service, reasonFor(s, context, basisText), { signal: context.signal });
-      releaseMarkerAtRunEnd(context, s.host);
+      releaseMarkerAtRunEnd(context, service.host);
     }
     // confirm by reading back
     service = await computeService(context, s.host);
+    hold.observe(service);
     if (!service.forcedDown || service.state !== 'down') {
       throw operationFailed(
         'FORCE_DOWN_NOT_CONFIRMED',

@@ -39,3 +39,5 @@ export {
 export { escapeForTerminal } from './terminal-text.js';
 export { matchHostName, type HostNameMatch } from './host-names.js';
 export { hasUrlCredentials, isLoopbackHost, urlCredentialProblems } from './urls.js';
+export { formatDuration, parseDuration } from './durations.js';
+export { problemsError } from './problems-error.js';

@@ -12,7 +12,7 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 const require = createRequire(import.meta.url);
 
 /** The schemas shipped in `schemas/`. */
-export type SchemaName = 'runbook' | 'inventory' | 'desired-state' | 'coordination';
+export type SchemaName = 'runbook' | 'inventory' | 'desired-state' | 'coordination' | 'watch';
 
 /** The package root (where `schemas/` lives), from both src/ (tsx) and dist/ (built). */
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

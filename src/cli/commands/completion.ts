@@ -1,7 +1,6 @@
 import { invalidInput } from '../../errors/index.js';
 import { ExitCode } from '../exit-codes.js';
-import type { CommandSpec, OptionSpec } from '../command.interface.js';
-import { commands } from '../registry.js';
+import type { CommandEntry, CommandSpec, OptionSpec } from '../command.interface.js';
 
 /** Flags every command takes (main reads them), with their help. */
 const GLOBAL: Readonly<Record<string, string>> = {
@@ -25,7 +24,7 @@ interface Described {
   readonly options: readonly [string, OptionSpec][];
 }
 
-async function describeCommands(): Promise<Described[]> {
+async function describeCommands(commands: readonly CommandEntry[]): Promise<Described[]> {
   const out: Described[] = [];
   for (const entry of commands) {
     const spec = await entry.load();
@@ -123,7 +122,8 @@ compdef _forcedown forcedown
 `;
 }
 
-export const command: CommandSpec = {
+/** The `completion` command for a command table (registry.ts hands in its own). */
+export const completionCommand = (commands: readonly CommandEntry[]): CommandSpec => ({
   name: 'completion',
   summary: 'Print shell completion for bash or zsh (from the command table)',
   usage: 'bash|zsh',
@@ -150,8 +150,8 @@ Exit codes: 0 printed; 2 unknown shell.`,
         `forcedown completion: unknown shell "${shell}"`,
         'use `forcedown completion bash` or `forcedown completion zsh`',
       );
-    const described = await describeCommands();
+    const described = await describeCommands(commands);
     context.stdout.write(shell === 'bash' ? bashScript(described) : zshScript(described));
     return ExitCode.Ok;
   },
-};
+});

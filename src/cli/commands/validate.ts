@@ -4,7 +4,8 @@ import { ExitCode } from '../exit-codes.js';
 import type { CommandSpec } from '../command.interface.js';
 import { writeLine } from '../io.js';
 
-type Kind = 'runbook' | 'inventory' | 'desired-state';
+type Kind = 'runbook' | 'inventory' | 'desired-state' | 'watch';
+const KINDS: readonly Kind[] = ['runbook', 'inventory', 'desired-state', 'watch'];
 
 /** A regex for the member `name:` of JSON (`"name":`) or YAML (`name:`, `'name':`). */
 function member(name: string, value = ''): RegExp {
@@ -18,7 +19,10 @@ function detectKind(text: string): Kind {
   if (schema.includes('inventory')) return 'inventory';
   if (schema.includes('desired-state')) return 'desired-state';
   if (schema.includes('runbook')) return 'runbook';
+  if (schema.includes('watch')) return 'watch';
   if (member('steps').test(text)) return 'runbook';
+  // before "hosts": a watch config's aggregates have hosts too
+  if (member('(?:staleAfter|confirmSamples|guards|maxStaleFraction)').test(text)) return 'watch';
   // both inventories and desired-state files have "hosts": an inventory's hosts have a "bmc", a
   // desired state's a "state" (and it may have "provider", "stack" or "statePath")
   if (member('bmc').test(text)) return 'inventory';
@@ -30,15 +34,16 @@ function detectKind(text: string): Kind {
 
 export const command: CommandSpec = {
   name: 'validate',
-  summary: 'Check runbooks, inventories and desired-state files against their schemas',
-  usage: 'FILE... [--kind runbook|inventory|desired-state] [--output text|json]',
+  summary: 'Check runbooks, inventories, desired-state files and watch configs against their schemas',
+  usage: 'FILE... [--kind runbook|inventory|desired-state|watch] [--output text|json]',
   description: `
 Validates each FILE (JSON, or YAML when named .yaml/.yml) and prints every problem at once, each with the file, line and column, the
 JSON path of the offending value and what was expected. Runbooks are also checked for duplicate
 step ids, references to undefined params, to unknown or later steps, to outputs a step does not
 have, to environment variables not listed in "env", zero durations, durations fed by parameters
 that cannot hold one, "when" comparisons that can never be true, and plain-http webhooks to
-hosts other than loopback. Inventories are checked for plain-http Redfish without
+hosts other than loopback. Watch configurations (forcedown watch --config) are checked against
+schemas/watch.schema.json, their coordination section included. Inventories are checked for plain-http Redfish without
 "insecure": true and IPMI cipher suite 0. Both are refused for URLs with credentials in them.
 Nothing is run and nothing is contacted.
 
@@ -47,6 +52,7 @@ The kind of each file is taken from its "$schema" (or its top-level keys) unless
 Examples:
   forcedown validate runbooks/*.json
   forcedown validate my-inventory.yaml --kind inventory
+  forcedown validate deploy/watch.example.yaml
   forcedown validate runbooks/host-failure.json --output json
 
 Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
@@ -55,7 +61,7 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
     kind: {
       type: 'string',
       valueName: 'KIND',
-      description: 'What the files are: runbook, inventory or desired-state',
+      description: 'What the files are: runbook, inventory, desired-state or watch',
       defaultText: 'detected per file',
     },
     output: {
@@ -75,10 +81,10 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
         `--output must be text or json, not "${output}"`,
         'use --output text or --output json',
       );
-    if (kindFlag !== undefined && !['runbook', 'inventory', 'desired-state'].includes(kindFlag)) {
+    if (kindFlag !== undefined && !KINDS.includes(kindFlag as Kind)) {
       throw invalidInput(
         'USAGE',
-        `--kind must be runbook, inventory or desired-state, not "${kindFlag}"`,
+        `--kind must be runbook, inventory, desired-state or watch, not "${kindFlag}"`,
         'omit --kind to detect it from each file',
       );
     }
@@ -87,6 +93,7 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
     const { formatProblem } = await import('../../validation/index.js');
     // what `cdktf synth` checks (schema, reworded secrets, colliding resource names...), not only the schema
     const { checkDesiredState } = await import('../../iac/desired-state.js');
+    const { checkWatchConfigText } = await import('../../watch/config.js');
     const results: {
       file: string;
       kind: Kind;
@@ -119,6 +126,9 @@ Exit codes: 0 all valid; 2 at least one file has problems (or cannot be read).`,
         problems = check.ok ? [] : check.problems;
       } else if (kind === 'inventory') {
         const check = checkInventoryText(text, file);
+        problems = check.ok ? [] : check.problems;
+      } else if (kind === 'watch') {
+        const check = checkWatchConfigText(text, file);
         problems = check.ok ? [] : check.problems;
       } else {
         problems = checkDesiredState(text, file).problems;

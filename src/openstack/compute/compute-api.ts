@@ -6,6 +6,7 @@
  */
 import { authFailed, invalidInput, operationFailed } from '../../errors/index.js';
 import { matchHostName } from '../../validation/host-names.js';
+import { OpenStackConnectionError } from '../errors.js';
 import { parseJson, type ApiResponse, type OpenStackHttp, type RequestSpec } from '../http/http-client.js';
 import type {
   CallOptions,
@@ -26,6 +27,23 @@ import { MeasuredNovaClock } from './nova-clock.js';
 import { toComputeService, toFlavor, toMigration, toServer } from './normalize.js';
 
 type Json = Record<string, unknown>;
+
+/**
+ * The answer limit of os-services PUTs (90 s). Nova Zed's disable/enable calls
+ * `_update_compute_provider_status`, a synchronous RPC to the compute, while it still thinks the
+ * service is up; for a powered-off compute that waits `rpc_response_timeout` (60 s) and only then
+ * answers (with an error, the status change made). The default 30 s answer limit would give up
+ * first and leave the caller guessing; after a timed-out PUT the service is read back.
+ */
+export const SERVICE_UPDATE_ANSWER_MS = 90_000;
+
+/** Whether `service` shows every field an os-services PUT `body` sets. */
+function showsUpdate(service: ComputeService, body: Json): boolean {
+  if ('forced_down' in body && service.forcedDown !== body.forced_down) return false;
+  if ('status' in body && service.status !== body.status) return false;
+  if ('disabled_reason' in body && service.disabledReason !== body.disabled_reason) return false;
+  return true;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -161,11 +179,12 @@ export class NovaComputeApi implements ComputeApi {
 
   async #update253(service: ComputeService, body: Json, options?: CallOptions): Promise<ComputeService> {
     const id = await this.#serviceId(service, options);
-    const response = await this.#request({
+    const response = await this.#servicesPut(service, body, options, {
       service: 'nova',
       method: 'PUT',
       url: this.#url(`/os-services/${encodeURIComponent(id)}`),
       body,
+      answerLimitMs: SERVICE_UPDATE_ANSWER_MS,
       microversion: this.servicesMicroversion,
       // setting the same fields twice has the same effect: safe to retry
       idempotent: true,
@@ -182,17 +201,41 @@ export class NovaComputeApi implements ComputeApi {
     body: Json,
     options?: CallOptions,
   ): Promise<ComputeService> {
-    await this.#request({
+    const expected =
+      action === 'enable' ? { status: 'enabled' } : action === 'force-down' ? body : { status: 'disabled', ...body };
+    await this.#servicesPut(service, expected, options, {
       service: 'nova',
       method: 'PUT',
       url: this.#url(`/os-services/${action}`),
       body: { host: service.host, binary: service.binary, ...body },
+      answerLimitMs: SERVICE_UPDATE_ANSWER_MS,
       microversion: this.servicesMicroversion,
       idempotent: true,
       ...signalOf(options),
     });
     // the 2.11 answer is partial ({host, binary, forced_down}): read the whole record back
     return this.#reread(service, options);
+  }
+
+  /**
+   * An os-services PUT; when Nova's answer times out, the service is read back: the update may
+   * have been made (Nova answers only after its RPC to the compute gives up), so it counts as
+   * made when the record shows every field of `body`; otherwise the timeout stands.
+   */
+  async #servicesPut(
+    service: ComputeService,
+    body: Json,
+    options: CallOptions | undefined,
+    spec: RequestSpec,
+  ): Promise<ApiResponse> {
+    try {
+      return await this.#request(spec);
+    } catch (error) {
+      if (!(error instanceof OpenStackConnectionError) || error.code !== 'OPENSTACK_TIMEOUT') throw error;
+      if (!showsUpdate(await this.#reread(service, options), body)) throw error;
+      // made after all: an answer without a service record makes the caller read it back
+      return { status: 200, headers: {}, body: '{}', requestId: undefined };
+    }
   }
 
   async #reread(service: ComputeService, options?: CallOptions): Promise<ComputeService> {

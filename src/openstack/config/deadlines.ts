@@ -11,7 +11,7 @@
  * most an hour.
  */
 import { invalidInput } from '../../errors/index.js';
-import { parseDuration } from '../../runbook/durations.js';
+import { parseDuration } from '../../validation/durations.js';
 import type { RequestDeadlines } from '../openstack.interface.js';
 
 const MAX_MS = 3_600_000;

@@ -55,6 +55,11 @@ export interface RequestSpec {
   /** Send the token. @defaultValue `true` */
   readonly authenticated?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * This call's answer limit (response timeout and budget), when Nova is known to take longer than
+   * the defaults for it (os-services PUTs: see `SERVICE_UPDATE_ANSWER_MS` in compute-api.ts).
+   */
+  readonly answerLimitMs?: number;
 }
 
 /** An answer with status < 400. */
@@ -119,6 +124,10 @@ interface Prepared {
   readonly authenticated: boolean;
   /** Absolute time (ms) the call gives up at. */
   readonly deadline: number;
+  /** The call's budget (ms). */
+  readonly budgetMs: number;
+  /** One attempt's response timeout (ms). */
+  readonly responseTimeoutMs: number;
 }
 
 /** What one attempt ended with. */
@@ -224,13 +233,19 @@ export class OpenStackHttp {
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
       idempotent: spec.idempotent ?? spec.method === 'GET',
       authenticated: spec.authenticated ?? true,
-      deadline: Date.now() + this.#deadlines.budgetMs,
+      ...this.#limitsOf(spec),
     };
+  }
+
+  #limitsOf(spec: RequestSpec): Pick<Prepared, 'deadline' | 'budgetMs' | 'responseTimeoutMs'> {
+    const budgetMs = Math.max(this.#deadlines.budgetMs, spec.answerLimitMs ?? 0);
+    const responseTimeoutMs = spec.answerLimitMs ?? this.#deadlines.responseTimeoutMs;
+    return { deadline: Date.now() + budgetMs, budgetMs, responseTimeoutMs };
   }
 
   async #attempts(prepared: Prepared, waiting: Waiting): Promise<ApiResponse> {
     const { spec } = prepared;
-    const started = prepared.deadline - this.#deadlines.budgetMs;
+    const started = prepared.deadline - prepared.budgetMs;
     let reauthenticated = false;
     let token: string | undefined;
     for (let attempt = 1; ; attempt += 1) {
@@ -268,7 +283,7 @@ export class OpenStackHttp {
     const { spec, url, path } = prepared;
     const left = Math.max(1000, prepared.deadline - Date.now());
     const connectTimeoutMs = Math.min(this.#deadlines.connectTimeoutMs, left);
-    const responseTimeoutMs = Math.min(this.#deadlines.responseTimeoutMs, left);
+    const responseTimeoutMs = Math.min(prepared.responseTimeoutMs, left);
     const base = { service: spec.service, method: spec.method, path, attempt };
     const started = Date.now();
     this.#stats.requests += 1;
@@ -305,7 +320,7 @@ export class OpenStackHttp {
       if (!(error instanceof TransportError)) throw error;
       this.#emit({ ...base, errorCode: error.code, durationMs: Date.now() - started });
       // the message names the configured limit of an attempt, not one cut short by the budget
-      const limit = error.timeout === 'connect' ? connectTimeoutMs : this.#deadlines.responseTimeoutMs;
+      const limit = error.timeout === 'connect' ? connectTimeoutMs : prepared.responseTimeoutMs;
       return {
         failure: new OpenStackConnectionError({
           service: spec.service,
@@ -327,7 +342,7 @@ export class OpenStackHttp {
     const waiting: Waiting = { attempt: 1, lastError: undefined, stop: () => undefined };
     if (onWait === undefined) return waiting;
     const { spec } = prepared;
-    const budgetMs = this.#deadlines.budgetMs;
+    const budgetMs = prepared.budgetMs;
     const target = redact(`${prepared.url.origin}${prepared.path}`);
     const timer = setInterval(() => {
       const waitedMs = Date.now() - started;

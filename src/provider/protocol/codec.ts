@@ -1,17 +1,18 @@
 /**
- * Turns the protobuf definitions into grpc-js service definitions: one serializer/deserializer
- * pair per method, from forcedown's own proto3 codec (wire.ts). Field names stay as declared
- * (snake_case).
+ * Turns the protocol model into grpc-js service definitions: one serializer/deserializer pair per
+ * method, from forcedown's own proto3 codec (wire.ts). Field names stay as declared (snake_case).
+ * The model is generated at build time from the proto text (scripts/gen-protocol.ts ->
+ * src/generated/protocol.model.ts), so start-up only indexes a table: nothing is parsed.
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { GO_PLUGIN_PROTO, TFPLUGIN6_PROTO } from './definitions.js';
-import { decodeMessage, encodeMessage, parseProto, type ProtoModel } from './wire.js';
+import { PROTOCOL_TABLE } from '../../generated/protocol.model.js';
+import { decodeMessage, encodeMessage, modelFromTable, type ProtoModel } from './wire.js';
 
 let cached: ProtoModel | undefined;
 
-/** The parsed protocol: both packages in one model (parsed once per process). */
+/** The protocol: both packages in one model (indexed once per process). */
 export function loadProtocol(): ProtoModel {
-  cached ??= parseProto(TFPLUGIN6_PROTO, GO_PLUGIN_PROTO);
+  cached ??= modelFromTable(PROTOCOL_TABLE);
   return cached;
 }
 

@@ -13,8 +13,10 @@
  * it does not know, so Terraform sending newer fields is harmless. RPCs that are not declared are
  * answered UNIMPLEMENTED by grpc-js, which Terraform tolerates for everything it does not need.
  *
- * The text lives in a TypeScript module (not a `.proto` file) so that `tsc` ships it in `dist/`
- * with nothing to copy, and so that it loads without a file read at start-up.
+ * This text is the one protocol source: `npm run gen:protocol` (scripts/gen-protocol.ts, with
+ * protobufjs) turns it into the model table the codec loads (src/generated/protocol.model.ts) and
+ * the message types (src/generated/protocol.types.ts) that protocol/messages.ts is checked
+ * against; a unit test fails when they are stale. Nothing parses it at start-up.
  */
 export const PROTOCOL_VERSION = 6;
 

@@ -4,6 +4,8 @@
  * Requests are what the codec (wire.ts) decodes (with defaults), responses what the handlers return.
  */
 
+import type * as P from '../../generated/protocol.types.js';
+
 export interface DynamicValueMessage {
   readonly msgpack?: Uint8Array;
   readonly json?: Uint8Array;
@@ -117,3 +119,41 @@ export interface ReadDataSourceRequest {
   readonly type_name: string;
   readonly config: DynamicValueMessage | null;
 }
+
+// ---- checked against the generated types -------------------------------------------------------
+// Every shape above must use only fields the proto text declares (src/generated/protocol.types.ts,
+// generated from it): a misspelt or undeclared field, at any depth, fails the typecheck here.
+
+/** The first field of `Hand` (at any depth) that `Generated` does not declare; never when none. */
+type Undeclared<Hand, Generated> = Hand extends Uint8Array
+  ? never
+  : Hand extends readonly (infer Item)[]
+    ? Generated extends readonly (infer GeneratedItem)[]
+      ? Undeclared<Item, GeneratedItem>
+      : 'a list where the protocol has none'
+    : Hand extends object
+      ? {
+          [K in keyof Hand]-?: K extends keyof Generated ? Undeclared<Hand[K], NonNullable<Generated[K]>> : K;
+        }[keyof Hand]
+      : never;
+type Declares<Hand, Generated> = [Undeclared<Hand, Generated>] extends [never] ? true : Undeclared<Hand, Generated>;
+
+export const CHECKED_AGAINST_PROTOCOL: readonly true[] = [
+  true satisfies Declares<DynamicValueMessage, P.DynamicValue>,
+  true satisfies Declares<DiagnosticMessage, P.Diagnostic>,
+  true satisfies Declares<AttributePathMessage, P.AttributePath>,
+  true satisfies Declares<SchemaMessage, P.Schema>,
+  true satisfies Declares<SchemaAttributeMessage, P.Schema_Attribute>,
+  true satisfies Declares<ServerCapabilitiesMessage, P.ServerCapabilities>,
+  true satisfies Declares<GetProviderSchemaResponse, P.GetProviderSchema_Response>,
+  true satisfies Declares<GetMetadataResponse, P.GetMetadata_Response>,
+  true satisfies Declares<ValidateProviderConfigRequest, P.ValidateProviderConfig_Request>,
+  true satisfies Declares<ConfigureProviderRequest, P.ConfigureProvider_Request>,
+  true satisfies Declares<ValidateResourceConfigRequest, P.ValidateResourceConfig_Request>,
+  true satisfies Declares<UpgradeResourceStateRequest, P.UpgradeResourceState_Request>,
+  true satisfies Declares<ReadResourceRequest, P.ReadResource_Request>,
+  true satisfies Declares<PlanResourceChangeRequest, P.PlanResourceChange_Request>,
+  true satisfies Declares<ApplyResourceChangeRequest, P.ApplyResourceChange_Request>,
+  true satisfies Declares<ImportResourceStateRequest, P.ImportResourceState_Request>,
+  true satisfies Declares<ReadDataSourceRequest, P.ReadDataSource_Request>,
+];

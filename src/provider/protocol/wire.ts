@@ -54,6 +54,21 @@ export interface ProtoModel {
   readonly services: ReadonlyMap<string, readonly MethodInfo[]>;
 }
 
+/** The model as generated data (src/generated/protocol.model.ts): what `modelFromTable` indexes. */
+export interface ProtoTable {
+  readonly messages: readonly { readonly fullName: string; readonly fields: readonly FieldInfo[] }[];
+  readonly enums: readonly string[];
+  readonly services: readonly (readonly [string, readonly MethodInfo[]])[];
+}
+
+/** Indexes a generated table (no parsing at start-up: only Maps are built). */
+export function modelFromTable(table: ProtoTable): ProtoModel {
+  const messages = new Map<string, MessageInfo>();
+  for (const { fullName, fields } of table.messages)
+    messages.set(fullName, { fullName, fields, byNumber: new Map(fields.map((f) => [f.number, f])) });
+  return { messages, enums: new Set(table.enums), services: new Map(table.services) };
+}
+
 // ---- parser -----------------------------------------------------------------------------------
 
 interface RawField {
@@ -75,131 +90,51 @@ function tokenize(text: string): string[] {
   return withoutComments.match(/"[^"]*"|[A-Za-z_][\w.]*|\d+|[{}();=<>,[\]]/g) ?? [];
 }
 
-/** Parses .proto texts (one package each) into one model. */
-export function parseProto(...texts: string[]): ProtoModel {
-  const rawMessages: RawMessage[] = [];
-  const enums = new Set<string>();
-  const rawServices = new Map<string, { name: string; request: string; response: string; scope: string }[]>();
+interface RawMethod {
+  name: string;
+  request: string;
+  response: string;
+  scope: string;
+}
 
-  for (const text of texts) {
-    const tokens = tokenize(text);
-    let i = 0;
-    const peek = (): string => tokens[i] ?? '';
-    const next = (): string => {
-      const token = tokens[i++];
-      if (token === undefined) throw new Error('unexpected end of the protocol definition');
-      return token;
-    };
-    const expect = (token: string): void => {
-      const got = next();
-      if (got !== token) throw new Error(`protocol definition: expected "${token}", got "${got}"`);
-    };
-    let pkg = '';
+/** What the texts declare, before names are resolved. */
+interface RawProto {
+  readonly messages: RawMessage[];
+  readonly enums: Set<string>;
+  readonly services: Map<string, RawMethod[]>;
+}
 
-    const parseEnum = (scope: string): void => {
-      const name = next();
-      enums.add(`${scope}.${name}`);
-      expect('{');
-      while (peek() !== '}') {
-        next(); // value name
-        expect('=');
-        next();
-        expect(';');
-      }
-      expect('}');
-    };
+/** A recursive-descent reader of one .proto text (the subset described at the top). */
+class ProtoReader {
+  private readonly tokens: string[];
+  private i = 0;
+  private pkg = '';
 
-    const parseField = (fields: RawField[], oneof: boolean): void => {
-      let repeated = false;
-      let type = next();
-      if (type === 'repeated') {
-        repeated = true;
-        type = next();
-      } else if (type === 'optional') {
-        type = next();
-      }
-      let mapValue: string | undefined;
-      if (type === 'map') {
-        expect('<');
-        const key = next();
-        if (key !== 'string')
-          throw new Error(`protocol definition: only map<string, T> is supported, not map<${key}, …>`);
-        expect(',');
-        mapValue = next();
-        expect('>');
-      }
-      const name = next();
-      expect('=');
-      const number = Number(next());
-      if (peek() === '[') {
-        while (next() !== ']') {
-          // field options (deprecated = true) carry no wire meaning
-        }
-      }
-      expect(';');
-      fields.push({ name, number, repeated, oneof, type, ...(mapValue === undefined ? {} : { mapValue }) });
-    };
+  constructor(
+    text: string,
+    private readonly out: RawProto,
+  ) {
+    this.tokens = tokenize(text);
+  }
 
-    const parseMessage = (scope: string): void => {
-      const fullName = `${scope}.${next()}`;
-      const message: RawMessage = { fullName, fields: [] };
-      rawMessages.push(message);
-      expect('{');
-      while (peek() !== '}') {
-        const token = peek();
-        if (token === 'message') {
-          next();
-          parseMessage(fullName);
-        } else if (token === 'enum') {
-          next();
-          parseEnum(fullName);
-        } else if (token === 'oneof') {
-          next();
-          next(); // oneof name
-          expect('{');
-          while (peek() !== '}') parseField(message.fields, true);
-          expect('}');
-        } else {
-          parseField(message.fields, false);
-        }
-      }
-      expect('}');
-    };
-
-    while (i < tokens.length) {
-      const token = next();
+  read(): void {
+    while (this.i < this.tokens.length) {
+      const token = this.next();
       if (token === 'syntax') {
-        expect('=');
-        next();
-        expect(';');
+        this.expect('=');
+        this.next();
+        this.expect(';');
       } else if (token === 'package') {
-        pkg = next();
-        expect(';');
+        this.pkg = this.next();
+        this.expect(';');
       } else if (token === 'message') {
-        parseMessage(pkg);
+        this.message(this.pkg);
       } else if (token === 'enum') {
-        parseEnum(pkg);
+        this.enum(this.pkg);
       } else if (token === 'service') {
-        const name = `${pkg}.${next()}`;
-        const methods: { name: string; request: string; response: string; scope: string }[] = [];
-        expect('{');
-        while (peek() !== '}') {
-          expect('rpc');
-          const method = next();
-          expect('(');
-          const request = next();
-          expect(')');
-          expect('returns');
-          expect('(');
-          const response = next();
-          expect(')');
-          expect(';');
-          methods.push({ name: method, request, response, scope: pkg });
-        }
-        expect('}');
-        rawServices.set(name, methods);
+        this.service();
       } else if (token === 'option' || token === 'import') {
-        while (next() !== ';') {
+        while (this.next() !== ';') {
           // options and imports carry no wire meaning here
         }
       } else {
@@ -208,6 +143,116 @@ export function parseProto(...texts: string[]): ProtoModel {
     }
   }
 
+  private peek(): string {
+    return this.tokens[this.i] ?? '';
+  }
+
+  private next(): string {
+    const token = this.tokens[this.i++];
+    if (token === undefined) throw new Error('unexpected end of the protocol definition');
+    return token;
+  }
+
+  private expect(token: string): void {
+    const got = this.next();
+    if (got !== token) throw new Error(`protocol definition: expected "${token}", got "${got}"`);
+  }
+
+  private enum(scope: string): void {
+    const name = this.next();
+    this.out.enums.add(`${scope}.${name}`);
+    this.expect('{');
+    while (this.peek() !== '}') {
+      this.next(); // value name
+      this.expect('=');
+      this.next();
+      this.expect(';');
+    }
+    this.expect('}');
+  }
+
+  private field(fields: RawField[], oneof: boolean): void {
+    let repeated = false;
+    let type = this.next();
+    if (type === 'repeated') {
+      repeated = true;
+      type = this.next();
+    } else if (type === 'optional') {
+      type = this.next();
+    }
+    let mapValue: string | undefined;
+    if (type === 'map') {
+      this.expect('<');
+      const key = this.next();
+      if (key !== 'string')
+        throw new Error(`protocol definition: only map<string, T> is supported, not map<${key}, …>`);
+      this.expect(',');
+      mapValue = this.next();
+      this.expect('>');
+    }
+    const name = this.next();
+    this.expect('=');
+    const number = Number(this.next());
+    if (this.peek() === '[') {
+      while (this.next() !== ']') {
+        // field options (deprecated = true) carry no wire meaning
+      }
+    }
+    this.expect(';');
+    fields.push({ name, number, repeated, oneof, type, ...(mapValue === undefined ? {} : { mapValue }) });
+  }
+
+  private message(scope: string): void {
+    const fullName = `${scope}.${this.next()}`;
+    const message: RawMessage = { fullName, fields: [] };
+    this.out.messages.push(message);
+    this.expect('{');
+    while (this.peek() !== '}') {
+      const token = this.peek();
+      if (token === 'message' || token === 'enum' || token === 'oneof') this.next();
+      if (token === 'message') this.message(fullName);
+      else if (token === 'enum') this.enum(fullName);
+      else if (token === 'oneof') {
+        this.next(); // oneof name
+        this.expect('{');
+        while (this.peek() !== '}') this.field(message.fields, true);
+        this.expect('}');
+      } else this.field(message.fields, false);
+    }
+    this.expect('}');
+  }
+
+  private service(): void {
+    const name = `${this.pkg}.${this.next()}`;
+    const methods: RawMethod[] = [];
+    this.expect('{');
+    while (this.peek() !== '}') {
+      this.expect('rpc');
+      const method = this.next();
+      this.expect('(');
+      const request = this.next();
+      this.expect(')');
+      this.expect('returns');
+      this.expect('(');
+      const response = this.next();
+      this.expect(')');
+      this.expect(';');
+      methods.push({ name: method, request, response, scope: this.pkg });
+    }
+    this.expect('}');
+    this.out.services.set(name, methods);
+  }
+}
+
+/** Parses .proto texts (one package each) into one model. */
+export function parseProto(...texts: string[]): ProtoModel {
+  const raw: RawProto = { messages: [], enums: new Set(), services: new Map() };
+  for (const text of texts) new ProtoReader(text, raw).read();
+  return resolveProto(raw);
+}
+
+/** Resolves type names (protobuf scoping) and checks what the codec supports. */
+function resolveProto({ messages: rawMessages, enums, services: rawServices }: RawProto): ProtoModel {
   const messageNames = new Set(rawMessages.map((m) => m.fullName));
   /** Protobuf scoping: look the name up from the innermost scope outwards. */
   const resolve = (type: string, scope: string): string => {

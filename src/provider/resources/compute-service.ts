@@ -15,6 +15,7 @@
  * before enabling stops an enable when Nova refuses the clear ("`done` evacuation records").
  */
 import { isForcedownError } from '../../errors/index.js';
+import { convergeService, isDoneEvacuationsRemain, isHostName } from '../../hostops/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, hasErrors, warningDiagnostic, type Diagnostic } from '../diagnostics.js';
 import {
@@ -26,6 +27,7 @@ import {
   terraformName,
 } from '../schema/index.js';
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
+import { lockVerdict, reasonBreakingLock } from './compute-service-lock.js';
 
 export const COMPUTE_SERVICE_TYPE = computeServiceResource.typeName;
 
@@ -63,6 +65,7 @@ export const A = {
   fencedReason: terraformName('fencedReason'),
   disabled: terraformName('disabled'),
   disabledReason: terraformName('disabledReason'),
+  breakLock: terraformName('breakLock'),
   state: terraformName('state'),
   zone: terraformName('zone'),
 } as const;
@@ -109,6 +112,14 @@ export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[]
       errorDiagnostic(
         'Empty host',
         'host is an empty string. Give the compute service host as `openstack compute service list` shows it.',
+        [A.host],
+      ),
+    );
+  } else if (typeof host === 'string' && !isHostName(host)) {
+    diagnostics.push(
+      errorDiagnostic(
+        'Invalid host',
+        `host "${host}" is not a Nova service host name (1-255 letters, digits, '.', '_' or '-', starting and ending with a letter or digit). Use the host exactly as \`openstack compute service list\` shows it.`,
         [A.host],
       ),
     );
@@ -225,6 +236,62 @@ export function planComputeService(priorValue: TfValue, proposedValue: TfValue, 
   return { planned, requiresReplace, diagnostics: [] };
 }
 
+/** Whether applying `planned` over `prior` writes Nova (a create, a replace, or a change of its values). */
+function writesNova(
+  prior: TfObject | null,
+  planned: TfObject,
+  requiresReplace: PlanResult['requiresReplace'],
+): boolean {
+  if (prior === null || requiresReplace.length > 0) return true;
+  return [A.forcedDown, A.disabled, A.disabledReason].some((name) => differs(planned[name], prior[name]));
+}
+
+/**
+ * The plan, checked against the lock in Nova: a plan that would change a host held by a forcedown
+ * run fails (unless `break_lock`, then the override goes into the planned default reason). A
+ * failed read only warns: apply checks the lock again.
+ */
+export async function planComputeServiceChecked(
+  api: () => Promise<ComputeApi>,
+  priorValue: TfValue,
+  proposedValue: TfValue,
+  configValue: TfValue,
+  signal?: AbortSignal,
+): Promise<PlanResult> {
+  const plan = planComputeService(priorValue, proposedValue, configValue);
+  const planned = plan.planned === null ? null : asObject(plan.planned);
+  if (planned === null || hasErrors(plan.diagnostics)) return plan;
+  const host = planned[A.host];
+  if (typeof host !== 'string' || !writesNova(asObject(priorValue), planned, plan.requiresReplace)) return plan;
+  const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
+  let service: ComputeService | undefined;
+  try {
+    service = await findService(await api(), host, binary, null, signal);
+  } catch (error) {
+    return { ...plan, diagnostics: [...plan.diagnostics, warningLockUnread(host, error)] };
+  }
+  if (service === undefined) return plan; // apply reports the missing service
+  const breakLock = str(planned[A.breakLock]);
+  const lock = lockVerdict(service, breakLock, 'plan');
+  if (hasErrors(lock.diagnostics)) return { planned: null, requiresReplace: [], diagnostics: lock.diagnostics };
+  const reason = planned[A.disabledReason];
+  const config = asObject(configValue) ?? {};
+  const reasonIsDefault = config[A.disabledReason] === null || config[A.disabledReason] === undefined;
+  const next: Record<string, TfValue> = { ...planned };
+  if (lock.holder !== undefined && breakLock !== null && reasonIsDefault && typeof reason === 'string')
+    next[A.disabledReason] = reasonBreakingLock(reason, lock.holder, breakLock);
+  return { ...plan, planned: next, diagnostics: [...plan.diagnostics, ...lock.diagnostics] };
+}
+
+function warningLockUnread(host: string, error: unknown): Diagnostic {
+  const message = error instanceof Error ? error.message : String(error);
+  return warningDiagnostic(
+    `Could not check the forcedown lock of ${host} at plan time`,
+    `${message}\n\nApply checks it again before changing anything.`,
+    [A.host],
+  );
+}
+
 // ---- Nova access --------------------------------------------------------------------------------
 
 /** The service of `host`/`binary` (by id when given), or undefined when Nova has none. */
@@ -242,7 +309,11 @@ async function findService(
 }
 
 /** The resource state for a service as Nova reports it; `fenced_reason` is ours, not Nova's. */
-export function stateFromService(service: ComputeService, fencedReason: string | null): TfObject {
+export function stateFromService(
+  service: ComputeService,
+  fencedReason: string | null,
+  breakLock: string | null = null,
+): TfObject {
   const disabled = service.status === 'disabled';
   return complete({
     [A.id]: service.id,
@@ -250,18 +321,13 @@ export function stateFromService(service: ComputeService, fencedReason: string |
     [A.binary]: service.binary,
     [A.forcedDown]: service.forcedDown,
     [A.fencedReason]: fencedReason,
+    [A.breakLock]: breakLock,
     [A.disabled]: disabled,
     // a reason left on an enabled service means nothing (and Nova clears it on enable)
     [A.disabledReason]: disabled ? service.disabledReason : null,
     [A.state]: service.state,
     [A.zone]: service.zone,
   });
-}
-
-function isDoneEvacuations(error: unknown): boolean {
-  if (isForcedownError(error) && error.code === 'NOVA_DONE_EVACUATIONS_REMAIN') return true;
-  const message = error instanceof Error ? error.message : String(error);
-  return /Unable to force up host .* evacuation migration records remain/.test(message);
 }
 
 function doneEvacuationsDiagnostic(host: string, error: unknown): Diagnostic {
@@ -284,35 +350,25 @@ interface Desired {
   readonly disabledReason: string | null;
 }
 
-/** Brings the service to `desired`; returns the service as Nova last reported it and any problem. */
+/** Brings the service to `desired` (hostops' order); returns the service as Nova last reported it and any problem. */
 async function converge(
   api: ComputeApi,
   start: ComputeService,
   desired: Desired,
   signal?: AbortSignal,
 ): Promise<{ service: ComputeService; diagnostics: Diagnostic[] }> {
-  const options = signal === undefined ? undefined : { signal };
   let service = start;
+  const target = {
+    forcedDown: desired.forcedDown,
+    disabled: desired.disabled,
+    disabledReason: desired.disabledReason ?? defaultDisabledReason(desired.forcedDown, null),
+  };
   try {
-    if (service.forcedDown !== desired.forcedDown) {
-      try {
-        service = await api.setForcedDown(service, desired.forcedDown, options);
-      } catch (error) {
-        if (!desired.forcedDown && isDoneEvacuations(error))
-          return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
-        throw error;
-      }
-    }
-    const isDisabled = service.status === 'disabled';
-    if (desired.disabled) {
-      const reason = desired.disabledReason ?? defaultDisabledReason(desired.forcedDown, null);
-      if (!isDisabled || service.disabledReason !== reason)
-        service = await api.disableService(service, reason, options);
-    } else if (isDisabled) {
-      service = await api.enableService(service, options);
-    }
+    service = await convergeService(api, service, target, signal === undefined ? {} : { signal });
     return { service, diagnostics: [] };
   } catch (error) {
+    if (!desired.forcedDown && isDoneEvacuationsRemain(error))
+      return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
     return {
       service,
       diagnostics: [diagnosticFromError(`Updating the compute service of ${service.host} failed`, error)],
@@ -356,6 +412,7 @@ export async function applyComputeService(
   const host = str(planned[A.host]) ?? '';
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
   const fencedReason = str(planned[A.fencedReason]);
+  const breakLock = str(planned[A.breakLock]);
   let service: ComputeService | undefined;
   try {
     service = await findService(api, host, binary, prior === null ? null : str(prior[A.id]), signal);
@@ -366,6 +423,8 @@ export async function applyComputeService(
     };
   }
   if (service === undefined) return { state: prior, diagnostics: [notFoundDiagnostic(host, binary)] };
+  const lock = lockVerdict(service, breakLock, 'apply');
+  if (hasErrors(lock.diagnostics)) return { state: prior, diagnostics: lock.diagnostics };
 
   const desired: Desired = {
     forcedDown: planned[A.forcedDown] === true,
@@ -390,15 +449,15 @@ export async function applyComputeService(
       };
     }
     const now = await refetch(api, outcome.service, signal);
-    return { state: stateFromService(now, fencedReason), diagnostics: outcome.diagnostics };
+    return { state: stateFromService(now, fencedReason, breakLock), diagnostics: outcome.diagnostics };
   }
-  const state: Record<string, TfValue> = { ...stateFromService(outcome.service, fencedReason) };
+  const state: Record<string, TfValue> = { ...stateFromService(outcome.service, fencedReason, breakLock) };
   // computed values known at plan time must not change at apply
   for (const name of [A.id, A.zone, A.state]) {
     const value = planned[name];
     if (value !== undefined && value !== null && !isUnknown(value)) state[name] = value;
   }
-  return { state: state as TfObject, diagnostics: [] };
+  return { state: state as TfObject, diagnostics: [...lock.diagnostics] };
 }
 
 /** Destroy: restores the service to up (forced_down cleared) and enabled. Never deletes it. */
@@ -415,12 +474,17 @@ async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: 
     };
   }
   if (service === undefined) return { state: null, diagnostics: [] }; // already gone: nothing to restore
+  const lock = lockVerdict(service, str(prior[A.breakLock]), 'destroy');
+  if (hasErrors(lock.diagnostics)) return { state: prior, diagnostics: lock.diagnostics };
   const outcome = await converge(api, service, { forcedDown: false, disabled: false, disabledReason: null }, signal);
   if (hasErrors(outcome.diagnostics)) {
     const now = await refetch(api, outcome.service, signal);
-    return { state: stateFromService(now, str(prior[A.fencedReason])), diagnostics: outcome.diagnostics };
+    return {
+      state: stateFromService(now, str(prior[A.fencedReason]), str(prior[A.breakLock])),
+      diagnostics: outcome.diagnostics,
+    };
   }
-  return { state: null, diagnostics: [] };
+  return { state: null, diagnostics: [...lock.diagnostics] };
 }
 
 // ---- read / import / upgrade ------------------------------------------------------------------
@@ -438,7 +502,10 @@ export async function readComputeService(
   try {
     const service = await findService(api, host, binary, str(current[A.id]), signal);
     if (service === undefined) return { state: null, diagnostics: [] };
-    return { state: stateFromService(service, str(current[A.fencedReason])), diagnostics: [] };
+    return {
+      state: stateFromService(service, str(current[A.fencedReason]), str(current[A.breakLock])),
+      diagnostics: [],
+    };
   } catch (error) {
     return {
       state: current,

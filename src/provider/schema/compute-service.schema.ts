@@ -2,13 +2,13 @@
  * `forcedown_compute_service`: the desired state of one nova-compute service. The single
  * definition behind the provider's schema and the `ComputeService` construct's props.
  */
+import { DISABLED_REASON_MAX } from '../../hostops/marker.js';
 import type { BlockSpec } from './schema.js';
+
+export { DISABLED_REASON_MAX };
 
 /** The only service binary Nova lets clients update. */
 export const NOVA_COMPUTE = 'nova-compute';
-
-/** Nova's limit on `disabled_reason` (1 to 255 characters). */
-export const DISABLED_REASON_MAX = 255;
 
 /** Prefix of the disabled reasons forcedown writes when none is configured. */
 export const REASON_PREFIX = 'forcedown:';
@@ -95,6 +95,18 @@ export const computeServiceAttributes = {
     computed: true,
     description:
       'Why the service is disabled (1 to 255 characters); only valid with `disabled = true`. Defaults to `forcedown: fenced: <fenced_reason>` when forced down, else `forcedown: disabled by terraform`.',
+  },
+  /**
+   * Overrides the one-run-per-host lock: the operator's reason why changing a host that a
+   * forcedown run holds (its `[forcedown:<run-id>]` marker in Nova) is safe. Recorded in the
+   * disabled reason and in a warning. Without it, plan and apply of a held host fail.
+   * @default none
+   */
+  breakLock: {
+    type: 'string',
+    optional: true,
+    description:
+      'Why it is safe to change a host a forcedown run holds (its `[forcedown:<run-id>]` marker in the disabled reason); recorded in the disabled reason. Without it, plan and apply of a held host fail.',
   },
   /** `up` or `down` as Nova reports it (forced down services are `down`). Read-only. */
   state: {

@@ -2,6 +2,7 @@ import { operationFailed } from '../../errors/index.js';
 import type { ComputeService } from '../../openstack/openstack.interface.js';
 import { formatDuration } from '../../runbook/index.js';
 import type { StepContext } from '../step.interface.js';
+import { describeService } from '../../hostops/index.js';
 
 /** The nova-compute service of `host` (input error naming known hosts when absent). */
 export async function computeService(context: StepContext, host: string): Promise<ComputeService> {
@@ -9,10 +10,7 @@ export async function computeService(context: StepContext, host: string): Promis
   return client.compute.findComputeService(host, { signal: context.signal });
 }
 
-/** One line about a service's state. */
-export function describeService(service: ComputeService): string {
-  return `${service.host}: state ${service.state}, ${service.forcedDown ? 'forced down' : 'not forced down'}, ${service.status}${service.disabledReason ? ` ("${service.disabledReason}")` : ''}`;
-}
+export { describeService } from '../../hostops/index.js';
 
 /**
  * Polls the service until `accept` holds, or fails when the step's time is up. `what` names the

@@ -234,6 +234,18 @@ test('resume of an unknown run is an input error', async () => {
   assert.match(result.stderr, 'forcedown runs');
 });
 
+test('the bundled CLI loads etcd3 (its protos from node_modules): an etcd nobody listens on is a clear exit 3', async () => {
+  // regression (found on the testbed): bundling etcd3 broke its `${__dirname}/../proto` load
+  const result = await forcedown(['runs', '--all-machines'], {
+    FORCEDOWN_ETCD_ENDPOINTS: 'http://127.0.0.1:1',
+    FORCEDOWN_ETCD_TIMEOUT: '1',
+  });
+  assert.is(result.code, 3, result.stderr);
+  assert.match(result.stderr, 'COORDINATION_UNAVAILABLE');
+  assert.match(result.stderr, 'what to do:');
+  assert.not.match(result.stderr, /INTERNAL_ERROR|\n\s+at /);
+});
+
 test('SIGTERM during a run: exit 130, journal finished as interrupted', async () => {
   const state = join(dir, 'state');
   const runbook = join(dir, 'slow.json');

@@ -244,6 +244,7 @@ test('the props types are the schema: exactly these inputs (checked at compile t
     fencedReason: true,
     disabled: true,
     disabledReason: true,
+    breakLock: true,
   };
   const providerArgs: Record<keyof Omit<ForcedownProviderConfig, 'alias'>, true> = {
     cloud: true,
@@ -267,7 +268,7 @@ test('the props types are the schema: exactly these inputs (checked at compile t
     insecure: true,
     cacertFile: true,
   };
-  assert.is(Object.keys(inputs).length, 6);
+  assert.is(Object.keys(inputs).length, 7);
   assert.is(Object.keys(providerArgs).length, 20);
   // @ts-expect-error host is required
   const missingHost: ComputeServiceConfig = {};

@@ -15,6 +15,7 @@ const EMPTY = {
   fenced_reason: null,
   disabled: null,
   disabled_reason: null,
+  break_lock: null,
   state: null,
   zone: null,
 };
@@ -37,16 +38,16 @@ function proposed(prior: TfObject | null, config: TfObject): TfObject {
 }
 
 async function create(provider: ForcedownProvider, config: TfObject): Promise<TfObject> {
-  const plan = provider.planResourceChange(TYPE, null, proposed(null, config), config);
+  const plan = await provider.planResourceChange(TYPE, null, proposed(null, config), config);
   const applied = await provider.applyResourceChange(TYPE, null, plan.planned);
   assert.equal(applied.diagnostics, []);
   return applied.state as TfObject;
 }
 
-test('a create plan keeps config, fills defaults, leaves id/state/zone unknown', () => {
+test('a create plan keeps config, fills defaults, leaves id/state/zone unknown', async () => {
   const { provider } = setup();
   const config = cfg({ host: 'fake2' });
-  const { planned, requiresReplace } = provider.planResourceChange(TYPE, null, proposed(null, config), config);
+  const { planned, requiresReplace } = await provider.planResourceChange(TYPE, null, proposed(null, config), config);
   assert.equal(requiresReplace, []);
   const p = planned as TfObject;
   assert.equal(
@@ -56,10 +57,10 @@ test('a create plan keeps config, fills defaults, leaves id/state/zone unknown',
   assert.ok(isUnknown(p.id) && isUnknown(p.state) && isUnknown(p.zone));
 });
 
-test('plan enforces the safety rule too (values unknown at validation may be known at plan)', () => {
+test('plan enforces the safety rule too (values unknown at validation may be known at plan)', async () => {
   const { provider } = setup();
   const config = cfg({ host: 'fake2', forced_down: true });
-  const result = provider.planResourceChange(TYPE, null, proposed(null, config), config);
+  const result = await provider.planResourceChange(TYPE, null, proposed(null, config), config);
   assert.is(result.planned, null);
   assert.match(result.diagnostics[0]?.summary ?? '', 'fenced_reason is required');
 });
@@ -68,7 +69,7 @@ test('re-planning an applied resource is a no-op: planned equals prior exactly',
   const { provider } = setup();
   const config = cfg({ host: 'fake2', forced_down: true, fenced_reason: 'INC-1: BMC off', disabled: true });
   const state = await create(provider, config);
-  const { planned, requiresReplace } = provider.planResourceChange(TYPE, state, proposed(state, config), config);
+  const { planned, requiresReplace } = await provider.planResourceChange(TYPE, state, proposed(state, config), config);
   assert.equal(planned, state);
   assert.equal(requiresReplace, []);
 });
@@ -78,9 +79,11 @@ test('changing host requires replacement; changing forced_down is an in-place up
   const config = cfg({ host: 'fake2' });
   const state = await create(provider, config);
   const moved = cfg({ host: 'fake3' });
-  assert.equal(provider.planResourceChange(TYPE, state, proposed(state, moved), moved).requiresReplace, [['host']]);
+  assert.equal((await provider.planResourceChange(TYPE, state, proposed(state, moved), moved)).requiresReplace, [
+    ['host'],
+  ]);
   const down = cfg({ host: 'fake2', forced_down: true, fenced_reason: 'x' });
-  const plan = provider.planResourceChange(TYPE, state, proposed(state, down), down);
+  const plan = await provider.planResourceChange(TYPE, state, proposed(state, down), down);
   assert.equal(plan.requiresReplace, []);
   const p = plan.planned as TfObject;
   assert.is(p.id, state.id, 'id kept');
@@ -88,19 +91,22 @@ test('changing host requires replacement; changing forced_down is an in-place up
   assert.ok(isUnknown(p.state), 'state may change');
 });
 
-test('disabled_reason: configured value kept; default derived from fenced_reason; null when enabled; unknown when undecidable', () => {
+test('disabled_reason: configured value kept; default derived from fenced_reason; null when enabled; unknown when undecidable', async () => {
   const { provider } = setup();
-  const plan = (values: Record<string, TfValue>): TfValue => {
+  const plan = async (values: Record<string, TfValue>): Promise<TfValue> => {
     const config = cfg(values);
-    return (provider.planResourceChange(TYPE, null, proposed(null, config), config).planned as TfObject)
+    return ((await provider.planResourceChange(TYPE, null, proposed(null, config), config)).planned as TfObject)
       .disabled_reason;
   };
-  assert.is(plan({ host: 'h', disabled: true, disabled_reason: 'mine' }), 'mine');
-  assert.is(plan({ host: 'h', disabled: true, forced_down: true, fenced_reason: 'INC-9' }), 'forcedown: fenced: INC-9');
-  assert.is(plan({ host: 'h', disabled: true }), 'forcedown: disabled by terraform');
-  assert.is(plan({ host: 'h', forced_down: true, fenced_reason: 'INC-9' }), null);
-  assert.ok(isUnknown(plan({ host: 'h', disabled: UNKNOWN })));
-  assert.ok(isUnknown(plan({ host: 'h', disabled: true, forced_down: true, fenced_reason: UNKNOWN })));
+  assert.is(await plan({ host: 'h', disabled: true, disabled_reason: 'mine' }), 'mine');
+  assert.is(
+    await plan({ host: 'h', disabled: true, forced_down: true, fenced_reason: 'INC-9' }),
+    'forcedown: fenced: INC-9',
+  );
+  assert.is(await plan({ host: 'h', disabled: true }), 'forcedown: disabled by terraform');
+  assert.is(await plan({ host: 'h', forced_down: true, fenced_reason: 'INC-9' }), null);
+  assert.ok(isUnknown(await plan({ host: 'h', disabled: UNKNOWN })));
+  assert.ok(isUnknown(await plan({ host: 'h', disabled: true, forced_down: true, fenced_reason: UNKNOWN })));
   assert.is(defaultDisabledReason(true, 'x'.repeat(400)).length, 255, "Nova's limit");
 });
 
@@ -116,7 +122,7 @@ test('apply: force down, then disable; unforce, then enable; computed values pla
   const state = await create(provider, config);
   assert.equal(nova.state.calls, ['setForcedDown fake3 true', 'disable fake3 INC-2 maintenance']);
   const up = cfg({ host: 'fake3' });
-  const plan = provider.planResourceChange(TYPE, state, proposed(state, up), up);
+  const plan = await provider.planResourceChange(TYPE, state, proposed(state, up), up);
   const applied = await provider.applyResourceChange(TYPE, state, plan.planned);
   assert.equal(applied.diagnostics, []);
   assert.equal(nova.state.calls.slice(2), ['setForcedDown fake3 false', 'enable fake3']);
@@ -130,7 +136,7 @@ test('a failed create records nothing and says what Nova now has (no taint: no d
     s.failNext = 'disable';
   });
   const config = cfg({ host: 'fake2', forced_down: true, fenced_reason: 'INC-3', disabled: true });
-  const plan = provider.planResourceChange(TYPE, null, proposed(null, config), config);
+  const plan = await provider.planResourceChange(TYPE, null, proposed(null, config), config);
   const applied = await provider.applyResourceChange(TYPE, null, plan.planned);
   assert.is(applied.state, null);
   assert.equal(

@@ -47,6 +47,7 @@ const config = (values: Record<string, unknown>): TfObject => ({
   fenced_reason: null,
   disabled: null,
   disabled_reason: null,
+  break_lock: null,
   state: null,
   zone: null,
   ...values,
@@ -97,6 +98,7 @@ test('GetProviderSchema: resource, data source and provider schemas from the one
   const attrs = Object.fromEntries(resource.block.attributes.map((a) => [a.name, a]));
   assert.equal(Object.keys(attrs).sort(), [
     'binary',
+    'break_lock',
     'disabled',
     'disabled_reason',
     'fenced_reason',

@@ -143,6 +143,63 @@ test('apply forces fake2 down through Keystone + Nova; evacuations make the clea
   assert.equal([double.service('fake2')?.forcedDown, double.service('fake2')?.disabled], [false, false]);
 });
 
+test('a host a run holds: plan and apply fail naming the run, Nova unchanged; break_lock overrides, recorded', async ({
+  plugin,
+  double,
+}) => {
+  const runId = '20261202T120000Z-host-failure-abc123';
+  const held = { forcedDown: true, disabled: true, disabledReason: `INC-7: fenced [forcedown:${runId}]` };
+  Object.assign(double.service('fake3')!, held);
+  const before = { ...double.service('fake3')! };
+  const up = { ...EMPTY, host: 'fake3' } as TfObject;
+  const planned = await plan(plugin, null, up);
+  const [planError] = errors(planned);
+  assert.match(planError?.summary ?? '', `fake3 is held by forcedown run ${runId}`);
+  assert.match(planError?.detail ?? '', 'What to do');
+  assert.match(planError?.detail ?? '', 'break_lock');
+
+  // an apply planned before the run took the host is refused at apply time too
+  const prior = {
+    ...up,
+    id: before.uuid,
+    binary: 'nova-compute',
+    forced_down: true,
+    fenced_reason: 'x',
+    disabled: true,
+    disabled_reason: before.disabledReason,
+    state: 'down',
+    zone: 'nova',
+  } as TfObject;
+  const stale = { ...prior, forced_down: false, disabled: false, disabled_reason: null, fenced_reason: null };
+  const applied = await plugin.call('ApplyResourceChange', {
+    type_name: TYPE,
+    prior_state: dv(prior),
+    planned_state: dv(stale),
+    config: dv(up),
+  });
+  assert.match(errors(applied)[0]?.summary ?? '', `held by forcedown run ${runId}`);
+  assert.equal(
+    [double.service('fake3')?.forcedDown, double.service('fake3')?.disabled, double.service('fake3')?.disabledReason],
+    [before.forcedDown, before.disabled, before.disabledReason],
+    'Nova unchanged',
+  );
+
+  // break_lock: the plan passes with a warning, and the override is written into the reason
+  const breaking = { ...EMPTY, host: 'fake3', disabled: true, break_lock: 'run died with its VM (J. Doe)' } as TfObject;
+  const overridden = await plan(plugin, null, breaking);
+  assert.equal(errors(overridden), []);
+  const reason = (fromDv(overridden.planned_state) as TfObject).disabled_reason as string;
+  assert.match(reason, `lock of ${runId} broken: run died with its VM (J. Doe)`);
+  const done = await plugin.call('ApplyResourceChange', {
+    type_name: TYPE,
+    prior_state: dv(null),
+    planned_state: overridden.planned_state,
+    config: dv(breaking),
+  });
+  assert.equal(errors(done), []);
+  assert.equal([double.service('fake3')?.forcedDown, double.service('fake3')?.disabledReason], [false, reason]);
+});
+
 test('the password from OS_PASSWORD never reaches the provider log', async ({ plugin }) => {
   assert.is(await plugin.shutdown(), 0);
   assert.not.match(plugin.stderr(), 'adminpass');

@@ -1,0 +1,253 @@
+/* Generated from schemas/watch.schema.json by scripts/gen-types.mjs. Do not edit: edit the schema and run `npm run gen:types`. */
+
+/**
+ * Cloud from clouds.yaml (default: OS_CLOUD, else OS_* variables). Credentials never go here.
+ */
+export type WatchName = string;
+/**
+ * Region of the cloud's catalog (default: OS_REGION_NAME, else the cloud's region_name).
+ */
+export type WatchName1 = string;
+/**
+ * Time between two polls of os-services (default 5s).
+ */
+export type WatchDuration = string;
+/**
+ * A compute whose heartbeat (updated_at) is older than this on Nova's clock counts as stale, even before Nova calls it down (default 30s).
+ */
+export type WatchDuration1 = string;
+/**
+ * How long the liveness probe may take before its answer counts as silent (default 2s).
+ */
+export type WatchDuration2 = string;
+/**
+ * Recoveries in flight at once (default 2).
+ */
+export type WatchLimit = number;
+/**
+ * Recoveries started in any hour (default 5).
+ */
+export type WatchLimit1 = number;
+/**
+ * This interface was referenced by `WatchConfig`'s JSON-Schema
+ * via the `definition` "limit".
+ */
+export type WatchLimit2 = number;
+/**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "endpoint".
+ */
+export type EtcdEndpoint = string;
+/**
+ * Region name in the keys (default: the cloud's region, OS_REGION_NAME or clouds.yaml region_name, else "default"). Runs and watchers of one region must use the same.
+ */
+export type CoordinationName = string;
+/**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "secretSource".
+ */
+export type EtcdPasswordSource = EtcdPasswordFromEnv | EtcdPasswordFromFile;
+/**
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "name".
+ */
+export type CoordinationName1 = string;
+/**
+ * This interface was referenced by `WatchConfig`'s JSON-Schema
+ * via the `definition` "name".
+ */
+export type WatchName2 = string;
+/**
+ * A duration of more than zero: a number with a unit (500ms, 30s, 5m, 1h).
+ *
+ * This interface was referenced by `WatchConfig`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type WatchDuration3 = string;
+
+/**
+ * Configuration of `forcedown watch`: the always-on recovery service. It polls Nova's os-services once per interval, confirms a failed compute over several polls (or takes a firing alert), applies the guards, then recovers the host with an ordinary run of the configured runbook. Relative paths are relative to this file.
+ */
+export interface WatchConfig {
+  $schema?: string;
+  cloud?: WatchName;
+  region?: WatchName1;
+  /**
+   * Endpoint interface (default: OS_INTERFACE, else public).
+   */
+  interface?: 'public' | 'internal' | 'admin';
+  /**
+   * CA bundle (PEM) that verifies the cloud's TLS certificates.
+   */
+  cacert?: string;
+  /**
+   * Do not verify the cloud's TLS certificate (warns; prefer cacert).
+   */
+  insecure?: boolean;
+  interval?: WatchDuration;
+  staleAfter?: WatchDuration1;
+  /**
+   * Consecutive polls a compute must stay a candidate before it is recovered (default 2).
+   */
+  confirmSamples?: number;
+  /**
+   * act: recover confirmed hosts. observe: log and count what it would do, act on nothing (default act).
+   */
+  mode?: 'act' | 'observe';
+  /**
+   * Runbook run for each host (default runbooks/host-failure.json); it gets the param host.
+   */
+  runbook?: string;
+  /**
+   * Further runbook params, as --var NAME=VALUE would give them.
+   */
+  vars?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Inventory file with every watched host's BMC (schemas/inventory.schema.json).
+   */
+  inventory?: string;
+  /**
+   * State directory (journals, locks, watch/runs.json; default FORCEDOWN_STATE_DIR, else ~/.local/state/forcedown).
+   */
+  stateDir?: string;
+  probeTimeout?: WatchDuration2;
+  guards?: WatchGuards;
+  /**
+   * host:port of the HTTP server for /metrics, /healthz, /readyz and the alert intake (default 127.0.0.1:9464). A host other than loopback exposes them: put a proxy with TLS in front.
+   */
+  listen?: string;
+  alerts?: WatchAlerts;
+  coordination?: Coordination;
+}
+/**
+ * Checked every cycle before any fence; each trip is logged, counted (forcedown_watch_guard_trips_total) and reported.
+ *
+ * This interface was referenced by `WatchConfig`'s JSON-Schema
+ * via the `definition` "guards".
+ */
+export interface WatchGuards {
+  /**
+   * Breaker: when at least this fraction of the enabled computes is stale at once, act on none (a network or control-plane fault, not host failures). Default 0.5.
+   */
+  maxStaleFraction?: number;
+  maxConcurrentRecoveries?: WatchLimit;
+  maxRecoveriesPerHour?: WatchLimit1;
+  /**
+   * Most recoveries at once per availability zone, by zone name.
+   */
+  zoneLimits?: {
+    [k: string]: WatchLimit2;
+  };
+  /**
+   * Host groups (as your Nova aggregates) with their limit of recoveries at once.
+   */
+  aggregates?: {
+    [k: string]: {
+      /**
+       * @minItems 1
+       */
+      hosts: [string, ...string[]];
+      maxConcurrent: WatchLimit2;
+    };
+  };
+  /**
+   * A disabled compute is left alone unless its disabled_reason matches this regular expression (default: always left alone).
+   */
+  disabledReasonPattern?: string;
+  /**
+   * Self-check: after one of the watcher's own API calls failed, this many good polls before it acts again (default 3).
+   */
+  recoverAfterSamples?: number;
+}
+/**
+ * Alertmanager webhook intake (POST /alerts on listen): firing alerts name a host that joins the candidates (no confirmSamples: the alert rule's for: confirms it) and goes through every guard.
+ *
+ * This interface was referenced by `WatchConfig`'s JSON-Schema
+ * via the `definition` "alerts".
+ */
+export interface WatchAlerts {
+  /**
+   * Alert label holding the Nova host name (default host).
+   */
+  hostLabel?: string;
+  /**
+   * Bearer token Alertmanager must send (http_config.authorization); from an environment variable or a 0600 file, never in this file.
+   */
+  token?: WatchTokenFromEnv | WatchTokenFromFile;
+}
+export interface WatchTokenFromEnv {
+  env: string;
+}
+export interface WatchTokenFromFile {
+  file: string;
+}
+/**
+ * etcd coordination (leader election of watchers, host locks). Validated, not acted on yet.
+ */
+export interface Coordination {
+  /**
+   * etcd client URLs (http:// or https://, scheme, host and port only), e.g. ["https://etcd1:2379", "https://etcd2:2379", "https://etcd3:2379"]. All members of the cluster, so that losing one is ridden out.
+   *
+   * @minItems 1
+   */
+  endpoints: [EtcdEndpoint, ...EtcdEndpoint[]];
+  /**
+   * Key prefix of every forcedown key (default "/forcedown"). Keys are <prefix>/<region>/hosts/<host>, <prefix>/<region>/runs/<run-id>/..., <prefix>/<region>/election/...
+   */
+  prefix?: string;
+  region?: CoordinationName;
+  /**
+   * TTL of the lease that holds a run's host locks and a watcher's leadership, in seconds (default 10). A holder that dies loses its locks after at most this long.
+   */
+  leaseTtl?: number;
+  /**
+   * Deadline of one etcd request, and of connecting, in seconds (default 5).
+   */
+  timeout?: number;
+  tls?: EtcdTls;
+  auth?: EtcdAuth;
+}
+/**
+ * TLS for https:// endpoints: the CA that signed etcd's server certificates, and a client certificate + key when etcd requires them (--client-cert-auth). Paths are relative to the file that names them. The key file must not be readable by others.
+ *
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "tls".
+ */
+export interface EtcdTls {
+  /**
+   * PEM file of the CA bundle.
+   */
+  ca?: string;
+  /**
+   * PEM file of the client certificate (needs key).
+   */
+  cert?: string;
+  /**
+   * PEM file of the client key (mode 0600; needs cert).
+   */
+  key?: string;
+}
+/**
+ * etcd user + password authentication. The password comes from an environment variable or a 0600 file, never from the file itself or a command line.
+ *
+ * This interface was referenced by `Coordination`'s JSON-Schema
+ * via the `definition` "auth".
+ */
+export interface EtcdAuth {
+  username: string;
+  password: EtcdPasswordSource;
+}
+export interface EtcdPasswordFromEnv {
+  /**
+   * Environment variable holding the password.
+   */
+  env: string;
+}
+export interface EtcdPasswordFromFile {
+  /**
+   * File holding the password (first line; mode 0600, a regular file).
+   */
+  file: string;
+}

@@ -1,0 +1,129 @@
+/**
+ * Detection: which nova-compute services look failed in one `GET /os-services` answer, measured
+ * on Nova's clock, and which have looked failed for `confirmSamples` consecutive polls. Pure.
+ */
+import type { ComputeService } from '../openstack/openstack.interface.js';
+
+/** Why a compute looks failed. */
+export type StaleReason = 'down' | 'stale' | 'alert';
+
+/** One compute's reading in one poll. */
+export interface ComputeReading {
+  readonly host: string;
+  readonly zone: string;
+  readonly enabled: boolean;
+  readonly disabledReason: string | null;
+  readonly forcedDown: boolean;
+  /** Looks failed now (down, or heartbeat older than staleAfter on Nova's clock). */
+  readonly stale: boolean;
+  readonly reason?: StaleReason;
+  /** Heartbeat age on Nova's clock (ms), when Nova gave an updated_at and its clock is known. */
+  readonly ageMs?: number;
+  /** Nova's time of the last heartbeat (ms since epoch), if known. */
+  readonly lastHeartbeatMs?: number;
+}
+
+/** What one poll says about the whole region. */
+export interface PollReading {
+  readonly computes: readonly ComputeReading[];
+  /** nova-conductor / nova-scheduler records reported down (the control plane). */
+  readonly controlPlaneDown: readonly string[];
+}
+
+/** Nova's `updated_at` (UTC, often without a zone suffix) in ms since epoch. */
+export function novaTime(updatedAt: string | null): number | undefined {
+  if (!updatedAt) return undefined;
+  const text = /[zZ]|[+-]\d\d:?\d\d$/.test(updatedAt) ? updatedAt : `${updatedAt}Z`;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Reads one os-services answer. `novaNowMs` is the earliest Nova time of the answer (its Date
+ * header), so a heartbeat is only called stale when it is certainly older than `staleAfterMs`.
+ */
+export function readServices(
+  services: readonly ComputeService[],
+  novaNowMs: number | undefined,
+  staleAfterMs: number,
+): PollReading {
+  const computes: ComputeReading[] = [];
+  const controlPlaneDown: string[] = [];
+  for (const service of services) {
+    if (service.binary === 'nova-conductor' || service.binary === 'nova-scheduler') {
+      if (service.state === 'down' && service.status === 'enabled')
+        controlPlaneDown.push(`${service.binary}@${service.host}`);
+      continue;
+    }
+    if (service.binary !== 'nova-compute') continue;
+    computes.push(readCompute(service, novaNowMs, staleAfterMs));
+  }
+  return { computes, controlPlaneDown };
+}
+
+function readCompute(service: ComputeService, novaNowMs: number | undefined, staleAfterMs: number): ComputeReading {
+  const heartbeat = novaTime(service.updatedAt);
+  // updated_at has whole seconds (or microseconds): the heartbeat was at or after it
+  const ageMs = heartbeat !== undefined && novaNowMs !== undefined ? novaNowMs - heartbeat : undefined;
+  const reason: StaleReason | undefined =
+    service.state === 'down' ? 'down' : ageMs !== undefined && ageMs > staleAfterMs ? 'stale' : undefined;
+  return {
+    host: service.host,
+    zone: service.zone,
+    enabled: service.status === 'enabled',
+    disabledReason: service.disabledReason,
+    forcedDown: service.forcedDown,
+    stale: reason !== undefined,
+    ...(reason ? { reason } : {}),
+    ...(ageMs !== undefined ? { ageMs } : {}),
+    ...(heartbeat !== undefined ? { lastHeartbeatMs: heartbeat } : {}),
+  };
+}
+
+/** A compute that may be failed: not forced down yet, stale now (whether enabled is the guards' call). */
+export function isCandidate(reading: ComputeReading): boolean {
+  return reading.stale && !reading.forcedDown;
+}
+
+/** A host that has been a candidate for `samples` consecutive polls. */
+export interface Confirmation {
+  readonly host: string;
+  readonly samples: number;
+  readonly confirmed: boolean;
+  /** Local time of the first stale sample of this streak. */
+  readonly firstStaleAt: number;
+}
+
+/**
+ * Counts consecutive candidate polls per host; a host missing from a poll, or not a candidate,
+ * starts again from zero.
+ */
+export class CandidateTracker {
+  readonly #streaks = new Map<string, { samples: number; firstStaleAt: number }>();
+
+  constructor(private readonly confirmSamples: number) {}
+
+  /** Takes one poll's candidates (hosts) at local time `now`; returns every current streak. */
+  observe(candidates: Iterable<string>, now: number): Confirmation[] {
+    const seen = new Set(candidates);
+    for (const host of [...this.#streaks.keys()]) if (!seen.has(host)) this.#streaks.delete(host);
+    const result: Confirmation[] = [];
+    for (const host of seen) {
+      const streak = this.#streaks.get(host) ?? { samples: 0, firstStaleAt: now };
+      streak.samples += 1;
+      this.#streaks.set(host, streak);
+      result.push({
+        host,
+        samples: streak.samples,
+        confirmed: streak.samples >= this.confirmSamples,
+        firstStaleAt: streak.firstStaleAt,
+      });
+    }
+    return result.sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  /** Forgets a host (after a run was started for it). */
+  forget(host: string): void {
+    this.#streaks.delete(host);
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The watcher: one `GET /os-services` per interval, candidates confirmed over polls, alert
+ * candidates joined, the guards, the probe's veto, then one recovery run per host.
+ */
+import type { PowerController } from '../fencing/power.interface.js';
+import type { ComputeApi } from '../openstack/openstack.interface.js';
+import type { RunOutcome } from '../runner/index.js';
+import { CandidateTracker, isCandidate, readServices, type Confirmation, type PollReading } from './detect.js';
+import { decide, probeTrip, type GuardSettings, type Trip } from './guards.js';
+import type { AlertSource, LivenessProbe } from './ports.js';
+import type { RecoveryLauncher, RunPhase, WatchedRun } from './recoveries.js';
+
+export interface WatchSettings {
+  readonly intervalMs: number;
+  readonly staleAfterMs: number;
+  readonly confirmSamples: number;
+  readonly mode: 'act' | 'observe';
+  readonly guards: GuardSettings;
+  /** How long the probe may take before its answer counts as silent. @defaultValue 2000 */
+  readonly probeTimeoutMs?: number;
+}
+
+/** A log record (JSON line on stdout); never holds a secret. */
+export type LogRecord = { readonly msg: string; readonly level?: 'info' | 'warn' | 'error' } & Record<string, unknown>;
+
+/** Counters the watcher reports (the /metrics implementation in metrics.ts). */
+export interface WatchObserver {
+  poll(ok: boolean): void;
+  candidates(count: number): void;
+  trip(reason: Trip['reason']): void;
+  runFinished(status: string): void;
+  /** Seconds from the first stale sample to the host forced down / to the last evacuation. */
+  forcedDown(seconds: number): void;
+  evacuated(seconds: number): void;
+}
+
+export interface WatcherOptions {
+  readonly settings: WatchSettings;
+  /** The compute API of the one warm client (signed in before the first poll). */
+  readonly compute: () => Promise<ComputeApi>;
+  readonly launcher: RecoveryLauncher;
+  readonly alerts?: AlertSource;
+  readonly probe?: LivenessProbe;
+  /** The host's BMC, read for context before a recovery (never decides). */
+  readonly power?: (host: string) => Promise<PowerController>;
+  readonly log: (record: LogRecord) => void;
+  readonly observer?: WatchObserver;
+  /** Acts on nothing this process (`--dry-run`), whatever the mode. */
+  readonly dryRun?: boolean;
+  readonly now?: () => number;
+}
+
+/** What one cycle found and did. */
+export interface CycleReport {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly candidates: readonly Confirmation[];
+  readonly trips: readonly Trip[];
+  /** Hosts a recovery was started for (or would be, acting on nothing). */
+  readonly recover: readonly string[];
+  readonly acted: boolean;
+}
+
+interface InFlight {
+  readonly host: string;
+  phase: RunPhase;
+  readonly abort: AbortController;
+  readonly done: Promise<RunOutcome | undefined>;
+  readonly firstStaleAt: number;
+}
+
+export class Watcher {
+  readonly #o: WatcherOptions;
+  readonly #tracker: CandidateTracker;
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #startedAt: number[] = [];
+  readonly #now: () => number;
+  #goodPolls = Number.POSITIVE_INFINITY;
+  #stopping = false;
+  lastPollOk = false;
+
+  constructor(options: WatcherOptions) {
+    this.#o = options;
+    this.#tracker = new CandidateTracker(options.settings.confirmSamples);
+    this.#now = options.now ?? Date.now;
+  }
+
+  get acting(): boolean {
+    return this.#o.settings.mode === 'act' && this.#o.dryRun !== true;
+  }
+
+  /** Hosts with a recovery in flight. */
+  get inFlight(): string[] {
+    return [...this.#inFlight.keys()];
+  }
+
+  /** Resumes the unfinished runs an earlier watcher process started (instead of new ones). */
+  async resumeUnfinished(): Promise<WatchedRun[]> {
+    if (!this.acting) return [];
+    const open = await this.#o.launcher.unfinished();
+    for (const run of open) {
+      this.#o.log({ msg: 'resuming a recovery an earlier watcher started', host: run.host, runId: run.runId });
+      this.#launch(run.host, this.#now(), (hooks) => this.#o.launcher.resume(run, hooks));
+    }
+    return open;
+  }
+
+  async #poll(): Promise<PollReading> {
+    const compute = await this.#o.compute();
+    const services = await compute.listServices();
+    // Nova's clock, not ours: the earliest Nova time of the moment the answer arrived
+    const novaNow = compute.clock?.earliest(this.#now());
+    return readServices(services, novaNow, this.#o.settings.staleAfterMs);
+  }
+
+  /** One poll, the decisions and (acting) the recoveries it starts. */
+  async cycle(): Promise<CycleReport> {
+    let poll: PollReading;
+    try {
+      poll = await this.#poll();
+    } catch (error) {
+      return this.#pollFailed(error);
+    }
+    this.#goodPolls += 1;
+    this.lastPollOk = true;
+    this.#o.observer?.poll(true);
+    const now = this.#now();
+    const known = new Set(poll.computes.map((c) => c.host));
+    const stale = poll.computes.filter(isCandidate).map((c) => c.host);
+    const candidates = this.#tracker.observe(stale, now);
+    const alerted = (this.#o.alerts?.firing() ?? []).map((a) => a.host).filter((h) => !stale.includes(h));
+    const confirmed = [...candidates.filter((c) => c.confirmed).map((c) => c.host), ...alerted];
+    this.#o.observer?.candidates(candidates.length + alerted.length);
+    const decision = decide(poll, confirmed, this.#o.settings.guards, {
+      inFlight: this.inFlight,
+      startedAt: this.#startedAt,
+      goodPollsSinceError: this.#goodPolls,
+      now,
+    });
+    const trips = [...decision.trips];
+    const recover: string[] = [];
+    for (const host of decision.act) {
+      const veto = await this.#secondOpinion(host);
+      if (veto) trips.push(veto);
+      else recover.push(host);
+    }
+    for (const trip of trips) this.#report(trip);
+    for (const host of recover)
+      this.#recover(host, candidates.find((c) => c.host === host)?.firstStaleAt ?? now, known);
+    return { ok: true, candidates, trips, recover, acted: this.acting && recover.length > 0 };
+  }
+
+  #pollFailed(error: unknown): CycleReport {
+    this.#goodPolls = 0;
+    this.lastPollOk = false;
+    this.#o.observer?.poll(false);
+    const message = error instanceof Error ? error.message : String(error);
+    this.#o.log({ msg: 'poll failed: no action until enough good polls', level: 'warn', error: message });
+    return { ok: false, error: message, candidates: [], trips: [], recover: [], acted: false };
+  }
+
+  #report(trip: Trip): void {
+    this.#o.observer?.trip(trip.reason);
+    this.#o.log({ msg: trip.message, level: 'warn', guard: trip.reason, ...(trip.host ? { host: trip.host } : {}) });
+  }
+
+  /** The BMC read (context) and the probe's veto. */
+  async #secondOpinion(host: string): Promise<Trip | undefined> {
+    if (this.#o.power) {
+      try {
+        const state = await (await this.#o.power(host)).status();
+        this.#o.log({ msg: 'BMC power state before recovery', host, power: state });
+      } catch (error) {
+        this.#o.log({ msg: 'BMC power read failed', level: 'warn', host, error: (error as Error).message });
+      }
+    }
+    if (!this.#o.probe) return undefined;
+    const signal = AbortSignal.timeout(this.#o.settings.probeTimeoutMs ?? 2000);
+    const verdict = await this.#o.probe.probe(host, signal).catch(() => 'silent' as const);
+    return probeTrip(host, verdict);
+  }
+
+  #recover(host: string, firstStaleAt: number, known: ReadonlySet<string>): void {
+    if (!this.acting) {
+      this.#o.log({
+        msg: `would recover ${host} (${this.#o.dryRun ? 'dry run' : 'mode observe'}): acting on nothing`,
+        host,
+      });
+      return;
+    }
+    if (!known.has(host)) return;
+    this.#tracker.forget(host);
+    this.#startedAt.push(this.#now());
+    this.#o.log({ msg: 'recovering host', host });
+    this.#launch(host, firstStaleAt, (hooks) => this.#o.launcher.start(host, hooks));
+  }
+
+  #launch(
+    host: string,
+    firstStaleAt: number,
+    run: (hooks: Parameters<RecoveryLauncher['start']>[1]) => Promise<RunOutcome>,
+  ): void {
+    const abort = new AbortController();
+    const entry: InFlight = { host, phase: 'before-fence', abort, firstStaleAt, done: Promise.resolve(undefined) };
+    const done = run({
+      signal: abort.signal,
+      onPhase: (phase) => this.#phase(entry, phase),
+      onEvent: (event) => {
+        if (event.event === 'step.finished' && event.type === 'evacuate' && event.status !== 'failed')
+          this.#o.observer?.evacuated((this.#now() - firstStaleAt) / 1000);
+      },
+    }).then(
+      (outcome) => this.#finished(entry, outcome.summary.status, outcome),
+      (error: unknown) => {
+        this.#o.log({ msg: 'recovery run failed to run', level: 'error', host, error: (error as Error).message });
+        return this.#finished(entry, 'error', undefined);
+      },
+    );
+    this.#inFlight.set(host, { ...entry, done });
+  }
+
+  #phase(entry: InFlight, phase: RunPhase): void {
+    const current = this.#inFlight.get(entry.host);
+    if (current) current.phase = phase;
+    if (phase === 'after-force-down') {
+      this.#o.observer?.forcedDown((this.#now() - entry.firstStaleAt) / 1000);
+      if (this.#stopping) current?.abort.abort();
+    }
+  }
+
+  #finished(entry: InFlight, status: string, outcome: RunOutcome | undefined): RunOutcome | undefined {
+    this.#inFlight.delete(entry.host);
+    this.#o.observer?.runFinished(status);
+    this.#o.log({ msg: 'recovery finished', host: entry.host, status, ...(outcome ? { runId: outcome.runId } : {}) });
+    return outcome;
+  }
+
+  /** Waits for every recovery in flight to end. */
+  async settle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()].map((r) => r.done));
+  }
+
+  /**
+   * Stops: no more polls; runs before their fence or past force-down are interrupted (resumable),
+   * a run between fence and force-down reaches force-down first.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const run of this.#inFlight.values()) if (run.phase !== 'fencing') run.abort.abort();
+    await this.settle();
+  }
+
+  /** Polls every interval until `signal` aborts, then stops gracefully. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.resumeUnfinished();
+    while (!signal.aborted) {
+      const started = this.#now();
+      await this.cycle();
+      const wait = Math.max(0, this.#o.settings.intervalMs - (this.#now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    await this.stop();
+  }
+}

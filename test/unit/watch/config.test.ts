@@ -1,0 +1,70 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkWatchConfigText, loadWatchConfig } from '../../../src/watch/config.js';
+import { cliIn } from '../../support/captured-output.js';
+
+test('deploy/watch.example.yaml is valid and resolves to its settings', async () => {
+  const resolved = await loadWatchConfig(resolve('deploy/watch.example.yaml'), 'deploy/watch.example.yaml');
+  assert.is(resolved.settings.intervalMs, 5000);
+  assert.is(resolved.settings.staleAfterMs, 30_000);
+  assert.is(resolved.settings.mode, 'observe');
+  assert.equal(resolved.settings.guards.aggregates.gpu, { hosts: ['gpu1', 'gpu2', 'gpu3'], maxConcurrent: 1 });
+  assert.ok(resolved.settings.guards.disabledReasonPattern?.test('forcedown: fenced'));
+  assert.is(resolved.runbook, resolve('runbooks/host-failure.json'));
+  assert.equal(resolved.listen, { host: '127.0.0.1', port: 9464 });
+});
+
+test('an empty config takes the defaults', () => {
+  const check = checkWatchConfigText('{}', 'w.json');
+  assert.ok(check.ok);
+});
+
+test('every problem is reported at once, with lines, and coordination is checked too', () => {
+  const text = [
+    'interval: 5',
+    'mode: fix',
+    'guards:',
+    '  maxStaleFraction: 2',
+    '  disabledReasonPattern: "("',
+    'listen: 0.0.0.0',
+    'coordination:',
+    '  endpoints: [etcd1]',
+    'alerts:',
+    '  token: hunter2',
+  ].join('\n');
+  const check = checkWatchConfigText(text, 'w.yaml');
+  assert.not.ok(check.ok);
+  if (check.ok) return;
+  const pointers = new Set(check.problems.map((p) => p.pointer));
+  for (const p of [
+    '/interval',
+    '/mode',
+    '/guards/maxStaleFraction',
+    '/guards/disabledReasonPattern',
+    '/listen',
+    '/coordination/endpoints/0',
+    '/alerts/token',
+  ])
+    assert.ok(pointers.has(p), `${p} in ${[...pointers].join(' ')}`);
+  assert.ok(check.problems.every((p) => p.position !== undefined));
+});
+
+test('forcedown validate detects a watch config (exit 0) and reports its problems (exit 2)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-watch-config-'));
+  try {
+    await writeFile(join(dir, 'bad.yaml'), 'staleAfter: soon\nconfirmSamples: 0\n');
+    const ok = await cliIn(process.cwd(), ['validate', 'deploy/watch.example.yaml']);
+    assert.is(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /ok\s+deploy\/watch\.example\.yaml \(watch\)/);
+    const bad = await cliIn(dir, ['validate', 'bad.yaml']);
+    assert.is(bad.code, 2);
+    assert.match(bad.out, /bad\.yaml \(watch\): 2 problems/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

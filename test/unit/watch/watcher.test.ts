@@ -1,0 +1,219 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
+import { loadRunbook } from '../../../src/runbook/index.js';
+import { listRuns } from '../../../src/runner/index.js';
+import { catalog } from '../../../src/steps/catalog.js';
+import type { GuardSettings } from '../../../src/watch/guards.js';
+import { RunnerRecoveries, WatchedRuns } from '../../../src/watch/recoveries.js';
+import { Watcher, type LogRecord, type WatcherOptions } from '../../../src/watch/watcher.js';
+import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
+
+const guards: GuardSettings = {
+  maxStaleFraction: 0.5,
+  maxConcurrentRecoveries: 2,
+  maxRecoveriesPerHour: 5,
+  zoneLimits: {},
+  aggregates: {},
+  recoverAfterSamples: 1,
+};
+
+async function setup(computes = ['fake1', 'fake2', 'fake3', 'fake4']) {
+  const cloud = await startSimulatedCloud({ computes });
+  const stateDir = await mkdtemp(join(tmpdir(), 'fd-watch-'));
+  const services = cloud.services();
+  const loaded = await loadRunbook('runbooks/host-failure.json', process.cwd());
+  const recoveries = (): RunnerRecoveries =>
+    new RunnerRecoveries({ loaded, vars: {}, catalog, exitCodes: exitCodeFor, services, stateDir, env: {} });
+  const logs: LogRecord[] = [];
+  const watcher = (over: Partial<WatcherOptions> = {}): Watcher =>
+    new Watcher({
+      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 2, mode: 'act', guards },
+      compute: async () => (await services.openstack()).compute,
+      launcher: recoveries(),
+      power: (h) => services.power(h),
+      log: (r) => logs.push(r),
+      ...over,
+    });
+  const done = async (): Promise<void> => {
+    await cloud.close();
+    await rm(stateDir, { recursive: true, force: true });
+  };
+  return { cloud, stateDir, watcher, recoveries, logs, done };
+}
+
+function evacuatedOff(cloud: SimulatedCloud, ids: readonly string[], host: string): boolean {
+  return ids.every((id) => {
+    const s = cloud.double.server(id);
+    return s !== undefined && s.host !== host && s.host !== null;
+  });
+}
+
+test('a dead compute is confirmed over two polls and recovered by an ordinary run', async () => {
+  const t = await setup();
+  try {
+    const ids = t.cloud.double.addServers(3, { host: 'fake1' });
+    const w = t.watcher();
+    assert.equal((await w.cycle()).candidates, []);
+    t.cloud.double.killCompute('fake1', { now: true });
+    const first = await w.cycle();
+    assert.equal(
+      first.candidates.map((c) => [c.host, c.samples, c.confirmed]),
+      [['fake1', 1, false]],
+    );
+    assert.equal(first.recover, []);
+    const second = await w.cycle();
+    assert.equal(second.recover, ['fake1']);
+    assert.ok(second.acted);
+    await w.settle();
+    assert.ok(t.cloud.double.service('fake1')?.forcedDown);
+    assert.is(t.cloud.bmcs.get('fake1')?.state, 'off');
+    assert.ok(evacuatedOff(t.cloud, ids, 'fake1'));
+    assert.is(t.cloud.double.doubleEvacuations, 0);
+    const runs = await listRuns(t.stateDir);
+    assert.is(runs.length, 1);
+    assert.equal(
+      (await new WatchedRuns(t.stateDir).all()).map((r) => [r.host, r.finished, r.status]),
+      [['fake1', true, 'succeeded']],
+    );
+    // forced down now: no longer a candidate, nothing more started
+    assert.equal((await w.cycle()).recover, []);
+  } finally {
+    await t.done();
+  }
+});
+
+test('observe mode and dry run detect and report, acting on nothing', async () => {
+  const t = await setup();
+  try {
+    t.cloud.double.killCompute('fake2', { now: true });
+    for (const w of [
+      t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'observe', guards } }),
+      t.watcher({
+        dryRun: true,
+        settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards },
+      }),
+    ]) {
+      const report = await w.cycle();
+      assert.equal(report.recover, ['fake2']);
+      assert.is(report.acted, false);
+      await w.settle();
+    }
+    assert.is(t.cloud.double.service('fake2')?.forcedDown, false);
+    assert.is(t.cloud.bmcs.get('fake2')?.calls.includes('off'), false);
+    assert.is((await listRuns(t.stateDir)).length, 0);
+    assert.ok(t.logs.some((l) => l.msg.includes('would recover fake2')));
+  } finally {
+    await t.done();
+  }
+});
+
+test('half the computes dead at once: the breaker trips, nothing is fenced', async () => {
+  const t = await setup();
+  try {
+    t.cloud.double.killCompute('fake1', { now: true });
+    t.cloud.double.killCompute('fake2', { now: true });
+    const w = t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards } });
+    const report = await w.cycle();
+    assert.equal(report.recover, []);
+    assert.equal(
+      report.trips.map((x) => x.reason),
+      ['stale-fraction'],
+    );
+    for (const host of ['fake1', 'fake2']) assert.equal(t.cloud.bmcs.get(host)?.calls.includes('off'), false);
+  } finally {
+    await t.done();
+  }
+});
+
+test('probe veto: the host answers, so the watcher notifies and does not fence', async () => {
+  const t = await setup();
+  try {
+    t.cloud.double.killCompute('fake3', { now: true });
+    const w = t.watcher({
+      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards },
+      probe: { probe: async () => 'answers' },
+    });
+    const report = await w.cycle();
+    assert.equal(report.recover, []);
+    assert.is(report.trips[0]?.reason, 'probe-veto');
+    assert.is(t.cloud.bmcs.get('fake3')?.calls.includes('off'), false);
+    assert.ok(t.logs.some((l) => l.guard === 'probe-veto' && l.host === 'fake3'));
+  } finally {
+    await t.done();
+  }
+});
+
+test('a failed poll arms the self-check: no action until recoverAfterSamples good polls', async () => {
+  const t = await setup();
+  try {
+    t.cloud.double.killCompute('fake1', { now: true });
+    const settings = {
+      intervalMs: 50,
+      staleAfterMs: 30_000,
+      confirmSamples: 1,
+      mode: 'observe' as const,
+      guards: { ...guards, recoverAfterSamples: 2 },
+    };
+    const w = t.watcher({ settings });
+    t.cloud.double.failNext({ status: 503, times: 10, route: 'GET /v2.1/os-services' });
+    assert.is((await w.cycle()).ok, false);
+    t.cloud.double.clearFailures();
+    assert.is((await w.cycle()).trips[0]?.reason, 'self-check');
+    assert.equal((await w.cycle()).recover, ['fake1']);
+  } finally {
+    await t.done();
+  }
+});
+
+test('alert candidates join the pipeline, subject to the same guards', async () => {
+  const t = await setup();
+  try {
+    const alerts = {
+      firing: () => [{ host: 'fake4', fingerprint: 'f1', startsAt: new Date().toISOString() }],
+      close: async () => undefined,
+    };
+    const w = t.watcher({
+      alerts,
+      mode: undefined,
+      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 2, mode: 'observe', guards },
+    } as Partial<WatcherOptions>);
+    assert.equal((await w.cycle()).recover, ['fake4']);
+  } finally {
+    await t.done();
+  }
+});
+
+test('after a stop mid-evacuation, a new watcher resumes the run instead of starting another', async () => {
+  const t = await setup();
+  try {
+    const ids = t.cloud.double.addServers(6, { host: 'fake1' });
+    t.cloud.double.configure({ rebuildDelayMs: 300 });
+    t.cloud.double.killCompute('fake1', { now: true });
+    const w = t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards } });
+    assert.equal((await w.cycle()).recover, ['fake1']);
+    // stop once the host is forced down (the safe point), while servers are still evacuating
+    while (!t.cloud.double.service('fake1')?.forcedDown) await new Promise((r) => setTimeout(r, 10));
+    await w.stop();
+    const [open] = await t.recoveries().unfinished();
+    assert.is(open?.host, 'fake1');
+    t.cloud.double.configure({ rebuildDelayMs: 20 });
+    const again = t.watcher();
+    assert.equal(
+      (await again.resumeUnfinished()).map((r) => r.runId),
+      [open.runId],
+    );
+    await again.settle();
+    assert.ok(evacuatedOff(t.cloud, ids, 'fake1'));
+    assert.is(t.cloud.double.doubleEvacuations, 0);
+    assert.is((await listRuns(t.stateDir)).length, 1);
+    assert.equal(await t.recoveries().unfinished(), []);
+  } finally {
+    await t.done();
+  }
+});
+
+test.run();
