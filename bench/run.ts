@@ -5,7 +5,7 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale] [--rounds N] [--sizes 10,30,60]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale] [--rounds N] [--sizes 10,30,60]
  *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
  *     [--per-destination 30] [--out DIR]
  *   npm run bench -- --render bench/results/FILE.json    (its table and latest.md again, from its figures)
@@ -32,6 +32,7 @@ import {
 } from './lib/results.js';
 import { tableOf, type Figures } from './lib/table.js';
 import { scaleBench, type ScaleFigures } from './scale.js';
+import { watchScaleBench } from './watch-scale.js';
 import { startupBench, type StartupFigures } from './startup.js';
 import { floor } from './strategies/floor.js';
 import { masakariLike } from './strategies/masakari-like.js';
@@ -64,7 +65,7 @@ if (values.render !== undefined) {
   process.exit(0);
 }
 const smoke = values.smoke === true;
-const only = new Set((values.only ?? 'startup,ttd,evacuation,sweep,scale').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale').split(',').map((s) => s.trim()));
 const rounds = Number(values.rounds ?? 2);
 const sizes = (values.sizes ?? '10,30,60').split(',').map(Number);
 const strategies = (values.strategies ?? STRATEGIES.join(',')).split(',').map((s) => s.trim()) as StrategyName[];
@@ -244,6 +245,19 @@ if (only.has('scale')) {
     figures.scale = result;
     if (result.evacuated !== options.servers)
       throw new Error(`${result.evacuated} of ${options.servers} evacuated (${result.failed} failed)`);
+  });
+}
+
+if (only.has('watch-scale')) {
+  await figure('watcher scale', async () => {
+    const options = smoke
+      ? { computes: 50, polls: 20, dead: 2, sampleEvery: 5, warmup: 2 }
+      : { computes: 2000, polls: 720, dead: 3, sampleEvery: 60, warmup: 10 };
+    const result = await watchScaleBench(options);
+    figures.watchScale = result;
+    if (result.failedPolls > 0) throw new Error(`${result.failedPolls} of ${result.polls} polls failed on the double`);
+    if (result.candidatesPerPoll !== options.dead)
+      throw new Error(`${result.candidatesPerPoll} candidates per poll, expected the ${options.dead} dead computes`);
   });
 }
 

@@ -7,6 +7,7 @@ import type { SweepFigures } from '../sweep.js';
 import type { ScaleFigures } from '../scale.js';
 import type { StartupFigures } from '../startup.js';
 import type { TimeToDownFigures } from '../time-to-down.js';
+import type { WatchScaleFigures } from '../watch-scale.js';
 import { fmtMs, fmtS, type TableRow } from './results.js';
 
 export interface Figures {
@@ -15,6 +16,7 @@ export interface Figures {
   evacuation?: EvacuationFigures;
   scale?: ScaleFigures;
   sweep?: SweepFigures;
+  watchScale?: WatchScaleFigures;
 }
 
 export function tableOf(figures: Figures): TableRow[] {
@@ -89,7 +91,27 @@ export function tableOf(figures: Figures): TableRow[] {
       },
     );
   }
+  if (figures.watchScale) table.push(...watchScaleRows(figures.watchScale));
   return table;
+}
+
+function watchScaleRows(w: WatchScaleFigures): TableRow[] {
+  const where = `${w.computes} computes on the API double, ${w.polls} polls = ${Math.round(w.intervalEquivalentS / 6) / 10} min at 5 s`;
+  const trail = w.samples.map((m) => m.rssMiB).join(' → ');
+  return [
+    {
+      figure: `Watcher scale: CPU per poll (${where}, mode observe)`,
+      value: `${w.cpuPerPollMs.median} ms median, p95 ${w.cpuPerPollMs.p95} ms, max ${w.cpuPerPollMs.max} ms (${(w.coreShareAt5s * 100).toFixed(2)} % of one core at 5 s; poll wall ${w.wallPerPollMs.median} ms)`,
+      target: '',
+      met: null,
+    },
+    {
+      figure: `Watcher scale: RSS after ${w.polls} polls (samples every ${w.sampleEvery}, MiB, after a full GC)`,
+      value: `${w.samples[w.samples.length - 1]?.rssMiB ?? '-'} MiB (${trail}); heap ${w.samples[0]?.heapUsedMiB ?? '-'} → ${w.samples[w.samples.length - 1]?.heapUsedMiB ?? '-'} MiB`,
+      target: 'bounded: heap after GC grows < 1 MiB over the second half',
+      met: w.secondHalfHeapGrowthMiB < 1,
+    },
+  ];
 }
 
 const wallOf = (w: EvacuationFigures['byN'][string]['wallMs'], s: StrategyName): string => {
