@@ -5,9 +5,10 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale] [--rounds N] [--sizes 10,30,60]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination] [--rounds N] [--sizes 10,30,60]
  *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
- *     [--per-destination 30] [--out DIR]
+ *     [--per-destination 30] [--always-on-sizes 10,30] [--out DIR]
+ *   (always-on takes the median of --rounds, default 3 for it; coordination alternates --rounds pairs)
  *   npm run bench -- --render bench/results/FILE.json    (its table and latest.md again, from its figures)
  *
  * Never a timed test: targets are reported (met / missed), the exit code says only whether every
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     'sweep-n': { type: 'string' },
     'per-destination': { type: 'string' },
+    'always-on-sizes': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
@@ -65,7 +67,11 @@ if (values.render !== undefined) {
   process.exit(0);
 }
 const smoke = values.smoke === true;
-const only = new Set((values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale').split(',').map((s) => s.trim()));
+const only = new Set(
+  (values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination')
+    .split(',')
+    .map((s) => s.trim()),
+);
 const rounds = Number(values.rounds ?? 2);
 const sizes = (values.sizes ?? '10,30,60').split(',').map(Number);
 const strategies = (values.strategies ?? STRATEGIES.join(',')).split(',').map((s) => s.trim()) as StrategyName[];
@@ -190,7 +196,8 @@ if (smoke && only.has('sweep')) {
   });
 }
 
-if (!smoke && (only.has('ttd') || only.has('evacuation') || only.has('sweep'))) {
+const testbedFigures = ['ttd', 'evacuation', 'sweep', 'always-on', 'coordination'];
+if (!smoke && testbedFigures.some((f) => only.has(f))) {
   const testbedModule = await import('./lib/testbed.js');
   const client = await testbedModule.connectAdmin();
   const tb = testbedModule.testbed();
@@ -226,6 +233,23 @@ if (!smoke && (only.has('ttd') || only.has('evacuation') || only.has('sweep'))) 
           { servers: sweepN, levels: sweepLevelsArg, rounds, pollIntervalMs: 200, perDestination },
           log,
         );
+      });
+    }
+    if (only.has('always-on')) {
+      await figure('always-on', async () => {
+        const { alwaysOnBench } = await import('./always-on.js');
+        const alwaysOnSizes = (values['always-on-sizes'] ?? '10,30').split(',').map(Number);
+        figures.alwaysOn = await alwaysOnBench(
+          client,
+          { sizes: alwaysOnSizes, rounds: Number(values.rounds ?? 3) },
+          log,
+        );
+      });
+    }
+    if (only.has('coordination')) {
+      await figure('coordination cost', async () => {
+        const { coordinationBench } = await import('./coordination.js');
+        figures.coordination = await coordinationBench(client, { servers: 10, rounds }, log);
       });
     }
   } finally {
