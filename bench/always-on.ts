@@ -15,8 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpenStackClient } from '../src/openstack/index.js';
 import { stats, type Stats } from './lib/results.js';
-import { bootServers, restore, SERVER_PREFIX, waitAllHealthy, waitComputeSettled } from './lib/testbed.js';
-import { freezeCompute, journal, thaw, WatchProcess, writeWatchConfig } from './lib/watch-process.js';
+import { bootServers, cloudEnv, restore, SERVER_PREFIX, waitAllHealthy, waitComputeSettled } from './lib/testbed.js';
+import {
+  freezeCompute,
+  journal,
+  testbedWatchConfig,
+  thaw,
+  WatchProcess,
+  writeWatchConfig,
+} from './lib/watch-process.js';
 
 export const HOST = 'fake1';
 
@@ -95,7 +102,7 @@ async function round(client: OpenStackClient, servers: number, index: number): P
   let watcher: WatchProcess | undefined;
   try {
     await bootServers(client, HOST, servers, { prefix: SERVER_PREFIX });
-    watcher = new WatchProcess(await writeWatchConfig(dir));
+    watcher = new WatchProcess(await writeWatchConfig(dir, testbedWatchConfig()), cloudEnv());
     await watcher.waitForLog((l) => l.msg === 'watching', 'the watcher to start', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 6000)); // a quiet poll or two first
     frozen = freezeCompute(HOST);
@@ -169,4 +176,28 @@ export async function alwaysOnBench(
     byN,
     references: REFERENCES,
   };
+}
+
+/**
+ * Smoke (no testbed): the real `forcedown watch` process in mode observe against the API double
+ * (its own process) with one dead compute: the watcher starts, confirms it over two polls and logs
+ * "would recover". Seconds from "watching" to that line; acting on nothing.
+ */
+export async function alwaysOnOnDouble(): Promise<{ readonly decidedAfterS: number; readonly host: string }> {
+  const { startDoubleProcess } = await import('./watch-scale.js');
+  const double = await startDoubleProcess({ computes: 4, kill: 1 });
+  const dir = await mkdtemp(join(tmpdir(), 'fd-bench-always-on-smoke-'));
+  const watcher = new WatchProcess(await writeWatchConfig(dir, { mode: 'observe', interval: '1s' }), {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('OS_'))),
+    ...double.env,
+  } as Record<string, string>);
+  try {
+    const watching = await watcher.waitForLog((l) => l.msg === 'watching', 'the watcher to start', 30_000);
+    const would = await watcher.waitForLog((l) => l.msg.startsWith('would recover'), '"would recover"', 30_000);
+    return { host: String(would.host), decidedAfterS: (Date.parse(would.ts) - Date.parse(watching.ts)) / 1000 };
+  } finally {
+    await watcher.stop();
+    await double.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -272,6 +272,16 @@ if (only.has('scale')) {
   });
 }
 
+if (smoke && only.has('always-on')) {
+  await figure('always-on (double)', async () => {
+    const { alwaysOnOnDouble } = await import('./always-on.js');
+    const result = await alwaysOnOnDouble();
+    if (result.host !== 'compute0001')
+      throw new Error(`the watcher decided on ${result.host}, not the dead compute0001`);
+    figures.alwaysOnOnDouble = result;
+  });
+}
+
 if (only.has('watch-scale')) {
   await figure('watcher scale', async () => {
     const options = smoke

@@ -65,7 +65,8 @@ function collector(): () => void {
   return () => gc();
 }
 
-async function startDoubleProcess(options: DoubleProcessOptions) {
+/** The double in a child process; `stop` closes its stdin and waits for it to exit. */
+export async function startDoubleProcess(options: DoubleProcessOptions) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'bench/lib/double-process.ts'), JSON.stringify(options)],

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cliEntry } from './processes.js';
 import { repoRoot } from './results.js';
-import { cloudEnv, testbed } from './testbed.js';
+import { testbed } from '../../test/e2e/support/testbed.js';
 
 export type WatchLog = { readonly ts: string; readonly msg: string } & Record<string, unknown>;
 
@@ -26,17 +26,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A watch config (JSON) in `dir`: act mode, the testbed's admin cloud and inventory, staleAfter 30 s. */
-export async function writeWatchConfig(dir: string, extra: Record<string, unknown> = {}): Promise<string> {
+/** The testbed's part of a watch config: act mode, its admin cloud and inventory. */
+export function testbedWatchConfig(): Record<string, unknown> {
+  return { cloud: 'testbed-admin', mode: 'act', inventory: testbed().inventory };
+}
+
+/** A watch config (JSON) in `dir`: the shipped defaults spelled out (5 s, 30 s, 2 samples), its own state dir and port. */
+export async function writeWatchConfig(dir: string, extra: Record<string, unknown>): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'watch.json');
   const config = {
-    cloud: 'testbed-admin',
     interval: '5s',
     staleAfter: '30s',
     confirmSamples: 2,
-    mode: 'act',
-    inventory: testbed().inventory,
     stateDir: join(dir, 'state'),
     listen: `127.0.0.1:${await freePort()}`,
     ...extra,
@@ -52,10 +54,11 @@ export class WatchProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  constructor(configFile: string) {
+  /** `env`: the cloud's (the testbed's cloudEnv(), or the double's OS_* variables). */
+  constructor(configFile: string, env: Readonly<Record<string, string>>) {
     this.#child = spawn(process.execPath, [cliEntry, 'watch', '--config', configFile], {
       cwd: repoRoot,
-      env: { ...cloudEnv(), NO_COLOR: '1' },
+      env: { ...env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let partial = '';
