@@ -242,12 +242,21 @@ export async function allHealthy(client: OpenStackClient): Promise<boolean> {
 }
 
 export async function waitAllHealthy(client: OpenStackClient, timeoutMs = 300_000): Promise<void> {
-  await until(
-    async () => allHealthy(client),
-    'every testbed compute up, enabled and not forced down (another test may be using the testbed)',
-    timeoutMs,
-    2000,
-  );
+  try {
+    await until(
+      async () => allHealthy(client),
+      'every testbed compute up, enabled and not forced down (another test may be using the testbed)',
+      timeoutMs,
+      2000,
+    );
+  } catch (error) {
+    // say which compute was not healthy: a run that times out here has changed nothing yet
+    const services = await client.compute.listServices({ binary: 'nova-compute' }).catch(() => []);
+    const bad = services
+      .filter((s) => s.state !== 'up' || s.forcedDown || s.status !== 'enabled')
+      .map((s) => `${s.host} ${s.state}/${s.status}${s.forcedDown ? '/forced down' : ''}`);
+    throw new Error(`${(error as Error).message}; not healthy: ${bad.join(', ') || 'none now'}`, { cause: error });
+  }
 }
 
 export function cliEnv(): Record<string, string> {
