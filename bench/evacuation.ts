@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseNovaTime } from '../src/openstack/compute/vocabulary.js';
 import type { OpenStackClient } from '../src/openstack/index.js';
 import { pick, runCli } from './lib/processes.js';
 import { stats, type Stats } from './lib/results.js';
@@ -27,6 +28,7 @@ import {
   waitAllHealthy,
   waitComputeSettled,
 } from './lib/testbed.js';
+import { evacuationTimeline, type EvacuationTimeline, type NovaRequest, type TrialMarks } from './lib/timeline.js';
 import type { StrategyResult } from './strategies/common.js';
 import { floor } from './strategies/floor.js';
 import { masakariLike } from './strategies/masakari-like.js';
@@ -62,7 +64,13 @@ export interface EvacuationTrial {
   readonly retries?: number;
   /** forcedown: its adaptive concurrency's changes (`evacuation.concurrency` events). */
   readonly concurrencyChanges?: readonly { readonly from: number; readonly to: number; readonly reason: string }[];
+  /** forcedown: the whole CLI run, spawn → exit (start-up, sign-in, pre-flight, fence, force-down, evacuation). */
+  readonly cliWallMs?: number;
+  /** Where the time went: the tool's marks against nova-api's log and the migration records. */
+  readonly timeline?: EvacuationTimeline;
 }
+
+type Measured = EvacuationTrial & { readonly marks: TrialMarks; readonly log: readonly NovaRequest[] };
 
 /** An N the benchmark did not run: not enough room on the other computes. */
 export interface SkippedSize {
@@ -101,7 +109,7 @@ export interface EvacuationFigures {
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : NaN);
 
-async function forcedownTrial(n: number, round: number, concurrency: number | undefined): Promise<EvacuationTrial> {
+async function forcedownTrial(n: number, round: number, concurrency: number | undefined): Promise<Measured> {
   const stateDir = mkdtempSync(join(tmpdir(), 'fd-bench-evac-'));
   try {
     const counted = await countNovaRequests(() =>
@@ -137,6 +145,10 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
     const span = (id: string): number =>
       pick(run, 'step.finished', { stepId: id })[0].at - pick(run, 'step.started', { stepId: id })[0].at;
     const last = Math.max(...finished.map((e) => e.at));
+    const accepted = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'evacuation.accepted' });
+    // the send begins with the server's lock (journaled `server.locking` before its POST), then `evacuation.requested`
+    const locking = pick(run, 'step.progress', { stepId: 'evacuate', kind: 'server.locking' });
+    const firstSendAt = Math.min(...requested.map((e) => e.at), ...locking.map((e) => e.at));
     const results = finished.map((e) => (e.event.data as { result?: string }).result);
     const transient = [...progress('evacuation.failed-attempt'), ...progress('evacuation.refused')];
     const firstFailed = new Set(transient.filter((d) => num(d.attempt) <= 1).map((d) => String(d.serverId)));
@@ -144,7 +156,10 @@ async function forcedownTrial(n: number, round: number, concurrency: number | un
       strategy: 'forcedown',
       servers: n,
       round,
-      wallMs: last - Math.min(...requested.map((e) => e.at)),
+      wallMs: last - firstSendAt,
+      cliWallMs: run.exitedAt - run.spawnedAt,
+      marks: { firstSendAt, lastPostAt: Math.max(firstSendAt, ...accepted.map((e) => e.at)), lastConfirmedAt: last },
+      log: counted.log,
       evacuated: results.filter((r) => r === 'evacuated').length,
       failed: results.filter((r) => r !== 'evacuated').length,
       noticeToAllEvacuatedMs: last - run.spawnedAt,
@@ -173,7 +188,7 @@ async function referenceTrial(
   round: number,
   pollIntervalMs: number,
   workers: number,
-): Promise<EvacuationTrial> {
+): Promise<Measured> {
   await fenceAndForceDownDirectly(client, HOST);
   // a client of its own, so its request counter is the strategy's alone
   const own = await connectAdmin();
@@ -186,7 +201,8 @@ async function referenceTrial(
           ? floor(own, HOST, { ...options, pollIntervalMs: FLOOR_POLL_MS })
           : masakariLike(own, HOST, { ...options, workers }),
     );
-    const result: StrategyResult & { readonly retries?: number } = counted.result;
+    const result: StrategyResult & { readonly retries?: number; readonly marks?: TrialMarks } = counted.result;
+    const start = Date.now() - result.wallMs;
     return {
       strategy,
       servers: n,
@@ -198,6 +214,8 @@ async function referenceTrial(
       novaRequests: counted.requests,
       novaRequestsByRoute: counted.byRoute,
       ...(result.retries === undefined ? {} : { retries: result.retries }),
+      marks: result.marks ?? { firstSendAt: start, lastPostAt: start, lastConfirmedAt: start + result.wallMs },
+      log: counted.log,
     };
   } finally {
     await own.close();
@@ -217,10 +235,14 @@ export async function trial(
   await bootServers(client, HOST, n, { prefix: SERVER_PREFIX });
   let result: EvacuationTrial;
   try {
-    result =
+    const { marks, log, ...measured } =
       strategy === 'forcedown'
         ? await forcedownTrial(n, round, options.concurrency)
         : await referenceTrial(strategy, client, n, round, options.pollIntervalMs, options.masakariWorkers);
+    const migrations = (
+      await client.compute.listMigrations({ sourceCompute: HOST, migrationType: 'evacuation' })
+    ).filter((m) => parseNovaTime(m.createdAt) >= Math.floor(marks.firstSendAt / 1000) * 1000);
+    result = { ...measured, timeline: evacuationTimeline(log, migrations, marks) };
   } finally {
     await restore(client, HOST);
   }

@@ -5,9 +5,10 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale] [--rounds N] [--sizes 10,30,60]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination] [--rounds N] [--sizes 10,30,60]
  *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
- *     [--per-destination 30] [--out DIR]
+ *     [--per-destination 30] [--always-on-sizes 10,30] [--out DIR]
+ *   (always-on takes the median of --rounds, default 3 for it; coordination alternates --rounds pairs)
  *   npm run bench -- --render bench/results/FILE.json    (its table and latest.md again, from its figures)
  *
  * Never a timed test: targets are reported (met / missed), the exit code says only whether every
@@ -32,6 +33,7 @@ import {
 } from './lib/results.js';
 import { tableOf, type Figures } from './lib/table.js';
 import { scaleBench, type ScaleFigures } from './scale.js';
+import { watchScaleBench } from './watch-scale.js';
 import { startupBench, type StartupFigures } from './startup.js';
 import { floor } from './strategies/floor.js';
 import { masakariLike } from './strategies/masakari-like.js';
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     'sweep-n': { type: 'string' },
     'per-destination': { type: 'string' },
+    'always-on-sizes': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
@@ -64,7 +67,11 @@ if (values.render !== undefined) {
   process.exit(0);
 }
 const smoke = values.smoke === true;
-const only = new Set((values.only ?? 'startup,ttd,evacuation,sweep,scale').split(',').map((s) => s.trim()));
+const only = new Set(
+  (values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination')
+    .split(',')
+    .map((s) => s.trim()),
+);
 const rounds = Number(values.rounds ?? 2);
 const sizes = (values.sizes ?? '10,30,60').split(',').map(Number);
 const strategies = (values.strategies ?? STRATEGIES.join(',')).split(',').map((s) => s.trim()) as StrategyName[];
@@ -189,7 +196,8 @@ if (smoke && only.has('sweep')) {
   });
 }
 
-if (!smoke && (only.has('ttd') || only.has('evacuation') || only.has('sweep'))) {
+const testbedFigures = ['ttd', 'evacuation', 'sweep', 'always-on', 'coordination'];
+if (!smoke && testbedFigures.some((f) => only.has(f))) {
   const testbedModule = await import('./lib/testbed.js');
   const client = await testbedModule.connectAdmin();
   const tb = testbedModule.testbed();
@@ -227,6 +235,23 @@ if (!smoke && (only.has('ttd') || only.has('evacuation') || only.has('sweep'))) 
         );
       });
     }
+    if (only.has('always-on')) {
+      await figure('always-on', async () => {
+        const { alwaysOnBench } = await import('./always-on.js');
+        const alwaysOnSizes = (values['always-on-sizes'] ?? '10,30').split(',').map(Number);
+        figures.alwaysOn = await alwaysOnBench(
+          client,
+          { sizes: alwaysOnSizes, rounds: Number(values.rounds ?? 3) },
+          log,
+        );
+      });
+    }
+    if (only.has('coordination')) {
+      await figure('coordination cost', async () => {
+        const { coordinationBench } = await import('./coordination.js');
+        figures.coordination = await coordinationBench(client, { servers: 10, rounds }, log);
+      });
+    }
   } finally {
     await testbedModule
       .restore(client, 'fake1')
@@ -244,6 +269,29 @@ if (only.has('scale')) {
     figures.scale = result;
     if (result.evacuated !== options.servers)
       throw new Error(`${result.evacuated} of ${options.servers} evacuated (${result.failed} failed)`);
+  });
+}
+
+if (smoke && only.has('always-on')) {
+  await figure('always-on (double)', async () => {
+    const { alwaysOnOnDouble } = await import('./always-on.js');
+    const result = await alwaysOnOnDouble();
+    if (result.host !== 'compute0001')
+      throw new Error(`the watcher decided on ${result.host}, not the dead compute0001`);
+    figures.alwaysOnOnDouble = result;
+  });
+}
+
+if (only.has('watch-scale')) {
+  await figure('watcher scale', async () => {
+    const options = smoke
+      ? { computes: 50, polls: 20, dead: 2, sampleEvery: 5, warmup: 2 }
+      : { computes: 2000, polls: 720, dead: 3, sampleEvery: 60, warmup: 10 };
+    const result = await watchScaleBench(options);
+    figures.watchScale = result;
+    if (result.failedPolls > 0) throw new Error(`${result.failedPolls} of ${result.polls} polls failed on the double`);
+    if (result.candidatesPerPoll !== options.dead)
+      throw new Error(`${result.candidatesPerPoll} candidates per poll, expected the ${options.dead} dead computes`);
   });
 }
 

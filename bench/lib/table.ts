@@ -7,6 +7,9 @@ import type { SweepFigures } from '../sweep.js';
 import type { ScaleFigures } from '../scale.js';
 import type { StartupFigures } from '../startup.js';
 import type { TimeToDownFigures } from '../time-to-down.js';
+import type { WatchScaleFigures } from '../watch-scale.js';
+import type { AlwaysOnFigures } from '../always-on.js';
+import type { CoordinationFigures } from '../coordination.js';
 import { fmtMs, fmtS, type TableRow } from './results.js';
 
 export interface Figures {
@@ -15,6 +18,9 @@ export interface Figures {
   evacuation?: EvacuationFigures;
   scale?: ScaleFigures;
   sweep?: SweepFigures;
+  watchScale?: WatchScaleFigures;
+  alwaysOn?: AlwaysOnFigures;
+  coordination?: CoordinationFigures;
 }
 
 export function tableOf(figures: Figures): TableRow[] {
@@ -89,13 +95,60 @@ export function tableOf(figures: Figures): TableRow[] {
       },
     );
   }
+  if (figures.watchScale) table.push(...watchScaleRows(figures.watchScale));
+  if (figures.alwaysOn) table.push(...alwaysOnRows(figures.alwaysOn));
+  if (figures.coordination) table.push(...coordinationRows(figures.coordination));
   return table;
+}
+
+function watchScaleRows(w: WatchScaleFigures): TableRow[] {
+  const where = `${w.computes} computes on the API double, ${w.polls} polls = ${Math.round(w.intervalEquivalentS / 6) / 10} min at 5 s`;
+  const trail = w.samples.map((m) => m.rssMiB).join(' → ');
+  return [
+    {
+      figure: `Watcher scale: CPU per poll (${where}, mode observe)`,
+      value: `${w.cpuPerPollMs.median} ms median, p95 ${w.cpuPerPollMs.p95} ms, max ${w.cpuPerPollMs.max} ms (${(w.coreShareAt5s * 100).toFixed(2)} % of one core at 5 s; poll wall ${w.wallPerPollMs.median} ms)`,
+      target: '',
+      met: null,
+    },
+    {
+      figure: `Watcher scale: RSS after ${w.polls} polls (samples every ${w.sampleEvery}, MiB, after a full GC)`,
+      value: `${w.samples[w.samples.length - 1]?.rssMiB ?? '-'} MiB (${trail}); heap ${w.samples[0]?.heapUsedMiB ?? '-'} → ${w.samples[w.samples.length - 1]?.heapUsedMiB ?? '-'} MiB`,
+      target: 'bounded: heap after GC grows < 1 MiB over the second half',
+      met: w.secondHalfHeapGrowthMiB < 1,
+    },
+  ];
 }
 
 const wallOf = (w: EvacuationFigures['byN'][string]['wallMs'], s: StrategyName): string => {
   const x = w[s];
   return x === undefined || x.n === 0 ? '-' : `${fmtS(x.median, 1)} (${fmtS(x.min, 1)})`;
 };
+
+const median = (values: readonly number[]): number => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+/** Where the time went (medians over the trials that have a timeline): Nova's part and the tool's. */
+function timelineRows(evacuation: EvacuationFigures, n: number): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const strategy of ['forcedown', 'floor'] as const) {
+    const trials = evacuation.trials.filter((t) => t.servers === n && t.strategy === strategy && t.timeline);
+    if (trials.length === 0) continue;
+    const of = (f: (t: NonNullable<(typeof trials)[number]['timeline']>) => number): string =>
+      fmtS(median(trials.map((t) => f(t.timeline!))), 1);
+    const cli =
+      strategy === 'forcedown' ? `; whole CLI run ${fmtS(median(trials.map((t) => t.cliWallMs ?? NaN)), 1)}` : '';
+    rows.push({
+      figure: `Evacuate N = ${n}, ${strategy}: first send → last POST / last migration done in Nova / last confirmed (confirm lag)`,
+      value: `${of((t) => t.lastPostMs)} / ${of((t) => t.lastDoneMs)} / ${of((t) => t.lastConfirmedMs)} (${of((t) => t.confirmLagMs)})${cli}`,
+      target: '',
+      met: null,
+    });
+  }
+  return rows;
+}
 
 function evacuationRows(evacuation: EvacuationFigures): TableRow[] {
   const rows: TableRow[] = [];
@@ -127,6 +180,7 @@ function evacuationRows(evacuation: EvacuationFigures): TableRow[] {
         target: 'fewer is better',
         met: null,
       },
+      ...timelineRows(evacuation, Number(n)),
       {
         figure: `Failure notice → all ${n} evacuated (forcedown: fence + force-down + evacuation)`,
         value: `${fmtS(f.noticeToAllEvacuatedMs.median, 1)}${w['masakari-like'] ? `; Masakari waits 180 s before it starts: ≥ ${fmtS(180_000 + w['masakari-like'].median, 1)}` : ''}`,
@@ -166,5 +220,39 @@ function sweepRows(sweep: SweepFigures): TableRow[] {
       target: '',
       met: null,
     },
+  ];
+}
+
+function alwaysOnRows(a: AlwaysOnFigures): TableRow[] {
+  const refs = a.references.map((r) => `${r.tool} ${r.how}`).join('; ');
+  const rows: TableRow[] = [];
+  for (const [n, f] of Object.entries(a.byN)) {
+    rows.push(
+      {
+        figure: `Always-on: hung host, ${n} servers, \`forcedown watch\` (interval ${a.settings.interval}, staleAfter ${a.settings.staleAfter}), from the last heartbeat (median of ${f.detectedS.n})`,
+        value: `detected ${f.detectedS.median} s, fenced ${f.fencedS.median} s, Nova down ${f.downS.median} s, last server confirmed ${f.lastConfirmedS.median} s`,
+        target: `before the others fence/act (${refs})`,
+        met: f.fencedS.median < Math.min(...a.references.map((r) => r.seconds)),
+      },
+      {
+        figure: `Always-on, ${n} servers: decision → Nova down, over the BMC's own power-off (fence step)`,
+        value: `+${fmtMs(f.overBmcMs.median)} (max +${fmtMs(f.overBmcMs.max)})`,
+        target: '≤ +0.3 s',
+        met: f.overBmcMs.median <= 300,
+      },
+    );
+  }
+  return rows;
+}
+
+function coordinationRows(c: CoordinationFigures): TableRow[] {
+  return [
+    {
+      figure: `Coordination cost: host-failure run, ${c.servers} servers, with \`--etcd\` (3 members) vs without (medians of ${c.with.totalMs.n})`,
+      value: `+${fmtMs(c.addedBeforeFenceMs)} before the fence (${fmtMs(c.without.beforeFenceMs.median)} → ${fmtMs(c.with.beforeFenceMs.median)}), +${fmtS(c.addedTotalMs, 1)} in total (${fmtS(c.without.totalMs.median, 1)} → ${fmtS(c.with.totalMs.median, 1)})`,
+      target: '',
+      met: null,
+    },
+    { figure: 'Coordination: watcher takeover after kill -9 of the leader', value: c.takeover, target: '', met: null },
   ];
 }

@@ -17,6 +17,7 @@ import {
   testbed,
   until,
 } from '../../test/e2e/support/testbed.js';
+import { parseNovaAccessLog, type NovaRequest } from './timeline.js';
 
 export {
   adminClient,
@@ -241,12 +242,21 @@ export async function allHealthy(client: OpenStackClient): Promise<boolean> {
 }
 
 export async function waitAllHealthy(client: OpenStackClient, timeoutMs = 300_000): Promise<void> {
-  await until(
-    async () => allHealthy(client),
-    'every testbed compute up, enabled and not forced down (another test may be using the testbed)',
-    timeoutMs,
-    2000,
-  );
+  try {
+    await until(
+      async () => allHealthy(client),
+      'every testbed compute up, enabled and not forced down (another test may be using the testbed)',
+      timeoutMs,
+      2000,
+    );
+  } catch (error) {
+    // say which compute was not healthy: a run that times out here has changed nothing yet
+    const services = await client.compute.listServices({ binary: 'nova-compute' }).catch(() => []);
+    const bad = services
+      .filter((s) => s.state !== 'up' || s.forcedDown || s.status !== 'enabled')
+      .map((s) => `${s.host} ${s.state}/${s.status}${s.forcedDown ? '/forced down' : ''}`);
+    throw new Error(`${(error as Error).message}; not healthy: ${bad.join(', ') || 'none now'}`, { cause: error });
+  }
 }
 
 export function cliEnv(): Record<string, string> {
@@ -264,7 +274,7 @@ export async function connectAdmin(): Promise<OpenStackClient> {
  */
 export async function countNovaRequests<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; requests: number; byRoute: Record<string, number> }> {
+): Promise<{ result: T; requests: number; byRoute: Record<string, number>; log: NovaRequest[] }> {
   const path = join(testbed().logDir, 'nova-api.log');
   const start = statSync(path).size;
   const result = await work();
@@ -276,16 +286,10 @@ export async function countNovaRequests<T>(
   } finally {
     closeSync(fd);
   }
+  const log = parseNovaAccessLog(buffer.toString('utf8'));
   const byRoute: Record<string, number> = {};
-  let requests = 0;
-  for (const line of buffer.toString('utf8').split('\n')) {
-    const match = /nova\.osapi_compute\.wsgi\.server .*"(GET|POST|PUT|DELETE) \/v2\.1\/([^ ?"]*)/.exec(line);
-    if (!match) continue;
-    requests += 1;
-    const route = `${match[1]} /${match[2].replace(/[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}|\d+/g, '{id}')}`;
-    byRoute[route] = (byRoute[route] ?? 0) + 1;
-  }
-  return { result, requests, byRoute };
+  for (const r of log) byRoute[r.route] = (byRoute[r.route] ?? 0) + 1;
+  return { result, requests: log.length, byRoute, log };
 }
 
 /**

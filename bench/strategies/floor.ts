@@ -8,6 +8,7 @@
  */
 import { EVACUATION_FAILED, EVACUATION_SUCCEEDED } from '../../src/openstack/compute/vocabulary.js';
 import type { Migration, OpenStackClient } from '../../src/openstack/index.js';
+import type { TrialMarks } from '../lib/timeline.js';
 import { sleep, type StrategyOptions, type StrategyResult } from './common.js';
 
 export interface FloorResult extends StrategyResult {
@@ -15,6 +16,8 @@ export interface FloorResult extends StrategyResult {
   readonly retries: number;
   /** `GET /os-migrations` polls. */
   readonly polls: number;
+  /** Local ms: first send, last evacuate POST answered, last server confirmed (for the timeline). */
+  readonly marks: TrialMarks;
 }
 
 /** Newest record per instance among `list`, only those newer than `afterId`. */
@@ -47,6 +50,7 @@ export async function floor(
   let retries = 0;
   let polls = 0;
   await Promise.all(servers.map((s) => client.compute.evacuate(s.id)));
+  let lastPostAt = Date.now();
   while (pending.size > 0 && Date.now() < deadline) {
     await sleep(options.pollIntervalMs);
     polls += 1;
@@ -67,16 +71,19 @@ export async function floor(
     }
     retries += resend.length;
     await Promise.all(resend.map((id) => client.compute.evacuate(id)));
+    if (resend.length > 0) lastPostAt = Date.now();
   }
+  const ended = Date.now();
   failed.push(...pending.keys());
   return {
     strategy: 'floor',
     servers: servers.length,
-    wallMs: Date.now() - started,
+    wallMs: ended - started,
     evacuated: servers.length - failed.length,
     failed,
     requests: client.stats.requests - requestsBefore,
     retries,
     polls,
+    marks: { firstSendAt: started, lastPostAt, lastConfirmedAt: ended },
   };
 }

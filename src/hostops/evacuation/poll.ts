@@ -38,10 +38,16 @@ export async function pollOnce(run: EvacuationState): Promise<void> {
   for (const [index, server] of (await Promise.all(toRead.map((id) => currentServer(run, id)))).entries())
     servers.set(toRead[index], server);
   run.startBatch();
-  for (const flight of [...run.flights.values()]) {
-    const id = flight.plan.server.id;
-    await judge(run, flight, records.get(id), servers.has(id) ? (servers.get(id) ?? null) : undefined);
-  }
+  // every flight at once: a confirmation's unlock (and its journal lines) no longer waits for the
+  // previous server's, so N confirmations in one poll cost one round trip, not N (issue 15)
+  const judged = await Promise.allSettled(
+    [...run.flights.values()].map((flight) => {
+      const id = flight.plan.server.id;
+      return judge(run, flight, records.get(id), servers.has(id) ? (servers.get(id) ?? null) : undefined);
+    }),
+  );
+  const failure = judged.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** `now`: the server read this poll, null when deleted, undefined when not read. */
