@@ -1,6 +1,7 @@
 /**
  * The forcedown provider's behaviour, independent of gRPC: schema, configuration, and dispatch
- * of the resource and data source operations by type name. The gRPC layer (grpc-server.ts)
+ * of the resource and data source operations by type name, through the table the composition
+ * hands in (it never imports a resource), with the generic plan semantics of plan.ts. The gRPC layer (grpc-server.ts)
  * decodes requests into {@link TfValue}s, calls these methods and encodes the results.
  *
  * The OpenStack connection is made on first use (Keystone authentication happens only in the
@@ -8,27 +9,13 @@
  * fake {@link ComputeApi}.
  */
 import type { ComputeApi, LoadCloudConfigOptions } from '../openstack/openstack.interface.js';
-import { diagnosticFromError, errorDiagnostic, type Diagnostic } from './diagnostics.js';
+import { diagnosticFromError, errorDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { GetMetadataResponse, GetProviderSchemaResponse } from './protocol/messages.js';
 import { cloudOptionsFromConfig, readProviderConfig, validateProviderConfig } from './provider-config.js';
-import {
-  COMPUTE_SERVICE_TYPE,
-  applyComputeService,
-  importComputeService,
-  planComputeServiceChecked,
-  readComputeService,
-  upgradeComputeServiceState,
-  validateComputeServiceConfig,
-  type PlanResult,
-  type StateResult,
-} from './resources/compute-service.js';
-import {
-  COMPUTE_SERVICES_TYPE,
-  readComputeServices,
-  validateComputeServicesConfig,
-} from './resources/compute-services.data-source.js';
-import { computeServiceResource, computeServicesDataSource, providerSchema, toSchemaMessage } from './schema/index.js';
-import type { TfValue } from './unknown.js';
+import { keepPlannedComputed, planFromSchema } from './plan.js';
+import type { DataSourceType, PlanResult, ProviderTable, ResourceType, StateResult } from './resource-type.js';
+import { providerSchema, toSchemaMessage } from './schema/index.js';
+import { isUnknown, type TfObject, type TfValue } from './unknown.js';
 
 /** What the provider needs from a connected OpenStack client. */
 export interface ComputeConnection {
@@ -42,6 +29,8 @@ export type Connector = (options: LoadCloudConfigOptions) => Promise<ComputeConn
 /** Options of {@link ForcedownProvider}. */
 export interface ForcedownProviderOptions {
   readonly connect: Connector;
+  /** The resources and data sources served (the composition's table: resources/index.ts). */
+  readonly table: ProviderTable;
   /** Environment the client reads `OS_*` from. @defaultValue `process.env` (left to the client) */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -52,16 +41,36 @@ export interface ImportResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-function unknownType(kind: string, typeName: string, known: string): Diagnostic {
+function unknownType(kind: string, typeName: string, known: readonly { schema: { typeName: string } }[]): Diagnostic {
+  const names = known.map((entry) => entry.schema.typeName).join(', ');
   return errorDiagnostic(
     `Unknown ${kind} type ${typeName}`,
-    `The forcedown provider has no ${kind} "${typeName}"; it has ${known}. Check the type name, or upgrade the provider.`,
+    `The forcedown provider has no ${kind} "${typeName}"; it has ${names === '' ? 'none' : names}. Check the type name, or upgrade the provider.`,
   );
 }
+
+function asObject(value: TfValue): TfObject | null {
+  if (value === null || isUnknown(value) || typeof value !== 'object' || Array.isArray(value)) return null;
+  return value as TfObject;
+}
+
+/** A type-name lookup that reports an unknown name as a diagnostic. */
+function lookup<T extends { readonly schema: { readonly typeName: string } }>(
+  kind: string,
+  list: readonly T[],
+): (typeName: string) => T | Diagnostic {
+  const byName = new Map(list.map((entry) => [entry.schema.typeName, entry]));
+  return (typeName) => byName.get(typeName) ?? unknownType(kind, typeName, list);
+}
+
+const isDiagnostic = (value: object): value is Diagnostic => 'severity' in value && 'summary' in value;
 
 export class ForcedownProvider {
   readonly #connect: Connector;
   readonly #env: Readonly<Record<string, string | undefined>> | undefined;
+  readonly #table: ProviderTable;
+  readonly #resource: (typeName: string) => ResourceType | Diagnostic;
+  readonly #dataSource: (typeName: string) => DataSourceType | Diagnostic;
   #options: LoadCloudConfigOptions | undefined;
   #connection: Promise<ComputeConnection> | undefined;
   #stop = new AbortController();
@@ -69,13 +78,20 @@ export class ForcedownProvider {
   constructor(options: ForcedownProviderOptions) {
     this.#connect = options.connect;
     this.#env = options.env;
+    this.#table = options.table;
+    this.#resource = lookup('resource', options.table.resources);
+    this.#dataSource = lookup('data source', options.table.dataSources);
   }
 
   getProviderSchema(): GetProviderSchemaResponse {
     return {
       provider: toSchemaMessage(providerSchema),
-      resource_schemas: { [computeServiceResource.typeName]: toSchemaMessage(computeServiceResource) },
-      data_source_schemas: { [computeServicesDataSource.typeName]: toSchemaMessage(computeServicesDataSource) },
+      resource_schemas: Object.fromEntries(
+        this.#table.resources.map((r) => [r.schema.typeName, toSchemaMessage(r.schema)]),
+      ),
+      data_source_schemas: Object.fromEntries(
+        this.#table.dataSources.map((d) => [d.schema.typeName, toSchemaMessage(d.schema)]),
+      ),
       diagnostics: [],
       server_capabilities: { plan_destroy: false, get_provider_schema_optional: false },
     };
@@ -85,8 +101,8 @@ export class ForcedownProvider {
     return {
       server_capabilities: { plan_destroy: false, get_provider_schema_optional: false },
       diagnostics: [],
-      resources: [{ type_name: COMPUTE_SERVICE_TYPE }],
-      data_sources: [{ type_name: COMPUTE_SERVICES_TYPE }],
+      resources: this.#table.resources.map((r) => ({ type_name: r.schema.typeName })),
+      data_sources: this.#table.dataSources.map((d) => ({ type_name: d.schema.typeName })),
     };
   }
 
@@ -131,18 +147,18 @@ export class ForcedownProvider {
   }
 
   validateResourceConfig(typeName: string, config: TfValue): Diagnostic[] {
-    if (typeName !== COMPUTE_SERVICE_TYPE) return [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)];
-    return validateComputeServiceConfig(config);
+    const type = this.#resource(typeName);
+    return isDiagnostic(type) ? [type] : type.validate(config);
   }
 
   validateDataResourceConfig(typeName: string, config: TfValue): Diagnostic[] {
-    if (typeName !== COMPUTE_SERVICES_TYPE) return [unknownType('data source', typeName, COMPUTE_SERVICES_TYPE)];
-    return validateComputeServicesConfig(config);
+    const type = this.#dataSource(typeName);
+    return isDiagnostic(type) ? [type] : type.validate(config);
   }
 
   upgradeResourceState(typeName: string, version: number, rawJson: string | undefined): StateResult {
-    if (typeName !== COMPUTE_SERVICE_TYPE)
-      return { state: null, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
+    const type = this.#resource(typeName);
+    if (isDiagnostic(type)) return { state: null, diagnostics: [type] };
     if (rawJson === undefined || rawJson === '') return { state: null, diagnostics: [] };
     let raw: unknown;
     try {
@@ -151,40 +167,46 @@ export class ForcedownProvider {
       return { state: null, diagnostics: [diagnosticFromError('The stored state is not valid JSON', error)] };
     }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { state: null, diagnostics: [] };
-    return upgradeComputeServiceState(version, raw as Record<string, unknown>);
+    return type.upgrade(version, raw as Record<string, unknown>);
   }
 
   async readResource(typeName: string, current: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE)
-      return { state: current, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
-    const result = await this.#withApi('a refresh', (api, signal) => readComputeService(api, current, signal));
+    const type = this.#resource(typeName);
+    if (isDiagnostic(type)) return { state: current, diagnostics: [type] };
+    const result = await this.#withApi('a refresh', (api, signal) => type.read(api, current, signal));
     // a failed connection must not look like "the object is gone"
     return result.state === null && result.diagnostics.length > 0
       ? { state: current, diagnostics: result.diagnostics }
       : result;
   }
 
+  /** Plan: validation (values unknown at validate time may be known now), plan.ts, the resource's hooks. */
   async planResourceChange(typeName: string, prior: TfValue, proposed: TfValue, config: TfValue): Promise<PlanResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE)
-      return {
-        planned: null,
-        requiresReplace: [],
-        diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)],
-      };
-    return planComputeServiceChecked(() => this.#api(), prior, proposed, config, this.#stop.signal);
+    const type = this.#resource(typeName);
+    if (isDiagnostic(type)) return { planned: null, requiresReplace: [], diagnostics: [type] };
+    const invalid = type.validate(config).filter((d) => d.severity === 'error');
+    if (invalid.length > 0) return { planned: null, requiresReplace: [], diagnostics: invalid };
+    const draft = planFromSchema(type, asObject(prior), asObject(proposed), asObject(config) ?? {});
+    if (draft === null) return { planned: null, requiresReplace: [], diagnostics: [] };
+    const plan: PlanResult = { planned: draft.planned, requiresReplace: draft.requiresReplace, diagnostics: [] };
+    if (type.checkPlan === undefined) return plan;
+    return type.checkPlan(plan, draft, { api: () => this.#api(), signal: this.#stop.signal });
   }
 
   async applyResourceChange(typeName: string, prior: TfValue, planned: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE)
-      return { state: prior, diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
-    const result = await this.#withApi('an apply', (api, signal) => applyComputeService(api, prior, planned, signal));
-    return result;
+    const type = this.#resource(typeName);
+    if (isDiagnostic(type)) return { state: prior, diagnostics: [type] };
+    const result = await this.#withApi('an apply', (api, signal) => type.apply(api, prior, planned, signal));
+    const plannedObject = asObject(planned);
+    const state = asObject(result.state);
+    if (plannedObject === null || state === null || hasErrors(result.diagnostics)) return result;
+    return { ...result, state: keepPlannedComputed(type.schema, plannedObject, state) };
   }
 
   async importResourceState(typeName: string, id: string): Promise<ImportResult> {
-    if (typeName !== COMPUTE_SERVICE_TYPE)
-      return { imported: [], diagnostics: [unknownType('resource', typeName, COMPUTE_SERVICE_TYPE)] };
-    const result = await this.#withApi('an import', (api, signal) => importComputeService(api, id, signal));
+    const type = this.#resource(typeName);
+    if (isDiagnostic(type)) return { imported: [], diagnostics: [type] };
+    const result = await this.#withApi('an import', (api, signal) => type.import(api, id, signal));
     return {
       imported: result.state === null ? [] : [{ typeName, state: result.state }],
       diagnostics: result.diagnostics,
@@ -192,9 +214,9 @@ export class ForcedownProvider {
   }
 
   async readDataSource(typeName: string, config: TfValue): Promise<StateResult> {
-    if (typeName !== COMPUTE_SERVICES_TYPE)
-      return { state: null, diagnostics: [unknownType('data source', typeName, COMPUTE_SERVICES_TYPE)] };
-    return this.#withApi('a data source read', (api, signal) => readComputeServices(api, config, signal));
+    const type = this.#dataSource(typeName);
+    if (isDiagnostic(type)) return { state: null, diagnostics: [type] };
+    return this.#withApi('a data source read', (api, signal) => type.read(api, config, signal));
   }
 
   /** StopProvider: cancels the Nova calls in flight; later calls get a fresh signal. */

@@ -37,6 +37,11 @@ export interface AttributeSpec {
   readonly forceNew?: boolean;
   /** The value planned when the configuration leaves it unset (needs `optional` + `computed`). */
   readonly default?: string | boolean;
+  /**
+   * A computed-only value an update never changes: plans keep the prior value instead of
+   * "known after apply" (terraform-plugin-framework's UseStateForUnknown).
+   */
+  readonly useStateForUnknown?: boolean;
 }
 
 /** A resource, data source or provider configuration block. */
@@ -113,6 +118,8 @@ export function schemaProblems(block: BlockSpec): string[] {
       problems.push(`${block.typeName}.${name}: a default needs optional + computed`);
     if (spec.default !== undefined && typeof spec.default !== (spec.type === 'bool' ? 'boolean' : 'string'))
       problems.push(`${block.typeName}.${name}: default does not match type`);
+    if (spec.useStateForUnknown === true && !(spec.computed === true && spec.optional !== true))
+      problems.push(`${block.typeName}.${name}: useStateForUnknown is for computed-only attributes`);
     if (camelName(name) !== key) problems.push(`${block.typeName}.${key}: key does not round-trip through snake_case`);
   }
   return problems;
