@@ -8,12 +8,21 @@
  * processes that talk to Nova), through an injected {@link Connector} so that tests can pass a
  * fake {@link ComputeApi}.
  */
+import type { CoordinationSettings, HostLockProvider } from '../coordination/index.js';
 import type { ComputeApi, LoadCloudConfigOptions } from '../openstack/openstack.interface.js';
+import { providerCoordination } from './provider-coordination.js';
 import { diagnosticFromError, errorDiagnostic, hasErrors, type Diagnostic } from './diagnostics.js';
 import type { GetMetadataResponse, GetProviderSchemaResponse } from './protocol/messages.js';
 import { cloudOptionsFromConfig, readProviderConfig, validateProviderConfig } from './provider-config.js';
 import { keepPlannedComputed, planFromSchema } from './plan.js';
-import type { DataSourceType, PlanResult, ProviderTable, ResourceType, StateResult } from './resource-type.js';
+import type {
+  DataSourceType,
+  OperationContext,
+  PlanResult,
+  ProviderTable,
+  ResourceType,
+  StateResult,
+} from './resource-type.js';
 import { providerSchema, toSchemaMessage } from './schema/index.js';
 import { isUnknown, type TfObject, type TfValue } from './unknown.js';
 
@@ -26,11 +35,19 @@ export interface ComputeConnection {
 /** Makes a connection from `loadCloudConfig` options (the real one: ./openstack-connector.ts). */
 export type Connector = (options: LoadCloudConfigOptions) => Promise<ComputeConnection>;
 
+/** Host locks on etcd, opened from the coordination settings (the real one: serve.ts). */
+export type LockOpener = (
+  settings: CoordinationSettings,
+  env: Readonly<Record<string, string | undefined>>,
+) => Promise<{ readonly locks: HostLockProvider; close(): void }>;
+
 /** Options of {@link ForcedownProvider}. */
 export interface ForcedownProviderOptions {
   readonly connect: Connector;
   /** The resources and data sources served (the composition's table: resources/index.ts). */
   readonly table: ProviderTable;
+  /** Opens the etcd locks when the provider has coordination configured. */
+  readonly openLocks?: LockOpener;
   /** Environment the client reads `OS_*` from. @defaultValue `process.env` (left to the client) */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -74,11 +91,15 @@ export class ForcedownProvider {
   #options: LoadCloudConfigOptions | undefined;
   #connection: Promise<ComputeConnection> | undefined;
   #stop = new AbortController();
+  readonly #openLocks: LockOpener | undefined;
+  #coordination: CoordinationSettings | undefined;
+  #locks: ReturnType<LockOpener> | undefined;
 
   constructor(options: ForcedownProviderOptions) {
     this.#connect = options.connect;
     this.#env = options.env;
     this.#table = options.table;
+    this.#openLocks = options.openLocks;
     this.#resource = lookup('resource', options.table.resources);
     this.#dataSource = lookup('data source', options.table.dataSources);
   }
@@ -114,8 +135,11 @@ export class ForcedownProvider {
   configure(config: TfValue): Diagnostic[] {
     const { values } = readProviderConfig(config);
     const diagnostics = validateProviderConfig(values).filter((d) => d.severity === 'error');
-    if (diagnostics.length > 0) return diagnostics;
+    const coordination = providerCoordination(config, this.#env ?? process.env, values.region);
+    if (diagnostics.length > 0 || coordination.diagnostics.length > 0)
+      return [...diagnostics, ...coordination.diagnostics];
     this.#options = cloudOptionsFromConfig(values, this.#env);
+    this.#coordination = coordination.settings;
     return [];
   }
 
@@ -131,6 +155,20 @@ export class ForcedownProvider {
     }
     this.#connection ??= this.#connect(this.#options);
     return (await this.#connection).compute;
+  }
+
+  /** The etcd host locks, opened on first use; undefined without coordination. */
+  async #hostLocks(): Promise<HostLockProvider | undefined> {
+    const settings = this.#coordination;
+    if (settings === undefined) return undefined;
+    if (this.#openLocks === undefined)
+      throw new Error('coordination is configured but this provider was built without an etcd lock opener');
+    this.#locks ??= this.#openLocks(settings, this.#env ?? process.env);
+    return (await this.#locks).locks;
+  }
+
+  #context(): OperationContext {
+    return { api: () => this.#api(), signal: this.#stop.signal, locks: () => this.#hostLocks() };
   }
 
   async #withApi(
@@ -190,13 +228,15 @@ export class ForcedownProvider {
     if (draft === null) return { planned: null, requiresReplace: [], diagnostics: [] };
     const plan: PlanResult = { planned: draft.planned, requiresReplace: draft.requiresReplace, diagnostics: [] };
     if (type.checkPlan === undefined) return plan;
-    return type.checkPlan(plan, draft, { api: () => this.#api(), signal: this.#stop.signal });
+    return type.checkPlan(plan, draft, this.#context());
   }
 
   async applyResourceChange(typeName: string, prior: TfValue, planned: TfValue): Promise<StateResult> {
     const type = this.#resource(typeName);
     if (isDiagnostic(type)) return { state: prior, diagnostics: [type] };
-    const result = await this.#withApi('an apply', (api, signal) => type.apply(api, prior, planned, signal));
+    const result = await this.#withApi('an apply', (api, signal) =>
+      type.apply(api, prior, planned, signal, this.#context()),
+    );
     const plannedObject = asObject(planned);
     const state = asObject(result.state);
     if (plannedObject === null || state === null || hasErrors(result.diagnostics)) return result;
@@ -227,6 +267,9 @@ export class ForcedownProvider {
 
   /** Closes the OpenStack connection, if one was made. */
   async close(): Promise<void> {
+    const locks = this.#locks;
+    this.#locks = undefined;
+    if (locks !== undefined) await locks.then((opened) => opened.close()).catch(() => undefined);
     const connection = this.#connection;
     this.#connection = undefined;
     if (connection === undefined) return;

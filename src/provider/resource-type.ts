@@ -5,6 +5,7 @@
  * semantics every resource shares (plan.ts) are applied from the schema around the resource's own
  * plan hooks, like terraform-plugin-framework's plan modifiers.
  */
+import type { HostLockProvider } from '../coordination/index.js';
 import type { ComputeApi } from '../openstack/openstack.interface.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { BlockSpec } from './schema/schema.js';
@@ -28,6 +29,8 @@ export interface StateResult {
 export interface OperationContext {
   readonly api: () => Promise<ComputeApi>;
   readonly signal: AbortSignal;
+  /** The etcd host locks when coordination is configured (undefined: none). */
+  readonly locks: () => Promise<HostLockProvider | undefined>;
 }
 
 /** A generic plan, before the resource's hooks: see plan.ts. */
@@ -51,7 +54,13 @@ export interface ResourceType {
   /** Checks the finished plan against the world (may read Nova); returns the plan to use. */
   checkPlan?(plan: PlanResult, draft: PlanDraft, context: OperationContext): Promise<PlanResult>;
   /** Applies a planned create/update, or (planned null) a destroy. */
-  apply(api: ComputeApi, prior: TfValue, planned: TfValue, signal: AbortSignal): Promise<StateResult>;
+  apply(
+    api: ComputeApi,
+    prior: TfValue,
+    planned: TfValue,
+    signal: AbortSignal,
+    context?: OperationContext,
+  ): Promise<StateResult>;
   /** Refresh: the object as it is now, or null when gone. */
   read(api: ComputeApi, current: TfValue, signal: AbortSignal): Promise<StateResult>;
   import(api: ComputeApi, id: string, signal: AbortSignal): Promise<StateResult>;

@@ -165,7 +165,16 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
       const { connectOpenStack } = await import('./openstack-connector.js');
       return connectOpenStack(cloudOptions);
     });
-  const provider = new ForcedownProvider({ connect, env, table: options.table ?? PROVIDER_TABLE });
+  const provider = new ForcedownProvider({
+    connect,
+    env,
+    table: options.table ?? PROVIDER_TABLE,
+    openLocks: async (settings, lockEnv) => {
+      const { openCoordination } = await import('../coordination/index.js');
+      const coordinator = await openCoordination(settings, lockEnv);
+      return { locks: coordinator.locks, close: () => coordinator.close() };
+    },
+  });
 
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {

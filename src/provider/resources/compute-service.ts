@@ -13,6 +13,7 @@
  * avoids Nova's RPC to a dead compute (disable syncs a placement trait on an up service); clearing
  * before enabling stops an enable when Nova refuses the clear ("`done` evacuation records").
  */
+import type { HostLockProvider } from '../../coordination/index.js';
 import { isForcedownError } from '../../errors/index.js';
 import { convergeService, isDoneEvacuationsRemain, isHostName } from '../../hostops/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
@@ -28,6 +29,7 @@ import {
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
 import type { OperationContext, PlanDraft, PlanResult, ResourceType, StateResult } from '../resource-type.js';
 import { lockVerdict, reasonBreakingLock } from './compute-service-lock.js';
+import { etcdPlanVerdict, withEtcdLock } from './compute-service-etcd.js';
 
 export type { PlanResult, StateResult };
 
@@ -210,14 +212,16 @@ export async function checkComputeServicePlan(
   const host = planned[A.host];
   if (typeof host !== 'string' || !writesNova(draft.prior, planned, plan.requiresReplace)) return plan;
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
+  const breakLock = str(planned[A.breakLock]);
+  const etcdDiagnostics = await etcdPlanCheck(context, host, breakLock);
+  if (hasErrors(etcdDiagnostics)) return { planned: null, requiresReplace: [], diagnostics: etcdDiagnostics };
   let service: ComputeService | undefined;
   try {
     service = await findService(await context.api(), host, binary, null, context.signal);
   } catch (error) {
-    return { ...plan, diagnostics: [...plan.diagnostics, warningLockUnread(host, error)] };
+    return { ...plan, diagnostics: [...plan.diagnostics, ...etcdDiagnostics, warningLockUnread(host, error)] };
   }
-  if (service === undefined) return plan; // apply reports the missing service
-  const breakLock = str(planned[A.breakLock]);
+  if (service === undefined) return { ...plan, diagnostics: [...plan.diagnostics, ...etcdDiagnostics] }; // apply reports the missing service
   const lock = lockVerdict(service, breakLock, 'plan');
   if (hasErrors(lock.diagnostics)) return { planned: null, requiresReplace: [], diagnostics: lock.diagnostics };
   const reason = planned[A.disabledReason];
@@ -225,7 +229,23 @@ export async function checkComputeServicePlan(
   const next: Record<string, TfValue> = { ...planned };
   if (lock.holder !== undefined && breakLock !== null && reasonIsDefault && typeof reason === 'string')
     next[A.disabledReason] = reasonBreakingLock(reason, lock.holder, breakLock);
-  return { ...plan, planned: next, diagnostics: [...plan.diagnostics, ...lock.diagnostics] };
+  return { ...plan, planned: next, diagnostics: [...plan.diagnostics, ...etcdDiagnostics, ...lock.diagnostics] };
+}
+
+/** The etcd lock's verdict at plan time (none without coordination; etcd unusable: a warning). */
+async function etcdPlanCheck(context: OperationContext, host: string, breakLock: string | null): Promise<Diagnostic[]> {
+  let locks: HostLockProvider | undefined;
+  try {
+    locks = await context.locks();
+  } catch (error) {
+    return [warningLockUnread(host, error)];
+  }
+  return locks === undefined ? [] : etcdPlanVerdict(locks, host, breakLock);
+}
+
+/** The etcd locks, or undefined; a failure to open them is reported where they are used. */
+async function etcdLocksOf(context: OperationContext | undefined): Promise<HostLockProvider | undefined> {
+  return context === undefined ? undefined : context.locks();
 }
 
 function warningLockUnread(host: string, error: unknown): Diagnostic {
@@ -347,13 +367,33 @@ export async function applyComputeService(
   priorValue: TfValue,
   plannedValue: TfValue,
   signal?: AbortSignal,
+  context?: OperationContext,
 ): Promise<StateResult> {
   const prior = asObject(priorValue);
   const planned = asObject(plannedValue);
-  if (planned === null) {
-    if (prior === null) return { state: null, diagnostics: [] };
-    return destroyComputeService(api, prior, signal);
+  const target = planned ?? prior;
+  if (target === null) return { state: null, diagnostics: [] };
+  let locks: HostLockProvider | undefined;
+  try {
+    locks = await etcdLocksOf(context);
+  } catch (error) {
+    return { state: priorValue, diagnostics: [diagnosticFromError('Connecting to etcd failed', error, ['host'])] };
   }
+  const host = str(target[A.host]) ?? '';
+  return withEtcdLock(locks, host, str(target[A.breakLock]), priorValue, () =>
+    planned === null && prior !== null
+      ? destroyComputeService(api, prior, signal)
+      : applyPlanned(api, prior, planned as TfObject, signal),
+  );
+}
+
+/** Applies a planned create or update. */
+async function applyPlanned(
+  api: ComputeApi,
+  prior: TfObject | null,
+  planned: TfObject,
+  signal?: AbortSignal,
+): Promise<StateResult> {
   const host = str(planned[A.host]) ?? '';
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
   const fencedReason = str(planned[A.fencedReason]);

@@ -26,7 +26,7 @@ const widget: ResourceType = {
     (config as TfObject).colour === 'red'
       ? [{ severity: 'error', summary: 'no red', detail: 'what to do: pick another', attribute: ['colour'] }]
       : [],
-  derive: (planned, config) =>
+  derive: (planned, config): Record<string, string> =>
     config.label === null ? { label: `${typeof planned.colour === 'string' ? planned.colour : '?'} widget` } : {},
   apply: async (_api, _prior, planned) => ({
     state: { ...(planned as TfObject), uid: 'u-new', phase: 'applied' },
