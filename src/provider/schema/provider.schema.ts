@@ -213,7 +213,8 @@ export const coordinationBlockAttributes = {
   region: {
     type: 'string',
     optional: true,
-    description: "Region name in the keys. Defaults to the cloud's region, else `default`.",
+    description:
+      "Region name in the keys; set it to the runs' region. Defaults to the provider's `region` argument, else `default`.",
   },
   leaseTtl: {
     type: 'number',
