@@ -54,6 +54,7 @@ export interface Schema {
 export interface Schema_Block {
   readonly version: number;
   readonly attributes: readonly Schema_Attribute[];
+  readonly block_types: readonly Schema_NestedBlock[];
   readonly description: string;
   readonly description_kind: number;
   readonly deprecated: boolean;
@@ -70,6 +71,15 @@ export interface Schema_Attribute {
   readonly sensitive: boolean;
   readonly description_kind: number;
   readonly deprecated: boolean;
+}
+
+/** tfplugin6.Schema.NestedBlock */
+export interface Schema_NestedBlock {
+  readonly type_name: string;
+  readonly block: Schema_Block | null;
+  readonly nesting: number;
+  readonly min_items: number;
+  readonly max_items: number;
 }
 
 /** tfplugin6.ServerCapabilities */

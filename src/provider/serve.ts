@@ -19,6 +19,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Connector } from './provider.js';
+import type { ProviderTable } from './resource-type.js';
 
 /** go-plugin's handshake cookie for Terraform providers (the same for OpenTofu). */
 export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -37,6 +38,8 @@ export interface ServeOptions {
   readonly stderr?: { write(text: string): unknown };
   /** How the provider reaches OpenStack. @defaultValue forcedown's OpenStack client */
   readonly connect?: Connector;
+  /** The resources and data sources to serve. @defaultValue forcedown's (resources/index.ts) */
+  readonly table?: ProviderTable;
 }
 
 /** The text shown when someone runs the provider binary by hand. */
@@ -118,14 +121,21 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   }
   const { plaintext, clientCert } = handshake;
 
-  const [{ ServerCredentials }, { generateServerCertificate }, { startGrpcServer }, { ForcedownProvider }, { log }] =
-    await Promise.all([
-      import('@grpc/grpc-js'),
-      import('./tls.js'),
-      import('./grpc-server.js'),
-      import('./provider.js'),
-      import('./log.js'),
-    ]);
+  const [
+    { ServerCredentials },
+    { generateServerCertificate },
+    { startGrpcServer },
+    { ForcedownProvider },
+    { log },
+    { PROVIDER_TABLE },
+  ] = await Promise.all([
+    import('@grpc/grpc-js'),
+    import('./tls.js'),
+    import('./grpc-server.js'),
+    import('./provider.js'),
+    import('./log.js'),
+    import('./resources/index.js'),
+  ]);
 
   let certificate: { der: Buffer; certPem: string; keyPem: string } | undefined;
   let credentials;
@@ -155,7 +165,16 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
       const { connectOpenStack } = await import('./openstack-connector.js');
       return connectOpenStack(cloudOptions);
     });
-  const provider = new ForcedownProvider({ connect, env });
+  const provider = new ForcedownProvider({
+    connect,
+    env,
+    table: options.table ?? PROVIDER_TABLE,
+    openLocks: async (settings, lockEnv) => {
+      const { openCoordination } = await import('../coordination/index.js');
+      const coordinator = await openCoordination(settings, lockEnv);
+      return { locks: coordinator.locks, close: () => coordinator.close() };
+    },
+  });
 
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {

@@ -57,6 +57,8 @@ export interface NovaComputeApiOptions {
   readonly endpoint: string;
   readonly range: MicroversionRange;
   readonly microversions: NegotiatedMicroversions;
+  /** The os-services PUT answer limit (tests use a small one). @defaultValue {@link SERVICE_UPDATE_ANSWER_MS} */
+  readonly serviceUpdateAnswerMs?: number;
 }
 
 function signalOf(options?: CallOptions): { signal?: AbortSignal } {
@@ -85,6 +87,7 @@ export class NovaComputeApi implements ComputeApi {
   readonly #flavorsMicroversion: string;
   readonly #http: OpenStackHttp;
   readonly #endpoint: string;
+  readonly #serviceUpdateAnswerMs: number;
   readonly clock = new MeasuredNovaClock();
 
   constructor(options: NovaComputeApiOptions) {
@@ -96,6 +99,7 @@ export class NovaComputeApi implements ComputeApi {
     this.serversMicroversion = options.microversions.servers;
     this.migrationsMicroversion = options.microversions.migrations;
     this.#flavorsMicroversion = options.microversions.flavors;
+    this.#serviceUpdateAnswerMs = options.serviceUpdateAnswerMs ?? SERVICE_UPDATE_ANSWER_MS;
   }
 
   get #byUuid(): boolean {
@@ -184,7 +188,7 @@ export class NovaComputeApi implements ComputeApi {
       method: 'PUT',
       url: this.#url(`/os-services/${encodeURIComponent(id)}`),
       body,
-      answerLimitMs: SERVICE_UPDATE_ANSWER_MS,
+      answerLimitMs: this.#serviceUpdateAnswerMs,
       microversion: this.servicesMicroversion,
       // setting the same fields twice has the same effect: safe to retry
       idempotent: true,
@@ -208,7 +212,7 @@ export class NovaComputeApi implements ComputeApi {
       method: 'PUT',
       url: this.#url(`/os-services/${action}`),
       body: { host: service.host, binary: service.binary, ...body },
-      answerLimitMs: SERVICE_UPDATE_ANSWER_MS,
+      answerLimitMs: this.#serviceUpdateAnswerMs,
       microversion: this.servicesMicroversion,
       idempotent: true,
       ...signalOf(options),

@@ -81,6 +81,7 @@ message Schema {
   message Block {
     int64 version = 1;
     repeated Attribute attributes = 2;
+    repeated NestedBlock block_types = 3;
     string description = 4;
     StringKind description_kind = 5;
     bool deprecated = 6;
@@ -96,6 +97,21 @@ message Schema {
     bool sensitive = 7;
     StringKind description_kind = 8;
     bool deprecated = 9;
+  }
+  message NestedBlock {
+    enum NestingMode {
+      INVALID = 0;
+      SINGLE = 1;
+      LIST = 2;
+      SET = 3;
+      MAP = 4;
+      GROUP = 5;
+    }
+    string type_name = 1;
+    Block block = 2;
+    NestingMode nesting = 3;
+    int64 min_items = 4;
+    int64 max_items = 5;
   }
   int64 version = 1;
   Block block = 2;

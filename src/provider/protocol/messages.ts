@@ -45,15 +45,31 @@ export interface SchemaAttributeMessage {
   readonly deprecated: boolean;
 }
 
+/** A block without nested blocks (forcedown nests one level only). */
+export interface SchemaLeafBlockMessage {
+  readonly version: number;
+  readonly attributes: readonly SchemaAttributeMessage[];
+  readonly description: string;
+  readonly description_kind: number;
+  readonly deprecated: boolean;
+}
+
+export interface SchemaBlockMessage extends SchemaLeafBlockMessage {
+  readonly block_types?: readonly SchemaNestedBlockMessage[];
+}
+
+export interface SchemaNestedBlockMessage {
+  readonly type_name: string;
+  readonly block: SchemaLeafBlockMessage;
+  /** 1 SINGLE, 2 LIST, 3 SET, 4 MAP, 5 GROUP. */
+  readonly nesting: number;
+  readonly min_items: number;
+  readonly max_items: number;
+}
+
 export interface SchemaMessage {
   readonly version: number;
-  readonly block: {
-    readonly version: number;
-    readonly attributes: readonly SchemaAttributeMessage[];
-    readonly description: string;
-    readonly description_kind: number;
-    readonly deprecated: boolean;
-  };
+  readonly block: SchemaBlockMessage;
 }
 
 export interface ServerCapabilitiesMessage {

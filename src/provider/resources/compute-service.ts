@@ -2,18 +2,18 @@
  * `forcedown_compute_service`: validate, plan, apply, read, import and upgrade, against the
  * OpenStack client's {@link ComputeApi}. Values use Terraform's attribute names (snake_case).
  *
- * Lifecycle rules followed (Terraform's resource-instance-change-lifecycle):
- * - the plan keeps every non-null configuration value; defaults and derived values go only into
- *   optional+computed attributes left unset; computed-only values are the prior ones, or unknown
- *   when the apply may change them;
- * - the apply's new state is wholly known and equals every known planned value (computed values
- *   that were known at plan time are returned as planned);
+ * Lifecycle rules followed (Terraform's resource-instance-change-lifecycle): the generic plan
+ * semantics (config kept, defaults, replace on `host`/`binary`, computed values) are applied from
+ * the schema by ../plan.ts; this module adds the derived `disabled_reason` (`derive`) and the lock
+ * check (`checkPlan`);
+ * - the apply's new state is wholly known (the server keeps computed values known in the plan);
  * - read returns what Nova reports (so drift shows up as a diff), and null when the service is gone.
  *
  * Order of Nova calls: `forced_down` first, then enable/disable. Forcing down before disabling
  * avoids Nova's RPC to a dead compute (disable syncs a placement trait on an up service); clearing
  * before enabling stops an enable when Nova refuses the clear ("`done` evacuation records").
  */
+import type { HostLockProvider } from '../../coordination/index.js';
 import { isForcedownError } from '../../errors/index.js';
 import { convergeService, isDoneEvacuationsRemain, isHostName } from '../../hostops/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
@@ -27,34 +27,16 @@ import {
   terraformName,
 } from '../schema/index.js';
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
+import type { OperationContext, PlanDraft, PlanResult, ResourceType, StateResult } from '../resource-type.js';
 import { lockVerdict, reasonBreakingLock } from './compute-service-lock.js';
+import { etcdPlanVerdict, withEtcdLock } from './compute-service-etcd.js';
+
+export type { PlanResult, StateResult };
 
 export const COMPUTE_SERVICE_TYPE = computeServiceResource.typeName;
 
-/** Outcome of plan. */
-export interface PlanResult {
-  readonly planned: TfObject | null;
-  /** Attribute paths whose change replaces the resource. */
-  readonly requiresReplace: readonly (readonly string[])[];
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-/** Outcome of apply, read and import. */
-export interface StateResult {
-  readonly state: TfValue;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALL = attributesOf(computeServiceResource).map(([, name]) => name);
-const DEFAULTS: Readonly<Record<string, string | boolean>> = Object.fromEntries(
-  attributesOf(computeServiceResource).flatMap(([, name, spec]) =>
-    spec.default === undefined ? [] : [[name, spec.default]],
-  ),
-);
-const FORCE_NEW = attributesOf(computeServiceResource)
-  .filter(([, , spec]) => 'forceNew' in spec && spec.forceNew === true)
-  .map(([, name]) => name);
 
 /** The attribute names, so callers can build objects (`forced_down`...). */
 export const A = {
@@ -180,60 +162,29 @@ export function validateComputeServiceConfig(configValue: TfValue): Diagnostic[]
   return diagnostics;
 }
 
-// ---- plan -------------------------------------------------------------------------------------
+// ---- plan (the generic rules are in ../plan.ts; these are the hooks) ----------------------------
 
 function differs(a: TfValue | undefined, b: TfValue | undefined): boolean {
   if (isUnknown(a) || isUnknown(b)) return true;
   return (a ?? null) !== (b ?? null);
 }
 
-/** Plans a create or update (destroys are not planned: `plan_destroy` is false). */
-export function planComputeService(priorValue: TfValue, proposedValue: TfValue, configValue: TfValue): PlanResult {
-  const proposed = asObject(proposedValue);
-  const config = asObject(configValue) ?? {};
-  const prior = asObject(priorValue);
-  if (proposed === null) return { planned: null, requiresReplace: [], diagnostics: [] };
-  // validation saw unknowns as "not judged"; by plan time they may be known (e.g. forced_down
-  // from another resource): the safety rules hold here too
-  const invalid = validateComputeServiceConfig(configValue).filter((d) => d.severity === 'error');
-  if (invalid.length > 0) return { planned: null, requiresReplace: [], diagnostics: invalid };
-
-  const planned: Record<string, TfValue> = { ...complete(proposed) };
-  for (const [name, value] of Object.entries(DEFAULTS)) {
-    if (config[name] === null || config[name] === undefined) planned[name] = value;
-  }
-  if (config[A.disabledReason] === null || config[A.disabledReason] === undefined) {
-    const disabled = planned[A.disabled];
-    const forcedDown = planned[A.forcedDown];
-    const fencedReason = planned[A.fencedReason];
-    if (
-      isUnknown(disabled) ||
-      (disabled === true && (isUnknown(forcedDown) || (forcedDown === true && isUnknown(fencedReason))))
-    ) {
-      planned[A.disabledReason] = UNKNOWN;
-    } else if (disabled === true) {
-      planned[A.disabledReason] = defaultDisabledReason(forcedDown === true, str(fencedReason));
-    } else {
-      planned[A.disabledReason] = null;
-    }
-  }
-
-  const requiresReplace =
-    prior === null ? [] : FORCE_NEW.filter((name) => differs(planned[name], prior[name])).map((name) => [name]);
-  if (prior === null || requiresReplace.length > 0) {
-    planned[A.id] = UNKNOWN;
-    planned[A.state] = UNKNOWN;
-    planned[A.zone] = UNKNOWN;
-  } else {
-    planned[A.id] = prior[A.id] ?? UNKNOWN;
-    planned[A.zone] = prior[A.zone] ?? UNKNOWN;
-    const changing = [A.forcedDown, A.disabled, A.disabledReason, A.fencedReason].some((name) =>
-      differs(planned[name], prior[name]),
-    );
-    // any change may move state (up/down); without one, the plan is a no-op and keeps the prior
-    planned[A.state] = changing ? UNKNOWN : (prior[A.state] ?? null);
-  }
-  return { planned, requiresReplace, diagnostics: [] };
+/** The derived default of `disabled_reason` when the configuration gives none. */
+export function deriveComputeService(
+  planned: Readonly<Record<string, TfValue>>,
+  config: TfObject,
+): Readonly<Record<string, TfValue>> {
+  if (config[A.disabledReason] !== null && config[A.disabledReason] !== undefined) return {};
+  const disabled = planned[A.disabled];
+  const forcedDown = planned[A.forcedDown];
+  const fencedReason = planned[A.fencedReason];
+  if (
+    isUnknown(disabled) ||
+    (disabled === true && (isUnknown(forcedDown) || (forcedDown === true && isUnknown(fencedReason))))
+  )
+    return { [A.disabledReason]: UNKNOWN };
+  if (disabled === true) return { [A.disabledReason]: defaultDisabledReason(forcedDown === true, str(fencedReason)) };
+  return { [A.disabledReason]: null };
 }
 
 /** Whether applying `planned` over `prior` writes Nova (a create, a replace, or a change of its values). */
@@ -251,36 +202,50 @@ function writesNova(
  * run fails (unless `break_lock`, then the override goes into the planned default reason). A
  * failed read only warns: apply checks the lock again.
  */
-export async function planComputeServiceChecked(
-  api: () => Promise<ComputeApi>,
-  priorValue: TfValue,
-  proposedValue: TfValue,
-  configValue: TfValue,
-  signal?: AbortSignal,
+export async function checkComputeServicePlan(
+  plan: PlanResult,
+  draft: PlanDraft,
+  context: OperationContext,
 ): Promise<PlanResult> {
-  const plan = planComputeService(priorValue, proposedValue, configValue);
-  const planned = plan.planned === null ? null : asObject(plan.planned);
+  const planned = plan.planned;
   if (planned === null || hasErrors(plan.diagnostics)) return plan;
   const host = planned[A.host];
-  if (typeof host !== 'string' || !writesNova(asObject(priorValue), planned, plan.requiresReplace)) return plan;
+  if (typeof host !== 'string' || !writesNova(draft.prior, planned, plan.requiresReplace)) return plan;
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
+  const breakLock = str(planned[A.breakLock]);
+  const etcdDiagnostics = await etcdPlanCheck(context, host, breakLock);
+  if (hasErrors(etcdDiagnostics)) return { planned: null, requiresReplace: [], diagnostics: etcdDiagnostics };
   let service: ComputeService | undefined;
   try {
-    service = await findService(await api(), host, binary, null, signal);
+    service = await findService(await context.api(), host, binary, null, context.signal);
   } catch (error) {
-    return { ...plan, diagnostics: [...plan.diagnostics, warningLockUnread(host, error)] };
+    return { ...plan, diagnostics: [...plan.diagnostics, ...etcdDiagnostics, warningLockUnread(host, error)] };
   }
-  if (service === undefined) return plan; // apply reports the missing service
-  const breakLock = str(planned[A.breakLock]);
+  if (service === undefined) return { ...plan, diagnostics: [...plan.diagnostics, ...etcdDiagnostics] }; // apply reports the missing service
   const lock = lockVerdict(service, breakLock, 'plan');
   if (hasErrors(lock.diagnostics)) return { planned: null, requiresReplace: [], diagnostics: lock.diagnostics };
   const reason = planned[A.disabledReason];
-  const config = asObject(configValue) ?? {};
-  const reasonIsDefault = config[A.disabledReason] === null || config[A.disabledReason] === undefined;
+  const reasonIsDefault = draft.config[A.disabledReason] === null || draft.config[A.disabledReason] === undefined;
   const next: Record<string, TfValue> = { ...planned };
   if (lock.holder !== undefined && breakLock !== null && reasonIsDefault && typeof reason === 'string')
     next[A.disabledReason] = reasonBreakingLock(reason, lock.holder, breakLock);
-  return { ...plan, planned: next, diagnostics: [...plan.diagnostics, ...lock.diagnostics] };
+  return { ...plan, planned: next, diagnostics: [...plan.diagnostics, ...etcdDiagnostics, ...lock.diagnostics] };
+}
+
+/** The etcd lock's verdict at plan time (none without coordination; etcd unusable: a warning). */
+async function etcdPlanCheck(context: OperationContext, host: string, breakLock: string | null): Promise<Diagnostic[]> {
+  let locks: HostLockProvider | undefined;
+  try {
+    locks = await context.locks();
+  } catch (error) {
+    return [warningLockUnread(host, error)];
+  }
+  return locks === undefined ? [] : etcdPlanVerdict(locks, host, breakLock);
+}
+
+/** The etcd locks, or undefined; a failure to open them is reported where they are used. */
+async function etcdLocksOf(context: OperationContext | undefined): Promise<HostLockProvider | undefined> {
+  return context === undefined ? undefined : context.locks();
 }
 
 function warningLockUnread(host: string, error: unknown): Diagnostic {
@@ -402,13 +367,33 @@ export async function applyComputeService(
   priorValue: TfValue,
   plannedValue: TfValue,
   signal?: AbortSignal,
+  context?: OperationContext,
 ): Promise<StateResult> {
   const prior = asObject(priorValue);
   const planned = asObject(plannedValue);
-  if (planned === null) {
-    if (prior === null) return { state: null, diagnostics: [] };
-    return destroyComputeService(api, prior, signal);
+  const target = planned ?? prior;
+  if (target === null) return { state: null, diagnostics: [] };
+  let locks: HostLockProvider | undefined;
+  try {
+    locks = await etcdLocksOf(context);
+  } catch (error) {
+    return { state: priorValue, diagnostics: [diagnosticFromError('Connecting to etcd failed', error, ['host'])] };
   }
+  const host = str(target[A.host]) ?? '';
+  return withEtcdLock(locks, host, str(target[A.breakLock]), priorValue, () =>
+    planned === null && prior !== null
+      ? destroyComputeService(api, prior, signal)
+      : applyPlanned(api, prior, planned as TfObject, signal),
+  );
+}
+
+/** Applies a planned create or update. */
+async function applyPlanned(
+  api: ComputeApi,
+  prior: TfObject | null,
+  planned: TfObject,
+  signal?: AbortSignal,
+): Promise<StateResult> {
   const host = str(planned[A.host]) ?? '';
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
   const fencedReason = str(planned[A.fencedReason]);
@@ -451,13 +436,8 @@ export async function applyComputeService(
     const now = await refetch(api, outcome.service, signal);
     return { state: stateFromService(now, fencedReason, breakLock), diagnostics: outcome.diagnostics };
   }
-  const state: Record<string, TfValue> = { ...stateFromService(outcome.service, fencedReason, breakLock) };
-  // computed values known at plan time must not change at apply
-  for (const name of [A.id, A.zone, A.state]) {
-    const value = planned[name];
-    if (value !== undefined && value !== null && !isUnknown(value)) state[name] = value;
-  }
-  return { state: state as TfObject, diagnostics: [...lock.diagnostics] };
+  // computed values known at plan time are kept by the server (../plan.ts keepPlannedComputed)
+  return { state: stateFromService(outcome.service, fencedReason, breakLock), diagnostics: [...lock.diagnostics] };
 }
 
 /** Destroy: restores the service to up (forced_down cleared) and enabled. Never deletes it. */
@@ -578,3 +558,15 @@ export function upgradeComputeServiceState(version: number, raw: Readonly<Record
   }
   return { state: complete(values), diagnostics: [] };
 }
+
+/** The resource as the server's table holds it. */
+export const computeServiceType: ResourceType = {
+  schema: computeServiceResource,
+  validate: validateComputeServiceConfig,
+  derive: deriveComputeService,
+  checkPlan: checkComputeServicePlan,
+  apply: applyComputeService,
+  read: readComputeService,
+  import: importComputeService,
+  upgrade: upgradeComputeServiceState,
+};

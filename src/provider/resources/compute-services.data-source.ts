@@ -3,7 +3,7 @@ import type { ComputeApi } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, type Diagnostic } from '../diagnostics.js';
 import { computeServiceElement, computeServicesDataSource, terraformName } from '../schema/index.js';
 import { isUnknown, type TfObject, type TfValue } from '../unknown.js';
-import type { StateResult } from './compute-service.js';
+import type { DataSourceType, StateResult } from '../resource-type.js';
 
 export const COMPUTE_SERVICES_TYPE = computeServicesDataSource.typeName;
 
@@ -68,3 +68,10 @@ export async function readComputeServices(
     return { state: null, diagnostics: [diagnosticFromError('Listing compute services failed', error)] };
   }
 }
+
+/** The data source as the server's table holds it. */
+export const computeServicesType: DataSourceType = {
+  schema: computeServicesDataSource,
+  validate: validateComputeServicesConfig,
+  read: readComputeServices,
+};

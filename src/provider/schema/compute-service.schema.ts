@@ -21,6 +21,7 @@ export const computeServiceAttributes = {
   id: {
     type: 'string',
     computed: true,
+    useStateForUnknown: true,
     description: 'The service UUID Nova gives the compute service (microversion 2.53+).',
   },
   /**
@@ -118,6 +119,7 @@ export const computeServiceAttributes = {
   zone: {
     type: 'string',
     computed: true,
+    useStateForUnknown: true,
     description: 'Availability zone of the host.',
   },
 } as const;

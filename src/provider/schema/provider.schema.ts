@@ -198,10 +198,49 @@ export const providerAttributes = {
   },
 } as const;
 
+/**
+ * The `coordination { ... }` block: forcedown's etcd coordination (schemas/coordination.schema.json;
+ * FORCEDOWN_ETCD_* variables override it field by field). With it, plan refuses a host a run holds
+ * in etcd, and apply holds `<prefix>/<region>/hosts/<host>` while it changes the host.
+ */
+export const coordinationBlockAttributes = {
+  endpoints: {
+    type: { listOf: 'string' },
+    required: true,
+    description: 'etcd client URLs (`https://etcd1:2379`...), all members of the cluster.',
+  },
+  prefix: { type: 'string', optional: true, description: 'Key prefix. Defaults to `/forcedown`.' },
+  region: {
+    type: 'string',
+    optional: true,
+    description:
+      "Region name in the keys; set it to the runs' region. Defaults to the provider's `region` argument, else `default`.",
+  },
+  leaseTtl: {
+    type: 'number',
+    optional: true,
+    description: 'TTL in seconds of the lease holding the lock during an apply. Defaults to 10.',
+  },
+  timeout: { type: 'number', optional: true, description: 'Deadline of one etcd request, in seconds. Defaults to 5.' },
+  caFile: { type: 'string', optional: true, description: "PEM CA bundle of etcd's server certificates." },
+  certFile: { type: 'string', optional: true, description: 'PEM client certificate (needs `key_file`).' },
+  keyFile: { type: 'string', optional: true, description: 'PEM client key, mode 0600 (needs `cert_file`).' },
+  username: { type: 'string', optional: true, description: 'etcd user (needs `password_env` or `password_file`).' },
+  passwordEnv: { type: 'string', optional: true, description: 'Environment variable holding the etcd password.' },
+  passwordFile: { type: 'string', optional: true, description: 'File (mode 0600) holding the etcd password.' },
+} as const;
+
 export const providerSchema = {
   typeName: PROVIDER_NAME,
   version: 0,
   description:
     'forcedown: Nova compute service state (forced_down, disabled) as infrastructure. Credentials as terraform-provider-openstack: arguments, else `OS_*` variables and clouds.yaml.',
   attributes: providerAttributes,
+  blocks: {
+    coordination: {
+      description:
+        'Coordination on etcd, as runs use it (README "Coordination (etcd)"): a host locked by a run fails plan and apply.',
+      attributes: coordinationBlockAttributes,
+    },
+  },
 } as const satisfies BlockSpec;

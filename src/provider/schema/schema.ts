@@ -10,7 +10,12 @@
 import { StringKind, type SchemaAttributeMessage, type SchemaMessage } from '../protocol/messages.js';
 
 /** The primitive types forcedown's schemas use. */
-export type PrimitiveType = 'string' | 'bool';
+export type PrimitiveType = 'string' | 'bool' | 'number';
+
+/** A list of strings (the coordination block's `endpoints`). */
+export interface ListOfStringsType {
+  readonly listOf: 'string';
+}
 
 /** A list of objects with primitive attributes (the data source's `services`). */
 export interface ListOfObjectsType {
@@ -18,7 +23,7 @@ export interface ListOfObjectsType {
 }
 
 /** An attribute's type. */
-export type AttributeType = PrimitiveType | ListOfObjectsType;
+export type AttributeType = PrimitiveType | ListOfObjectsType | ListOfStringsType;
 
 /** One attribute. Exactly one of required / optional / computed-only applies. */
 export interface AttributeSpec {
@@ -37,6 +42,11 @@ export interface AttributeSpec {
   readonly forceNew?: boolean;
   /** The value planned when the configuration leaves it unset (needs `optional` + `computed`). */
   readonly default?: string | boolean;
+  /**
+   * A computed-only value an update never changes: plans keep the prior value instead of
+   * "known after apply" (terraform-plugin-framework's UseStateForUnknown).
+   */
+  readonly useStateForUnknown?: boolean;
 }
 
 /** A resource, data source or provider configuration block. */
@@ -45,6 +55,14 @@ export interface BlockSpec {
   readonly typeName: string;
   /** Schema version recorded in state (bumped with an upgrade path when attributes change). */
   readonly version: number;
+  readonly description: string;
+  readonly attributes: Readonly<Record<string, AttributeSpec>>;
+  /** Nested blocks that appear at most once (`coordination { ... }`; nesting SINGLE). */
+  readonly blocks?: Readonly<Record<string, NestedBlockSpec>>;
+}
+
+/** A nested block: its own attributes; in a value, an object, or null when absent. */
+export interface NestedBlockSpec {
   readonly description: string;
   readonly attributes: Readonly<Record<string, AttributeSpec>>;
 }
@@ -67,16 +85,16 @@ export function attributesOf(block: BlockSpec): [key: string, name: string, spec
 /** The JSON type constraint Terraform reads from `Schema.Attribute.type`. */
 export function typeJson(type: AttributeType): unknown {
   if (typeof type === 'string') return type;
+  if ('listOf' in type) return ['list', type.listOf];
   return [
     'list',
     ['object', Object.fromEntries(Object.entries(type.list).map(([key, value]) => [terraformName(key), value]))],
   ];
 }
 
-/** The protocol message for a block. */
-export function toSchemaMessage(block: BlockSpec): SchemaMessage {
-  const attributes: SchemaAttributeMessage[] = attributesOf(block).map(([, name, spec]) => ({
-    name,
+function attributeMessages(attributes: Readonly<Record<string, AttributeSpec>>): SchemaAttributeMessage[] {
+  return Object.entries(attributes).map(([key, spec]) => ({
+    name: terraformName(key),
     type: Buffer.from(JSON.stringify(typeJson(spec.type)), 'utf8'),
     description:
       spec.default === undefined ? spec.description : `${spec.description} Defaults to \`${String(spec.default)}\`.`,
@@ -87,17 +105,38 @@ export function toSchemaMessage(block: BlockSpec): SchemaMessage {
     description_kind: StringKind.MARKDOWN,
     deprecated: false,
   }));
+}
+
+/** The protocol message for a block. */
+export function toSchemaMessage(block: BlockSpec): SchemaMessage {
+  const blockTypes = Object.entries(block.blocks ?? {}).map(([key, nested]) => ({
+    type_name: terraformName(key),
+    nesting: NESTING_SINGLE,
+    min_items: 0,
+    max_items: 0,
+    block: {
+      version: 0,
+      attributes: attributeMessages(nested.attributes),
+      description: nested.description,
+      description_kind: StringKind.MARKDOWN,
+      deprecated: false,
+    },
+  }));
   return {
     version: block.version,
     block: {
       version: block.version,
-      attributes,
+      attributes: attributeMessages(block.attributes),
+      block_types: blockTypes,
       description: block.description,
       description_kind: StringKind.MARKDOWN,
       deprecated: false,
     },
   };
 }
+
+/** tfplugin6 `Schema.NestedBlock.NestingMode.SINGLE`. */
+const NESTING_SINGLE = 1;
 
 /** Checks a block's internal consistency (used by tests and at module load in development). */
 export function schemaProblems(block: BlockSpec): string[] {
@@ -113,6 +152,8 @@ export function schemaProblems(block: BlockSpec): string[] {
       problems.push(`${block.typeName}.${name}: a default needs optional + computed`);
     if (spec.default !== undefined && typeof spec.default !== (spec.type === 'bool' ? 'boolean' : 'string'))
       problems.push(`${block.typeName}.${name}: default does not match type`);
+    if (spec.useStateForUnknown === true && !(spec.computed === true && spec.optional !== true))
+      problems.push(`${block.typeName}.${name}: useStateForUnknown is for computed-only attributes`);
     if (camelName(name) !== key) problems.push(`${block.typeName}.${key}: key does not round-trip through snake_case`);
   }
   return problems;

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ForcedownProvider } from '../../../src/provider/provider.js';
 import { defaultDisabledReason } from '../../../src/provider/resources/compute-service.js';
+import { PROVIDER_TABLE } from '../../../src/provider/resources/index.js';
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../../../src/provider/values.js';
 import { FakeCompute } from './support/fake-compute.js';
 
@@ -23,7 +24,10 @@ const cfg = (values: Record<string, TfValue>): TfObject => ({ ...EMPTY, ...value
 
 function setup(): { provider: ForcedownProvider; nova: FakeCompute } {
   const nova = new FakeCompute();
-  const provider = new ForcedownProvider({ connect: async () => ({ compute: nova, close: async () => undefined }) });
+  const provider = new ForcedownProvider({
+    connect: async () => ({ compute: nova, close: async () => undefined }),
+    table: PROVIDER_TABLE,
+  });
   assert.equal(provider.configure({}), []);
   return { provider, nova };
 }
@@ -164,7 +168,10 @@ test('read reports drift and returns null when the service is gone; a connection
     s.services = s.services.filter((x) => x.host !== 'fake2');
   });
   assert.is((await provider.readResource(TYPE, state)).state, null);
-  const broken = new ForcedownProvider({ connect: async () => Promise.reject(new Error('ECONNREFUSED')) });
+  const broken = new ForcedownProvider({
+    connect: async () => Promise.reject(new Error('ECONNREFUSED')),
+    table: PROVIDER_TABLE,
+  });
   broken.configure({});
   const failed = await broken.readResource(TYPE, state);
   assert.is(failed.state, state, 'not mistaken for "gone"');
