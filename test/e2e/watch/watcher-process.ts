@@ -1,0 +1,182 @@
+/**
+ * The real `bin/forcedown.js watch` process for the watch suites: a config file of its own (a
+ * fresh state dir, a free loopback port), its JSON log lines collected as they come, stopped by
+ * its PID (SIGTERM, or SIGKILL for the crash suite), and the compute processes of the testbed
+ * frozen (SIGSTOP) and thawed (SIGCONT) the way a hung host looks to Nova.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { cloudEnv, root, testbed, until } from '../support/testbed.js';
+
+/** One JSON log line of the watcher. */
+export type WatchLog = { readonly ts: string; readonly msg: string } & Record<string, unknown>;
+
+/** A free TCP port on 127.0.0.1 (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Writes a watch config (JSON) in `dir`: act mode, the testbed's admin cloud and inventory. */
+export async function writeWatchConfig(
+  dir: string,
+  port: number,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const file = join(dir, 'watch.json');
+  const config = {
+    cloud: 'testbed-admin',
+    interval: '2s',
+    staleAfter: '30s',
+    confirmSamples: 2,
+    mode: 'act',
+    inventory: testbed().inventory,
+    stateDir: join(dir, 'state'),
+    listen: `127.0.0.1:${port}`,
+    ...extra,
+  };
+  await writeFile(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** A running watcher. */
+export class WatcherProcess {
+  readonly logs: WatchLog[] = [];
+  stdout = '';
+  stderr = '';
+  exitCode: number | null | undefined;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  constructor(configFile: string, env: Record<string, string> = {}) {
+    this.#child = spawn(process.execPath, [join(root, 'bin/forcedown.js'), 'watch', '--config', configFile], {
+      cwd: root,
+      env: { ...cloudEnv(), NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let partial = '';
+    this.#child.stdout!.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines)
+        if (line.startsWith('{'))
+          try {
+            this.logs.push(JSON.parse(line) as WatchLog);
+          } catch {
+            /* not a log record */
+          }
+    });
+    this.#child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.#exited = new Promise((resolve) =>
+      this.#child.on('close', (code) => {
+        this.exitCode = code;
+        resolve();
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  /** The first log line matching `predicate`, waited for. */
+  waitForLog(predicate: (log: WatchLog) => boolean, what: string, timeoutMs = 60_000): Promise<WatchLog> {
+    return until(
+      () => {
+        if (this.exitCode !== undefined)
+          throw new Error(`watcher exited (${this.exitCode}) before ${what}:\n${this.stderr}\n${this.tail()}`);
+        return Promise.resolve(this.logs.find(predicate));
+      },
+      what,
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** The last lines of its output (for assertion messages). */
+  tail(lines = 40): string {
+    return this.stdout.trim().split('\n').slice(-lines).join('\n');
+  }
+
+  /** SIGTERM (or SIGKILL) by PID, then waits until it has exited; a no-op once it has. */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM', timeoutMs = 150_000): Promise<number | null> {
+    if (this.exitCode === undefined) {
+      try {
+        process.kill(this.pid, signal);
+      } catch {
+        /* gone already */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(this.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, timeoutMs);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    return this.exitCode ?? null;
+  }
+}
+
+/** PID of a host's nova-compute, from the PID file the testbed's BMC helper keeps. */
+export function computePid(host: string): number {
+  const compute = testbed().computes.find((c) => c.host === host);
+  if (!compute) throw new Error(`no compute ${host} in the testbed`);
+  return Number(readFileSync(compute.pidFile, 'utf8').trim());
+}
+
+/** Freezes a host's nova-compute (a hung host: the process is there, its heartbeats stop). */
+export function freezeCompute(host: string): number {
+  const pid = computePid(host);
+  process.kill(pid, 'SIGSTOP');
+  return pid;
+}
+
+/** Thaws a frozen nova-compute; a no-op when the process is gone (the fence killed it). */
+export function thaw(pid: number): void {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    /* gone */
+  }
+}
+
+/** Lines of a host's BMC log written since `offset` (its length when the test started). */
+export async function bmcLogSince(host: string, offset: number): Promise<string[]> {
+  const text = await readFile(join(testbed().logDir, `bmc-${host}.log`), 'utf8').catch(() => '');
+  return text.slice(offset).split('\n').filter(Boolean);
+}
+
+/** Current length of a host's BMC log. */
+export async function bmcLogLength(host: string): Promise<number> {
+  return (await readFile(join(testbed().logDir, `bmc-${host}.log`), 'utf8').catch(() => '')).length;
+}
+
+/** GET a path of the watcher's HTTP server. */
+export async function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** Journal events of one run in a state dir. */
+export async function journal(stateDir: string, runId: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(stateDir, 'runs', `${runId}.jsonl`), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
