@@ -171,12 +171,27 @@ export async function httpGet(port: number, path: string): Promise<{ status: num
   return { status: response.status, body: await response.text() };
 }
 
-/** Journal events of one run in a state dir. */
+/** Journal events of one run in a state dir (a torn last line, as after a kill -9, is skipped). */
 export async function journal(stateDir: string, runId: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(stateDir, 'runs', `${runId}.jsonl`), 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const text = await readFile(join(stateDir, 'runs', `${runId}.jsonl`), 'utf8').catch(() => '');
+  const events: Record<string, unknown>[] = [];
+  for (const line of text.split('\n').filter(Boolean))
+    try {
+      events.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      /* torn line */
+    }
+  return events;
+}
+
+/** The runs the watcher recorded in `<state dir>/watch/runs.json`. */
+export async function watchedRuns(
+  stateDir: string,
+): Promise<{ runId: string; host: string; finished: boolean; status?: string }[]> {
+  const text = await readFile(join(stateDir, 'watch', 'runs.json'), 'utf8').catch(() => '{"runs":[]}');
+  try {
+    return (JSON.parse(text) as { runs: { runId: string; host: string; finished: boolean; status?: string }[] }).runs;
+  } catch {
+    return [];
+  }
 }
