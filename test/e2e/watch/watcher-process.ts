@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { cloudEnv, root, testbed, until } from '../support/testbed.js';
@@ -32,6 +32,7 @@ export async function writeWatchConfig(
   port: number,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const file = join(dir, 'watch.json');
   const config = {
     cloud: 'testbed-admin',
@@ -194,4 +195,36 @@ export async function watchedRuns(
   } catch {
     return [];
   }
+}
+
+/**
+ * Stops a testbed daemon (SIGTERM by its saved PID, as up.sh's start_bg saved it) and returns a
+ * function that starts it again the way start_bg does: same command line, own session, output
+ * appended to log/NAME.log, new PID saved.
+ */
+export async function stopDaemon(name: string): Promise<() => Promise<void>> {
+  const tb = testbed();
+  const { openSync, writeFileSync } = await import('node:fs');
+  const pidFile = join(tb.dir, 'run', `${name}.pid`);
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  process.kill(pid, 'SIGTERM');
+  const gone = (): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z';
+    } catch {
+      return true;
+    }
+  };
+  await until(() => Promise.resolve(gone() || undefined), `${name} to stop`, 60_000, 100);
+  let started = false;
+  return () => {
+    if (started) return Promise.resolve();
+    started = true;
+    const log = openSync(join(tb.logDir, `${name}.log`), 'a');
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    writeFileSync(pidFile, `${child.pid}\n`);
+    return Promise.resolve();
+  };
 }
