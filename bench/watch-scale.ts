@@ -32,8 +32,12 @@ export interface MemorySample {
   readonly poll: number;
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
-  /** Memory outside the V8 heap (Buffers, sockets' buffers). */
+  /** The V8 heap's reserved size (its pages, used or not). */
+  readonly heapTotalMiB: number;
+  /** Memory outside the V8 heap that V8 knows of (Buffers, sockets' buffers). */
   readonly externalMiB: number;
+  /** The part of external held by ArrayBuffers (Buffers). */
+  readonly arrayBuffersMiB: number;
 }
 
 export interface WatchScaleFigures extends WatchScaleOptions {
@@ -101,7 +105,9 @@ function sample(poll: number, gc: () => void): MemorySample {
     poll,
     rssMiB: round1(memory.rss / MiB),
     heapUsedMiB: round1(memory.heapUsed / MiB),
+    heapTotalMiB: round1(memory.heapTotal / MiB),
     externalMiB: round1(memory.external / MiB),
+    arrayBuffersMiB: round1(memory.arrayBuffers / MiB),
   };
 }
 
