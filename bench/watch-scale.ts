@@ -58,7 +58,7 @@ export interface LastThirdGrowth {
 }
 
 /** The bounds `bounded` is judged on. */
-export const LAST_THIRD_BOUNDS = { heapExternalFloorMiB: 2, rssLessYoungMiB: 10 } as const;
+export const LAST_THIRD_BOUNDS = { heapExternalFloorMiB: 2, rssLessYoungMiB: 16 } as const;
 
 export interface WatchScaleFigures extends WatchScaleOptions {
   readonly intervalEquivalentS: number;
