@@ -5,7 +5,7 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination] [--rounds N] [--sizes 10,30,60]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination] [--rounds N] [--watch-polls N] [--sizes 10,30,60]
  *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
  *     [--per-destination 30] [--always-on-sizes 10,30] [--always-on-rounds 3] [--out DIR]
  *   (always-on takes the median of --always-on-rounds, else --rounds, default 3 for it; coordination alternates --rounds pairs)
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     'per-destination': { type: 'string' },
     'always-on-sizes': { type: 'string' },
     'always-on-rounds': { type: 'string' },
+    'watch-polls': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
   },
@@ -287,12 +288,14 @@ if (only.has('watch-scale')) {
   await figure('watcher scale', async () => {
     const options = smoke
       ? { computes: 50, polls: 20, dead: 2, sampleEvery: 5, warmup: 2 }
-      : { computes: 2000, polls: 720, dead: 3, sampleEvery: 60, warmup: 10 };
+      : { computes: 2000, polls: Number(values['watch-polls'] ?? 720), dead: 3, sampleEvery: 60, warmup: 10 };
     const result = await watchScaleBench(options);
     figures.watchScale = result;
     if (result.failedPolls > 0) throw new Error(`${result.failedPolls} of ${result.polls} polls failed on the double`);
     if (result.candidatesPerPoll !== options.dead)
       throw new Error(`${result.candidatesPerPoll} candidates per poll, expected the ${options.dead} dead computes`);
+    if (!result.bounded)
+      throw new Error(`the watcher's memory grew over the last third: ${JSON.stringify(result.lastThird)}`);
   });
 }
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect, loadCloudConfig, type OpenStackClient } from '../src/openstack/index.js';
 import { WatchMetrics } from '../src/watch/metrics.js';
@@ -32,9 +32,33 @@ export interface MemorySample {
   readonly poll: number;
   readonly rssMiB: number;
   readonly heapUsedMiB: number;
-  /** Memory outside the V8 heap (Buffers, sockets' buffers). */
+  /** The V8 heap's reserved size (its pages, used or not). */
+  readonly heapTotalMiB: number;
+  /** Memory outside the V8 heap that V8 knows of (Buffers, sockets' buffers). */
   readonly externalMiB: number;
+  /** The part of external held by ArrayBuffers (Buffers). */
+  readonly arrayBuffersMiB: number;
+  /** Pages the young generation (V8's new space) holds, used or not: part of heapTotal and RSS. */
+  readonly youngMiB: number;
 }
+
+/** Growth from the sample two thirds in to the last (a plateau: ~0 but for V8's young generation). */
+export interface LastThirdGrowth {
+  readonly fromPoll: number;
+  readonly rssMiB: number;
+  readonly youngMiB: number;
+  /** RSS growth less the young generation's (which V8 bounds by its maximum semi-space size). */
+  readonly rssLessYoungMiB: number;
+  /**
+   * Growth of the floor (the least sample) of heapUsed + external, last third against middle
+   * third: external swings by tens of MiB from sample to sample as freed Buffers are swept
+   * concurrently, but what the watcher kept would raise the floor.
+   */
+  readonly heapExternalFloorMiB: number;
+}
+
+/** The bounds `bounded` is judged on. */
+export const LAST_THIRD_BOUNDS = { heapExternalFloorMiB: 2, rssLessYoungMiB: 16 } as const;
 
 export interface WatchScaleFigures extends WatchScaleOptions {
   readonly intervalEquivalentS: number;
@@ -47,9 +71,9 @@ export interface WatchScaleFigures extends WatchScaleOptions {
   /** Last sample minus the first, MiB (RSS; heap after a full GC). */
   readonly rssGrowthMiB: number;
   readonly heapGrowthMiB: number;
-  /** Growth from the sample nearest half-way to the last (bounded: it should be ~0). */
-  readonly secondHalfRssGrowthMiB: number;
-  readonly secondHalfHeapGrowthMiB: number;
+  readonly lastThird: LastThirdGrowth;
+  /** Both last-third growths within {@link LAST_THIRD_BOUNDS}. */
+  readonly bounded: boolean;
   readonly candidatesPerPoll: number;
   readonly failedPolls: number;
   readonly logRecords: number;
@@ -101,7 +125,33 @@ function sample(poll: number, gc: () => void): MemorySample {
     poll,
     rssMiB: round1(memory.rss / MiB),
     heapUsedMiB: round1(memory.heapUsed / MiB),
+    heapTotalMiB: round1(memory.heapTotal / MiB),
     externalMiB: round1(memory.external / MiB),
+    arrayBuffersMiB: round1(memory.arrayBuffers / MiB),
+    youngMiB: round1(
+      (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0) / MiB,
+    ),
+  };
+}
+
+const floor = (samples: readonly MemorySample[]): number =>
+  Math.min(...samples.map((m) => m.heapUsedMiB + m.externalMiB));
+
+/** The growth over the last third of the samples (the plateau, if memory levels off). */
+export function lastThirdGrowth(samples: readonly MemorySample[]): LastThirdGrowth {
+  const third = Math.floor((samples.length - 1) / 3);
+  const from = samples[samples.length - 1 - third];
+  const last = samples[samples.length - 1];
+  const rss = last.rssMiB - from.rssMiB;
+  const young = last.youngMiB - from.youngMiB;
+  const middle = samples.slice(samples.length - 1 - 2 * third, samples.length - third);
+  const end = samples.slice(samples.length - 1 - third);
+  return {
+    fromPoll: from.poll,
+    rssMiB: round1(rss),
+    youngMiB: round1(young),
+    rssLessYoungMiB: round1(rss - young),
+    heapExternalFloorMiB: round1(floor(end) - floor(middle)),
   };
 }
 
@@ -177,7 +227,7 @@ async function measure(watcher: Watcher, options: WatchScaleOptions, logs: () =>
   const cpuPerPollMs = { ...stats(cpu, 2), samples: [], p95: percentile(cpu, 0.95) };
   const first = samples[0];
   const last = samples[samples.length - 1];
-  const half = samples.find((m) => m.poll >= options.polls / 2) ?? first;
+  const lastThird = lastThirdGrowth(samples);
   return {
     ...options,
     intervalEquivalentS: options.polls * 5,
@@ -187,8 +237,10 @@ async function measure(watcher: Watcher, options: WatchScaleOptions, logs: () =>
     samples,
     rssGrowthMiB: round1(last.rssMiB - first.rssMiB),
     heapGrowthMiB: round1(last.heapUsedMiB - first.heapUsedMiB),
-    secondHalfRssGrowthMiB: round1(last.rssMiB - half.rssMiB),
-    secondHalfHeapGrowthMiB: round1(last.heapUsedMiB - half.heapUsedMiB),
+    lastThird,
+    bounded:
+      lastThird.heapExternalFloorMiB < LAST_THIRD_BOUNDS.heapExternalFloorMiB &&
+      lastThird.rssLessYoungMiB < LAST_THIRD_BOUNDS.rssLessYoungMiB,
     candidatesPerPoll: Math.round((candidates / options.polls) * 100) / 100,
     failedPolls,
     logRecords: logs(),
