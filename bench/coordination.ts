@@ -3,8 +3,7 @@
  * one host with N servers, without and with `--etcd` (the testbed's 3-member cluster: the host
  * lock taken in etcd on a lease, the journal mirrored there). Rounds alternate which goes first.
  * Added seconds before the fence (spawn → the fence step started: the lock is taken before it)
- * and in total (spawn → exit). Watcher takeover after kill -9 of the leader needs leader election
- * in `forcedown watch`, which main does not have yet: reported as pending.
+ * and in total (spawn → exit). Watcher takeover after kill -9 of the leader is takeover.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +44,6 @@ export interface CoordinationFigures {
   /** Median with − median without, ms. */
   readonly addedBeforeFenceMs: number;
   readonly addedTotalMs: number;
-  readonly takeover: 'pending: forcedown watch has no leader election in main';
 }
 
 function firstAt(run: Awaited<ReturnType<typeof runCli>>, event: string, stepId: string): number {
@@ -131,6 +129,5 @@ export async function coordinationBench(
     with: withEtcd,
     addedBeforeFenceMs: withEtcd.beforeFenceMs.median - without.beforeFenceMs.median,
     addedTotalMs: withEtcd.totalMs.median - without.totalMs.median,
-    takeover: 'pending: forcedown watch has no leader election in main',
   };
 }

@@ -5,10 +5,11 @@
  * a broken benchmark, never to judge speed. Prints "N passed, N failed" (one check per figure
  * that ran to the end).
  *
- *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination] [--rounds N] [--watch-polls N] [--sizes 10,30,60]
+ *   npm run bench [-- --smoke] [--only startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination,takeover] [--rounds N] [--watch-polls N] [--sizes 10,30,60]
  *     [--strategies forcedown,floor,masakari-like,one-at-a-time] [--sweep 5,10,20,30,N] [--sweep-n 30]
  *     [--per-destination 30] [--always-on-sizes 10,30] [--always-on-rounds 3] [--out DIR]
- *   (always-on takes the median of --always-on-rounds, else --rounds, default 3 for it; coordination alternates --rounds pairs)
+ *   (always-on takes the median of --always-on-rounds, else --rounds, default 3 for it; coordination alternates --rounds pairs;
+ *   takeover is the median of --rounds)
  *   npm run bench -- --render bench/results/FILE.json    (its table and latest.md again, from its figures)
  *
  * Never a timed test: targets are reported (met / missed), the exit code says only whether every
@@ -70,7 +71,7 @@ if (values.render !== undefined) {
 }
 const smoke = values.smoke === true;
 const only = new Set(
-  (values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination')
+  (values.only ?? 'startup,ttd,evacuation,sweep,scale,watch-scale,always-on,coordination,takeover')
     .split(',')
     .map((s) => s.trim()),
 );
@@ -198,7 +199,7 @@ if (smoke && only.has('sweep')) {
   });
 }
 
-const testbedFigures = ['ttd', 'evacuation', 'sweep', 'always-on', 'coordination'];
+const testbedFigures = ['ttd', 'evacuation', 'sweep', 'always-on', 'coordination', 'takeover'];
 if (!smoke && testbedFigures.some((f) => only.has(f))) {
   const testbedModule = await import('./lib/testbed.js');
   const client = await testbedModule.connectAdmin();
@@ -254,6 +255,12 @@ if (!smoke && testbedFigures.some((f) => only.has(f))) {
         figures.coordination = await coordinationBench(client, { servers: 10, rounds }, log);
       });
     }
+    if (only.has('takeover')) {
+      await figure('watcher takeover', async () => {
+        const { takeoverBench } = await import('./takeover.js');
+        figures.takeover = await takeoverBench(client, { servers: 10, rounds }, log);
+      });
+    }
   } finally {
     await testbedModule
       .restore(client, 'fake1')
@@ -281,6 +288,20 @@ if (smoke && only.has('always-on')) {
     if (result.host !== 'compute0001')
       throw new Error(`the watcher decided on ${result.host}, not the dead compute0001`);
     figures.alwaysOnOnDouble = result;
+  });
+}
+
+if (smoke && only.has('takeover')) {
+  await figure('watcher takeover (fixture)', async () => {
+    // no etcd without the testbed: the figure's summary and table rows, from two made-up rounds
+    const { takeoverFixture } = await import('./takeover.js');
+    const fixture = takeoverFixture();
+    const rows = tableOf({ takeover: fixture });
+    if (fixture.electedS.median !== 10 || fixture.expectedS !== 15)
+      throw new Error(`takeover summary: elected median ${fixture.electedS.median}, expected ${fixture.expectedS}`);
+    if (rows.length !== 2 || rows[0].met !== true || !rows[0].value.includes('follower elected 10.0 s'))
+      throw new Error(`takeover rows: ${JSON.stringify(rows)}`);
+    figures.takeoverFixture = rows;
   });
 }
 

@@ -10,6 +10,7 @@ import type { TimeToDownFigures } from '../time-to-down.js';
 import { LAST_THIRD_BOUNDS, type WatchScaleFigures } from '../watch-scale.js';
 import type { AlwaysOnFigures } from '../always-on.js';
 import type { CoordinationFigures } from '../coordination.js';
+import type { TakeoverFigures } from '../takeover.js';
 import { fmtMs, fmtS, type TableRow } from './results.js';
 
 export interface Figures {
@@ -21,6 +22,7 @@ export interface Figures {
   watchScale?: WatchScaleFigures;
   alwaysOn?: AlwaysOnFigures;
   coordination?: CoordinationFigures;
+  takeover?: TakeoverFigures;
 }
 
 export function tableOf(figures: Figures): TableRow[] {
@@ -98,6 +100,7 @@ export function tableOf(figures: Figures): TableRow[] {
   if (figures.watchScale) table.push(...watchScaleRows(figures.watchScale));
   if (figures.alwaysOn) table.push(...alwaysOnRows(figures.alwaysOn));
   if (figures.coordination) table.push(...coordinationRows(figures.coordination));
+  if (figures.takeover) table.push(...takeoverRows(figures.takeover));
   return table;
 }
 
@@ -259,6 +262,25 @@ function coordinationRows(c: CoordinationFigures): TableRow[] {
       target: '',
       met: null,
     },
-    { figure: 'Coordination: watcher takeover after kill -9 of the leader', value: c.takeover, target: '', met: null },
+  ];
+}
+
+function takeoverRows(t: TakeoverFigures): TableRow[] {
+  const s = t.settings;
+  const twice = t.rounds.reduce((sum, r) => sum + r.evacuatedTwice, 0);
+  const killedAt = t.rounds.map((r) => r.acceptedAtKill).join(', ');
+  return [
+    {
+      figure: `Watcher takeover: kill -9 of the leader mid-evacuation (hung host, ${t.servers} servers; lease TTL ${s.leaseTtlS} s, interval ${s.intervalS} s, staleAfter ${s.staleAfterS} s), from the kill (median of ${t.electedS.n})`,
+      value: `follower elected ${fmtS(t.electedS.median * 1000, 1)} (max ${fmtS(t.electedS.max * 1000, 1)}), run resumed ${fmtS(t.resumedS.median * 1000, 1)}, last server confirmed ${fmtS(t.lastServerS.median * 1000, 1)}`,
+      target: `elected and resumed ≤ TTL + one poll = ${t.expectedS} s`,
+      met: t.resumedS.median <= t.expectedS,
+    },
+    {
+      figure: 'Watcher takeover: evacuations the killed run had accepted / servers evacuated twice',
+      value: `${killedAt} accepted at the kill; ${twice} evacuated twice`,
+      target: '0 twice',
+      met: twice === 0,
+    },
   ];
 }
