@@ -251,11 +251,7 @@ test('polls through token expiry and restarts, RSS flat, then recovers a hung ho
     const bmc = await bmcLogSince(HOST, bmcOffset);
     assert.is(bmc.filter((line) => /set power 0 -> killed pid/.test(line)).length, 1, bmc.join('\n'));
     for (const other of testbed().computes.filter((c) => c.host !== HOST))
-      assert.not.ok(
-        (await bmcLogSince(other.host, 0)).length > 0 &&
-          (await client.compute.findComputeService(other.host)).forcedDown,
-        `${other.host} not forced down`,
-      );
+      assert.not.ok((await client.compute.findComputeService(other.host)).forcedDown, `${other.host} not forced down`);
     for (const before of servers) {
       const after = await client.compute.getServer(before.id);
       assert.ok(after.host !== null && after.host !== HOST, `${before.name} moved (now on ${after.host})`);
