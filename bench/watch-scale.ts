@@ -126,6 +126,7 @@ export async function watchScaleBench(options: WatchScaleOptions): Promise<Watch
       settings: {
         intervalMs: 5000,
         staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
         confirmSamples: 2,
         mode: 'observe',
         guards: {
@@ -135,6 +136,7 @@ export async function watchScaleBench(options: WatchScaleOptions): Promise<Watch
           zoneLimits: {},
           aggregates: {},
           recoverAfterSamples: 1,
+          settleAfterTripMs: 40_000,
         },
       },
       compute: () => Promise.resolve(compute),
