@@ -21,9 +21,9 @@ import {
   journal,
   testbedWatchConfig,
   thaw,
-  WatchProcess,
+  WatcherProcess,
   writeWatchConfig,
-} from './lib/watch-process.js';
+} from '../test/e2e/support/watch-process.js';
 
 export const HOST = 'fake1';
 
@@ -70,7 +70,7 @@ const novaTime = (text: string): number => Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.tes
 /** Follows Nova's updated_at of the host until the watcher logs its decision. */
 async function untilDecision(
   client: OpenStackClient,
-  watcher: WatchProcess,
+  watcher: WatcherProcess,
 ): Promise<{ lastHeartbeat: number; decided: number }> {
   const started = Date.now();
   let lastHeartbeat = 0;
@@ -99,10 +99,10 @@ async function round(client: OpenStackClient, servers: number, index: number): P
   await waitComputeSettled(HOST);
   const dir = await mkdtemp(join(tmpdir(), 'fd-bench-always-on-'));
   let frozen: number | undefined;
-  let watcher: WatchProcess | undefined;
+  let watcher: WatcherProcess | undefined;
   try {
     await bootServers(client, HOST, servers, { prefix: SERVER_PREFIX });
-    watcher = new WatchProcess(await writeWatchConfig(dir, testbedWatchConfig()), cloudEnv());
+    watcher = new WatcherProcess(await writeWatchConfig(dir, testbedWatchConfig({ interval: '5s' })), cloudEnv());
     await watcher.waitForLog((l) => l.msg === 'watching', 'the watcher to start', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 6000)); // a quiet poll or two first
     frozen = freezeCompute(HOST);
@@ -187,7 +187,7 @@ export async function alwaysOnOnDouble(): Promise<{ readonly decidedAfterS: numb
   const { startDoubleProcess } = await import('./watch-scale.js');
   const double = await startDoubleProcess({ computes: 4, kill: 1 });
   const dir = await mkdtemp(join(tmpdir(), 'fd-bench-always-on-smoke-'));
-  const watcher = new WatchProcess(await writeWatchConfig(dir, { mode: 'observe', interval: '1s' }), {
+  const watcher = new WatcherProcess(await writeWatchConfig(dir, { mode: 'observe', interval: '1s' }), {
     ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('OS_'))),
     ...double.env,
   } as Record<string, string>);

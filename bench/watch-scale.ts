@@ -176,6 +176,7 @@ export async function watchScaleBench(options: WatchScaleOptions): Promise<Watch
       settings: {
         intervalMs: 5000,
         staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
         confirmSamples: 2,
         mode: 'observe',
         guards: {
@@ -185,6 +186,7 @@ export async function watchScaleBench(options: WatchScaleOptions): Promise<Watch
           zoneLimits: {},
           aggregates: {},
           recoverAfterSamples: 1,
+          settleAfterTripMs: 40_000,
         },
       },
       compute: () => Promise.resolve(compute),

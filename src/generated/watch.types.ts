@@ -17,9 +17,13 @@ export type WatchDuration = string;
  */
 export type WatchDuration1 = string;
 /**
- * How long the watcher lets a host's liveness probe (the inventory's probe entry) take before its answer counts as silent (default: the slowest probe's timeoutSec plus 0.5s, at least 2s).
+ * Nova's report_interval as set in nova.conf (default 10s, Nova's default): nova-compute heartbeats this often. It must match nova.conf: the stale-fraction breaker counts a compute whose heartbeat is older than staleAfter - heartbeatInterval - 1s as missing a heartbeat, so computes whose heartbeats all stopped together (nova-conductor down) trip it before the oldest is confirmed. staleAfter must be at least 2 x heartbeatInterval + 2s.
  */
 export type WatchDuration2 = string;
+/**
+ * How long the watcher lets a host's liveness probe (the inventory's probe entry) take before its answer counts as silent (default: the slowest probe's timeoutSec plus 0.5s, at least 2s).
+ */
+export type WatchDuration3 = string;
 /**
  * Recoveries in flight at once (default 2).
  */
@@ -34,9 +38,13 @@ export type WatchLimit1 = number;
  */
 export type WatchLimit2 = number;
 /**
+ * After any breaker trip (stale-fraction, control-plane-down, self-check), act on no host until every breaker has been clear this long, and count host candidates again from zero (default staleAfter + heartbeatInterval): heartbeats resume up to one heartbeatInterval apart, so the last compute to resume is not a failed host.
+ */
+export type WatchDuration4 = string;
+/**
  * A firing alert Alertmanager does not repeat for this long is dropped (default 1h; keep it above Alertmanager's repeat_interval).
  */
-export type WatchDuration3 = string;
+export type WatchDuration5 = string;
 /**
  * This interface was referenced by `Coordination`'s JSON-Schema
  * via the `definition` "endpoint".
@@ -67,7 +75,7 @@ export type WatchName2 = string;
  * This interface was referenced by `WatchConfig`'s JSON-Schema
  * via the `definition` "duration".
  */
-export type WatchDuration4 = string;
+export type WatchDuration6 = string;
 
 /**
  * Configuration of `forcedown watch`: the always-on recovery service. It polls Nova's os-services once per interval, confirms a failed compute over several polls (or takes a firing alert), applies the guards, then recovers the host with an ordinary run of the configured runbook. Relative paths are relative to this file.
@@ -90,6 +98,7 @@ export interface WatchConfig {
   insecure?: boolean;
   interval?: WatchDuration;
   staleAfter?: WatchDuration1;
+  heartbeatInterval?: WatchDuration2;
   /**
    * Consecutive polls a compute must stay a candidate before it is recovered (default 2).
    */
@@ -116,7 +125,7 @@ export interface WatchConfig {
    * State directory (journals, locks, watch/runs.json; default FORCEDOWN_STATE_DIR, else ~/.local/state/forcedown).
    */
   stateDir?: string;
-  probeTimeout?: WatchDuration2;
+  probeTimeout?: WatchDuration3;
   guards?: WatchGuards;
   /**
    * host:port of the HTTP server for /metrics, /healthz, /readyz and the alert intake (default 127.0.0.1:9464). A host other than loopback exposes them: put a proxy with TLS in front.
@@ -164,6 +173,7 @@ export interface WatchGuards {
    * Self-check: after one of the watcher's own API calls failed, this many good polls before it acts again (default 3).
    */
   recoverAfterSamples?: number;
+  settleAfterTrip?: WatchDuration4;
 }
 /**
  * Alertmanager webhook intake (payload version 4), served on listen at path: firing alerts name a host that joins the candidates (no confirmSamples: the alert rule's for: confirms it) and goes through every guard and the liveness probe. A resolved alert (same fingerprint) removes it.
@@ -188,7 +198,7 @@ export interface WatchAlerts {
    * Bearer token Alertmanager must send (http_config.authorization); from an environment variable or a 0600 file (relative to this file), never in this file.
    */
   token: WatchTokenFromEnv | WatchTokenFromFile;
-  expireAfter?: WatchDuration3;
+  expireAfter?: WatchDuration5;
   /**
    * Largest request body accepted (default 262144).
    */

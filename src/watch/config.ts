@@ -17,6 +17,9 @@ export type { WatchConfig } from '../generated/watch.types.js';
 /** Where /metrics, /healthz, /readyz and the alert intake listen by default (Prometheus' exporter range). */
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_RUNBOOK = 'runbooks/host-failure.json';
+const DEFAULT_STALE_AFTER = '30s';
+/** Nova's default report_interval. */
+const DEFAULT_HEARTBEAT_INTERVAL = '10s';
 
 /** The configuration with its defaults applied and paths made absolute. */
 export interface ResolvedWatchConfig {
@@ -38,7 +41,7 @@ function problemAt(file: string, document: JsonDocument, pointer: string, messag
   return { file, pointer, message, ...(position ? { position } : {}) };
 }
 
-/** Checks beyond the schema: the listen port and that aggregates name each host once per group. */
+/** Checks beyond the schema: the listen port, staleAfter against heartbeatInterval, the patterns. */
 function semanticProblems(config: WatchConfig, document: JsonDocument, file: string): Problem[] {
   const problems: Problem[] = [];
   if (config.listen !== undefined) {
@@ -46,6 +49,7 @@ function semanticProblems(config: WatchConfig, document: JsonDocument, file: str
     if (port < 1 || port > 65535)
       problems.push(problemAt(file, document, '/listen', `port ${port} is not between 1 and 65535`));
   }
+  problems.push(...timingProblems(config, document, file));
   const patterns: [string, string | undefined][] = [
     ['/guards/disabledReasonPattern', config.guards?.disabledReasonPattern],
     ['/alerts/hostPattern', config.alerts?.hostPattern],
@@ -61,6 +65,22 @@ function semanticProblems(config: WatchConfig, document: JsonDocument, file: str
   return problems;
 }
 
+/** staleAfter leaves room for a missed heartbeat: aging (staleAfter - heartbeatInterval - 1 s) above a healthy age. */
+function timingProblems(config: WatchConfig, document: JsonDocument, file: string): Problem[] {
+  const staleAfter = parseDuration(config.staleAfter ?? DEFAULT_STALE_AFTER);
+  const heartbeat = parseDuration(config.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL);
+  if (staleAfter >= 2 * heartbeat + 2000) return [];
+  const pointer = config.staleAfter === undefined ? '/heartbeatInterval' : '/staleAfter';
+  return [
+    problemAt(
+      file,
+      document,
+      pointer,
+      `staleAfter (${staleAfter / 1000}s) must be at least 2 x heartbeatInterval + 2s (${(2 * heartbeat + 2000) / 1000}s): a healthy compute's heartbeat can be heartbeatInterval + 1s old, and a missed one must show before staleAfter`,
+    ),
+  ];
+}
+
 /** Validates a watch configuration's text (JSON or YAML) and reports every problem at once. */
 export function checkWatchConfigText(
   text: string,
@@ -74,7 +94,7 @@ export function checkWatchConfigText(
   return { ok: true, config };
 }
 
-function guardSettings(config: WatchConfig): GuardSettings {
+function guardSettings(config: WatchConfig, staleAfterMs: number, heartbeatIntervalMs: number): GuardSettings {
   const g = config.guards ?? {};
   return {
     maxStaleFraction: g.maxStaleFraction ?? 0.5,
@@ -84,6 +104,8 @@ function guardSettings(config: WatchConfig): GuardSettings {
     aggregates: g.aggregates ?? {},
     ...(g.disabledReasonPattern === undefined ? {} : { disabledReasonPattern: new RegExp(g.disabledReasonPattern) }),
     recoverAfterSamples: g.recoverAfterSamples ?? 3,
+    settleAfterTripMs:
+      g.settleAfterTrip === undefined ? staleAfterMs + heartbeatIntervalMs : parseDuration(g.settleAfterTrip),
   };
 }
 
@@ -106,15 +128,18 @@ function alertOptions(alerts: WatchConfig['alerts'], base: string): AlertIntakeO
 export function resolveWatchConfig(config: WatchConfig, file: string, absolutePath: string): ResolvedWatchConfig {
   const base = dirname(absolutePath);
   const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(base, p));
+  const staleAfterMs = parseDuration(config.staleAfter ?? DEFAULT_STALE_AFTER);
+  const heartbeatIntervalMs = parseDuration(config.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL);
   return {
     file,
     config,
     settings: {
       intervalMs: parseDuration(config.interval ?? '5s'),
-      staleAfterMs: parseDuration(config.staleAfter ?? '30s'),
+      staleAfterMs,
+      heartbeatIntervalMs,
       confirmSamples: config.confirmSamples ?? 2,
       mode: config.mode ?? 'act',
-      guards: guardSettings(config),
+      guards: guardSettings(config, staleAfterMs, heartbeatIntervalMs),
       probeTimeoutMs: parseDuration(config.probeTimeout ?? '2s'),
     },
     runbook: path(config.runbook),

@@ -16,6 +16,12 @@ export interface ComputeReading {
   readonly forcedDown: boolean;
   /** Looks failed now (down, or heartbeat older than staleAfter on Nova's clock). */
   readonly stale: boolean;
+  /**
+   * Stale, or its heartbeat older than `agingAfter` (staleAfter - heartbeatInterval - 1 s): it
+   * missed a heartbeat. The stale-fraction breaker counts these, so computes whose heartbeats all
+   * stopped together (nova-conductor gone) trip it before the oldest of them is confirmed.
+   */
+  readonly aging: boolean;
   readonly reason?: StaleReason;
   /** Heartbeat age on Nova's clock (ms), when Nova gave an updated_at and its clock is known. */
   readonly ageMs?: number;
@@ -38,6 +44,22 @@ export function novaTime(updatedAt: string | null): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** How old a heartbeat is (on Nova's clock) before it counts as stale, and as aging. */
+export interface Staleness {
+  readonly staleAfterMs: number;
+  /** Nova's report_interval (nova.conf); 0 makes aging the same as stale. */
+  readonly heartbeatIntervalMs: number;
+}
+
+/** updated_at is stored in whole seconds: two heartbeats' ages can differ by 1 s more than their times. */
+const UPDATED_AT_RESOLUTION_MS = 1000;
+
+/** The heartbeat age beyond which a compute is aging: it missed its last heartbeat. */
+export function agingAfterMs(staleness: Staleness): number {
+  if (staleness.heartbeatIntervalMs <= 0) return staleness.staleAfterMs;
+  return staleness.staleAfterMs - staleness.heartbeatIntervalMs - UPDATED_AT_RESOLUTION_MS;
+}
+
 /**
  * Reads one os-services answer. `novaNowMs` is the earliest Nova time of the answer (its Date
  * header), so a heartbeat is only called stale when it is certainly older than `staleAfterMs`.
@@ -45,7 +67,7 @@ export function novaTime(updatedAt: string | null): number | undefined {
 export function readServices(
   services: readonly ComputeService[],
   novaNowMs: number | undefined,
-  staleAfterMs: number,
+  staleness: Staleness,
 ): PollReading {
   const computes: ComputeReading[] = [];
   const controlPlaneDown: string[] = [];
@@ -56,17 +78,18 @@ export function readServices(
       continue;
     }
     if (service.binary !== 'nova-compute') continue;
-    computes.push(readCompute(service, novaNowMs, staleAfterMs));
+    computes.push(readCompute(service, novaNowMs, staleness));
   }
   return { computes, controlPlaneDown };
 }
 
-function readCompute(service: ComputeService, novaNowMs: number | undefined, staleAfterMs: number): ComputeReading {
+function readCompute(service: ComputeService, novaNowMs: number | undefined, staleness: Staleness): ComputeReading {
   const heartbeat = novaTime(service.updatedAt);
   // updated_at has whole seconds (or microseconds): the heartbeat was at or after it
   const ageMs = heartbeat !== undefined && novaNowMs !== undefined ? novaNowMs - heartbeat : undefined;
   const reason: StaleReason | undefined =
-    service.state === 'down' ? 'down' : ageMs !== undefined && ageMs > staleAfterMs ? 'stale' : undefined;
+    service.state === 'down' ? 'down' : ageMs !== undefined && ageMs > staleness.staleAfterMs ? 'stale' : undefined;
+  const aging = reason !== undefined || (ageMs !== undefined && ageMs > agingAfterMs(staleness));
   return {
     host: service.host,
     zone: service.zone,
@@ -74,6 +97,7 @@ function readCompute(service: ComputeService, novaNowMs: number | undefined, sta
     disabledReason: service.disabledReason,
     forcedDown: service.forcedDown,
     stale: reason !== undefined,
+    aging,
     ...(reason ? { reason } : {}),
     ...(ageMs !== undefined ? { ageMs } : {}),
     ...(heartbeat !== undefined ? { lastHeartbeatMs: heartbeat } : {}),
@@ -120,6 +144,11 @@ export class CandidateTracker {
       });
     }
     return result.sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  /** Forgets every streak (a breaker tripped: what looked failed may have been the control plane). */
+  reset(): void {
+    this.#streaks.clear();
   }
 
   /** Forgets a host (after a run was started for it). */

@@ -10,6 +10,7 @@ export type TripReason =
   | 'stale-fraction'
   | 'control-plane-down'
   | 'self-check'
+  | 'settle-after-trip'
   | 'max-concurrent'
   | 'max-per-hour'
   | 'zone-limit'
@@ -19,8 +20,13 @@ export type TripReason =
   | 'unknown-host'
   | 'probe-veto';
 
-/** Guards that stop everything this cycle (no host named). */
-export const BREAKER_REASONS: ReadonlySet<TripReason> = new Set(['stale-fraction', 'control-plane-down', 'self-check']);
+/** Guards that stop everything this cycle (no host named); the hold after them too. */
+export const BREAKER_REASONS: ReadonlySet<TripReason> = new Set([
+  'stale-fraction',
+  'control-plane-down',
+  'self-check',
+  'settle-after-trip',
+]);
 
 export interface Trip {
   readonly reason: TripReason;
@@ -39,6 +45,8 @@ export interface GuardSettings {
   /** Disabled hosts whose reason matches are still acted on (undefined: never). */
   readonly disabledReasonPattern?: RegExp;
   readonly recoverAfterSamples: number;
+  /** After any breaker trip, act on no host until the breakers have been clear this long. */
+  readonly settleAfterTripMs: number;
 }
 
 /** What the watcher knows besides the poll. */
@@ -49,6 +57,8 @@ export interface GuardState {
   readonly startedAt: readonly number[];
   /** Good polls since the watcher's own last failed API call (Infinity: none failed). */
   readonly goodPollsSinceError: number;
+  /** Local time (ms) of the last poll a breaker tripped in, if any. */
+  readonly lastBreakerTripAt?: number;
   readonly now: number;
 }
 
@@ -74,15 +84,29 @@ export function breakerTrips(poll: PollReading, settings: GuardSettings, state: 
       message: `Nova's control plane is down (${poll.controlPlaneDown.join(', ')}): acting on no host`,
     });
   }
+  // aging counts: heartbeats that all stopped together (the conductor) go stale up to one
+  // report_interval apart, and the oldest must not be the only one the breaker sees
   const enabled = poll.computes.filter((c) => c.enabled && !c.forcedDown);
-  const stale = enabled.filter((c) => c.stale);
-  if (enabled.length > 0 && stale.length / enabled.length >= settings.maxStaleFraction) {
+  const aging = enabled.filter((c) => c.aging);
+  if (enabled.length > 0 && aging.length / enabled.length >= settings.maxStaleFraction) {
+    const stale = aging.filter((c) => c.stale).length;
     trips.push({
       reason: 'stale-fraction',
-      message: `${stale.length} of ${enabled.length} enabled computes look stale at once (limit ${settings.maxStaleFraction}): a control-plane or network problem, acting on no host`,
+      message: `${aging.length} of ${enabled.length} enabled computes look stale or missed a heartbeat at once (${stale} stale, limit ${settings.maxStaleFraction}): a control-plane or network problem, acting on no host`,
     });
   }
   return trips;
+}
+
+/** The hold after a breaker trip: the last compute to resume its heartbeat is not a failed host. */
+export function settleTrip(settings: GuardSettings, state: GuardState): Trip | undefined {
+  if (state.lastBreakerTripAt === undefined) return undefined;
+  const clearFor = state.now - state.lastBreakerTripAt;
+  if (clearFor >= settings.settleAfterTripMs) return undefined;
+  return {
+    reason: 'settle-after-trip',
+    message: `a breaker tripped ${Math.round(clearFor / 1000)} s ago: acting on no host until it has been clear for ${Math.round(settings.settleAfterTripMs / 1000)} s`,
+  };
 }
 
 /** Per-host guards: disabled hosts, other runs' markers. */
@@ -157,6 +181,8 @@ export function decide(
   if (candidates.length === 0) return { act: [], trips: [] };
   const breakers = breakerTrips(poll, settings, state);
   if (breakers.length > 0) return { act: [], trips: breakers };
+  const hold = settleTrip(settings, state);
+  if (hold) return { act: [], trips: [hold] };
   const byHost = new Map(poll.computes.map((c) => [c.host, c]));
   const zoneOf = (h: string): string | undefined => byHost.get(h)?.zone;
   const active = [...state.inFlight];

@@ -6,13 +6,15 @@ import type { PowerController } from '../fencing/power.interface.js';
 import type { ComputeApi } from '../openstack/openstack.interface.js';
 import type { RunOutcome } from '../runner/index.js';
 import { CandidateTracker, isCandidate, readServices, type Confirmation, type PollReading } from './detect.js';
-import { decide, probeTrip, type GuardSettings, type Trip } from './guards.js';
+import { breakerTrips, decide, probeTrip, type GuardSettings, type GuardState, type Trip } from './guards.js';
 import type { AlertSource, LivenessProbe } from './ports.js';
 import type { RecoveryLauncher, RunPhase, WatchedRun } from './recoveries.js';
 
 export interface WatchSettings {
   readonly intervalMs: number;
   readonly staleAfterMs: number;
+  /** Nova's report_interval (nova.conf `report_interval`): heartbeats stop up to this far apart. */
+  readonly heartbeatIntervalMs: number;
   readonly confirmSamples: number;
   readonly mode: 'act' | 'observe';
   readonly guards: GuardSettings;
@@ -86,6 +88,7 @@ export class Watcher {
   readonly #finishedRuns: FinishedRun[] = [];
   readonly #now: () => number;
   #goodPolls = Number.POSITIVE_INFINITY;
+  #lastBreakerTripAt: number | undefined;
   #stopping = false;
   lastPollOk = false;
 
@@ -125,7 +128,7 @@ export class Watcher {
     const services = await compute.listServices();
     // Nova's clock, not ours: the earliest Nova time of the moment the answer arrived
     const novaNow = compute.clock?.earliest(this.#now());
-    return readServices(services, novaNow, this.#o.settings.staleAfterMs);
+    return readServices(services, novaNow, this.#o.settings);
   }
 
   /** One poll, the decisions and (acting) the recoveries it starts. */
@@ -141,18 +144,17 @@ export class Watcher {
     this.#o.observer?.poll(true);
     const now = this.#now();
     const known = new Set(poll.computes.map((c) => c.host));
+    const state = this.#guardState(poll, now);
     const stale = poll.computes.filter(isCandidate).map((c) => c.host);
     const candidates = this.#tracker.observe(stale, now);
     const alerted = (this.#o.alerts?.firing() ?? []).map((a) => a.host).filter((h) => !stale.includes(h));
     const confirmed = [...candidates.filter((c) => c.confirmed).map((c) => c.host), ...alerted];
     this.#o.observer?.candidates(candidates.length + alerted.length);
-    const decision = decide(poll, confirmed, this.#o.settings.guards, {
-      inFlight: this.inFlight,
-      startedAt: this.#startedAt,
-      goodPollsSinceError: this.#goodPolls,
-      now,
-    });
-    const trips = [...decision.trips];
+    const decision = decide(poll, confirmed, this.#o.settings.guards, state);
+    // a breaker holds unconfirmed candidates too (their streaks were just reset): say so
+    const unconfirmedBreakers =
+      confirmed.length === 0 && stale.length > 0 ? breakerTrips(poll, this.#o.settings.guards, state) : [];
+    const trips = [...decision.trips, ...unconfirmedBreakers];
     const recover: string[] = [];
     for (const host of decision.act) {
       const veto = await this.#secondOpinion(host);
@@ -163,6 +165,22 @@ export class Watcher {
     for (const host of recover)
       this.#recover(host, candidates.find((c) => c.host === host)?.firstStaleAt ?? now, known);
     return { ok: true, candidates, trips, recover, acted: this.acting && recover.length > 0 };
+  }
+
+  /**
+   * The guards' view of this cycle. A breaker tripping now resets every candidate's streak and
+   * starts the hold (settleAfterTrip): a host is confirmed only over polls no breaker tripped in.
+   */
+  #guardState(poll: PollReading, now: number): GuardState {
+    const base = { inFlight: this.inFlight, startedAt: this.#startedAt, goodPollsSinceError: this.#goodPolls, now };
+    if (breakerTrips(poll, this.#o.settings.guards, base).length > 0) {
+      this.#lastBreakerTripAt = now;
+      this.#tracker.reset();
+    }
+    return {
+      ...base,
+      ...(this.#lastBreakerTripAt === undefined ? {} : { lastBreakerTripAt: this.#lastBreakerTripAt }),
+    };
   }
 
   #pollFailed(error: unknown): CycleReport {

@@ -354,9 +354,12 @@ older than staleAfter (30s) on Nova's clock (read from its Date header, never ou
 a candidate for confirmSamples polls (2). Firing Alertmanager alerts (config "alerts") join too.
 
 Guards, every cycle, before any fence (each trip is logged and counted):
-  - breakers: maxStaleFraction of the enabled computes stale at once (0.5), nova-conductor or
-    nova-scheduler down, or the watcher's own API calls failing (recoverAfterSamples good polls
-    before it acts again): act on no host;
+  - breakers: maxStaleFraction of the enabled computes stale or aging at once (0.5; aging: the
+    heartbeat is older than staleAfter - heartbeatInterval - 1s, heartbeatInterval = nova.conf
+    report_interval, 10s), nova-conductor or nova-scheduler down, or the watcher's own API calls
+    failing (recoverAfterSamples good polls before it acts again): act on no host, and after a
+    trip on none until the breakers have been clear for settleAfterTrip (staleAfter +
+    heartbeatInterval), so a control-plane outage is never fenced;
   - caps: maxConcurrentRecoveries (2), maxRecoveriesPerHour (5), per zone, per aggregate;
   - hosts left alone: disabled ones (unless disabledReasonPattern matches), ones held by
     another forcedown run, and ones the liveness probe still reaches.

@@ -22,11 +22,12 @@ import {
   freezeCompute,
   httpGet,
   journal,
+  testbedWatchConfig,
   thaw,
   WatcherProcess,
   writeWatchConfig,
   type WatchLog,
-} from './watch-process.js';
+} from '../support/watch-process.js';
 
 const test = suite('watch: leader election, takeover after kill -9, no quorum');
 const SERVERS = 'e2e-watch-ha';
@@ -41,16 +42,20 @@ let watchers: WatcherProcess[] = [];
 /** A watcher of the suite's region in `dir/name` (its own state dir and port). */
 async function watcher(name: string): Promise<{ w: WatcherProcess; port: number; stateDir: string }> {
   const port = await freePort();
-  const config = await writeWatchConfig(join(dir, name), port, {
-    interval: `${INTERVAL_S}s`,
-    coordination: {
-      endpoints: [...testbedEtcd().endpoints],
-      prefix,
-      region: 'RegionOne',
-      leaseTtl: TTL,
-      timeout: 3,
-    },
-  });
+  const config = await writeWatchConfig(
+    join(dir, name),
+    testbedWatchConfig({
+      interval: `${INTERVAL_S}s`,
+      coordination: {
+        endpoints: [...testbedEtcd().endpoints],
+        prefix,
+        region: 'RegionOne',
+        leaseTtl: TTL,
+        timeout: 3,
+      },
+    }),
+    port,
+  );
   const w = new WatcherProcess(config);
   watchers.push(w);
   return { w, port, stateDir: join(dir, name, 'state') };

@@ -9,11 +9,12 @@ import {
   freePort,
   freezeCompute,
   journal,
+  testbedWatchConfig,
   thaw,
   WatcherProcess,
   watchedRuns,
   writeWatchConfig,
-} from './watcher-process.js';
+} from '../support/watch-process.js';
 
 /**
  * Issue 18: kill -9 of the watcher while it evacuates a hung host's 10 servers; a new watcher on
@@ -47,7 +48,7 @@ test.after(async () => {
 
 test('the resumed run evacuates every server exactly once', async () => {
   const stateDir = join(dir, 'state');
-  const config = await writeWatchConfig(dir, await freePort());
+  const config = await writeWatchConfig(dir, testbedWatchConfig(), await freePort());
   const first = new WatcherProcess(config);
   let second: WatcherProcess | undefined;
   let frozen: number | undefined;

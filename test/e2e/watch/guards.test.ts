@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -12,15 +13,17 @@ import {
   freezeCompute,
   httpGet,
   stopDaemon,
+  testbedWatchConfig,
   thaw,
   WatcherProcess,
   writeWatchConfig,
-} from './watcher-process.js';
+} from '../support/watch-process.js';
 
 /**
  * Issue 18's guards against the real testbed: a stopped nova-conductor (every compute's
  * heartbeat stops with it) and 2 of 3 computes hung at once must fence nothing and force down
- * nothing; the breakers say why in the log and in /metrics.
+ * nothing; the breakers say why in the log and in /metrics. A hung compute whose host still
+ * answers its inventory liveness probe is vetoed, not fenced.
  */
 const test = suite('watch: guards hold when the failure is not one host');
 let client: OpenStackClient;
@@ -81,7 +84,7 @@ async function assertUntouched(watcher: WatcherProcess, offsets: Map<string, num
 test('nova-conductor stopped: every heartbeat stops, no fence, no force-down; nothing after it is back', async () => {
   await calm();
   const port = await freePort();
-  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'conductor'), port));
+  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'conductor'), testbedWatchConfig(), port));
   const offsets = await bmcOffsets();
   let restart: (() => Promise<void>) | undefined;
   try {
@@ -106,7 +109,7 @@ test('nova-conductor stopped: every heartbeat stops, no fence, no force-down; no
 test('2 of 3 computes hung at once: the stale-fraction breaker, no fence', async () => {
   await calm();
   const port = await freePort();
-  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'mass'), port));
+  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'mass'), testbedWatchConfig(), port));
   const offsets = await bmcOffsets();
   const frozen: number[] = [];
   try {
@@ -121,6 +124,41 @@ test('2 of 3 computes hung at once: the stale-fraction breaker, no fence', async
   } finally {
     await watcher.stop();
     for (const pid of frozen) thaw(pid);
+  }
+});
+
+test('a hung compute whose host answers its liveness probe (tcp): vetoed, not fenced', async () => {
+  await calm();
+  const host = hosts()[2];
+  // the host "answers": a TCP listener of this test stands for its sshd
+  const listener = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const probePort = (listener.address() as AddressInfo).port;
+  const inventory = JSON.parse(await readFile(testbed().inventory, 'utf8')) as {
+    hosts: Record<string, Record<string, unknown>>;
+  };
+  inventory.hosts[host] = { ...inventory.hosts[host], probe: { tcp: `127.0.0.1:${probePort}`, timeoutSec: 2 } };
+  await mkdir(join(dir, 'veto'), { recursive: true });
+  const inventoryFile = join(dir, 'veto', 'inventory.json');
+  await writeFile(inventoryFile, JSON.stringify(inventory, null, 2));
+  const port = await freePort();
+  const config = await writeWatchConfig(join(dir, 'veto'), testbedWatchConfig({ inventory: inventoryFile }), port);
+  const watcher = new WatcherProcess(config);
+  const offsets = await bmcOffsets();
+  let frozen: number | undefined;
+  try {
+    await watcher.waitForLog((l) => l.msg === 'watching', 'the watcher to start', 30_000);
+    frozen = freezeCompute(host);
+    const veto = await watcher.waitForLog((l) => l.guard === 'probe-veto' && l.host === host, 'the probe veto', 90_000);
+    assert.match(String(veto.msg), /answers its liveness probe/);
+    await sleep(6000); // a few more cycles: still vetoed, never fenced
+    await assertUntouched(watcher, offsets);
+    const metrics = (await httpGet(port, '/metrics')).body;
+    assert.match(metrics, /forcedown_watch_guard_trips_total\{reason="probe-veto"\} [1-9]/);
+  } finally {
+    await watcher.stop();
+    if (frozen !== undefined) thaw(frozen);
+    await new Promise((resolve) => listener.close(resolve));
   }
 });
 

@@ -12,10 +12,11 @@ import {
   freezeCompute,
   httpGet,
   journal,
+  testbedWatchConfig,
   thaw,
   WatcherProcess,
   writeWatchConfig,
-} from './watcher-process.js';
+} from '../support/watch-process.js';
 
 /**
  * Issue 18 end to end: a hung host (its nova-compute SIGSTOPped: the process is there, its
@@ -51,7 +52,7 @@ const novaTime = (text: string): number => Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.tes
 
 test('SIGSTOPped nova-compute: detected, fenced, forced down, all 10 evacuated once', async () => {
   const port = await freePort();
-  const config = await writeWatchConfig(dir, port);
+  const config = await writeWatchConfig(dir, testbedWatchConfig(), port);
   const bmcOffset = await bmcLogLength(HOST);
   const watcher = new WatcherProcess(config);
   let frozen: number | undefined;

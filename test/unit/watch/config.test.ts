@@ -22,6 +22,33 @@ test('an empty config takes the defaults', () => {
   assert.ok(check.ok);
 });
 
+test('heartbeatInterval and settleAfterTrip: defaults, and staleAfter must leave room for a missed heartbeat', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fd-watch-config-'));
+  try {
+    await writeFile(join(dir, 'w.yaml'), 'staleAfter: 45s\n');
+    const resolved = await loadWatchConfig(join(dir, 'w.yaml'));
+    assert.is(resolved.settings.heartbeatIntervalMs, 10_000);
+    assert.is(resolved.settings.guards.settleAfterTripMs, 55_000);
+    await writeFile(join(dir, 'w.yaml'), 'heartbeatInterval: 5s\nguards: {settleAfterTrip: 2m}\n');
+    const own = await loadWatchConfig(join(dir, 'w.yaml'));
+    assert.is(own.settings.heartbeatIntervalMs, 5000);
+    assert.is(own.settings.guards.settleAfterTripMs, 120_000);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const tight = checkWatchConfigText('staleAfter: 21s\n', 'w.yaml');
+  assert.not.ok(tight.ok);
+  if (!tight.ok) {
+    assert.equal(
+      tight.problems.map((p) => p.pointer),
+      ['/staleAfter'],
+    );
+    assert.match(tight.problems[0]?.message ?? '', /at least 2 x heartbeatInterval \+ 2s \(22s\)/);
+  }
+  assert.ok(checkWatchConfigText('staleAfter: 22s\n', 'w.yaml').ok);
+  assert.not.ok(checkWatchConfigText('heartbeatInterval: 15s\n', 'w.yaml').ok);
+});
+
 test('every problem is reported at once, with lines, and coordination is checked too', () => {
   const text = [
     'interval: 5',

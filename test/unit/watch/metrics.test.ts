@@ -27,6 +27,7 @@ test('/metrics after a recovery on the simulated cloud counts polls, trips, runs
     settings: {
       intervalMs: 50,
       staleAfterMs: 30_000,
+      heartbeatIntervalMs: 10_000,
       confirmSamples: 1,
       mode: 'act',
       guards: {
@@ -36,6 +37,7 @@ test('/metrics after a recovery on the simulated cloud counts polls, trips, runs
         zoneLimits: {},
         aggregates: {},
         recoverAfterSamples: 2,
+        settleAfterTripMs: 0, // the self-check trip below is not held after
       },
     },
     compute: async () => (await services.openstack()).compute,

@@ -19,6 +19,7 @@ const guards: GuardSettings = {
   zoneLimits: {},
   aggregates: {},
   recoverAfterSamples: 1,
+  settleAfterTripMs: 40_000,
 };
 
 async function setup(computes = ['fake1', 'fake2', 'fake3', 'fake4']) {
@@ -31,7 +32,14 @@ async function setup(computes = ['fake1', 'fake2', 'fake3', 'fake4']) {
   const logs: LogRecord[] = [];
   const watcher = (over: Partial<WatcherOptions> = {}): Watcher =>
     new Watcher({
-      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 2, mode: 'act', guards },
+      settings: {
+        intervalMs: 50,
+        staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
+        confirmSamples: 2,
+        mode: 'act',
+        guards,
+      },
       compute: async () => (await services.openstack()).compute,
       launcher: recoveries(),
       power: (h) => services.power(h),
@@ -91,10 +99,26 @@ test('observe mode and dry run detect and report, acting on nothing', async () =
   try {
     t.cloud.double.killCompute('fake2', { now: true });
     for (const w of [
-      t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'observe', guards } }),
+      t.watcher({
+        settings: {
+          intervalMs: 50,
+          staleAfterMs: 30_000,
+          heartbeatIntervalMs: 10_000,
+          confirmSamples: 1,
+          mode: 'observe',
+          guards,
+        },
+      }),
       t.watcher({
         dryRun: true,
-        settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards },
+        settings: {
+          intervalMs: 50,
+          staleAfterMs: 30_000,
+          heartbeatIntervalMs: 10_000,
+          confirmSamples: 1,
+          mode: 'act',
+          guards,
+        },
       }),
     ]) {
       const report = await w.cycle();
@@ -116,7 +140,16 @@ test('half the computes dead at once: the breaker trips, nothing is fenced', asy
   try {
     t.cloud.double.killCompute('fake1', { now: true });
     t.cloud.double.killCompute('fake2', { now: true });
-    const w = t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards } });
+    const w = t.watcher({
+      settings: {
+        intervalMs: 50,
+        staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
+        confirmSamples: 1,
+        mode: 'act',
+        guards,
+      },
+    });
     const report = await w.cycle();
     assert.equal(report.recover, []);
     assert.equal(
@@ -134,7 +167,14 @@ test('probe veto: the host answers, so the watcher notifies and does not fence',
   try {
     t.cloud.double.killCompute('fake3', { now: true });
     const w = t.watcher({
-      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards },
+      settings: {
+        intervalMs: 50,
+        staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
+        confirmSamples: 1,
+        mode: 'act',
+        guards,
+      },
       probe: { probe: async () => 'answers' },
     });
     const report = await w.cycle();
@@ -154,9 +194,10 @@ test('a failed poll arms the self-check: no action until recoverAfterSamples goo
     const settings = {
       intervalMs: 50,
       staleAfterMs: 30_000,
+      heartbeatIntervalMs: 10_000,
       confirmSamples: 1,
       mode: 'observe' as const,
-      guards: { ...guards, recoverAfterSamples: 2 },
+      guards: { ...guards, recoverAfterSamples: 2, settleAfterTripMs: 0 }, // the hold: detect-guards.test.ts
     };
     const w = t.watcher({ settings });
     t.cloud.double.failNext({ status: 503, times: 10, route: 'GET /v2.1/os-services' });
@@ -179,7 +220,14 @@ test('alert candidates join the pipeline, subject to the same guards', async () 
     const w = t.watcher({
       alerts,
       mode: undefined,
-      settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 2, mode: 'observe', guards },
+      settings: {
+        intervalMs: 50,
+        staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
+        confirmSamples: 2,
+        mode: 'observe',
+        guards,
+      },
     } as Partial<WatcherOptions>);
     assert.equal((await w.cycle()).recover, ['fake4']);
   } finally {
@@ -193,7 +241,16 @@ test('after a stop mid-evacuation, a new watcher resumes the run instead of star
     const ids = t.cloud.double.addServers(6, { host: 'fake1' });
     t.cloud.double.configure({ rebuildDelayMs: 300 });
     t.cloud.double.killCompute('fake1', { now: true });
-    const w = t.watcher({ settings: { intervalMs: 50, staleAfterMs: 30_000, confirmSamples: 1, mode: 'act', guards } });
+    const w = t.watcher({
+      settings: {
+        intervalMs: 50,
+        staleAfterMs: 30_000,
+        heartbeatIntervalMs: 10_000,
+        confirmSamples: 1,
+        mode: 'act',
+        guards,
+      },
+    });
     assert.equal((await w.cycle()).recover, ['fake1']);
     // stop once the host is forced down (the safe point), while servers are still evacuating
     while (!t.cloud.double.service('fake1')?.forcedDown) await new Promise((r) => setTimeout(r, 10));

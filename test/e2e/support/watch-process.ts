@@ -1,15 +1,16 @@
 /**
- * The real `bin/forcedown.js watch` process for the watch suites: a config file of its own (a
- * fresh state dir, a free loopback port), its JSON log lines collected as they come, stopped by
- * its PID (SIGTERM, or SIGKILL for the crash suite), and the compute processes of the testbed
- * frozen (SIGSTOP) and thawed (SIGCONT) the way a hung host looks to Nova.
+ * The real `bin/forcedown.js watch` process, for the watch and coordination e2e suites and the
+ * always-on bench (one copy): a config file of its own (a fresh state dir, a free loopback port),
+ * its JSON log lines collected as they come, stopped by its PID (SIGTERM, or SIGKILL for the crash
+ * suites); the testbed's compute processes frozen (SIGSTOP) and thawed (SIGCONT) the way a hung
+ * host looks to Nova; BMC logs, journals, runs.json, and a testbed daemon stopped and restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { cloudEnv, root, testbed, until } from '../support/testbed.js';
+import { cloudEnv, root, testbed, until } from './testbed.js';
 
 /** One JSON log line of the watcher. */
 export type WatchLog = { readonly ts: string; readonly msg: string } & Record<string, unknown>;
@@ -26,26 +27,28 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Writes a watch config (JSON) in `dir`: act mode, the testbed's admin cloud and inventory. */
-export async function writeWatchConfig(
-  dir: string,
-  port: number,
-  extra: Record<string, unknown> = {},
-): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, 'watch.json');
-  const config = {
+/**
+ * The testbed's watch settings, `extra` on top: its admin cloud and inventory, act mode, a 2 s
+ * interval, staleAfter 30 s (at least 2 x the testbed's report_interval 10 s + 2 s), 2 samples.
+ */
+export function testbedWatchConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     cloud: 'testbed-admin',
     interval: '2s',
     staleAfter: '30s',
     confirmSamples: 2,
     mode: 'act',
     inventory: testbed().inventory,
-    stateDir: join(dir, 'state'),
-    listen: `127.0.0.1:${port}`,
     ...extra,
   };
-  await writeFile(file, JSON.stringify(config, null, 2));
+}
+
+/** Writes `dir/watch.json`: `config` with a state dir of its own and `port` (default: a free one) on 127.0.0.1. */
+export async function writeWatchConfig(dir: string, config: Record<string, unknown>, port?: number): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'watch.json');
+  const listen = `127.0.0.1:${port ?? (await freePort())}`;
+  await writeFile(file, JSON.stringify({ stateDir: join(dir, 'state'), listen, ...config }, null, 2));
   return file;
 }
 
@@ -58,10 +61,11 @@ export class WatcherProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
 
-  constructor(configFile: string, env: Record<string, string> = {}) {
+  /** `env`: the whole environment (default: the testbed's cloudEnv(); a double's OS_* variables for the bench). */
+  constructor(configFile: string, env: Readonly<Record<string, string>> = cloudEnv()) {
     this.#child = spawn(process.execPath, [join(root, 'bin/forcedown.js'), 'watch', '--config', configFile], {
       cwd: root,
-      env: { ...cloudEnv(), NO_COLOR: '1', ...env },
+      env: { ...env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let partial = '';
@@ -157,13 +161,17 @@ export function thaw(pid: number): void {
 
 /** Lines of a host's BMC log written since `offset` (its length when the test started). */
 export async function bmcLogSince(host: string, offset: number): Promise<string[]> {
-  const text = await readFile(join(testbed().logDir, `bmc-${host}.log`), 'utf8').catch(() => '');
-  return text.slice(offset).split('\n').filter(Boolean);
+  return (await bmcLog(host)).slice(offset).split('\n').filter(Boolean);
+}
+
+/** A host's BMC log (every power call ipmi_sim received). */
+export async function bmcLog(host: string): Promise<string> {
+  return readFile(join(testbed().logDir, `bmc-${host}.log`), 'utf8').catch(() => '');
 }
 
 /** Current length of a host's BMC log. */
 export async function bmcLogLength(host: string): Promise<number> {
-  return (await readFile(join(testbed().logDir, `bmc-${host}.log`), 'utf8').catch(() => '')).length;
+  return (await bmcLog(host)).length;
 }
 
 /** GET a path of the watcher's HTTP server. */
