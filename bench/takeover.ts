@@ -20,10 +20,11 @@ import {
   freezeCompute,
   journal,
   thaw,
+  testbedWatchConfig,
   WatcherProcess,
   writeWatchConfig,
   type WatchLog,
-} from '../test/e2e/coordination/watch-process.js';
+} from '../test/e2e/support/watch-process.js';
 import { stats, type Stats } from './lib/results.js';
 import { bootServers, restore, SERVER_PREFIX, waitAllHealthy, waitComputeSettled } from './lib/testbed.js';
 import { until } from '../test/e2e/support/testbed.js';
@@ -112,12 +113,16 @@ interface Replica {
 }
 
 async function startReplica(dir: string, name: string, prefix: string, s: TakeoverSettings): Promise<Replica> {
-  const config = await writeWatchConfig(join(dir, name), await freePort(), {
-    interval: `${s.intervalS}s`,
-    staleAfter: `${s.staleAfterS}s`,
-    confirmSamples: s.confirmSamples,
-    coordination: { endpoints: [...testbedEtcd().endpoints], prefix, region: 'RegionOne', leaseTtl: s.leaseTtlS },
-  });
+  const config = await writeWatchConfig(
+    join(dir, name),
+    testbedWatchConfig({
+      interval: `${s.intervalS}s`,
+      staleAfter: `${s.staleAfterS}s`,
+      confirmSamples: s.confirmSamples,
+      coordination: { endpoints: [...testbedEtcd().endpoints], prefix, region: 'RegionOne', leaseTtl: s.leaseTtlS },
+    }),
+    await freePort(),
+  );
   return { w: new WatcherProcess(config), stateDir: join(dir, name, 'state') };
 }
 

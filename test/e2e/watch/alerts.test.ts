@@ -13,9 +13,10 @@ import {
   freezeCompute,
   httpGet,
   thaw,
+  testbedWatchConfig,
   WatcherProcess,
   writeWatchConfig,
-} from './watcher-process.js';
+} from '../support/watch-process.js';
 
 /**
  * Issue 18, the alert intake end to end: the real `forcedown watch` with `alerts` configured
@@ -126,9 +127,13 @@ async function assertUntouched(watcher: WatcherProcess, bmcOffset: number): Prom
 test('wrong token: 401 and nothing happens; right token on a hung host: recovered once, fast', async () => {
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
-  const config = await writeWatchConfig(dir, port, {
-    alerts: { hostLabel: 'instance', hostPattern: '^([^.:]+)', token: { env: TOKEN_ENV } },
-  });
+  const config = await writeWatchConfig(
+    dir,
+    testbedWatchConfig({
+      alerts: { hostLabel: 'instance', hostPattern: '^([^.:]+)', token: { env: TOKEN_ENV } },
+    }),
+    port,
+  );
   const bmcOffset = await bmcLogLength(HOST);
   const watcher = new WatcherProcess(config, { [TOKEN_ENV]: token });
   let frozen: number | undefined;

@@ -22,9 +22,10 @@ import {
   freezeCompute,
   httpGet,
   thaw,
+  testbedWatchConfig,
   WatcherProcess,
   writeWatchConfig,
-} from './watcher-process.js';
+} from '../support/watch-process.js';
 
 /**
  * Issue 18, "days, not minutes": the real `forcedown watch` polls for
@@ -198,7 +199,7 @@ test('polls through token expiry and restarts, RSS flat, then recovers a hung ho
   await writeFile(KEYSTONE_CONF, withExpiration(originalConf, 120));
   await restartKeystone();
   const port = await freePort();
-  const config = await writeWatchConfig(dir, port);
+  const config = await writeWatchConfig(dir, testbedWatchConfig(), port);
   const bmcOffset = await bmcLogLength(HOST);
   const watcher = new WatcherProcess(config);
   let frozen: number | undefined;
