@@ -109,6 +109,15 @@ export function isCandidate(reading: ComputeReading): boolean {
   return reading.stale && !reading.forcedDown;
 }
 
+/**
+ * A compute a firing alert names is a candidate once Nova agrees it missed a heartbeat (aging, not
+ * yet stale): the alert only shortens the wait, it never fences a compute that still heartbeats
+ * (a wrong alert rule, or a leaked token, cannot power off a healthy host).
+ */
+export function isAlertCandidate(reading: ComputeReading): boolean {
+  return reading.aging && !reading.forcedDown;
+}
+
 /** A host that has been a candidate for `samples` consecutive polls. */
 export interface Confirmation {
   readonly host: string;

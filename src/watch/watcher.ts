@@ -5,7 +5,14 @@
 import type { PowerController } from '../fencing/power.interface.js';
 import type { ComputeApi } from '../openstack/openstack.interface.js';
 import type { RunOutcome } from '../runner/index.js';
-import { CandidateTracker, isCandidate, readServices, type Confirmation, type PollReading } from './detect.js';
+import {
+  CandidateTracker,
+  isAlertCandidate,
+  isCandidate,
+  readServices,
+  type Confirmation,
+  type PollReading,
+} from './detect.js';
 import { breakerTrips, decide, probeTrip, type GuardSettings, type GuardState, type Trip } from './guards.js';
 import type { AlertSource, LivenessProbe } from './ports.js';
 import type { RecoveryLauncher, RunPhase, WatchedRun } from './recoveries.js';
@@ -85,6 +92,8 @@ export class Watcher {
   readonly #tracker: CandidateTracker;
   readonly #inFlight = new Map<string, InFlight>();
   readonly #startedAt: number[] = [];
+  /** Alerted hosts already logged as still heartbeating (logged once per alert streak). */
+  readonly #alertsWaiting = new Set<string>();
   readonly #finishedRuns: FinishedRun[] = [];
   readonly #now: () => number;
   #goodPolls = Number.POSITIVE_INFINITY;
@@ -145,11 +154,14 @@ export class Watcher {
     const now = this.#now();
     const known = new Set(poll.computes.map((c) => c.host));
     const state = this.#guardState(poll, now);
-    const stale = poll.computes.filter(isCandidate).map((c) => c.host);
+    const alerted = new Set((this.#o.alerts?.firing() ?? []).map((a) => a.host));
+    const stale = poll.computes
+      .filter((c) => isCandidate(c) || (alerted.has(c.host) && isAlertCandidate(c)))
+      .map((c) => c.host);
+    this.#noteAlertsWaiting(alerted, poll);
     const candidates = this.#tracker.observe(stale, now);
-    const alerted = (this.#o.alerts?.firing() ?? []).map((a) => a.host).filter((h) => !stale.includes(h));
-    const confirmed = [...candidates.filter((c) => c.confirmed).map((c) => c.host), ...alerted];
-    this.#o.observer?.candidates(candidates.length + alerted.length);
+    const confirmed = candidates.filter((c) => c.confirmed).map((c) => c.host);
+    this.#o.observer?.candidates(candidates.length);
     const decision = decide(poll, confirmed, this.#o.settings.guards, state);
     // a breaker holds unconfirmed candidates too (their streaks were just reset): say so
     const unconfirmedBreakers =
@@ -181,6 +193,21 @@ export class Watcher {
       ...base,
       ...(this.#lastBreakerTripAt === undefined ? {} : { lastBreakerTripAt: this.#lastBreakerTripAt }),
     };
+  }
+
+  /** Says once per alerted host that Nova still sees its heartbeat, so the alert waits. */
+  #noteAlertsWaiting(alerted: ReadonlySet<string>, poll: PollReading): void {
+    for (const host of [...this.#alertsWaiting]) if (!alerted.has(host)) this.#alertsWaiting.delete(host);
+    for (const reading of poll.computes) {
+      if (!alerted.has(reading.host) || isAlertCandidate(reading) || this.#alertsWaiting.has(reading.host)) continue;
+      this.#alertsWaiting.add(reading.host);
+      this.#o.log({
+        msg: 'alert for a compute Nova still sees heartbeating: it becomes a candidate once it misses a heartbeat',
+        level: 'info',
+        host: reading.host,
+        ...(reading.ageMs !== undefined ? { heartbeatAgeMs: reading.ageMs } : {}),
+      });
+    }
   }
 
   #pollFailed(error: unknown): CycleReport {

@@ -107,6 +107,11 @@ test('watch takes a firing Alertmanager alert on its port (right token) and repo
       body: alert('fake2', 'firing'),
     });
     assert.is(right.status, 200, right.text);
+    // fake2 still heartbeats: the alert alone makes no candidate, and the watcher says so
+    await until(io.out, (r) => r.host === 'fake2' && /still sees heartbeating/.test(String(r.msg)));
+    assert.not.ok(logLines(io.out()).some((r) => r.host === 'fake2' && /would recover/.test(String(r.msg))));
+    // once Nova sees it miss its heartbeat, the alerted host is a candidate
+    cloud.double.killCompute('fake2', { now: true });
     const would = await until(io.out, (r) => r.host === 'fake2' && /would recover/.test(String(r.msg)));
     assert.match(String(would.msg), /mode observe/);
     const metrics = await send(`http://127.0.0.1:${port}/metrics`, { method: 'GET' });

@@ -73,7 +73,7 @@ const guards: GuardSettings = {
 };
 
 /** Runs the watcher every POLL from `from` to `to` (local ms); returns the fences and every report. */
-async function replay(beats: readonly Beat[], from: number, to: number) {
+async function replay(beats: readonly Beat[], from: number, to: number, alerted: readonly string[] = []) {
   const clock = { now: from };
   const nova = scriptedNova(beats, clock);
   const fenced: { host: string; at: number }[] = [];
@@ -103,6 +103,10 @@ async function replay(beats: readonly Beat[], from: number, to: number) {
     },
     compute: () => Promise.resolve(nova.compute),
     launcher,
+    alerts: {
+      firing: () => alerted.map((host) => ({ host, fingerprint: host, startsAt: new Date(from).toISOString() })),
+      close: () => Promise.resolve(),
+    },
     log: () => undefined,
     now: () => clock.now,
   });
@@ -171,6 +175,29 @@ test('one compute really dead in a healthy region: fenced as soon as confirmed, 
   assert.ok(firstStale);
   assert.is(fenced[0]?.at, firstStale.at + POLL, 'fenced at the confirming poll');
   assert.is(tripped(reports, 'stale-fraction') + tripped(reports, 'settle-after-trip'), 0);
+});
+
+test('a firing alert for a compute that still heartbeats: never fenced', async () => {
+  const beats = [...computes(() => []), conductor([])];
+  const { fenced, reports } = await replay(beats, T0, T0 + 120_000, ['fake1']);
+  assert.equal(fenced, []);
+  assert.is(
+    reports.some((r) => r.report.candidates.length > 0),
+    false,
+  );
+});
+
+test('a firing alert for a compute whose heartbeat stopped: fenced once aging, before staleAfter', async () => {
+  // fake1's last heartbeat is T0 + 0.5 s: aging after 19 s (staleAfter 30 - interval 10 - 1), stale after 30 s
+  const beats = [...computes((h) => (h === 'fake1' ? [{ from: T0 + 1000, to: T0 + 600_000 }] : [])), conductor([])];
+  const { fenced } = await replay(beats, T0 - 20_000, T0 + 60_000, ['fake1']);
+  assert.equal(
+    fenced.map((f) => f.host),
+    ['fake1'],
+  );
+  const at = (fenced[0]?.at ?? NaN) - (T0 + 500);
+  assert.ok(at > 19_000, `not before Nova saw a missed heartbeat (fenced ${at} ms after it)`);
+  assert.ok(at < 30_000, `sooner than staleAfter alone (fenced ${at} ms after the last heartbeat)`);
 });
 
 test.run();

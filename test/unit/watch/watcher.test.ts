@@ -210,7 +210,7 @@ test('a failed poll arms the self-check: no action until recoverAfterSamples goo
   }
 });
 
-test('alert candidates join the pipeline, subject to the same guards', async () => {
+test('an alert alone never makes a heartbeating compute a candidate', async () => {
   const t = await setup();
   try {
     const alerts = {
@@ -229,7 +229,12 @@ test('alert candidates join the pipeline, subject to the same guards', async () 
         guards,
       },
     } as Partial<WatcherOptions>);
-    assert.equal((await w.cycle()).recover, ['fake4']);
+    // fake4 heartbeats on the double: the alert (a wrong rule, a leaked token) fences nothing
+    for (let i = 0; i < 3; i++) {
+      const report = await w.cycle();
+      assert.equal(report.recover, []);
+      assert.equal(report.candidates, []);
+    }
   } finally {
     await t.done();
   }
