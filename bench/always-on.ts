@@ -94,6 +94,24 @@ function stepTimes(events: readonly Record<string, unknown>[], id: string): { st
   return { started: at('step.started'), finished: at('step.finished') };
 }
 
+/**
+ * Boots the round's servers on the host, again while Nova's scheduler refuses it: right after the
+ * previous round's restore, nova-scheduler logged "Got no allocation candidates from the Placement
+ * API" for the host (a host enabled again while its nova-compute restarts keeps placement's
+ * COMPUTE_STATUS_DISABLED trait until the compute syncs it), and the boots met "No valid host".
+ */
+async function bootWhenSchedulable(client: OpenStackClient, servers: number): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await bootServers(client, HOST, servers, { prefix: SERVER_PREFIX });
+      return;
+    } catch (error) {
+      if (attempt >= 8 || !/No valid host/.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+    }
+  }
+}
+
 async function round(client: OpenStackClient, servers: number, index: number): Promise<AlwaysOnRound> {
   await waitAllHealthy(client);
   await waitComputeSettled(HOST);
@@ -101,7 +119,7 @@ async function round(client: OpenStackClient, servers: number, index: number): P
   let frozen: number | undefined;
   let watcher: WatcherProcess | undefined;
   try {
-    await bootServers(client, HOST, servers, { prefix: SERVER_PREFIX });
+    await bootWhenSchedulable(client, servers);
     watcher = new WatcherProcess(await writeWatchConfig(dir, testbedWatchConfig({ interval: '5s' })), cloudEnv());
     await watcher.waitForLog((l) => l.msg === 'watching', 'the watcher to start', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 6000)); // a quiet poll or two first

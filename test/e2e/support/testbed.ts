@@ -177,7 +177,11 @@ export async function bootServers(
     },
     `${count} servers ACTIVE on ${host}`,
     120_000,
-  );
+  ).catch(async (error: unknown) => {
+    // servers that never reached a host are invisible to deleteServers (it lists by host): delete them here
+    for (const id of ids) await rawNova('DELETE', `/servers/${id}`, '2.53').catch(() => undefined);
+    throw error;
+  });
   const shutoff = ids.slice(0, options.shutoff ?? 0);
   const error = ids.slice(shutoff.length, shutoff.length + (options.error ?? 0));
   for (const id of shutoff) await client.compute.stopServer(id);
