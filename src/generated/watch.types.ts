@@ -46,6 +46,10 @@ export type WatchDuration4 = string;
  */
 export type WatchDuration5 = string;
 /**
+ * How long the same trip (reason and host) stays quiet after it was sent (default 1h).
+ */
+export type WatchDuration6 = string;
+/**
  * This interface was referenced by `Coordination`'s JSON-Schema
  * via the `definition` "endpoint".
  */
@@ -75,7 +79,7 @@ export type WatchName2 = string;
  * This interface was referenced by `WatchConfig`'s JSON-Schema
  * via the `definition` "duration".
  */
-export type WatchDuration6 = string;
+export type WatchDuration7 = string;
 
 /**
  * Configuration of `forcedown watch`: the always-on recovery service. It polls Nova's os-services once per interval, confirms a failed compute over several polls (or takes a firing alert), applies the guards, then recovers the host with an ordinary run of the configured runbook. Relative paths are relative to this file.
@@ -132,6 +136,20 @@ export interface WatchConfig {
    */
   listen?: string;
   alerts?: WatchAlerts;
+  /**
+   * A webhook told of every guard trip (breakers, caps, held hosts, probe vetoes): a JSON POST {source, event: "watch.guard-trip", reason, host, message, at}, the same reason and host at most once per repeatAfter. https, or http to loopback only; no credentials in the URL.
+   */
+  notify?: {
+    /**
+     * The webhook's URL.
+     */
+    url: string;
+    /**
+     * Environment variable holding a bearer token sent as Authorization: Bearer (never logged).
+     */
+    tokenEnv?: string;
+    repeatAfter?: WatchDuration6;
+  };
   coordination?: Coordination;
 }
 /**

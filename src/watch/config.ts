@@ -3,6 +3,7 @@
  * reported at once, then resolved into the watcher's settings with the defaults filled in.
  */
 import { readFile } from 'node:fs/promises';
+import { webhookUrl } from '../steps/notify.js';
 import { dirname, resolve } from 'node:path';
 import { invalidInput } from '../errors/index.js';
 import type { WatchConfig } from '../generated/watch.types.js';
@@ -34,6 +35,8 @@ export interface ResolvedWatchConfig {
   readonly listen: { readonly host: string; readonly port: number };
   /** The alert intake's options (token file made absolute), when the config has `alerts`. */
   readonly alerts: AlertIntakeOptions | undefined;
+  /** The guard-trip webhook, when the config has `notify`. */
+  readonly notify: { readonly url: string; readonly tokenEnv?: string; readonly repeatAfterMs?: number } | undefined;
 }
 
 function problemAt(file: string, document: JsonDocument, pointer: string, message: string): Problem {
@@ -50,6 +53,13 @@ function semanticProblems(config: WatchConfig, document: JsonDocument, file: str
       problems.push(problemAt(file, document, '/listen', `port ${port} is not between 1 and 65535`));
   }
   problems.push(...timingProblems(config, document, file));
+  if (config.notify !== undefined) {
+    try {
+      webhookUrl(config.notify.url, 'notify');
+    } catch (error) {
+      problems.push(problemAt(file, document, '/notify/url', (error as Error).message.replace(/^step "notify": /, '')));
+    }
+  }
   const patterns: [string, string | undefined][] = [
     ['/guards/disabledReasonPattern', config.guards?.disabledReasonPattern],
     ['/alerts/hostPattern', config.alerts?.hostPattern],
@@ -124,6 +134,15 @@ function alertOptions(alerts: WatchConfig['alerts'], base: string): AlertIntakeO
   };
 }
 
+function notifyOptions(notify: WatchConfig['notify']): ResolvedWatchConfig['notify'] {
+  if (notify === undefined) return undefined;
+  return {
+    url: notify.url,
+    ...(notify.tokenEnv === undefined ? {} : { tokenEnv: notify.tokenEnv }),
+    ...(notify.repeatAfter === undefined ? {} : { repeatAfterMs: parseDuration(notify.repeatAfter) }),
+  };
+}
+
 /** The settings a valid configuration stands for, defaults filled in, paths relative to the file. */
 export function resolveWatchConfig(config: WatchConfig, file: string, absolutePath: string): ResolvedWatchConfig {
   const base = dirname(absolutePath);
@@ -148,6 +167,7 @@ export function resolveWatchConfig(config: WatchConfig, file: string, absolutePa
     stateDir: path(config.stateDir),
     listen: listenAddress(config.listen ?? DEFAULT_LISTEN),
     alerts: alertOptions(config.alerts, base),
+    notify: notifyOptions(config.notify),
   };
 }
 

@@ -54,6 +54,8 @@ export interface WatcherOptions {
   readonly power?: (host: string) => Promise<PowerController>;
   readonly log: (record: LogRecord) => void;
   readonly observer?: WatchObserver;
+  /** Told of every guard trip (a webhook: trip-notifier.ts). */
+  readonly notifier?: { trip(trip: Trip): void };
   /** Acts on nothing this process (`--dry-run`), whatever the mode. */
   readonly dryRun?: boolean;
   readonly now?: () => number;
@@ -221,6 +223,7 @@ export class Watcher {
 
   #report(trip: Trip): void {
     this.#o.observer?.trip(trip.reason);
+    this.#o.notifier?.trip(trip);
     this.#o.log({ msg: trip.message, level: 'warn', guard: trip.reason, ...(trip.host ? { host: trip.host } : {}) });
   }
 

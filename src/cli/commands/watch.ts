@@ -7,6 +7,7 @@ import type { RunServices } from '../../runner/index.js';
 import type { StepCatalog } from '../../steps/step.interface.js';
 import type { ResolvedWatchConfig } from '../../watch/config.js';
 import type { AlertIntake } from '../../watch/alert-intake.js';
+import type { TripNotifier } from '../../watch/trip-notifier.js';
 import type { startWatchServer as StartWatchServer, WatchMetrics } from '../../watch/metrics.js';
 import type { LivenessProbe } from '../../watch/ports.js';
 import type { RunnerRecoveries } from '../../watch/recoveries.js';
@@ -239,9 +240,11 @@ async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loa
   // the intake serves on the watch server, so a --once (no server) does not read alerts
   const alerts = w.once ? undefined : await intakeFrom(w.config, w.context);
   const intake = alerts?.intake;
+  const notifier = await notifierFrom(w.config, w.context, log);
   const watcher = new m.Watcher({
     settings: { ...w.config.settings, ...(timeoutMs === undefined ? {} : { probeTimeoutMs: timeoutMs }) },
     ...(probe ? { probe } : {}),
+    ...(notifier ? { notifier } : {}),
     ...(intake ? { alerts: intake } : {}),
     // the one warm client: signed in once, reused by every poll and every run
     compute: async () => (await w.services.openstack()).compute,
@@ -251,8 +254,8 @@ async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loa
     observer: metrics,
     dryRun: w.dryRun,
   });
-  if (w.once) return once(w, watcher);
   try {
+    if (w.once) return await once(w, watcher);
     return await serve(w, watcher, {
       metrics,
       log,
@@ -262,7 +265,29 @@ async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loa
     });
   } finally {
     await intake?.close();
+    await notifier?.settle();
   }
+}
+
+/** The guard-trip webhook from the config's `notify`, its token read now (an input error when absent). */
+async function notifierFrom(
+  config: ResolvedWatchConfig,
+  context: CommandContext,
+  log: (record: LogRecord) => void,
+): Promise<TripNotifier | undefined> {
+  if (!config.notify) return undefined;
+  const { tokenEnv, ...notify } = config.notify;
+  const token = tokenEnv === undefined ? undefined : context.env[tokenEnv];
+  if (tokenEnv !== undefined && !token) {
+    const { invalidInput } = await import('../../errors/index.js');
+    throw invalidInput(
+      'NOTIFY_TOKEN_MISSING',
+      `the notify webhook's token variable ${tokenEnv} is not set`,
+      `export ${tokenEnv} (the webhook's bearer token), or remove notify.tokenEnv from ${config.file}`,
+    );
+  }
+  const { createTripNotifier } = await import('../../watch/trip-notifier.js');
+  return createTripNotifier({ ...notify, ...(token ? { token } : {}), log });
 }
 
 /** --once: resume what it started, one cycle, report, exit with what a script gates on. */
@@ -353,7 +378,8 @@ enabled nova-compute, not forced down, and Nova says "down" or its heartbeat (up
 older than staleAfter (30s) on Nova's clock (read from its Date header, never ours). It must stay
 a candidate for confirmSamples polls (2). Firing Alertmanager alerts (config "alerts") join too.
 
-Guards, every cycle, before any fence (each trip is logged and counted):
+Guards, every cycle, before any fence (each trip is logged, counted and, with "notify" in the
+config, POSTed to that webhook once per repeatAfter):
   - breakers: maxStaleFraction of the enabled computes stale or aging at once (0.5; aging: the
     heartbeat is older than staleAfter - heartbeatInterval - 1s, heartbeatInterval = nova.conf
     report_interval, 10s), nova-conductor or nova-scheduler down, or the watcher's own API calls

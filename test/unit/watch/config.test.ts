@@ -49,6 +49,19 @@ test('heartbeatInterval and settleAfterTrip: defaults, and staleAfter must leave
   assert.not.ok(checkWatchConfigText('heartbeatInterval: 15s\n', 'w.yaml').ok);
 });
 
+test('notify: a webhook URL with credentials or plain http off loopback is a problem at /notify/url', () => {
+  for (const url of ['http://hooks.example.net/x', 'https://u:p@hooks.example.net/x']) {
+    const check = checkWatchConfigText(`notify:\n  url: ${url}\n`, 'w.yaml');
+    assert.not.ok(check.ok, url);
+    if (!check.ok)
+      assert.equal(
+        check.problems.map((p) => p.pointer),
+        ['/notify/url'],
+      );
+  }
+  assert.ok(checkWatchConfigText('notify:\n  url: https://hooks.example.net/x\n  repeatAfter: 30m\n', 'w.yaml').ok);
+});
+
 test('every problem is reported at once, with lines, and coordination is checked too', () => {
   const text = [
     'interval: 5',

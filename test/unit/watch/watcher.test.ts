@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTripNotifier } from '../../../src/watch/trip-notifier.js';
+import { receiver } from './webhook-receiver.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
@@ -164,6 +166,8 @@ test('half the computes dead at once: the breaker trips, nothing is fenced', asy
 
 test('probe veto: the host answers, so the watcher notifies and does not fence', async () => {
   const t = await setup();
+  const hook = await receiver();
+  const notifier = createTripNotifier({ url: hook.url, log: (r) => t.logs.push(r) });
   try {
     t.cloud.double.killCompute('fake3', { now: true });
     const w = t.watcher({
@@ -176,13 +180,21 @@ test('probe veto: the host answers, so the watcher notifies and does not fence',
         guards,
       },
       probe: { probe: async () => 'answers' },
+      notifier,
     });
     const report = await w.cycle();
     assert.equal(report.recover, []);
     assert.is(report.trips[0]?.reason, 'probe-veto');
     assert.is(t.cloud.bmcs.get('fake3')?.calls.includes('off'), false);
     assert.ok(t.logs.some((l) => l.guard === 'probe-veto' && l.host === 'fake3'));
+    // and the webhook says why
+    await notifier.settle();
+    assert.is(hook.received.length, 1);
+    assert.is(hook.received[0]?.body.reason, 'probe-veto');
+    assert.is(hook.received[0]?.body.host, 'fake3');
+    assert.match(String(hook.received[0]?.body.message), /fake3/);
   } finally {
+    await hook.close();
     await t.done();
   }
 });
