@@ -3,8 +3,10 @@
  * fence / power-on primitives exchange with their callers.
  */
 
-/** The power drivers an inventory entry can name (`bmc.driver`). */
-export type PowerDriver = 'ipmi' | 'redfish' | 'command';
+import type { BmcConfig } from '../generated/inventory.types.js';
+
+/** The power drivers an inventory entry can name (`bmc.driver`): the schema's list, not a copy. */
+export type PowerDriver = BmcConfig['driver'];
 
 /**
  * A power state read back from a BMC.
