@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, deleteServers, ensureHealthy, testbed } from '../support/testbed.js';
+import { adminClient, bootServers, cloudEnv, deleteServers, ensureHealthy, testbed } from '../support/testbed.js';
 import {
   bmcLogLength,
   bmcLogSince,
@@ -135,7 +135,7 @@ test('wrong token: 401 and nothing happens; right token on a hung host: recovere
     port,
   );
   const bmcOffset = await bmcLogLength(HOST);
-  const watcher = new WatcherProcess(config, { [TOKEN_ENV]: token });
+  const watcher = new WatcherProcess(config, { ...cloudEnv(), [TOKEN_ENV]: token });
   let frozen: number | undefined;
   let code: number | null;
   try {
@@ -153,7 +153,7 @@ test('wrong token: 401 and nothing happens; right token on a hung host: recovere
     assert.ok(typeof wrong.body.what_to_do === 'string', JSON.stringify(wrong.body));
     const none = await postAlert(port, firing, undefined);
     assert.is(none.status, 401);
-    // the code would fence an alerted host whatever its heartbeat: give it 5 polls to prove it did not
+    // refused alerts reach nothing (and an alert alone never fences a heartbeating host): 5 polls
     await sleep(10_000);
     await assertUntouched(watcher, bmcOffset);
 
