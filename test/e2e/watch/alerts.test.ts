@@ -23,12 +23,12 @@ import {
  * (bearer token from the environment, host from the `instance` label trimmed by hostPattern)
  * takes Alertmanager's webhook payload (version 4) on its watch server.
  *
- * What the code's rules say (src/watch/watcher.ts `cycle`): a firing alert's host joins the
- * confirmed candidates directly, without confirmSamples and without being stale in os-services;
- * only the guards and the liveness probe stand between it and a fence. So an alert alone would
- * fence a host whose nova-compute still heartbeats (reported as a design question). This suite
- * tests the case the feature is for: a hung host (nova-compute SIGSTOPped) that is also alerted
- * is recovered well before staleAfter (30 s) would have confirmed it from Nova alone.
+ * What the code's rules say (src/watch/watcher.ts `cycle`, detect.ts `isAlertCandidate`): an
+ * alert never fences on its own; the alerted host becomes a candidate once Nova shows it missed a
+ * heartbeat (aging: staleAfter - heartbeatInterval - 1 s), then needs confirmSamples polls and
+ * passes every guard. This suite tests the case the feature is for: a hung host (nova-compute
+ * SIGSTOPped) that is also alerted is recovered before staleAfter (30 s) would have confirmed it
+ * from Nova alone.
  */
 const test = suite('watch: Alertmanager alerts, wrong token refused, right token recovers');
 const HOST = 'fake3';
