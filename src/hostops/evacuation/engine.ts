@@ -65,14 +65,17 @@ export async function evacuate(
 
 async function loop(run: EvacuationState, listedAt: number): Promise<void> {
   let lastReport = '';
+  let lastPollAt: number | undefined;
   while (run.queue.length > 0 || run.flights.size > 0) {
     await fill(run, listedAt);
     if (run.flights.size === 0) {
       await waitForReady(run);
+      lastPollAt = undefined;
       continue;
     }
-    await run.ports.sleep(run.settings.pollIntervalMs);
-    await pollOnce(run);
+    await run.ports.sleep(untilNextPoll(run.settings.pollIntervalMs, lastPollAt, Date.now()));
+    lastPollAt = Date.now();
+    await pollOnce(run, { listedAt, send: () => fill(run, listedAt) });
     const list = [...run.results.values()];
     const done = list.filter((r) => r.result === 'evacuated').length;
     const failed = list.filter((r) => r.result === 'failed').length;
@@ -81,6 +84,18 @@ async function loop(run: EvacuationState, listedAt: number): Promise<void> {
     if (report !== lastReport) run.ports.output(report);
     lastReport = report;
   }
+}
+
+/**
+ * The wait before the next os-migrations list: one list per interval from the previous list's
+ * start, so that a poll's confirmations (server reads, unlocks, journal lines) and the refill
+ * after it do not push the next list back (issue 15: with completions spread over several
+ * polls, a fixed sleep after the work added ~0.5 s per poll on the testbed). Never more than one
+ * list per interval; the first poll after a pause waits the whole interval.
+ */
+export function untilNextPoll(intervalMs: number, lastPollAt: number | undefined, now: number): number {
+  if (lastPollAt === undefined) return intervalMs;
+  return Math.min(intervalMs, Math.max(0, intervalMs - (now - lastPollAt)));
 }
 
 /** Fills the free slots with requests that are due; they go out together, each journaled first. */

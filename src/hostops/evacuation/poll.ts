@@ -12,13 +12,38 @@ import { formatDuration } from '../../runbook/durations.js';
 import { recordOf } from './matching.js';
 import { restoreStep } from './restore.js';
 import { currentServer, retryTransient } from './send.js';
+import { listingIsStale } from './server-locks.js';
 import type { EvacuationState, Flight, Pending } from './state.js';
 
 const ended = (record: Migration | undefined): boolean =>
   record !== undefined && (EVACUATION_SUCCEEDED.has(record.status) || EVACUATION_FAILED.has(record.status));
 
-/** One poll: list, match, read the servers whose records ended, judge every flight. */
-export async function pollOnce(run: EvacuationState): Promise<void> {
+/** What a poll refills the slots its confirmations free with (the engine's `fill`). */
+export interface Refill {
+  /** When the plan's listing was made (see `lockBeforeSend`). */
+  readonly listedAt: number;
+  send(): Promise<void>;
+}
+
+/**
+ * The queued servers the refill after this poll will lock, when it has to read them first (the
+ * listing is stale): read together with the confirmations instead of after them.
+ */
+function toReadAhead(run: EvacuationState, freed: number, refill: Refill | undefined): string[] {
+  if (refill === undefined || freed === 0 || !run.settings.lockServers || !listingIsStale(refill.listedAt)) return [];
+  const now = Date.now();
+  return run.queue
+    .filter((p) => p.readyAt <= now && p.recheck === undefined && !run.locks.has(p.plan.server.id))
+    .slice(0, freed)
+    .map((p) => p.plan.server.id);
+}
+
+/**
+ * One poll: list, match, read the servers whose records ended (and the ones the refill will
+ * lock), judge every flight; with `refill`, the slots the confirmations free are refilled while
+ * their unlocks and journal lines are still under way (issue 15: one round trip less per refill).
+ */
+export async function pollOnce(run: EvacuationState, refill?: Refill): Promise<void> {
   const { compute, signal } = run.ports;
   const listed = await compute.listMigrations(
     { sourceCompute: run.host, migrationType: 'evacuation', changesSince: run.pollSince },
@@ -34,18 +59,25 @@ export async function pollOnce(run: EvacuationState): Promise<void> {
     records.set(id, record);
   }
   const toRead = [...run.flights.keys()].filter((id) => ended(records.get(id)));
-  const servers = new Map<string, Server | undefined>();
-  for (const [index, server] of (await Promise.all(toRead.map((id) => currentServer(run, id)))).entries())
-    servers.set(toRead[index], server);
+  const ahead = toReadAhead(run, toRead.length, refill);
+  const [read, readAhead] = await Promise.all([
+    Promise.all(toRead.map((id) => currentServer(run, id))),
+    // only a shortcut: a read that fails here is made again before the lock
+    Promise.all(ahead.map((id) => currentServer(run, id).catch(() => undefined))),
+  ]);
+  const servers = new Map<string, Server | undefined>(toRead.map((id, index) => [id, read[index]]));
+  const readAt = Date.now();
+  for (const server of readAhead) if (server !== undefined) run.freshReads.set(server.id, { server, at: readAt });
   run.startBatch();
   // every flight at once: a confirmation's unlock (and its journal lines) no longer waits for the
-  // previous server's, so N confirmations in one poll cost one round trip, not N (issue 15)
-  const judged = await Promise.allSettled(
-    [...run.flights.values()].map((flight) => {
-      const id = flight.plan.server.id;
-      return judge(run, flight, records.get(id), servers.has(id) ? (servers.get(id) ?? null) : undefined);
-    }),
-  );
+  // previous server's, so N confirmations in one poll cost one round trip, not N (issue 15); the
+  // judging frees the slots of the confirmed before its first await, so the refill sees them
+  const work = [...run.flights.values()].map((flight) => {
+    const id = flight.plan.server.id;
+    return judge(run, flight, records.get(id), servers.has(id) ? (servers.get(id) ?? null) : undefined);
+  });
+  if (refill !== undefined) work.push(refill.send());
+  const judged = await Promise.allSettled(work);
   const failure = judged.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (failure) throw failure.reason;
 }

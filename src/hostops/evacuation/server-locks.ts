@@ -11,14 +11,24 @@ import type { EvacuationState, Pending } from './state.js';
 /** A listing older than this is read again before locking (the owner may have locked meanwhile). */
 export const FRESH_LISTING_MS = 10_000;
 
-/** Locks the server of `pending` before its first request, when the settings say so and it is not locked. */
+/** Whether the listing made at `listedAt` is too old to lock from (its servers are read again first). */
+export const listingIsStale = (listedAt: number): boolean => Date.now() - listedAt > FRESH_LISTING_MS;
+
+/**
+ * Locks the server of `pending` before its first request, when the settings say so and it is
+ * not locked. Its lock state comes from the listing while that is fresh, else from a read a poll
+ * made ahead of this refill (`freshReads`, as fresh), else from a read now.
+ */
 export async function lockBeforeSend(run: EvacuationState, pending: Pending, listedAt: number): Promise<void> {
   const listed = pending.plan.server;
+  const ahead = run.freshReads.get(listed.id);
+  run.freshReads.delete(listed.id);
   if (!run.settings.lockServers || run.locks.has(listed.id)) return;
-  const server: Server =
-    Date.now() - listedAt > FRESH_LISTING_MS
-      ? await run.ports.compute.getServer(listed.id, { signal: run.ports.signal })
-      : listed;
+  const server: Server = !listingIsStale(listedAt)
+    ? listed
+    : ahead !== undefined && Date.now() - ahead.at <= FRESH_LISTING_MS
+      ? ahead.server
+      : await run.ports.compute.getServer(listed.id, { signal: run.ports.signal });
   if (server.locked === undefined) {
     run.ports.output(`${server.name}: this microversion does not show locks; not locking it`);
     return;

@@ -69,7 +69,13 @@ export class EvacuationState {
   firstLookMaxId: number | undefined;
   /** `changes-since` of the polls (Nova time, ISO). */
   pollSince = '';
-  #wroteSince = false;
+  /**
+   * Servers read ahead of their first request (a poll reads the ones its refill will lock
+   * together with the ones it confirms), with the local time of the read: see `lockBeforeSend`.
+   */
+  readonly freshReads = new Map<string, { readonly server: Server; readonly at: number }>();
+  /** The hold check of the current batch of writes, shared by every write of the batch. */
+  #holdCheck: Promise<void> | undefined;
 
   constructor(settings: EvacuationSettings, ports: EvacuationPorts) {
     this.settings = settings;
@@ -98,16 +104,18 @@ export class EvacuationState {
     return this.ports.journal.record(kind, data);
   }
 
-  /** Before a batch of Nova writes: `beforeWrite` once per batch (see {@link startBatch}). */
-  async beforeWrite(): Promise<void> {
-    if (this.#wroteSince) return;
-    this.#wroteSince = true;
-    await this.ports.beforeWrite?.(this.ports.signal);
+  /**
+   * Before a batch of Nova writes: `beforeWrite` once per batch (see {@link startBatch}); every
+   * write of the batch waits for that one check, also the writes that started while it ran.
+   */
+  beforeWrite(): Promise<void> {
+    this.#holdCheck ??= Promise.resolve(this.ports.beforeWrite?.(this.ports.signal));
+    return this.#holdCheck;
   }
 
   /** A new batch of writes begins (the next write calls `beforeWrite` again). */
   startBatch(): void {
-    this.#wroteSince = false;
+    this.#holdCheck = undefined;
   }
 
   /** A pending request for `plan` (attempt 1, nothing known yet). */

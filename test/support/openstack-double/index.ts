@@ -125,6 +125,8 @@ export interface DoubleCall {
   readonly status: number | 'reset';
   readonly hadToken: boolean;
   readonly body: unknown;
+  /** When the request arrived (this machine's ms, before any latency). */
+  readonly arrivedAt: number;
 }
 
 /** The control surface of a running double. */
@@ -421,6 +423,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     void (async () => {
+      const arrivedAt = Date.now();
       const rawBody = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://double.invalid');
       let body: unknown;
@@ -450,6 +453,7 @@ export async function startOpenStackDouble(options: OpenStackDoubleOptions = {})
         microversion: isNova ? version : undefined,
         hadToken: typeof req.headers['x-auth-token'] === 'string',
         body,
+        arrivedAt,
       };
       const failure = failures.find(
         (f) =>
