@@ -80,6 +80,14 @@ export interface SkippedSize {
   readonly placementRoom: number;
 }
 
+/** A trial that failed before it measured anything. */
+export interface FailedTrial {
+  readonly strategy: StrategyName;
+  readonly servers: number;
+  readonly round: number;
+  readonly error: string;
+}
+
 export interface EvacuationFigures {
   readonly host: string;
   readonly pollIntervalMs: number;
@@ -87,6 +95,8 @@ export interface EvacuationFigures {
   readonly masakariWorkers: number;
   readonly perDestination: number;
   readonly trials: readonly EvacuationTrial[];
+  /** Trials that could not be measured (each with its first error line); the others still count. */
+  readonly failedTrials?: readonly FailedTrial[];
   readonly skipped: readonly SkippedSize[];
   /** Per N: per strategy, wall-time stats (ms), and the ratios of the medians. */
   readonly byN: Readonly<
@@ -325,11 +335,23 @@ export async function evacuationBench(
   const strategies = options.strategies ?? STRATEGIES;
   const { fit, skipped } = await sizesThatFit(client, options.sizes, options.perDestination, log);
   const trials: EvacuationTrial[] = [];
+  const failedTrials: FailedTrial[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const n of fit) {
       const order = strategies.map((_s, i) => strategies[(i + round - 1) % strategies.length]);
       for (const strategy of order) {
-        const t = await trial(client, strategy, n, round, { ...options, concurrency: options.forcedownConcurrency });
+        let t: EvacuationTrial;
+        try {
+          t = await trial(client, strategy, n, round, { ...options, concurrency: options.forcedownConcurrency });
+        } catch (error) {
+          // one trial's failure (a boot Nova refused, a testbed hiccup) does not throw away the others
+          const message = String((error as Error).message ?? error)
+            .split('\n')[0]
+            .slice(0, 300);
+          log(`evacuation round ${round}/${options.rounds}, N=${n}, ${strategy}: FAILED ${message}`);
+          failedTrials.push({ strategy, servers: n, round, error: message });
+          continue;
+        }
         log(
           `evacuation round ${round}/${options.rounds}, N=${n}, ${strategy}: ${(t.wallMs / 1000).toFixed(2)} s, ${t.novaRequests ?? '?'} nova-api requests${t.noticeToAllEvacuatedMs ? ` (notice → all evacuated ${(t.noticeToAllEvacuatedMs / 1000).toFixed(2)} s)` : ''}`,
         );
@@ -345,6 +367,7 @@ export async function evacuationBench(
     masakariWorkers: options.masakariWorkers,
     perDestination: options.perDestination,
     trials,
+    failedTrials,
     skipped,
     byN,
   };

@@ -198,6 +198,13 @@ function evacuationRows(evacuation: EvacuationFigures): TableRow[] {
       },
     );
   }
+  for (const f of evacuation.failedTrials ?? [])
+    rows.push({
+      figure: `Evacuate N = ${f.servers}, ${f.strategy}, round ${f.round}`,
+      value: `trial failed, not counted: ${f.error}`,
+      target: '',
+      met: null,
+    });
   for (const s of evacuation.skipped ?? [])
     rows.push({
       figure: `Evacuate N = ${s.servers}`,

@@ -221,6 +221,7 @@ function cpuTicks(pid: number): number | null {
 export async function waitComputeSettled(host: string, timeoutMs = 120_000): Promise<void> {
   const compute = testbed().computes.find((c) => c.host === host)!;
   const deadline = Date.now() + timeoutMs;
+  await waitSchedulable(host, timeoutMs);
   while (Date.now() < deadline) {
     let pid = NaN;
     try {
@@ -292,6 +293,40 @@ export async function countNovaRequests<T>(
   return { result, requests: log.length, byRoute, log };
 }
 
+/** A GET on placement with an admin token (the testbed's placement URL). */
+async function placementGet(path: string, token: string): Promise<Record<string, unknown>> {
+  const { placementUrl } = JSON.parse(readFileSync(join(testbed().dir, 'testbed.json'), 'utf8')) as {
+    placementUrl: string;
+  };
+  const response = await fetch(`${placementUrl}${path}`, {
+    headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'placement 1.10' },
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/**
+ * Waits until Nova's scheduler can place servers on `host` again. A host enabled while its
+ * nova-compute restarts keeps placement's COMPUTE_STATUS_DISABLED trait until the compute syncs
+ * it (nova-api's RPC to it fails meanwhile), and every boot on it meets "No valid host" (seen in
+ * the 2026-12-02 run: nova-scheduler logged "Got no allocation candidates" for the 60 boots of
+ * N = 60 right after the N = 30 restore).
+ */
+export async function waitSchedulable(host: string, timeoutMs = 120_000): Promise<void> {
+  const token = await issueAdminToken();
+  const providers = (await placementGet(`/resource_providers?name=${encodeURIComponent(host)}`, token))
+    .resource_providers as { uuid: string }[];
+  if (providers.length === 0) throw new Error(`no placement resource provider named ${host}`);
+  await until(
+    async () => {
+      const traits = (await placementGet(`/resource_providers/${providers[0].uuid}/traits`, token)).traits as string[];
+      return traits.includes('COMPUTE_STATUS_DISABLED') ? undefined : true;
+    },
+    `placement to drop ${host}'s COMPUTE_STATUS_DISABLED trait (its nova-compute syncs it once it runs)`,
+    timeoutMs,
+    1000,
+  );
+}
+
 /**
  * Room for N more m1.tiny servers evacuated off `host`: the other computes that are up and enabled,
  * each able to take `perDestination` servers (a benchmark budget, not a Nova limit: placement's
@@ -306,15 +341,7 @@ export async function evacuationRoom(
   const services = await client.compute.listServices({ binary: 'nova-compute' });
   const others = services.filter((s) => s.host !== host && s.state === 'up' && s.status === 'enabled' && !s.forcedDown);
   const token = await issueAdminToken();
-  const { placementUrl } = JSON.parse(readFileSync(join(testbed().dir, 'testbed.json'), 'utf8')) as {
-    placementUrl: string;
-  };
-  const placement = async (path: string): Promise<Record<string, unknown>> => {
-    const response = await fetch(`${placementUrl}${path}`, {
-      headers: { 'X-Auth-Token': token, 'OpenStack-API-Version': 'placement 1.10' },
-    });
-    return (await response.json()) as Record<string, unknown>;
-  };
+  const placement = (path: string): Promise<Record<string, unknown>> => placementGet(path, token);
   const flavor = { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 } as Record<string, number>;
   const providers = (await placement('/resource_providers')).resource_providers as { uuid: string; name: string }[];
   let placementRoom = 0;
