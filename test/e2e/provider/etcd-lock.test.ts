@@ -3,13 +3,18 @@
 // fenced, forced down, then a long `wait` step), `terraform apply` with the provider's
 // `coordination` block fails naming the run, and Nova and the key are unchanged. Then the run is
 // stopped (SIGINT) and fake3 is put back: powered on, up, enabled; the suite's keys are dropped.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dropPrefix, rawClient, testbedEtcd, uniquePrefix } from '../coordination/etcd-support.js';
-import { loudSkip, terraform, terraformAvailable } from './harness.js';
-import { heldRunHooks, holdHost, releaseHold, show, type HeldRunContext } from './held-run.js';
+import { loudSkip, terraformAvailable } from './harness.js';
+import {
+  applyOnHeldHost,
+  assertNovaUnchanged,
+  heldRunHooks,
+  holdHost,
+  releaseHold,
+  type HeldRunContext,
+} from './held-run.js';
 
 const HOST = 'fake3';
 const PREFIX = uniquePrefix('provider-lock');
@@ -24,7 +29,6 @@ if (!terraformAvailable()) {
   heldRunHooks(test, HOST, () => dropPrefix(PREFIX));
 
   test('while a run holds fake3 in etcd, terraform apply with a coordination block fails naming the run', async (ctx) => {
-    const { ws, client } = ctx;
     const { runId, before } = await holdHost(
       ctx,
       HOST,
@@ -38,27 +42,10 @@ if (!terraformAvailable()) {
     const locked = await lockValue();
     assert.match(locked ?? '', `"runId":"${runId}"`, `the run holds ${key}`);
 
-    const dir = join(ws.dir, 'tf');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, 'main.tf.json'),
-      JSON.stringify({
-        terraform: { required_providers: { forcedown: { source: 'registry.forcedown.dev/forcedown/forcedown' } } },
-        provider: {
-          forcedown: [
-            {
-              cloud: 'testbed-admin',
-              coordination: { endpoints: [...testbedEtcd().endpoints], prefix: PREFIX, region: REGION, timeout: 3 },
-            },
-          ],
-        },
-        resource: { forcedown_compute_service: { held: { host: HOST, forced_down: false } } },
-      }),
-    );
-    const init = terraform(ws, dir, 'init');
-    assert.is(init.status, 0, show(init));
-    const apply = terraform(ws, dir, 'apply', '-auto-approve');
-    assert.is(apply.status, 1, show(apply));
+    const apply = applyOnHeldHost(ctx, HOST, {
+      cloud: 'testbed-admin',
+      coordination: { endpoints: [...testbedEtcd().endpoints], prefix: PREFIX, region: REGION, timeout: 3 },
+    });
     assert.match(apply.stderr, `locked in etcd by forcedown run ${runId}`);
     assert.match(apply.stderr, 'What to do');
     try {
@@ -66,12 +53,7 @@ if (!terraformAvailable()) {
     } finally {
       etcd.close();
     }
-    const after = await client.compute.findComputeService(HOST);
-    assert.equal(
-      [after.forcedDown, after.status, after.disabledReason],
-      [before.forcedDown, before.status, before.disabledReason],
-      'Nova unchanged',
-    );
+    await assertNovaUnchanged(ctx, HOST, before);
 
     // the run still holds the host; stopping it releases its marker
     await releaseHold(ctx, HOST, runId);

@@ -3,9 +3,10 @@
  * host (held-host.test.ts: the Nova marker; etcd-lock.test.ts: the etcd lock): the suite's
  * hooks (provider built, workspace, admin client, the host healthy before and after, a run still
  * holding it stopped by SIGINT), the CLI run that fences the host, forces it down (disabled with
- * its `[forcedown:<run-id>]` marker) and then waits 10 minutes, and the stop that releases it.
+ * its `[forcedown:<run-id>]` marker) and then waits 10 minutes, `terraform apply` of
+ * forced_down = false on it, and the stop that releases it.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +19,7 @@ import {
   testbed,
   type CliResult,
 } from '../support/testbed.js';
-import { ensureBuilt, workspace, type Workspace } from './harness.js';
+import { ensureBuilt, terraform, workspace, type Run, type Workspace } from './harness.js';
 
 /** The suite's context: `pid` and `finished` while the holding run is alive. */
 export interface HeldRunContext {
@@ -138,4 +139,38 @@ export async function releaseHold(ctx: HeldRunContext, host: string, runId: stri
   );
   const released = await ctx.client.compute.findComputeService(host);
   assert.match(released.disabledReason ?? '', `[forcedown:${runId} released]`);
+}
+
+/**
+ * `terraform init` (asserted to succeed) and `terraform apply` (asserted to exit 1) in `<ws>/tf` of
+ * forcedown_compute_service `held` with forced_down = false on `host`, `provider` its provider
+ * block. Returns the apply for the suite's assertions on the refusal.
+ */
+export function applyOnHeldHost(ctx: HeldRunContext, host: string, provider: Record<string, unknown>): Run {
+  const { ws } = ctx;
+  const dir = join(ws.dir, 'tf');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'main.tf.json'),
+    JSON.stringify({
+      terraform: { required_providers: { forcedown: { source: 'registry.forcedown.dev/forcedown/forcedown' } } },
+      provider: { forcedown: [provider] },
+      resource: { forcedown_compute_service: { held: { host, forced_down: false } } },
+    }),
+  );
+  const init = terraform(ws, dir, 'init');
+  assert.is(init.status, 0, show(init));
+  const apply = terraform(ws, dir, 'apply', '-auto-approve');
+  assert.is(apply.status, 1, show(apply));
+  return apply;
+}
+
+/** Asserts Nova shows `host` as it was `before` (forced down, status, disabled reason). */
+export async function assertNovaUnchanged(ctx: HeldRunContext, host: string, before: ComputeService): Promise<void> {
+  const after = await ctx.client.compute.findComputeService(host);
+  assert.equal(
+    [after.forcedDown, after.status, after.disabledReason],
+    [before.forcedDown, before.status, before.disabledReason],
+    'Nova unchanged',
+  );
 }

@@ -107,9 +107,7 @@ test('observe mode and dry run detect and report, acting on nothing', async () =
   try {
     t.cloud.double.killCompute('fake2', { now: true });
     for (const w of [
-      t.watcher({
-        settings: settings({ confirmSamples: 1, mode: 'observe' }),
-      }),
+      t.watcher({ settings: settings({ confirmSamples: 1, mode: 'observe' }) }),
       t.watcher({
         dryRun: true,
         settings: settings({ confirmSamples: 1 }),
@@ -134,9 +132,7 @@ test('half the computes dead at once: the breaker trips, nothing is fenced', asy
   try {
     t.cloud.double.killCompute('fake1', { now: true });
     t.cloud.double.killCompute('fake2', { now: true });
-    const w = t.watcher({
-      settings: settings({ confirmSamples: 1 }),
-    });
+    const w = t.watcher({ settings: settings({ confirmSamples: 1 }) });
     const report = await w.cycle();
     assert.equal(report.recover, []);
     assert.equal(
@@ -227,9 +223,7 @@ test('after a stop mid-evacuation, a new watcher resumes the run instead of star
     const ids = t.cloud.double.addServers(6, { host: 'fake1' });
     t.cloud.double.configure({ rebuildDelayMs: 300 });
     t.cloud.double.killCompute('fake1', { now: true });
-    const w = t.watcher({
-      settings: settings({ confirmSamples: 1 }),
-    });
+    const w = t.watcher({ settings: settings({ confirmSamples: 1 }) });
     assert.equal((await w.cycle()).recover, ['fake1']);
     // stop once the host is forced down (the safe point), while servers are still evacuating
     while (!t.cloud.double.service('fake1')?.forcedDown) await new Promise((r) => setTimeout(r, 10));
