@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, cloudEnv, deleteServers, ensureHealthy, testbed } from '../support/testbed.js';
+import { cloudEnv } from '../support/testbed.js';
 import {
   bmcLogLength,
   bmcLogSince,
@@ -17,6 +13,7 @@ import {
   WatcherProcess,
   writeWatchConfig,
 } from '../support/watch-process.js';
+import { watchScene } from '../support/watch-scene.js';
 
 /**
  * Issue 18, the alert intake end to end: the real `forcedown watch` with `alerts` configured
@@ -34,27 +31,7 @@ const test = suite('watch: Alertmanager alerts, wrong token refused, right token
 const HOST = 'fake3';
 const PREFIX = 'e2e-wa';
 const TOKEN_ENV = 'FORCEDOWN_E2E_ALERT_TOKEN';
-let client: OpenStackClient;
-let dir = '';
-let servers: Server[] = [];
-
-test.before(async () => {
-  client = await adminClient();
-  dir = await mkdtemp(join(tmpdir(), 'fd-e2e-watch-alerts-'));
-  await deleteServers(client, PREFIX);
-  for (const compute of testbed().computes) await ensureHealthy(client, compute.host);
-  servers = await bootServers(client, HOST, 2, { prefix: PREFIX });
-});
-
-test.after(async () => {
-  try {
-    await ensureHealthy(client, HOST);
-    await deleteServers(client, PREFIX);
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+const scene = watchScene(test, { tmpPrefix: 'fd-e2e-watch-alerts-', boot: { host: HOST, count: 2, prefix: PREFIX } });
 
 const novaTime = (text: string): number => Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
 
@@ -118,7 +95,7 @@ async function assertUntouched(watcher: WatcherProcess, bmcOffset: number): Prom
     watcher.logs.some((l) => l.msg === 'recovering host'),
     watcher.tail(),
   );
-  const service = await client.compute.findComputeService(HOST);
+  const service = await scene.client.compute.findComputeService(HOST);
   assert.not.ok(service.forcedDown, `${HOST} not forced down`);
   assert.is(service.status, 'enabled');
   assert.is(service.state, 'up');
@@ -128,7 +105,7 @@ test('wrong token: 401 and nothing happens; right token on a hung host: recovere
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
   const config = await writeWatchConfig(
-    dir,
+    scene.dir,
     testbedWatchConfig({
       alerts: { hostLabel: 'instance', hostPattern: '^([^.:]+)', token: { env: TOKEN_ENV } },
     }),
@@ -158,7 +135,7 @@ test('wrong token: 401 and nothing happens; right token on a hung host: recovere
     await assertUntouched(watcher, bmcOffset);
 
     // a hung host (heartbeats stop) and its alert, right token: recovered without waiting for staleAfter
-    const lastHeartbeat = novaTime(String((await client.compute.findComputeService(HOST)).updatedAt));
+    const lastHeartbeat = novaTime(String((await scene.client.compute.findComputeService(HOST)).updatedAt));
     frozen = freezeCompute(HOST);
     const frozenAt = Date.now();
     const right = await postAlert(port, firing, token);
@@ -190,18 +167,18 @@ test('wrong token: 401 and nothing happens; right token on a hung host: recovere
 
     const bmc = await bmcLogSince(HOST, bmcOffset);
     assert.is(bmc.filter((line) => /set power 0 -> killed pid/.test(line)).length, 1, bmc.join('\n'));
-    const service = await client.compute.findComputeService(HOST);
+    const service = await scene.client.compute.findComputeService(HOST);
     assert.ok(service.forcedDown, 'forced down');
     assert.is(service.status, 'disabled');
-    for (const before of servers) {
-      const after = await client.compute.getServer(before.id);
+    for (const before of scene.servers) {
+      const after = await scene.client.compute.getServer(before.id);
       assert.ok(after.host !== null && after.host !== HOST, `${before.name} moved (now on ${after.host})`);
       assert.is(after.status, 'ACTIVE', `${before.name} ACTIVE`);
     }
     const metrics = await httpGet(port, '/metrics');
     assert.match(metrics.body, /forcedown_watch_runs_total\{outcome="succeeded"\} 1/);
     for (const other of ['fake1', 'fake2']) {
-      const s = await client.compute.findComputeService(other);
+      const s = await scene.client.compute.findComputeService(other);
       assert.ok(!s.forcedDown && s.status === 'enabled', `${other} untouched`);
     }
   } finally {

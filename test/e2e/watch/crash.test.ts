@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, deleteServers, ensureHealthy, testbed, until } from '../support/testbed.js';
+import { until } from '../support/testbed.js';
 import {
   freePort,
   freezeCompute,
@@ -15,6 +12,7 @@ import {
   watchedRuns,
   writeWatchConfig,
 } from '../support/watch-process.js';
+import { watchScene } from '../support/watch-scene.js';
 
 /**
  * Issue 18: kill -9 of the watcher while it evacuates a hung host's 10 servers; a new watcher on
@@ -24,31 +22,11 @@ import {
 const test = suite('watch: kill -9 during an evacuation, then a new watcher resumes it');
 const HOST = 'fake2';
 const PREFIX = 'e2e-wc';
-let client: OpenStackClient;
-let dir = '';
-let servers: Server[] = [];
-
-test.before(async () => {
-  client = await adminClient();
-  dir = await mkdtemp(join(tmpdir(), 'fd-e2e-watch-crash-'));
-  await deleteServers(client, PREFIX);
-  for (const compute of testbed().computes) await ensureHealthy(client, compute.host);
-  servers = await bootServers(client, HOST, 10, { prefix: PREFIX });
-});
-
-test.after(async () => {
-  try {
-    await ensureHealthy(client, HOST);
-    await deleteServers(client, PREFIX);
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+const scene = watchScene(test, { tmpPrefix: 'fd-e2e-watch-crash-', boot: { host: HOST, count: 10, prefix: PREFIX } });
 
 test('the resumed run evacuates every server exactly once', async () => {
-  const stateDir = join(dir, 'state');
-  const config = await writeWatchConfig(dir, testbedWatchConfig(), await freePort());
+  const stateDir = join(scene.dir, 'state');
+  const config = await writeWatchConfig(scene.dir, testbedWatchConfig(), await freePort());
   const first = new WatcherProcess(config);
   let second: WatcherProcess | undefined;
   let frozen: number | undefined;
@@ -103,12 +81,15 @@ test('the resumed run evacuates every server exactly once', async () => {
     const runs = await watchedRuns(stateDir);
     assert.is(runs.length, 1, JSON.stringify(runs));
     assert.ok(runs[0].finished);
-    assert.is((await client.compute.listServersOnHost(HOST)).length, 0);
-    for (const server of servers) {
-      const after = await client.compute.getServer(server.id);
+    assert.is((await scene.client.compute.listServersOnHost(HOST)).length, 0);
+    for (const server of scene.servers) {
+      const after = await scene.client.compute.getServer(server.id);
       assert.ok(after.host !== null && after.host !== HOST, `${server.name} moved (now on ${after.host})`);
       assert.is(after.status, 'ACTIVE', `${server.name} ACTIVE`);
-      const migrations = await client.compute.listMigrations({ instanceUuid: server.id, migrationType: 'evacuation' });
+      const migrations = await scene.client.compute.listMigrations({
+        instanceUuid: server.id,
+        migrationType: 'evacuation',
+      });
       assert.is(migrations.length, 1, `${server.name}: exactly one evacuation`);
     }
   } finally {

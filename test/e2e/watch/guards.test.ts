@@ -1,11 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenStackClient } from '../../../src/openstack/index.js';
-import { adminClient, ensureHealthy, testbed, until } from '../support/testbed.js';
+import { testbed, until } from '../support/testbed.js';
 import {
   bmcLogLength,
   bmcLogSince,
@@ -18,6 +16,7 @@ import {
   WatcherProcess,
   writeWatchConfig,
 } from '../support/watch-process.js';
+import { watchScene } from '../support/watch-scene.js';
 
 /**
  * Issue 18's guards against the real testbed: a stopped nova-conductor (every compute's
@@ -26,24 +25,8 @@ import {
  * answers its inventory liveness probe is vetoed, not fenced.
  */
 const test = suite('watch: guards hold when the failure is not one host');
-let client: OpenStackClient;
-let dir = '';
+const scene = watchScene(test, { tmpPrefix: 'fd-e2e-watch-guards-' });
 const hosts = (): string[] => testbed().computes.map((c) => c.host);
-
-test.before(async () => {
-  client = await adminClient();
-  dir = await mkdtemp(join(tmpdir(), 'fd-e2e-watch-guards-'));
-  for (const host of hosts()) await ensureHealthy(client, host);
-});
-
-test.after(async () => {
-  try {
-    for (const host of hosts()) await ensureHealthy(client, host);
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +34,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function calm(): Promise<void> {
   await until(
     async () => {
-      const services = await client.compute.listServices();
+      const services = await scene.client.compute.listServices();
       const fresh = (t: string | null): boolean => t !== null && Date.now() - Date.parse(`${t}Z`) < 15_000;
       return services.every((s) => s.state === 'up' && fresh(s.updatedAt)) || undefined;
     },
@@ -77,14 +60,14 @@ async function assertUntouched(watcher: WatcherProcess, offsets: Map<string, num
       lines.some((l) => /set power 0|set shutdown|set reset/.test(l)),
       `${host} BMC: ${lines.join('\n')}`,
     );
-    assert.not.ok((await client.compute.findComputeService(host)).forcedDown, `${host} not forced down`);
+    assert.not.ok((await scene.client.compute.findComputeService(host)).forcedDown, `${host} not forced down`);
   }
 }
 
 test('nova-conductor stopped: every heartbeat stops, no fence, no force-down; nothing after it is back', async () => {
   await calm();
   const port = await freePort();
-  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'conductor'), testbedWatchConfig(), port));
+  const watcher = new WatcherProcess(await writeWatchConfig(join(scene.dir, 'conductor'), testbedWatchConfig(), port));
   const offsets = await bmcOffsets();
   let restart: (() => Promise<void>) | undefined;
   try {
@@ -109,7 +92,7 @@ test('nova-conductor stopped: every heartbeat stops, no fence, no force-down; no
 test('2 of 3 computes hung at once: the stale-fraction breaker, no fence', async () => {
   await calm();
   const port = await freePort();
-  const watcher = new WatcherProcess(await writeWatchConfig(join(dir, 'mass'), testbedWatchConfig(), port));
+  const watcher = new WatcherProcess(await writeWatchConfig(join(scene.dir, 'mass'), testbedWatchConfig(), port));
   const offsets = await bmcOffsets();
   const frozen: number[] = [];
   try {
@@ -138,11 +121,15 @@ test('a hung compute whose host answers its liveness probe (tcp): vetoed, not fe
     hosts: Record<string, Record<string, unknown>>;
   };
   inventory.hosts[host] = { ...inventory.hosts[host], probe: { tcp: `127.0.0.1:${probePort}`, timeoutSec: 2 } };
-  await mkdir(join(dir, 'veto'), { recursive: true });
-  const inventoryFile = join(dir, 'veto', 'inventory.json');
+  await mkdir(join(scene.dir, 'veto'), { recursive: true });
+  const inventoryFile = join(scene.dir, 'veto', 'inventory.json');
   await writeFile(inventoryFile, JSON.stringify(inventory, null, 2));
   const port = await freePort();
-  const config = await writeWatchConfig(join(dir, 'veto'), testbedWatchConfig({ inventory: inventoryFile }), port);
+  const config = await writeWatchConfig(
+    join(scene.dir, 'veto'),
+    testbedWatchConfig({ inventory: inventoryFile }),
+    port,
+  );
   const watcher = new WatcherProcess(config);
   const offsets = await bmcOffsets();
   let frozen: number | undefined;

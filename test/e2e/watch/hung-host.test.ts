@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import { adminClient, bootServers, deleteServers, ensureHealthy, testbed } from '../support/testbed.js';
 import {
   bmcLogLength,
   bmcLogSince,
@@ -17,6 +13,7 @@ import {
   WatcherProcess,
   writeWatchConfig,
 } from '../support/watch-process.js';
+import { watchScene } from '../support/watch-scene.js';
 
 /**
  * Issue 18 end to end: a hung host (its nova-compute SIGSTOPped: the process is there, its
@@ -26,33 +23,13 @@ import {
 const test = suite('watch: a hung host is fenced, forced down and evacuated');
 const HOST = 'fake1';
 const PREFIX = 'e2e-wh';
-let client: OpenStackClient;
-let dir = '';
-let servers: Server[] = [];
-
-test.before(async () => {
-  client = await adminClient();
-  dir = await mkdtemp(join(tmpdir(), 'fd-e2e-watch-'));
-  await deleteServers(client, PREFIX);
-  for (const compute of testbed().computes) await ensureHealthy(client, compute.host);
-  servers = await bootServers(client, HOST, 10, { prefix: PREFIX });
-});
-
-test.after(async () => {
-  try {
-    await ensureHealthy(client, HOST);
-    await deleteServers(client, PREFIX);
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+const scene = watchScene(test, { tmpPrefix: 'fd-e2e-watch-', boot: { host: HOST, count: 10, prefix: PREFIX } });
 
 const novaTime = (text: string): number => Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
 
 test('SIGSTOPped nova-compute: detected, fenced, forced down, all 10 evacuated once', async () => {
   const port = await freePort();
-  const config = await writeWatchConfig(dir, testbedWatchConfig(), port);
+  const config = await writeWatchConfig(scene.dir, testbedWatchConfig(), port);
   const bmcOffset = await bmcLogLength(HOST);
   const watcher = new WatcherProcess(config);
   let frozen: number | undefined;
@@ -70,7 +47,7 @@ test('SIGSTOPped nova-compute: detected, fenced, forced down, all 10 evacuated o
     let lastHeartbeat = 0;
     let detected: number | undefined;
     while (detected === undefined) {
-      const service = await client.compute.findComputeService(HOST);
+      const service = await scene.client.compute.findComputeService(HOST);
       const recovering = watcher.logs.find((l) => l.msg === 'recovering host' && l.host === HOST);
       if (recovering) detected = Date.parse(recovering.ts);
       else if (service.updatedAt) lastHeartbeat = Math.max(lastHeartbeat, novaTime(service.updatedAt));
@@ -84,7 +61,7 @@ test('SIGSTOPped nova-compute: detected, fenced, forced down, all 10 evacuated o
       300_000,
     );
     assert.is(finished.status, 'succeeded', watcher.tail());
-    const events = await journal(join(dir, 'state'), String(finished.runId));
+    const events = await journal(join(scene.dir, 'state'), String(finished.runId));
     const stepAt = (id: string): number => {
       const e = events.find((ev) => ev.event === 'step.finished' && ev.stepId === id);
       assert.ok(e, `step ${id} finished in the journal`);
@@ -107,15 +84,18 @@ test('SIGSTOPped nova-compute: detected, fenced, forced down, all 10 evacuated o
       bmc.some((line) => /set power 0 -> killed pid/.test(line)),
       bmc.join('\n'),
     );
-    const service = await client.compute.findComputeService(HOST);
+    const service = await scene.client.compute.findComputeService(HOST);
     assert.ok(service.forcedDown, 'forced down');
     assert.is(service.status, 'disabled');
-    assert.is((await client.compute.listServersOnHost(HOST)).length, 0);
-    for (const before of servers) {
-      const after = await client.compute.getServer(before.id);
+    assert.is((await scene.client.compute.listServersOnHost(HOST)).length, 0);
+    for (const before of scene.servers) {
+      const after = await scene.client.compute.getServer(before.id);
       assert.ok(after.host !== null && after.host !== HOST, `${before.name} moved (now on ${after.host})`);
       assert.is(after.status, 'ACTIVE', `${before.name} ACTIVE`);
-      const migrations = await client.compute.listMigrations({ instanceUuid: before.id, migrationType: 'evacuation' });
+      const migrations = await scene.client.compute.listMigrations({
+        instanceUuid: before.id,
+        migrationType: 'evacuation',
+      });
       assert.is(migrations.length, 1, `${before.name}: exactly one evacuation`);
     }
     const metrics = await httpGet(port, '/metrics');

@@ -1,20 +1,10 @@
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { OpenStackClient, Server } from '../../../src/openstack/index.js';
-import {
-  adminClient,
-  bootServers,
-  deleteServers,
-  ensureHealthy,
-  stopNovaApi,
-  testbed,
-  until,
-} from '../support/testbed.js';
+import { stopNovaApi, testbed, until } from '../support/testbed.js';
 import {
   bmcLogLength,
   bmcLogSince,
@@ -26,6 +16,7 @@ import {
   WatcherProcess,
   writeWatchConfig,
 } from '../support/watch-process.js';
+import { watchScene } from '../support/watch-scene.js';
 
 /**
  * Issue 18, "days, not minutes": the real `forcedown watch` polls for
@@ -38,9 +29,6 @@ const HOST = 'fake2';
 const PREFIX = 'e2e-ws';
 const MINUTES = Number(process.env.FORCEDOWN_E2E_WATCH_SOAK_MINUTES ?? '10');
 const KEYSTONE_CONF = join(testbed().dir, 'etc/keystone/keystone.conf');
-let client: OpenStackClient;
-let dir = '';
-let servers: Server[] = [];
 let originalConf: string | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,26 +86,16 @@ function withExpiration(conf: string, seconds: number): string {
   return conf.replace(/^\[token\]\n/m, `[token]\nexpiration = ${seconds}\n`);
 }
 
-test.before(async () => {
-  client = await adminClient();
-  dir = await mkdtemp(join(tmpdir(), 'fd-e2e-watch-soak-'));
-  await deleteServers(client, PREFIX);
-  for (const compute of testbed().computes) await ensureHealthy(client, compute.host);
-  servers = await bootServers(client, HOST, 3, { prefix: PREFIX });
-});
-
-test.after(async () => {
-  try {
+const scene = watchScene(test, {
+  tmpPrefix: 'fd-e2e-watch-soak-',
+  boot: { host: HOST, count: 3, prefix: PREFIX },
+  // keystone.conf back (with Keystone restarted) before the host is put back
+  restoreFirst: async () => {
     if (originalConf !== undefined && (await readFile(KEYSTONE_CONF, 'utf8')) !== originalConf) {
       await writeFile(KEYSTONE_CONF, originalConf);
       await restartKeystone();
     }
-    await ensureHealthy(client, HOST);
-    await deleteServers(client, PREFIX);
-  } finally {
-    await client.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  },
 });
 
 interface Polls {
@@ -199,7 +177,7 @@ test('polls through token expiry and restarts, RSS flat, then recovers a hung ho
   await writeFile(KEYSTONE_CONF, withExpiration(originalConf, 120));
   await restartKeystone();
   const port = await freePort();
-  const config = await writeWatchConfig(dir, testbedWatchConfig(), port);
+  const config = await writeWatchConfig(scene.dir, testbedWatchConfig(), port);
   const bmcOffset = await bmcLogLength(HOST);
   const watcher = new WatcherProcess(config);
   let frozen: number | undefined;
@@ -252,9 +230,12 @@ test('polls through token expiry and restarts, RSS flat, then recovers a hung ho
     const bmc = await bmcLogSince(HOST, bmcOffset);
     assert.is(bmc.filter((line) => /set power 0 -> killed pid/.test(line)).length, 1, bmc.join('\n'));
     for (const other of testbed().computes.filter((c) => c.host !== HOST))
-      assert.not.ok((await client.compute.findComputeService(other.host)).forcedDown, `${other.host} not forced down`);
-    for (const before of servers) {
-      const after = await client.compute.getServer(before.id);
+      assert.not.ok(
+        (await scene.client.compute.findComputeService(other.host)).forcedDown,
+        `${other.host} not forced down`,
+      );
+    for (const before of scene.servers) {
+      const after = await scene.client.compute.getServer(before.id);
       assert.ok(after.host !== null && after.host !== HOST, `${before.name} moved (now on ${after.host})`);
     }
     // flat: after the first minute (warm-up), no sample more than 1.5x + 32 MiB of the first minute's

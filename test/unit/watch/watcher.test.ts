@@ -11,7 +11,7 @@ import { listRuns } from '../../../src/runner/index.js';
 import { catalog } from '../../../src/steps/catalog.js';
 import type { GuardSettings } from '../../../src/watch/guards.js';
 import { RunnerRecoveries, WatchedRuns } from '../../../src/watch/recoveries.js';
-import { Watcher, type LogRecord, type WatcherOptions } from '../../../src/watch/watcher.js';
+import { Watcher, type LogRecord, type WatcherOptions, type WatchSettings } from '../../../src/watch/watcher.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 
 const guards: GuardSettings = {
@@ -24,6 +24,19 @@ const guards: GuardSettings = {
   settleAfterTripMs: 40_000,
 };
 
+/** The watcher's settings in these tests (a 50 ms interval, act mode, 2 samples), `over` on top. */
+function settings(over: Partial<WatchSettings> = {}): WatchSettings {
+  return {
+    intervalMs: 50,
+    staleAfterMs: 30_000,
+    heartbeatIntervalMs: 10_000,
+    confirmSamples: 2,
+    mode: 'act',
+    guards,
+    ...over,
+  };
+}
+
 async function setup(computes = ['fake1', 'fake2', 'fake3', 'fake4']) {
   const cloud = await startSimulatedCloud({ computes });
   const stateDir = await mkdtemp(join(tmpdir(), 'fd-watch-'));
@@ -34,14 +47,7 @@ async function setup(computes = ['fake1', 'fake2', 'fake3', 'fake4']) {
   const logs: LogRecord[] = [];
   const watcher = (over: Partial<WatcherOptions> = {}): Watcher =>
     new Watcher({
-      settings: {
-        intervalMs: 50,
-        staleAfterMs: 30_000,
-        heartbeatIntervalMs: 10_000,
-        confirmSamples: 2,
-        mode: 'act',
-        guards,
-      },
+      settings: settings(),
       compute: async () => (await services.openstack()).compute,
       launcher: recoveries(),
       power: (h) => services.power(h),
@@ -101,26 +107,10 @@ test('observe mode and dry run detect and report, acting on nothing', async () =
   try {
     t.cloud.double.killCompute('fake2', { now: true });
     for (const w of [
-      t.watcher({
-        settings: {
-          intervalMs: 50,
-          staleAfterMs: 30_000,
-          heartbeatIntervalMs: 10_000,
-          confirmSamples: 1,
-          mode: 'observe',
-          guards,
-        },
-      }),
+      t.watcher({ settings: settings({ confirmSamples: 1, mode: 'observe' }) }),
       t.watcher({
         dryRun: true,
-        settings: {
-          intervalMs: 50,
-          staleAfterMs: 30_000,
-          heartbeatIntervalMs: 10_000,
-          confirmSamples: 1,
-          mode: 'act',
-          guards,
-        },
+        settings: settings({ confirmSamples: 1 }),
       }),
     ]) {
       const report = await w.cycle();
@@ -142,16 +132,7 @@ test('half the computes dead at once: the breaker trips, nothing is fenced', asy
   try {
     t.cloud.double.killCompute('fake1', { now: true });
     t.cloud.double.killCompute('fake2', { now: true });
-    const w = t.watcher({
-      settings: {
-        intervalMs: 50,
-        staleAfterMs: 30_000,
-        heartbeatIntervalMs: 10_000,
-        confirmSamples: 1,
-        mode: 'act',
-        guards,
-      },
-    });
+    const w = t.watcher({ settings: settings({ confirmSamples: 1 }) });
     const report = await w.cycle();
     assert.equal(report.recover, []);
     assert.equal(
@@ -171,14 +152,7 @@ test('probe veto: the host answers, so the watcher notifies and does not fence',
   try {
     t.cloud.double.killCompute('fake3', { now: true });
     const w = t.watcher({
-      settings: {
-        intervalMs: 50,
-        staleAfterMs: 30_000,
-        heartbeatIntervalMs: 10_000,
-        confirmSamples: 1,
-        mode: 'act',
-        guards,
-      },
+      settings: settings({ confirmSamples: 1 }),
       probe: { probe: async () => 'answers' },
       notifier,
     });
@@ -203,15 +177,13 @@ test('a failed poll arms the self-check: no action until recoverAfterSamples goo
   const t = await setup();
   try {
     t.cloud.double.killCompute('fake1', { now: true });
-    const settings = {
-      intervalMs: 50,
-      staleAfterMs: 30_000,
-      heartbeatIntervalMs: 10_000,
-      confirmSamples: 1,
-      mode: 'observe' as const,
-      guards: { ...guards, recoverAfterSamples: 2, settleAfterTripMs: 0 }, // the hold: detect-guards.test.ts
-    };
-    const w = t.watcher({ settings });
+    const w = t.watcher({
+      settings: settings({
+        confirmSamples: 1,
+        mode: 'observe',
+        guards: { ...guards, recoverAfterSamples: 2, settleAfterTripMs: 0 }, // the hold: detect-guards.test.ts
+      }),
+    });
     t.cloud.double.failNext({ status: 503, times: 10, route: 'GET /v2.1/os-services' });
     assert.is((await w.cycle()).ok, false);
     t.cloud.double.clearFailures();
@@ -232,14 +204,7 @@ test('an alert alone never makes a heartbeating compute a candidate', async () =
     const w = t.watcher({
       alerts,
       mode: undefined,
-      settings: {
-        intervalMs: 50,
-        staleAfterMs: 30_000,
-        heartbeatIntervalMs: 10_000,
-        confirmSamples: 2,
-        mode: 'observe',
-        guards,
-      },
+      settings: settings({ mode: 'observe' }),
     } as Partial<WatcherOptions>);
     // fake4 heartbeats on the double: the alert (a wrong rule, a leaked token) fences nothing
     for (let i = 0; i < 3; i++) {
@@ -258,16 +223,7 @@ test('after a stop mid-evacuation, a new watcher resumes the run instead of star
     const ids = t.cloud.double.addServers(6, { host: 'fake1' });
     t.cloud.double.configure({ rebuildDelayMs: 300 });
     t.cloud.double.killCompute('fake1', { now: true });
-    const w = t.watcher({
-      settings: {
-        intervalMs: 50,
-        staleAfterMs: 30_000,
-        heartbeatIntervalMs: 10_000,
-        confirmSamples: 1,
-        mode: 'act',
-        guards,
-      },
-    });
+    const w = t.watcher({ settings: settings({ confirmSamples: 1 }) });
     assert.equal((await w.cycle()).recover, ['fake1']);
     // stop once the host is forced down (the safe point), while servers are still evacuating
     while (!t.cloud.double.service('fake1')?.forcedDown) await new Promise((r) => setTimeout(r, 10));
