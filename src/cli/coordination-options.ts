@@ -67,25 +67,21 @@ export async function coordinationSettingsFor(
 }
 
 /**
- * The selected cloud's region name (clouds.yaml `region_name`, OS_REGION_NAME, --os-region-name):
+ * The selected cloud's region name (--os-region-name, OS_REGION_NAME, clouds.yaml `region_name`):
  * the default region in the etcd keys, so the machines of one cloud meet under one region without
- * FORCEDOWN_ETCD_REGION. A cloud configuration that does not load gives none here (quietly: the
- * command that needs the cloud reports it itself); the region is then `default`.
+ * FORCEDOWN_ETCD_REGION. src/openstack's `cloudRegionName` resolves it, the same function the
+ * Terraform provider uses (quiet: a cloud configuration that does not load is reported by the
+ * command that needs it).
  */
 async function cloudRegionOf(args: ParsedArgs, context: CommandContext): Promise<{ cloudRegion?: string }> {
-  try {
-    const { loadCloudConfig } = await import('../openstack/index.js');
-    const cloud = args.values['os-cloud'];
-    const config = loadCloudConfig({
-      ...(typeof cloud === 'string' && cloud !== '' ? { cloud } : {}),
-      env: context.env,
-      cwd: context.cwd,
-      ...(context.env.HOME ? { home: context.env.HOME } : {}),
-      overrides: cloudOverridesFrom(args, context.cwd),
-      warn: () => undefined,
-    });
-    return config.regionName !== undefined ? { cloudRegion: config.regionName } : {};
-  } catch {
-    return {};
-  }
+  const { cloudRegionName } = await import('../openstack/index.js');
+  const cloud = args.values['os-cloud'];
+  const region = cloudRegionName({
+    ...(typeof cloud === 'string' && cloud !== '' ? { cloud } : {}),
+    env: context.env,
+    cwd: context.cwd,
+    ...(context.env.HOME ? { home: context.env.HOME } : {}),
+    overrides: cloudOverridesFrom(args, context.cwd),
+  });
+  return region !== undefined ? { cloudRegion: region } : {};
 }

@@ -3,7 +3,7 @@
  * FORCEDOWN_ETCD_* or --etcd; the runs' locks and mirror; takeover of a dead leader's runs; and
  * the leader loop (only the leader polls and acts).
  */
-import type { Coordinator } from '../coordination/index.js';
+import type { CoordinationSettings, Coordinator } from '../coordination/index.js';
 import type { RunCoordination } from '../runner/index.js';
 import type { ResolvedWatchConfig } from '../watch/config.js';
 import type { WatchLeadership } from '../watch/leadership.js';
@@ -18,18 +18,51 @@ export async function watchCoordinator(
   context: CommandContext,
   config: ResolvedWatchConfig,
 ): Promise<Coordinator | undefined> {
+  const settings = await watchCoordinationSettings(args, context, config);
+  if (settings === undefined) return undefined;
+  const { openCoordination } = await import('../coordination/index.js');
+  return openCoordination(settings, context.env);
+}
+
+/** The watcher's coordination settings (flag, environment, watch.json, the cloud's region), undefined when none. */
+export async function watchCoordinationSettings(
+  args: ParsedArgs,
+  context: CommandContext,
+  config: ResolvedWatchConfig,
+): Promise<CoordinationSettings | undefined> {
   const flag = args.values.etcd as string | undefined;
   const section = config.config.coordination;
   if (flag === undefined && section === undefined && !context.env.FORCEDOWN_ETCD_ENDPOINTS?.trim()) return undefined;
-  const { coordinationSettings, openCoordination } = await import('../coordination/index.js');
-  const settings = coordinationSettings({
+  const { coordinationSettings } = await import('../coordination/index.js');
+  const cloudRegion = await watchCloudRegion(args, context, config);
+  return coordinationSettings({
     ...(section !== undefined ? { section, sectionFile: config.file } : {}),
     env: context.env,
     ...(flag !== undefined ? { flag } : {}),
     cwd: context.cwd,
-    ...(config.config.region !== undefined ? { cloudRegion: config.config.region } : {}),
+    ...(cloudRegion !== undefined ? { cloudRegion } : {}),
   });
-  return settings === undefined ? undefined : openCoordination(settings, context.env);
+}
+
+/**
+ * The watched cloud's region (watch.json `region`, else OS_REGION_NAME, else the cloud's
+ * clouds.yaml `region_name`): the default region of the keys, resolved by the same function as for
+ * runs and the Terraform provider, so that they all lock the same `<prefix>/<region>/hosts/<host>`.
+ */
+async function watchCloudRegion(
+  args: ParsedArgs,
+  context: CommandContext,
+  config: ResolvedWatchConfig,
+): Promise<string | undefined> {
+  const { cloudRegionName } = await import('../openstack/index.js');
+  const cloud = config.config.cloud ?? (args.values['os-cloud'] as string | undefined);
+  return cloudRegionName({
+    ...(cloud !== undefined && cloud !== '' ? { cloud } : {}),
+    env: context.env,
+    cwd: context.cwd,
+    ...(context.env.HOME ? { home: context.env.HOME } : {}),
+    ...(config.config.region !== undefined ? { overrides: { regionName: config.config.region } } : {}),
+  });
 }
 
 /** What each run of the watcher uses of the coordinator (as the CLI run does). */

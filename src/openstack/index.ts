@@ -9,6 +9,7 @@
  */
 export * from './openstack.interface.js';
 export { loadCloudConfig } from './config/load-cloud-config.js';
+export { cloudRegionName } from './config/cloud-region.js';
 export { connect, type ConnectOptions } from './client.js';
 export {
   OpenStackApiError,

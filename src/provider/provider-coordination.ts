@@ -3,7 +3,9 @@
  * field by field) → src/coordination's settings, validated by the same schema runs use
  * (schemas/coordination.schema.json). No block and no FORCEDOWN_ETCD_ENDPOINTS: no coordination.
  */
-import { coordinationSettings, type CoordinationSettings } from '../coordination/index.js';
+import { ETCD_ENV, coordinationSettings, type CoordinationSettings } from '../coordination/index.js';
+import { cloudRegionName } from '../openstack/config/cloud-region.js';
+import type { LoadCloudConfigOptions } from '../openstack/openstack.interface.js';
 import { diagnosticFromError, type Diagnostic } from './diagnostics.js';
 import { isUnknown, type TfObject, type TfValue } from './unknown.js';
 
@@ -47,14 +49,23 @@ export function coordinationSection(block: TfObject): Record<string, unknown> {
   return section;
 }
 
-/** The coordination settings of a provider configuration, or a diagnostic saying what is wrong. */
+/**
+ * The coordination settings of a provider configuration, or a diagnostic saying what is wrong.
+ * The default region of the keys is the cloud's, resolved from `cloud` (the provider's cloud
+ * options) exactly as runs and watchers resolve it (`region`, else OS_REGION_NAME, else the
+ * cloud's clouds.yaml `region_name`): a run and the provider then lock the same
+ * `<prefix>/<region>/hosts/<host>`. The cloud configuration is read only when coordination is
+ * configured, and one that does not load gives no region (never a configure error).
+ */
 export function providerCoordination(
   config: TfValue,
   env: Readonly<Record<string, string | undefined>>,
-  cloudRegion?: string,
+  cloud: LoadCloudConfigOptions,
 ): { settings: CoordinationSettings | undefined; diagnostics: Diagnostic[] } {
   const block = objectOf(objectOf(config)?.coordination);
   try {
+    const configured = block !== undefined || (env[ETCD_ENV.endpoints]?.trim() ?? '') !== '';
+    const cloudRegion = configured ? cloudRegionName({ env, ...cloud }) : undefined;
     const settings = coordinationSettings({
       ...(block === undefined ? {} : { section: coordinationSection(block), sectionFile: 'provider "forcedown"' }),
       env,

@@ -135,10 +135,11 @@ export class ForcedownProvider {
   configure(config: TfValue): Diagnostic[] {
     const { values } = readProviderConfig(config);
     const diagnostics = validateProviderConfig(values).filter((d) => d.severity === 'error');
-    const coordination = providerCoordination(config, this.#env ?? process.env, values.region);
+    const options = cloudOptionsFromConfig(values, this.#env);
+    const coordination = providerCoordination(config, this.#env ?? process.env, options);
     if (diagnostics.length > 0 || coordination.diagnostics.length > 0)
       return [...diagnostics, ...coordination.diagnostics];
-    this.#options = cloudOptionsFromConfig(values, this.#env);
+    this.#options = options;
     this.#coordination = coordination.settings;
     return [];
   }

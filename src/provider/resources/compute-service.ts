@@ -15,7 +15,7 @@
  */
 import type { HostLockProvider } from '../../coordination/index.js';
 import { isForcedownError } from '../../errors/index.js';
-import { convergeService, isDoneEvacuationsRemain, isHostName } from '../../hostops/index.js';
+import { convergeService, isDoneEvacuationsRemain, isHostName, type BeforeWrite } from '../../hostops/index.js';
 import type { ComputeApi, ComputeService } from '../../openstack/openstack.interface.js';
 import { diagnosticFromError, errorDiagnostic, hasErrors, warningDiagnostic, type Diagnostic } from '../diagnostics.js';
 import {
@@ -29,7 +29,7 @@ import {
 import { UNKNOWN, isUnknown, type TfObject, type TfValue } from '../unknown.js';
 import type { OperationContext, PlanDraft, PlanResult, ResourceType, StateResult } from '../resource-type.js';
 import { lockVerdict, reasonBreakingLock } from './compute-service-lock.js';
-import { etcdPlanVerdict, withEtcdLock } from './compute-service-etcd.js';
+import { etcdPlanVerdict, isLockLost, lockLostDiagnostic, withEtcdLock } from './compute-service-etcd.js';
 
 export type { PlanResult, StateResult };
 
@@ -315,12 +315,17 @@ interface Desired {
   readonly disabledReason: string | null;
 }
 
-/** Brings the service to `desired` (hostops' order); returns the service as Nova last reported it and any problem. */
+/**
+ * Brings the service to `desired` (hostops' order); returns the service as Nova last reported it
+ * and any problem. `beforeWrite` (the etcd lock's guard) runs before each PUT; a lost lock stops
+ * the convergence there.
+ */
 async function converge(
   api: ComputeApi,
   start: ComputeService,
   desired: Desired,
   signal?: AbortSignal,
+  beforeWrite?: BeforeWrite,
 ): Promise<{ service: ComputeService; diagnostics: Diagnostic[] }> {
   let service = start;
   const target = {
@@ -329,9 +334,13 @@ async function converge(
     disabledReason: desired.disabledReason ?? defaultDisabledReason(desired.forcedDown, null),
   };
   try {
-    service = await convergeService(api, service, target, signal === undefined ? {} : { signal });
+    service = await convergeService(api, service, target, {
+      ...(signal === undefined ? {} : { signal }),
+      ...(beforeWrite === undefined ? {} : { beforeWrite }),
+    });
     return { service, diagnostics: [] };
   } catch (error) {
+    if (isLockLost(error)) return { service, diagnostics: [lockLostDiagnostic(service.host, error)] };
     if (!desired.forcedDown && isDoneEvacuationsRemain(error))
       return { service, diagnostics: [doneEvacuationsDiagnostic(service.host, error)] };
     return {
@@ -380,10 +389,10 @@ export async function applyComputeService(
     return { state: priorValue, diagnostics: [diagnosticFromError('Connecting to etcd failed', error, ['host'])] };
   }
   const host = str(target[A.host]) ?? '';
-  return withEtcdLock(locks, host, str(target[A.breakLock]), priorValue, () =>
+  return withEtcdLock(locks, host, str(target[A.breakLock]), priorValue, (beforeWrite) =>
     planned === null && prior !== null
-      ? destroyComputeService(api, prior, signal)
-      : applyPlanned(api, prior, planned as TfObject, signal),
+      ? destroyComputeService(api, prior, signal, beforeWrite)
+      : applyPlanned(api, prior, planned as TfObject, signal, beforeWrite),
   );
 }
 
@@ -393,6 +402,7 @@ async function applyPlanned(
   prior: TfObject | null,
   planned: TfObject,
   signal?: AbortSignal,
+  beforeWrite?: BeforeWrite,
 ): Promise<StateResult> {
   const host = str(planned[A.host]) ?? '';
   const binary = str(planned[A.binary]) ?? NOVA_COMPUTE;
@@ -416,7 +426,7 @@ async function applyPlanned(
     disabled: planned[A.disabled] === true,
     disabledReason: str(planned[A.disabledReason]),
   };
-  const outcome = await converge(api, service, desired, signal);
+  const outcome = await converge(api, service, desired, signal, beforeWrite);
   if (hasErrors(outcome.diagnostics)) {
     if (prior === null) {
       // a failed create records nothing: the next apply finds the service again and converges
@@ -441,7 +451,12 @@ async function applyPlanned(
 }
 
 /** Destroy: restores the service to up (forced_down cleared) and enabled. Never deletes it. */
-async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: AbortSignal): Promise<StateResult> {
+async function destroyComputeService(
+  api: ComputeApi,
+  prior: TfObject,
+  signal?: AbortSignal,
+  beforeWrite?: BeforeWrite,
+): Promise<StateResult> {
   const host = str(prior[A.host]) ?? '';
   const binary = str(prior[A.binary]) ?? NOVA_COMPUTE;
   let service: ComputeService | undefined;
@@ -456,7 +471,13 @@ async function destroyComputeService(api: ComputeApi, prior: TfObject, signal?: 
   if (service === undefined) return { state: null, diagnostics: [] }; // already gone: nothing to restore
   const lock = lockVerdict(service, str(prior[A.breakLock]), 'destroy');
   if (hasErrors(lock.diagnostics)) return { state: prior, diagnostics: lock.diagnostics };
-  const outcome = await converge(api, service, { forcedDown: false, disabled: false, disabledReason: null }, signal);
+  const outcome = await converge(
+    api,
+    service,
+    { forcedDown: false, disabled: false, disabledReason: null },
+    signal,
+    beforeWrite,
+  );
   if (hasErrors(outcome.diagnostics)) {
     const now = await refetch(api, outcome.service, signal);
     return {

@@ -1,7 +1,8 @@
 /**
  * The provider and the etcd host locks (a `coordination` block): plan and apply of a host a run
  * holds in etcd fail naming the run, Nova unchanged; apply holds the host's lock while it writes
- * Nova; break_lock takes the lock over, recorded. With a fake lock provider.
+ * Nova; break_lock takes the lock over, recorded; a lock lost between the two Nova writes stops
+ * the apply before the second. With a fake lock provider.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -20,6 +21,8 @@ class FakeLocks implements HostLockProvider {
   readonly kind = 'etcd';
   readonly holders = new Map<string, LockHolder>();
   readonly acquired: AcquireLocksOptions[] = [];
+  /** Aborting it is what the etcd lease guard / key watch does when the lock is lost. */
+  lost = new AbortController();
   constructor(private readonly log: string[]) {}
 
   async holder(host: string): Promise<LockHolder | undefined> {
@@ -42,6 +45,7 @@ class FakeLocks implements HostLockProvider {
     return {
       hosts: options.hosts,
       broken,
+      lost: this.lost.signal,
       release: async () => {
         for (const host of options.hosts) this.holders.delete(host);
         this.log.push(`unlock ${options.hosts.join(',')}`);
@@ -146,6 +150,66 @@ test('break_lock: plan warns, apply takes the lock over with the reason, recorde
   assert.is(locks.acquired[0]?.breakLock, 'run r-20261202-fake3 died with ops1');
   assert.match(applied.diagnostics[0]?.summary ?? '', 'Breaking the etcd lock');
   assert.ok(nova.state.calls.includes('setForcedDown fake3 true'));
+});
+
+/** Runs `between` after Nova's first write (forced_down set or cleared), before the second. */
+function afterFirstWrite(nova: FakeCompute, between: () => void): void {
+  const setForcedDown = nova.setForcedDown.bind(nova);
+  nova.setForcedDown = async (...call) => {
+    const service = await setForcedDown(...call);
+    between();
+    return service;
+  };
+}
+
+const lostWays: [string, (locks: FakeLocks) => void, string][] = [
+  [
+    'the lease is lost',
+    (locks) =>
+      locks.lost.abort(
+        refused('COORDINATION_LEASE_LOST', 'the etcd lease of run terraform-provider-1 is lost: expired', 'stop'),
+      ),
+    'COORDINATION_LEASE_LOST',
+  ],
+  ['a run took the key over', (locks) => locks.holders.set('fake3', RUN), 'taken over by r-20261202-fake3'],
+  ['the key was deleted', (locks) => locks.holders.delete('fake3'), 'is gone'],
+];
+for (const [how, lose, says] of lostWays) {
+  test(`apply: ${how} between the two Nova writes: it stops before the second, says so`, async () => {
+    const { provider, nova, locks } = setup();
+    const prior = await provider.applyResourceChange(
+      TYPE,
+      null,
+      (await provider.planResourceChange(TYPE, null, unset(down), down)).planned,
+    );
+    assert.equal(prior.diagnostics, []);
+    // the reverse change: clear forced_down, then enable
+    const up = cfg({ host: 'fake3', forced_down: false, disabled: false });
+    const plan = await provider.planResourceChange(TYPE, prior.state, unset(up), up);
+    nova.state.calls.length = 0;
+    afterFirstWrite(nova, () => lose(locks));
+    const applied = await provider.applyResourceChange(TYPE, prior.state, plan.planned);
+    assert.equal(nova.state.calls, ['lock fake3', 'setForcedDown fake3 false', 'unlock fake3'], 'no enable');
+    const error = applied.diagnostics.find((d) => d.severity === 'error');
+    assert.match(error?.summary ?? '', 'Stopped: the etcd lock of fake3 was lost');
+    assert.match(error?.detail ?? '', says);
+    assert.match(error?.detail ?? '', 'What to do');
+    assert.match(error?.detail ?? '', 'forcedown runs --all-machines');
+    const state = applied.state as TfObject;
+    assert.is(state.forced_down, false, 'the state records what Nova shows: forced up');
+    assert.is(state.disabled, true, '... and still disabled');
+  });
+}
+
+test('apply: a lock still held is checked before each write and the change completes', async () => {
+  const { provider, nova } = setup();
+  let checked = 0;
+  afterFirstWrite(nova, () => (checked += 1));
+  const plan = await provider.planResourceChange(TYPE, null, unset(down), down);
+  const applied = await provider.applyResourceChange(TYPE, null, plan.planned);
+  assert.equal(applied.diagnostics, []);
+  assert.is(checked, 1);
+  assert.ok(nova.state.calls.includes('disable fake3 forcedown: fenced: INC-7: BMC off'));
 });
 
 test('no coordination: no lock is opened; an invalid block is a configure error naming the field', async () => {
