@@ -34,6 +34,8 @@ interface FakeState {
   password: string;
   mode: string;
   failNext: number;
+  /** Sleep this long before answering (a slow BMC). */
+  delayMs?: number;
   log: FakeCall[];
 }
 
@@ -402,8 +404,8 @@ test('a power off against a BMC that never answers is noticed until the call tim
   assert.ok(error.isUnreachable);
   assert.ok(notices.length >= 1);
   assert.ok(notices.every((n) => n.action === 'power off' && n.timeoutMs === 600));
-  assert.match(notices[0]!.message, 'power off): no answer yet after');
-  assert.match(notices[0]!.message, 'gives up after 0.6 s');
+  assert.match(notices[0].message, 'power off): no answer yet after');
+  assert.match(notices[0].message, 'gives up after 0.6 s');
 });
 
 test('ipmi wait notices never hold the BMC password or the user name', async () => {
@@ -426,7 +428,7 @@ test('the read-back loop says what power state it waits for, how long so far and
   const waits = progress.filter((event) => event.phase === 'wait');
   assert.ok(waits.length >= 1);
   assert.match(
-    waits[0]!.message,
+    waits[0].message,
     /^fake1: power is on, waiting for off \(ipmi admin@127\.0\.0\.1:9001, \d+ reads; waited \d+(\.\d)? s of 0\.3 s\)$/,
   );
 });
