@@ -2,7 +2,7 @@
 //
 // LAYERS lists src/'s top-level folders from the top (cli) down; a file may import a folder in a
 // lower group, never one in its own or a higher group, except the sideways pairs in SIDEWAYS.
-// Files directly in src/ (version.ts) form the layer '(root)', beside exec. ARCHITECTURE.md draws this table;
+// Files directly in src/ (version.ts, wait-notices.ts) form the layer '(root)', beside exec. ARCHITECTURE.md draws this table;
 // change both together.
 import path from 'node:path';
 

@@ -4,13 +4,8 @@
  * cloud's name does; passwords stay in secure.yaml / OS_* variables.
  */
 import { resolve } from 'node:path';
-import type {
-  CloudConfig,
-  ConnectOptions,
-  LoadCloudConfigOptions,
-  OpenStackClient,
-  WaitNotice,
-} from '../openstack/index.js';
+import type { CloudConfig, ConnectOptions, LoadCloudConfigOptions, OpenStackClient } from '../openstack/index.js';
+import type { WaitNoticeBase } from '../wait-notices.js';
 import type { CommandContext, OptionSpec, ParsedArgs } from './command.interface.js';
 import { escapeForTerminal } from './io.js';
 
@@ -69,8 +64,8 @@ export function warnTo(context: CommandContext): (message: string) => void {
   };
 }
 
-/** Prints what an OpenStack call that keeps waiting waits for, and until when, on stderr. */
-export function waitsTo(context: CommandContext): (notice: WaitNotice) => void {
+/** Prints what an OpenStack or BMC call that keeps waiting waits for, and until when, on stderr. */
+export function waitsTo(context: CommandContext): (notice: WaitNoticeBase) => void {
   return (notice) => {
     context.stderr.write(`forcedown: ${escapeForTerminal(notice.message)}\n`);
   };

@@ -8,9 +8,8 @@ import type {
   LoadCloudConfigOptions,
   OpenStackClient,
   RequestDeadlines,
-  WaitNotice,
 } from '../openstack/openstack.interface.js';
-import type { Confirm, RunServices } from '../runner/index.js';
+import type { AnyWaitNotice, Confirm, RunServices } from '../runner/index.js';
 
 /** Retries of idempotent OpenStack calls during a run: 10 retries, 0.5 s doubling to 8 s, jittered (28–55 s in all). */
 export const RUN_RETRY_POLICY = { retries: 10, baseDelayMs: 500, maxDelayMs: 8000 } as const;
@@ -47,15 +46,21 @@ export interface RunServicesOptions {
   /** Time limits of each OpenStack call. @defaultValue {@link RUN_DEADLINES} */
   readonly deadlines?: Partial<RequestDeadlines>;
   /**
-   * Where notices of OpenStack calls that keep waiting go while no step routes them
-   * ({@link RunServices.routeWaits}): plan, and the sign-in before the first step.
+   * Where notices of OpenStack and BMC calls that keep waiting go while no step routes them
+   * ({@link RunServices.routeWaits}): plan, the sign-in before the first step, the first
+   * fence's power read started while the run sets up.
    */
-  readonly onWait?: (notice: WaitNotice) => void;
+  readonly onWait?: (notice: AnyWaitNotice) => void;
   /**
    * How long a primed power read stays usable.
    * @defaultValue {@link PRIMED_READ_MAX_AGE_MS}
    */
   readonly primedReadMaxAgeMs?: number;
+  /**
+   * How long a BMC call waits before it says so, and how often after that (tests shorten it).
+   * @defaultValue `NOTICE_EVERY_MS` (4 s, as OpenStack calls)
+   */
+  readonly powerNoticeEveryMs?: number;
 }
 
 /** Loads the run's inventory once, on first use (a clear input error when none was given). */
@@ -109,8 +114,8 @@ export function createRunServices(options: RunServicesOptions): RunServices {
   // close() aborts a sign-in still under way: nothing may keep the process alive after the run
   const closing = new AbortController();
   const connectSignal = options.signal ? AbortSignal.any([options.signal, closing.signal]) : closing.signal;
-  let waitRoute: ((notice: WaitNotice) => void) | undefined;
-  const onWait = (notice: WaitNotice): void => (waitRoute ?? options.onWait)?.(notice);
+  let waitRoute: ((notice: AnyWaitNotice) => void) | undefined;
+  const onWait = (notice: AnyWaitNotice): void => (waitRoute ?? options.onWait)?.(notice);
   const primed = new Map<string, { readonly startedAt: number; readonly read: Promise<PowerState> }>();
 
   const loadInventoryOnce = inventoryLoader(options);
@@ -150,9 +155,12 @@ export function createRunServices(options: RunServicesOptions): RunServices {
           const entry = loaded.host(host);
           const password = await loaded.password(entry.bmc.password, host);
           const { createPowerController } = await import('../fencing/index.js');
+          // a BMC call that keeps waiting says so as the running step's output, like OpenStack's
           return createPowerController(host, entry.bmc, password, {
             warn: options.warn,
             baseDir: dirname(loaded.absolutePath),
+            onWait,
+            ...(options.powerNoticeEveryMs !== undefined ? { noticeEveryMs: options.powerNoticeEveryMs } : {}),
           });
         })();
         controllers.set(host, controller);

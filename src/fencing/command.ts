@@ -2,7 +2,7 @@ import { ExecError, run } from '../exec/index.js';
 import { isForcedownError } from '../errors/index.js';
 import type { CommandBmc } from '../generated/inventory.types.js';
 import { secrets } from '../secrets/index.js';
-import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
+import { callTimeout, fencingError, withWaitNotices, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingOperation } from './fencing-error.js';
 import type {
   PowerAction,
@@ -76,14 +76,16 @@ export class CommandPowerController implements PowerController {
     const timeoutMs = callTimeout(this.#ctx, options.timeoutMs);
     const [file, ...args] = this.#argv;
     try {
-      return await run(file, [...args, operation], {
-        env: this.#env,
-        secrets: this.#password !== undefined ? [this.#password] : [],
-        timeoutMs,
-        signal: options.signal,
-        dryRun,
-        purpose: `power ${operation} of ${this.host}`,
-      });
+      return await withWaitNotices(this.#ctx, { operation, timeoutMs }, () =>
+        run(file, [...args, operation], {
+          env: this.#env,
+          secrets: this.#password !== undefined ? [this.#password] : [],
+          timeoutMs,
+          signal: options.signal,
+          dryRun,
+          purpose: `power ${operation} of ${this.host}`,
+        }),
+      );
     } catch (error) {
       throw this.#mapError(operation, error, timeoutMs);
     }

@@ -44,12 +44,15 @@ export function createPowerController(
       ? Math.round(bmc.callTimeoutSec * 1000)
       : (options.defaultCallTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   const credentialSource = describePasswordSource(bmc.password);
-  const context = (target: string): DriverContext => ({
+  const context = (target: string, address: string): DriverContext => ({
     host,
     driver: bmc.driver,
     target: redact(target),
     credentialSource,
     callTimeoutMs,
+    address: redact(address),
+    onWait: options.onWait,
+    noticeEveryMs: options.noticeEveryMs,
   });
 
   switch (bmc.driver) {
@@ -60,8 +63,9 @@ export function createPowerController(
           'the ipmi driver needs a BMC password, and none was given',
           `set the password in ${credentialSource ?? "the entry's password source"}`,
         );
-      const target = `ipmi ${bmc.username}@${bmc.address}:${bmc.port ?? IPMI_DEFAULTS.port}${bmc.interface === 'lan' ? ' (lan)' : ''}`;
-      return new IpmiPowerController(context(target), bmc, password);
+      const address = `${bmc.address}:${bmc.port ?? IPMI_DEFAULTS.port}`;
+      const target = `ipmi ${bmc.username}@${address}${bmc.interface === 'lan' ? ' (lan)' : ''}`;
+      return new IpmiPowerController(context(target, address), bmc, password);
     }
     case 'redfish': {
       if (!password)
@@ -87,11 +91,12 @@ export function createPowerController(
           'set `url` to the BMC base URL, e.g. https://bmc.example.net',
         );
       const target = `redfish ${bmc.username}@${url.origin}${bmc.systemId !== undefined ? ` system ${bmc.systemId}` : ''}`;
-      return new RedfishPowerController(context(target), bmc, password, { warn, baseDir });
+      // an origin never carries the URL's user:password
+      return new RedfishPowerController(context(target, url.origin), bmc, password, { warn, baseDir });
     }
     case 'command': {
-      const target = `command ${bmc.command.map(quote).join(' ')}`;
-      return new CommandPowerController(context(target), bmc, password);
+      const program = bmc.command.map(quote).join(' ');
+      return new CommandPowerController(context(`command ${program}`, program), bmc, password);
     }
     default: {
       const driver: unknown = (bmc as { driver?: unknown }).driver;

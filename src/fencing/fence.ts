@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seconds } from '../wait-notices.js';
 import { FencingError } from './fencing-error.js';
 import type { PowerAction, PowerController, PowerDriver, PowerState } from './power.interface.js';
 
@@ -308,13 +309,18 @@ class PowerDrive {
   }
 
   private async waitForWanted(): Promise<Outcome> {
-    const deadline = performance.now() + this.timeoutMs;
+    const waitStarted = performance.now();
+    const deadline = waitStarted + this.timeoutMs;
     for (;;) {
       const state = await this.read();
       if (state === this.want) return this.done(false);
       const left = deadline - performance.now();
       if (left <= 0) throw this.timedOut(state);
-      this.progress('wait', `${this.controller.host}: power is ${state}, waiting for ${this.want}`, state);
+      this.progress(
+        'wait',
+        `${this.controller.host}: power is ${state}, waiting for ${this.want} (${this.controller.target}, ${this.readBacks} reads; waited ${seconds(performance.now() - waitStarted)} of ${seconds(this.timeoutMs)})`,
+        state,
+      );
       await sleep(Math.min(this.pollIntervalMs, left), undefined, { signal: this.signal });
     }
   }

@@ -28,4 +28,5 @@ export type {
   PowerDriver,
   PowerRequestResult,
   PowerState,
+  PowerWaitNotice,
 } from './power.interface.js';

@@ -2,7 +2,7 @@ import { ExecError, run } from '../exec/index.js';
 import { isForcedownError } from '../errors/index.js';
 import type { IpmiBmc } from '../generated/inventory.types.js';
 import { secrets } from '../secrets/index.js';
-import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
+import { callTimeout, fencingError, withWaitNotices, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingFailure, FencingOperation } from './fencing-error.js';
 import type {
   PowerAction,
@@ -181,14 +181,17 @@ export class IpmiPowerController implements PowerController {
   async #ipmitool(operation: FencingOperation, command: readonly string[], options: PowerCallOptions, dryRun: boolean) {
     const timeoutMs = callTimeout(this.#ctx, options.timeoutMs);
     try {
-      return await run(this.#program, [...this.#baseArgs, ...command], {
-        env: { IPMI_PASSWORD: this.#password },
-        secrets: [this.#password],
-        timeoutMs,
-        signal: options.signal,
-        dryRun,
-        purpose: `ipmitool chassis power ${command.at(-1)} of ${this.host}`,
-      });
+      // a slow or unreachable BMC keeps ipmitool running up to the timeout: say so meanwhile
+      return await withWaitNotices(this.#ctx, { operation, timeoutMs }, () =>
+        run(this.#program, [...this.#baseArgs, ...command], {
+          env: { IPMI_PASSWORD: this.#password },
+          secrets: [this.#password],
+          timeoutMs,
+          signal: options.signal,
+          dryRun,
+          purpose: `ipmitool chassis power ${command.at(-1)} of ${this.host}`,
+        }),
+      );
     } catch (error) {
       throw this.#mapError(operation, error, timeoutMs);
     }

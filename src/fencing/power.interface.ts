@@ -4,6 +4,7 @@
  */
 
 import type { BmcConfig } from '../generated/inventory.types.js';
+import type { WaitNoticeBase } from '../wait-notices.js';
 
 /** The power drivers an inventory entry can name (`bmc.driver`): the schema's list, not a copy. */
 export type PowerDriver = BmcConfig['driver'];
@@ -77,6 +78,27 @@ export interface PowerController {
   on(options?: PowerCallOptions): Promise<PowerRequestResult>;
 }
 
+/**
+ * Said while one BMC call is still waiting for its answer (an ipmitool or power command still
+ * running, a Redfish request not answered yet), every few seconds, so that a slow or unreachable
+ * BMC never looks like a hang. Holds no password, token or user name.
+ */
+export interface PowerWaitNotice extends WaitNoticeBase {
+  readonly host: string;
+  readonly driver: PowerDriver;
+  /**
+   * Where the call goes, without credentials: `127.0.0.1:623` (ipmi), `https://bmc.example.net`
+   * (redfish), the program (command).
+   */
+  readonly bmc: string;
+  /** What the call does: `power status`, `power off`, `power on`. */
+  readonly action: string;
+  /** The request under way, when the driver sends several per call (Redfish: `GET /redfish/v1/Systems/1`). */
+  readonly request?: string;
+  /** When the call gives up (its timeout), counted from its start. */
+  readonly timeoutMs: number;
+}
+
 /** Options of {@link createPowerController}. */
 export interface PowerControllerOptions {
   /**
@@ -96,4 +118,12 @@ export interface PowerControllerOptions {
    * @defaultValue `20_000`
    */
   readonly defaultCallTimeoutMs?: number;
+  /**
+   * Told about a BMC call that is still waiting (see {@link PowerWaitNotice}): first after
+   * `noticeEveryMs`, then again every as many, until the call ends.
+   * @defaultValue none: no notices
+   */
+  readonly onWait?: (notice: PowerWaitNotice) => void;
+  /** @defaultValue `NOTICE_EVERY_MS` (4 s, as the OpenStack client's notices) */
+  readonly noticeEveryMs?: number;
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { RedfishBmc } from '../generated/inventory.types.js';
 import { redact, secrets } from '../secrets/index.js';
-import { callTimeout, fencingError, type DriverContext } from './driver-context.js';
+import { callTimeout, fencingError, withWaitNotices, type DriverContext } from './driver-context.js';
 import type { FencingError, FencingFailure, FencingOperation } from './fencing-error.js';
 import type {
   PowerAction,
@@ -285,7 +285,9 @@ export class RedfishPowerController implements PowerController {
   ): Promise<RedfishResponse> {
     const timeoutMs = callTimeout(this.#ctx, options.timeoutMs);
     try {
-      return await this.#http.request(method, url, { body, signal: options.signal, timeoutMs });
+      return await withWaitNotices(this.#ctx, { operation, timeoutMs, request: `${method} ${url.pathname}` }, () =>
+        this.#http.request(method, url, { body, signal: options.signal, timeoutMs }),
+      );
     } catch (error) {
       if (error instanceof RedfishTransportError) {
         const failure: FencingFailure =

@@ -8,6 +8,7 @@
  */
 import { ForcedownError, type ErrorKind } from '../errors/index.js';
 import { redact } from '../secrets/index.js';
+import { seconds } from '../wait-notices.js';
 
 /** Which OpenStack service answered. */
 export type OpenStackServiceName = 'keystone' | 'nova' | 'glance';
@@ -270,10 +271,8 @@ export interface OpenStackConnectionErrorInit {
   readonly cause?: unknown;
 }
 
-/** `12.5 s`, for messages about time limits. */
-export function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
+/** `12.5 s`, for messages about time limits (the one formatter of wait notices, too). */
+export { seconds };
 
 function connectionMessage(init: OpenStackConnectionErrorInit, tls: boolean, path: string): string {
   const service = SERVICE_TITLE[init.service];

@@ -5,6 +5,8 @@
  * and the testbed's api-transcript.md.
  */
 
+import type { WaitNoticeBase } from '../wait-notices.js';
+
 /** The auth methods forcedown supports (openstacksdk's `auth_type` names, normalised). */
 export type AuthType = 'password' | 'v3applicationcredential' | 'token';
 
@@ -74,21 +76,17 @@ export interface RequestDeadlines {
  * Said while a call waits (no answer yet, or retrying after failures), at least every 5 s, so
  * that no command is silent while it waits. Holds no token, body or credentials.
  */
-export interface WaitNotice {
+export interface WaitNotice extends WaitNoticeBase {
   readonly service: 'keystone' | 'nova' | 'glance';
   readonly method: string;
   /** Origin and path of the request. */
   readonly target: string;
   /** The attempt under way (1-based). */
   readonly attempt: number;
-  /** Since the call started. */
-  readonly waitedMs: number;
   /** When the call gives up, counted from its start. */
   readonly budgetMs: number;
   /** Why the previous attempt failed (`ECONNREFUSED`, `HTTP 503`), while retrying. */
   readonly lastError?: string;
-  /** The whole notice as one line for people. */
-  readonly message: string;
 }
 
 /** Options of `loadCloudConfig`. */

@@ -21,7 +21,7 @@ export { executeRun, type RendererChoice, type RunOutcome, type RunRequest } fro
 export { isRunId, newRunId } from './run-id.js';
 export type { ExitCodes } from './run-record.js';
 export { SafetyLedger, type FenceBasis, type FenceEvidence } from './safety-ledger.js';
-export type { Confirm, RunServices } from './services.interface.js';
+export type { AnyWaitNotice, Confirm, RunServices } from './services.interface.js';
 export { ensurePrivateDir, resolveStateDir, stateLayout } from './state-dir.js';
 export type {
   ApplyResult,

@@ -1,10 +1,9 @@
 import { operationFailed, toForcedownError, type ForcedownError } from '../errors/index.js';
 import type { Step } from '../generated/runbook.types.js';
-import type { WaitNotice } from '../openstack/openstack.interface.js';
 import { formatDuration, hasReference, type Scope } from '../runbook/index.js';
 import type { StepCatalog } from './catalog.interface.js';
 import { untilAborted, withDeadline } from './deadline.js';
-import type { RunServices } from './services.interface.js';
+import type { AnyWaitNotice, RunServices } from './services.interface.js';
 import { knownHosts, prepareStep, type PreparedStep } from './step-pipeline.js';
 import type { RunOptions, StepModule, StepNeed } from './step.interface.js';
 
@@ -44,7 +43,7 @@ export interface PreflightInput {
   readonly finished?: ReadonlySet<string>;
   readonly signal: AbortSignal;
   /** A call that keeps waiting (the sign-in...), on behalf of the step whose need it checks. */
-  readonly onWait?: (stepId: string, notice: WaitNotice) => void;
+  readonly onWait?: (stepId: string, notice: AnyWaitNotice) => void;
 }
 
 /** The steps that need a service: the first of them, and each host with the first step naming it. */

@@ -1,2 +1,2 @@
 /** The services bag steps use: part of the step contract (src/steps/services.interface.ts). */
-export type { Confirm, RunServices } from '../steps/services.interface.js';
+export type { AnyWaitNotice, Confirm, RunServices } from '../steps/services.interface.js';

@@ -1,5 +1,8 @@
-import type { PowerController, PowerState } from '../fencing/power.interface.js';
+import type { PowerController, PowerState, PowerWaitNotice } from '../fencing/power.interface.js';
 import type { OpenStackClient, WaitNotice } from '../openstack/openstack.interface.js';
+
+/** A call that keeps waiting: an OpenStack request or a BMC call (both carry `message`). */
+export type AnyWaitNotice = WaitNotice | PowerWaitNotice;
 
 /** A yes/no question to the operator (TTY only). */
 export type Confirm = (question: string, signal: AbortSignal) => Promise<boolean>;
@@ -30,11 +33,11 @@ export interface RunServices {
    */
   takePrimedPowerStatus?(host: string): Promise<PowerState> | undefined;
   /**
-   * Sends the notices of OpenStack calls that keep waiting (no answer, retrying) to `listener`
-   * (the running step's output) until it is called again; undefined restores the default
-   * (stderr). Optional so test doubles need not implement it.
+   * Sends the notices of OpenStack calls and BMC calls that keep waiting (no answer, retrying)
+   * to `listener` (the running step's output) until it is called again; undefined restores the
+   * default (stderr). Optional so test doubles need not implement it.
    */
-  routeWaits?(listener: ((notice: WaitNotice) => void) | undefined): void;
+  routeWaits?(listener: ((notice: AnyWaitNotice) => void) | undefined): void;
   /** Sends an HTTP request (notify); `fetch` unless a test injects one. */
   readonly fetch: typeof fetch;
   /** Asks the operator; undefined when there is no terminal. */

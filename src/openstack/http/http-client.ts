@@ -7,6 +7,7 @@
  */
 import { operationFailed } from '../../errors/index.js';
 import { redact } from '../../secrets/index.js';
+import { NOTICE_EVERY_MS, startWaitNotices } from '../../wait-notices.js';
 import {
   OpenStackApiError,
   OpenStackConnectionError,
@@ -109,9 +110,6 @@ export const DEFAULT_DEADLINES: RequestDeadlines = {
   responseTimeoutMs: DEFAULT_RESPONSE_TIMEOUT_MS,
   budgetMs: 30_000,
 };
-
-/** How often a waiting call says so (under 5 s: no command is silent for longer while it waits). */
-export const NOTICE_EVERY_MS = 4000;
 
 /** A request ready to send, and what its attempts need to know. */
 interface Prepared {
@@ -338,36 +336,30 @@ export class OpenStackHttp {
   /** Says every {@link NOTICE_EVERY_MS} what the call is waiting for, until it ends. */
   #startNotices(prepared: Prepared): Waiting {
     const onWait = this.#onWait;
-    const started = Date.now();
     const waiting: Waiting = { attempt: 1, lastError: undefined, stop: () => undefined };
     if (onWait === undefined) return waiting;
     const { spec } = prepared;
     const budgetMs = prepared.budgetMs;
     const target = redact(`${prepared.url.origin}${prepared.path}`);
-    const timer = setInterval(() => {
-      const waitedMs = Date.now() - started;
-      const state =
-        waiting.lastError === undefined
-          ? `no answer yet after ${seconds(waitedMs)}`
-          : `attempt ${waiting.attempt - 1} failed (${waiting.lastError}), trying again; ${seconds(waitedMs)} so far`;
-      const notice: WaitNotice = {
-        service: spec.service,
-        method: spec.method,
-        target,
-        attempt: waiting.attempt,
-        waitedMs,
-        budgetMs,
-        ...(waiting.lastError === undefined ? {} : { lastError: waiting.lastError }),
-        message: `waiting for ${SERVICE_TITLE[spec.service]} (${spec.method} ${target}): ${state}; gives up after ${seconds(budgetMs)}`,
-      };
-      try {
-        onWait(notice);
-      } catch {
-        // a failing listener must not break the request
-      }
-    }, this.#noticeEveryMs);
-    timer.unref();
-    waiting.stop = () => clearInterval(timer);
+    waiting.stop = startWaitNotices(
+      (waitedMs) => {
+        const state =
+          waiting.lastError === undefined
+            ? `no answer yet after ${seconds(waitedMs)}`
+            : `attempt ${waiting.attempt - 1} failed (${waiting.lastError}), trying again; ${seconds(waitedMs)} so far`;
+        onWait({
+          service: spec.service,
+          method: spec.method,
+          target,
+          attempt: waiting.attempt,
+          waitedMs,
+          budgetMs,
+          ...(waiting.lastError === undefined ? {} : { lastError: waiting.lastError }),
+          message: `waiting for ${SERVICE_TITLE[spec.service]} (${spec.method} ${target}): ${state}; gives up after ${seconds(budgetMs)}`,
+        });
+      },
+      { everyMs: this.#noticeEveryMs },
+    );
     return waiting;
   }
 

@@ -3,7 +3,7 @@
 // action, optional ActionInfo), Redfish error bodies (error.@Message.ExtendedInfo with Base
 // registry MessageIds), and power transitions through PoweringOff/PoweringOn after a delay.
 //
-// Control API: setPower, setRawPowerState, setDelay, failNext, setCredentials,
+// Control API: setPower, setRawPowerState, setDelay, failNext, delayNext, setCredentials,
 // conflictWhenAlreadyInState, calls/count, and an onPower hook.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -122,6 +122,7 @@ export class RedfishDouble {
   #delayMs: number;
   #conflict = false;
   #pending: Pending[] = [];
+  #delays: { remaining: number; ms: number; method: string | undefined; path: string | undefined }[] = [];
 
   private constructor(server: https.Server, port: number, options: RedfishDoubleOptions) {
     this.#server = server;
@@ -197,6 +198,21 @@ export class RedfishDouble {
     match: { method?: string; path?: string } = {},
   ): void {
     this.#pending.push({ remaining: count, failure, method: match.method, path: match.path });
+  }
+
+  /** Answers the next `count` matching requests normally, but only after `ms` milliseconds (a slow BMC). */
+  delayNext(count: number, ms: number, match: { method?: string; path?: string } = {}): void {
+    this.#delays.push({ remaining: count, ms, method: match.method, path: match.path });
+  }
+
+  #takeDelay(method: string, path: string): number {
+    const delay = this.#delays.find(
+      (d) => d.remaining > 0 && (!d.method || d.method === method) && (!d.path || path.includes(d.path)),
+    );
+    if (!delay) return 0;
+    delay.remaining -= 1;
+    this.#delays = this.#delays.filter((d) => d.remaining > 0);
+    return delay.ms;
   }
 
   /** Changes the accepted credentials (a client with the old password then gets 401). */
@@ -300,8 +316,14 @@ export class RedfishDouble {
         return;
       }
       const body = Buffer.concat(chunks).toString('utf8');
-      const { status, resetType } = this.#route(method, path, body, authorized, res);
-      record(status, resetType);
+      const serve = (): void => {
+        if (res.destroyed) return;
+        const { status, resetType } = this.#route(method, path, body, authorized, res);
+        record(status, resetType);
+      };
+      const delayMs = this.#takeDelay(method, path);
+      if (delayMs > 0) setTimeout(serve, delayMs);
+      else serve();
     });
   }
 

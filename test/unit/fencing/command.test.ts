@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnHistory } from '../../../src/exec/index.js';
-import { createPowerController, fence, powerOn } from '../../../src/fencing/index.js';
+import { createPowerController, fence, powerOn, type PowerWaitNotice } from '../../../src/fencing/index.js';
 import type { CommandBmc } from '../../../src/generated/inventory.types.js';
 import { assertNoSecret, rejection } from './support.js';
 import { exitCodeOf } from '../../../src/cli/exit-codes.js';
@@ -145,6 +145,36 @@ test('cancellation kills the running program: exit 130', async () => {
   assert.ok(error.isCanceled);
   assert.is(exitCodeOf(error), 130);
   assert.equal(actions(), ['status']);
+});
+
+test('a slow power program says what it waits for after the threshold, never before, and never the password', async () => {
+  setPdu({ delayMs: 600 });
+  const notices: PowerWaitNotice[] = [];
+  const c = createPowerController('fake4', entry(), PASSWORD, { onWait: (n) => notices.push(n), noticeEveryMs: 100 });
+  assert.is(await c.status(), 'on');
+  assert.ok(notices.length >= 1);
+  assert.ok(
+    notices.every((n) => n.waitedMs >= 100),
+    'no notice before the threshold',
+  );
+  const status = notices.find((n) => n.action === 'power status');
+  assert.ok(status);
+  assert.is(status.bmc, `${program} ${stateFile}`);
+  assert.match(
+    status.message,
+    `waiting for the BMC of fake4 (command ${program} ${stateFile}, power status): no answer yet after`,
+  );
+  assert.match(status.message, 'gives up after 20 s');
+  assert.not.ok(JSON.stringify(notices).includes(PASSWORD));
+
+  const quiet: PowerWaitNotice[] = [];
+  const fast = createPowerController('fake4', entry(), PASSWORD, {
+    onWait: (n) => quiet.push(n),
+    noticeEveryMs: 10_000,
+  });
+  setPdu({ delayMs: 200 });
+  assert.is(await fast.status(), 'on');
+  assert.equal(quiet, [], 'a call that answers before the threshold says nothing');
 });
 
 test.run();

@@ -10,6 +10,7 @@ import {
   fence,
   powerOn,
   type PowerProgress,
+  type PowerWaitNotice,
 } from '../../../src/fencing/index.js';
 import type { IpmiBmc } from '../../../src/generated/inventory.types.js';
 import { assertNoSecret, rejection } from './support.js';
@@ -33,6 +34,8 @@ interface FakeState {
   password: string;
   mode: string;
   failNext: number;
+  /** Sleep this long before answering (a slow BMC). */
+  delayMs?: number;
   log: FakeCall[];
 }
 
@@ -352,6 +355,82 @@ test('classification of the texts ipmitool 1.8.19 printed against ipmi_sim', () 
   for (const [stderr, expected] of cases) {
     assert.is(classifyIpmitoolFailure(stderr, 'status').failure, expected, stderr);
   }
+});
+
+// --- wait notices: a slow BMC is never silent ----------------------------------------------
+
+const noticing = (noticeEveryMs: number, patch: Partial<IpmiBmc> = {}) => {
+  const notices: PowerWaitNotice[] = [];
+  const c = createPowerController('fake1', entry(patch), PASSWORD, {
+    onWait: (notice) => notices.push(notice),
+    noticeEveryMs,
+  });
+  return { c, notices };
+};
+
+test('an ipmitool that is slow to answer says what it waits for after the threshold', async () => {
+  setBmc({ delayMs: 700 });
+  const { c, notices } = noticing(100);
+  assert.is(await c.status(), 'on');
+  assert.ok(notices.length >= 1, 'at least one notice while ipmitool slept');
+  const [first] = notices;
+  assert.ok(first);
+  assert.ok(first.waitedMs >= 100, `the first notice came after the threshold (${first.waitedMs} ms)`);
+  assert.is(first.host, 'fake1');
+  assert.is(first.driver, 'ipmi');
+  assert.is(first.bmc, '127.0.0.1:9001');
+  assert.is(first.action, 'power status');
+  assert.is(first.timeoutMs, 20_000);
+  assert.match(
+    first.message,
+    /^waiting for the BMC of fake1 \(ipmi 127\.0\.0\.1:9001, power status\): no answer yet after \d+(\.\d)? s; gives up after 20 s$/,
+  );
+  const seen = notices.length;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.is(notices.length, seen, 'no notice once the call has ended');
+});
+
+test('an ipmitool that answers before the threshold says nothing', async () => {
+  setBmc({ delayMs: 200 });
+  const { c, notices } = noticing(10_000);
+  assert.is(await c.status(), 'on');
+  assert.equal(notices, []);
+});
+
+test('a power off against a BMC that never answers is noticed until the call timeout, with its timeout', async () => {
+  setBmc({ mode: 'hang' });
+  const { c, notices } = noticing(100, { callTimeoutSec: 0.6 });
+  const error = await rejection(c.off());
+  assert.ok(error.isUnreachable);
+  assert.ok(notices.length >= 1);
+  assert.ok(notices.every((n) => n.action === 'power off' && n.timeoutMs === 600));
+  assert.match(notices[0].message, 'power off): no answer yet after');
+  assert.match(notices[0].message, 'gives up after 0.6 s');
+});
+
+test('ipmi wait notices never hold the BMC password or the user name', async () => {
+  setBmc({ delayMs: 400 });
+  const { c, notices } = noticing(50);
+  await fence(c, quick);
+  assert.ok(notices.length >= 2, 'the status and the off calls both waited');
+  const text = JSON.stringify(notices);
+  assert.not.ok(text.includes(PASSWORD), 'password in a notice');
+  assert.not.ok(text.includes('admin'), 'user name in a notice');
+});
+
+test('the read-back loop says what power state it waits for, how long so far and when it gives up', async () => {
+  setBmc({ mode: 'ignore-off' });
+  const progress: PowerProgress[] = [];
+  const error = await rejection(
+    fence(controller(), { ...quick, timeoutMs: 300, onProgress: (event) => progress.push(event) }),
+  );
+  assert.ok(error.timedOut);
+  const waits = progress.filter((event) => event.phase === 'wait');
+  assert.ok(waits.length >= 1);
+  assert.match(
+    waits[0].message,
+    /^fake1: power is on, waiting for off \(ipmi admin@127\.0\.0\.1:9001, \d+ reads; waited \d+(\.\d)? s of 0\.3 s\)$/,
+  );
 });
 
 test.run();

@@ -7,6 +7,7 @@ import {
   powerOn,
   redfishErrorMessages,
   type PowerProgress,
+  type PowerWaitNotice,
 } from '../../../src/fencing/index.js';
 import type { RedfishBmc } from '../../../src/generated/inventory.types.js';
 import {
@@ -424,6 +425,88 @@ test('redfishErrorMessages reads ExtendedInfo, then error.message', () => {
   );
   assert.equal(redfishErrorMessages({ error: { code: 'Base.1.0.GeneralError', message: 'general' } }), ['general']);
   assert.equal(redfishErrorMessages('nope'), []);
+});
+
+// --- wait notices: a slow BMC is never silent ----------------------------------------------
+
+function noticing(d: RedfishDouble, noticeEveryMs: number, patch: Partial<RedfishBmc> = {}) {
+  const notices: PowerWaitNotice[] = [];
+  const c = createPowerController(
+    'fake2',
+    {
+      driver: 'redfish',
+      url: d.url,
+      username: 'admin',
+      password: { env: 'BMC_PW_FAKE2' },
+      caCert: tls.caPath,
+      ...patch,
+    },
+    PASSWORD,
+    { warn: () => {}, onWait: (notice) => notices.push(notice), noticeEveryMs },
+  );
+  return { c, notices };
+}
+
+test('a Redfish request the BMC is slow to answer says what it waits for after the threshold', async () => {
+  const d = await startDouble();
+  d.delayNext(1, 600, { method: 'GET', path: '/redfish/v1/Systems/1' });
+  const { c, notices } = noticing(d, 100);
+  assert.is(await c.status(), 'on');
+  assert.ok(notices.length >= 1, 'at least one notice while the BMC delayed its answer');
+  assert.ok(
+    notices.every((n) => n.waitedMs >= 100),
+    'no notice before the threshold',
+  );
+  assert.ok(
+    notices.every((n) => n.request === 'GET /redfish/v1/Systems/1'),
+    'only the delayed request was noticed (discovery answered at once)',
+  );
+  const [first] = notices;
+  assert.ok(first);
+  assert.is(first.bmc, d.url);
+  assert.is(first.action, 'power status');
+  assert.is(first.timeoutMs, 20_000);
+  assert.match(
+    first.message,
+    `waiting for the BMC of fake2 (redfish ${d.url}, power status, GET /redfish/v1/Systems/1): no answer yet after`,
+  );
+  assert.match(first.message, 'gives up after 20 s');
+});
+
+test('a Redfish request answered before the threshold says nothing', async () => {
+  const d = await startDouble();
+  d.delayNext(3, 150);
+  const { c, notices } = noticing(d, 10_000);
+  assert.is(await c.status(), 'on');
+  assert.equal(notices, []);
+});
+
+test('Redfish wait notices never hold the password, the Basic token or credentials in the URL', async () => {
+  const d = await startDouble();
+  const URL_PASSWORD = 'url-Secr3t-pw';
+  const withUserInfo = d.url.replace('https://', `https://admin:${URL_PASSWORD}@`);
+  d.delayNext(10, 300);
+  const { c, notices } = noticing(d, 50, { url: withUserInfo });
+  await fence(c, quick);
+  assert.ok(
+    notices.some((n) => n.action === 'power off' && n.request?.startsWith('POST ')),
+    'the reset POST waited',
+  );
+  const text = JSON.stringify(notices);
+  for (const secret of [PASSWORD, BASIC, URL_PASSWORD, 'admin'])
+    assert.not.ok(text.includes(secret), `${secret} appears in a notice: ${text}`);
+});
+
+test('a power-off read-back says it waits for off while the BMC reports PoweringOff', async () => {
+  const d = await startDouble({ transitionDelayMs: 150 });
+  const progress: PowerProgress[] = [];
+  await fence(controller(d), { ...quick, timeoutMs: 5000, onProgress: (event) => progress.push(event) });
+  const wait = progress.find((event) => event.phase === 'wait');
+  assert.ok(wait);
+  assert.match(
+    wait.message,
+    /^fake2: power is powering-off, waiting for off \(redfish admin@\S+, \d+ reads; waited \d+(\.\d)? s of 5 s\)$/,
+  );
 });
 
 test.run();

@@ -19,11 +19,16 @@ let dir = '';
 let log = '';
 let services: RunServices;
 
-async function setUp(power: 'on' | 'off', maxAgeMs?: number): Promise<void> {
+async function setUp(
+  power: 'on' | 'off',
+  maxAgeMs?: number,
+  slow?: { readonly sleepSec: number; readonly noticeEveryMs: number },
+): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'fd-primed-'));
   log = join(dir, 'calls.log');
   const program = join(dir, 'bmc.sh');
-  writeFileSync(program, `#!/bin/sh\necho "$1" >> '${log}'\n[ "$1" = status ] && echo ${power}\nexit 0\n`);
+  const delay = slow ? `sleep ${slow.sleepSec}\n` : '';
+  writeFileSync(program, `#!/bin/sh\n${delay}echo "$1" >> '${log}'\n[ "$1" = status ] && echo ${power}\nexit 0\n`);
   chmodSync(program, 0o755);
   writeFileSync(log, '');
   const inventoryPath = join(dir, 'inventory.json');
@@ -36,6 +41,7 @@ async function setUp(power: 'on' | 'off', maxAgeMs?: number): Promise<void> {
     cwd: dir,
     warn: () => undefined,
     ...(maxAgeMs !== undefined ? { primedReadMaxAgeMs: maxAgeMs } : {}),
+    ...(slow ? { powerNoticeEveryMs: slow.noticeEveryMs } : {}),
   });
 }
 const calls = (): string[] => readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -115,6 +121,27 @@ test('a first step with a condition is not primed', async () => {
     { services: spied },
   );
   assert.is(primed, 0);
+});
+
+test("a BMC slow to answer the fence step's calls says so as the step's output (events, journal)", async () => {
+  await setUp('on', undefined, { sleepSec: 0.3, noticeEveryMs: 100 });
+  const run = await runRunbook(
+    { name: 'hf', steps: [{ id: 'fence', type: 'fence', host: 'cmp1', timeout: '2500ms', pollInterval: '100ms' }] },
+    { services },
+  );
+  // the program always answers "on": the fence ends out of time, but it was never silent
+  assert.is(run.exitCode, 3);
+  const notices = run.events.filter(
+    (e) => e.event === 'step.output' && e.stepId === 'fence' && e.message.startsWith('waiting for the BMC of cmp1'),
+  );
+  assert.ok(notices.length >= 1, JSON.stringify(run.events.map((e) => e.event)));
+  assert.ok(
+    notices.some((e) => e.event === 'step.output' && /\(command \S+bmc\.sh, power (status|off)\)/.test(e.message)),
+  );
+  const waits = run.events.filter(
+    (e) => e.event === 'step.output' && e.stepId === 'fence' && e.message.includes('waiting for off'),
+  );
+  assert.ok(waits.length >= 1, 'the read-back loop says what it waits for');
 });
 
 test.run();
