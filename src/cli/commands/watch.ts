@@ -453,8 +453,13 @@ Examples:
 Exit codes: 0 stopped cleanly, or (--once) nothing to do; 2 invalid config, runbook or
 inventory, or a missing alert token (what to do is printed). With --once, for scripts:
   10  hosts recovered (mode act), or that would be (--dry-run, observe): see "recover"
-  11  a guard or the liveness probe held a host back (a human should look): see "trips"
-  1   the poll of Nova failed (unreachable, authentication...: see the log on stderr)
+  11  a guard or the liveness probe held a host back, or a failed run's cooldown did (a human
+      should look): see "trips" and "coolingDown"
+  the poll of Nova failed (nothing done; the report says why and "what to do:", JSON "failure"):
+  4   authentication failed: wrong password or token, expired application credential, policy
+  2   the cloud's configuration is wrong: no such cloud in clouds.yaml, OS_* missing, TLS
+  12  Keystone or Nova could not be reached or was unavailable (refused, timeout, DNS, 5xx)
+  1   anything else
   a recovery run that did not succeed: that run's code (1 failed, 3 refused for safety, ...)
 (11 wins over 10; a failed run over both.) --output json also lists the runs it started.`,
   positionals: [0, 0],
