@@ -19,6 +19,8 @@ export const ExitCode = {
   WatchFoundWork: 10,
   /** `watch --once`: a guard (breaker, cap, probe veto, disabled host...) held a host back. */
   WatchHeldBack: 11,
+  /** `watch --once`: Keystone or Nova could not be reached or was unavailable (refused, timeout, DNS, 502/503/504). */
+  WatchUnreachable: 12,
   /** Interrupted by SIGINT/SIGTERM; the journal is consistent and the run can be resumed. */
   Interrupted: 130,
 } as const;
@@ -70,6 +72,8 @@ export function exitCodeName(code: number): string {
       return 'found-work';
     case ExitCode.WatchHeldBack:
       return 'held-back';
+    case ExitCode.WatchUnreachable:
+      return 'unreachable';
     case ExitCode.Interrupted:
       return 'interrupted';
     default:

@@ -42,13 +42,17 @@ export type WatchLimit2 = number;
  */
 export type WatchDuration4 = string;
 /**
- * A firing alert Alertmanager does not repeat for this long is dropped (default 1h; keep it above Alertmanager's repeat_interval).
+ * After a recovery run of the watcher's for a host did not succeed (fence or force-down failed, refused, evacuation failed, run could not start), no new run for that host until this long after the failed run ended (default 10m): no power-off attempt and no page at every poll. Read from the run's journal (run.finished), so it holds across a restart of the watcher. Logged once per failed run, shown by --once and in forcedown_watch_hosts_cooling_down.
  */
 export type WatchDuration5 = string;
 /**
- * How long the same trip (reason and host) stays quiet after it was sent (default 1h).
+ * A firing alert Alertmanager does not repeat for this long is dropped (default 1h; keep it above Alertmanager's repeat_interval).
  */
 export type WatchDuration6 = string;
+/**
+ * How long the same trip (reason and host) stays quiet after it was sent (default 1h).
+ */
+export type WatchDuration7 = string;
 /**
  * This interface was referenced by `Coordination`'s JSON-Schema
  * via the `definition` "endpoint".
@@ -79,7 +83,7 @@ export type WatchName2 = string;
  * This interface was referenced by `WatchConfig`'s JSON-Schema
  * via the `definition` "duration".
  */
-export type WatchDuration7 = string;
+export type WatchDuration8 = string;
 
 /**
  * Configuration of `forcedown watch`: the always-on recovery service. It polls Nova's os-services once per interval, confirms a failed compute over several polls (or takes a firing alert), applies the guards, then recovers the host with an ordinary run of the configured runbook. Relative paths are relative to this file.
@@ -132,6 +136,12 @@ export interface WatchConfig {
   probeTimeout?: WatchDuration3;
   guards?: WatchGuards;
   /**
+   * How the watcher treats the recovery runs it starts.
+   */
+  recovery?: {
+    failedCooldown?: WatchDuration5;
+  };
+  /**
    * host:port of the HTTP server for /metrics, /healthz, /readyz and the alert intake (default 127.0.0.1:9464). A host other than loopback exposes them: put a proxy with TLS in front.
    */
   listen?: string;
@@ -148,7 +158,7 @@ export interface WatchConfig {
      * Environment variable holding a bearer token sent as Authorization: Bearer (never logged).
      */
     tokenEnv?: string;
-    repeatAfter?: WatchDuration6;
+    repeatAfter?: WatchDuration7;
   };
   coordination?: Coordination;
 }
@@ -216,7 +226,7 @@ export interface WatchAlerts {
    * Bearer token Alertmanager must send (http_config.authorization); from an environment variable or a 0600 file (relative to this file), never in this file.
    */
   token: WatchTokenFromEnv | WatchTokenFromFile;
-  expireAfter?: WatchDuration5;
+  expireAfter?: WatchDuration6;
   /**
    * Largest request body accepted (default 262144).
    */

@@ -21,6 +21,8 @@ export const DEFAULT_RUNBOOK = 'runbooks/host-failure.json';
 const DEFAULT_STALE_AFTER = '30s';
 /** Nova's default report_interval. */
 const DEFAULT_HEARTBEAT_INTERVAL = '10s';
+/** How long a host waits after a failed recovery run before the watcher starts another. */
+export const DEFAULT_FAILED_COOLDOWN = '10m';
 
 /** The configuration with its defaults applied and paths made absolute. */
 export interface ResolvedWatchConfig {
@@ -160,6 +162,7 @@ export function resolveWatchConfig(config: WatchConfig, file: string, absolutePa
       mode: config.mode ?? 'act',
       guards: guardSettings(config, staleAfterMs, heartbeatIntervalMs),
       probeTimeoutMs: parseDuration(config.probeTimeout ?? '2s'),
+      failedCooldownMs: parseDuration(config.recovery?.failedCooldown ?? DEFAULT_FAILED_COOLDOWN),
     },
     runbook: path(config.runbook),
     vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)])),

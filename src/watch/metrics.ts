@@ -26,6 +26,11 @@ export class WatchMetrics implements WatchObserver, LeadershipObserver {
     help: 'Hosts that were recovery candidates (stale, down or alerted) at the last poll',
     registers: [this.registry],
   });
+  readonly #coolingDown = new Gauge({
+    name: 'forcedown_watch_hosts_cooling_down',
+    help: 'Candidates held back at the last poll because their last recovery run failed (recovery.failedCooldown)',
+    registers: [this.registry],
+  });
   readonly #trips = new Counter({
     name: 'forcedown_watch_guard_trips_total',
     help: 'Guard trips, by reason (a breaker trip stops every recovery of that cycle)',
@@ -87,6 +92,9 @@ export class WatchMetrics implements WatchObserver, LeadershipObserver {
   }
   candidates(count: number): void {
     this.#candidates.set(count);
+  }
+  coolingDown(count: number): void {
+    this.#coolingDown.set(count);
   }
   trip(reason: TripReason): void {
     this.#trips.inc({ reason });

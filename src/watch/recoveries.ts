@@ -26,6 +26,23 @@ export interface WatchedRun {
   status?: string;
 }
 
+/** A recovery run of the watcher's that ended without success, per its journal's run.finished. */
+export interface FailedRecovery {
+  readonly host: string;
+  readonly runId: string;
+  readonly status: string;
+  /** Local time (ms) of its run.finished event. */
+  readonly finishedAt: number;
+}
+
+/**
+ * Whether a run that ended with `status` holds its host back (recovery.failedCooldown): every end
+ * but success and an interruption (a stop: the run is resumed, not retried).
+ */
+export function isFailedRecovery(status: string): boolean {
+  return status !== 'succeeded' && status !== 'interrupted';
+}
+
 /** Where a run stands for a graceful stop: never abort between fence and force-down. */
 export type RunPhase = 'before-fence' | 'fencing' | 'after-force-down';
 
@@ -57,6 +74,8 @@ export interface RecoveryLauncher {
   resume(run: WatchedRun, hooks: RecoveryHooks): Promise<RunOutcome>;
   /** Runs started by an earlier watcher process and not finished. */
   unfinished(): Promise<WatchedRun[]>;
+  /** Per host, its latest recorded run when that one failed (the cooldown after a restart). */
+  failures?(): Promise<FailedRecovery[]>;
 }
 
 /** The watcher's record of its runs, written atomically. */
@@ -177,6 +196,22 @@ export class RunnerRecoveries implements RecoveryLauncher {
       else await this.#runs.finish(run.runId, 'no-journal');
     }
     return open;
+  }
+
+  async failures(): Promise<FailedRecovery[]> {
+    const { readJournal } = await import('../runner/index.js');
+    const latest = new Map<string, WatchedRun>();
+    for (const run of await this.#runs.all()) latest.set(run.host, run); // recorded in start order
+    const failed: FailedRecovery[] = [];
+    for (const run of latest.values()) {
+      const journal = await readJournal(this.engine.stateDir, run.runId).catch(() => undefined);
+      const finished = journal?.events.find((e) => e.event === 'run.finished');
+      if (finished?.event !== 'run.finished' || !isFailedRecovery(finished.summary.status)) continue;
+      const finishedAt = Date.parse(finished.ts);
+      if (Number.isFinite(finishedAt))
+        failed.push({ host: run.host, runId: run.runId, status: finished.summary.status, finishedAt });
+    }
+    return failed;
   }
 
   async #execute(

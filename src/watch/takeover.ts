@@ -13,7 +13,7 @@ import { isProcessAlive } from '../coordination/process-alive.js';
 import { refused } from '../errors/index.js';
 import { ensurePrivateDir, journalPath, stateLayout } from '../runner/index.js';
 import type { RunOutcome } from '../runner/index.js';
-import type { RecoveryHooks, RecoveryLauncher, RunnerRecoveries, WatchedRun } from './recoveries.js';
+import type { FailedRecovery, RecoveryHooks, RecoveryLauncher, RunnerRecoveries, WatchedRun } from './recoveries.js';
 import type { LogRecord } from './watcher.js';
 
 /** The marker of runs a watcher starts (run.started options.startedBy). */
@@ -70,6 +70,10 @@ export class CoordinatedRecoveries implements RecoveryLauncher {
   async resume(run: WatchedRun, hooks: RecoveryHooks): Promise<RunOutcome> {
     await this.#lockFree(run);
     return this.#o.inner.resume(run, hooks);
+  }
+
+  failures(): Promise<FailedRecovery[]> {
+    return this.#o.inner.failures();
   }
 
   async unfinished(): Promise<WatchedRun[]> {

@@ -15,7 +15,8 @@ import {
 } from './detect.js';
 import { breakerTrips, decide, probeTrip, type GuardSettings, type GuardState, type Trip } from './guards.js';
 import type { AlertSource, LivenessProbe } from './ports.js';
-import type { RecoveryLauncher, RunPhase, WatchedRun } from './recoveries.js';
+import { toForcedownError, type ErrorKind } from '../errors/index.js';
+import { isFailedRecovery, type RecoveryLauncher, type RunPhase, type WatchedRun } from './recoveries.js';
 
 export interface WatchSettings {
   readonly intervalMs: number;
@@ -27,6 +28,8 @@ export interface WatchSettings {
   readonly guards: GuardSettings;
   /** How long the probe may take before its answer counts as silent. @defaultValue 2000 */
   readonly probeTimeoutMs?: number;
+  /** After a failed recovery run, no new run for its host for this long (recovery.failedCooldown). @defaultValue 600000 */
+  readonly failedCooldownMs?: number;
 }
 
 /** A log record (JSON line on stdout); never holds a secret. */
@@ -36,6 +39,8 @@ export type LogRecord = { readonly msg: string; readonly level?: 'info' | 'warn'
 export interface WatchObserver {
   poll(ok: boolean): void;
   candidates(count: number): void;
+  /** Candidates held back at the last poll because their last recovery run failed (the cooldown). */
+  coolingDown(count: number): void;
   trip(reason: Trip['reason']): void;
   runFinished(status: string): void;
   /** Seconds from the first stale sample to the host forced down / to the last evacuation. */
@@ -56,6 +61,8 @@ export interface WatcherOptions {
   readonly observer?: WatchObserver;
   /** Told of every guard trip (a webhook: trip-notifier.ts). */
   readonly notifier?: { trip(trip: Trip): void };
+  /** The runs' state directory, named in what-to-do hints (`forcedown show --state-dir`). */
+  readonly stateDir?: string;
   /** Acts on nothing this process (`--dry-run`), whatever the mode. */
   readonly dryRun?: boolean;
   readonly now?: () => number;
@@ -70,7 +77,34 @@ export interface CycleReport {
   /** Hosts a recovery was started for (or would be, acting on nothing). */
   readonly recover: readonly string[];
   readonly acted: boolean;
+  /** Candidates held back because their last recovery run failed, until the cooldown passes. */
+  readonly coolingDown: readonly CoolingDown[];
+  /** When the poll failed: the error's kind and code, and what to do (a user's mistake or an outage). */
+  readonly failure?: { readonly kind: ErrorKind; readonly code: string; readonly hint: string };
 }
+
+/** A host whose last recovery run failed: no new run for it before `until`. */
+export interface CoolingDown {
+  readonly host: string;
+  /** The failed run (absent when the run could not be started at all). */
+  readonly runId?: string;
+  readonly status: string;
+  /** ISO time the cooldown ends. */
+  readonly until: string;
+}
+
+/** A failed recovery run of a host, remembered for the cooldown. */
+interface Failure {
+  readonly runId?: string;
+  readonly status: string;
+  /** Local time (ms) it ended. */
+  readonly at: number;
+  /** The hold was logged (once per failed run). */
+  logged: boolean;
+}
+
+/** The cooldown after a failed recovery when the configuration does not say (10 minutes). */
+export const DEFAULT_FAILED_COOLDOWN_MS = 600_000;
 
 /** A recovery run this watcher saw end. */
 export interface FinishedRun {
@@ -97,6 +131,8 @@ export class Watcher {
   /** Alerted hosts already logged as still heartbeating (logged once per alert streak). */
   readonly #alertsWaiting = new Set<string>();
   readonly #finishedRuns: FinishedRun[] = [];
+  /** Per host, its last recovery run when that one failed (the cooldown). */
+  readonly #failures = new Map<string, Failure>();
   readonly #now: () => number;
   #goodPolls = Number.POSITIVE_INFINITY;
   #lastBreakerTripAt: number | undefined;
@@ -125,13 +161,58 @@ export class Watcher {
 
   /** Resumes the unfinished runs an earlier watcher process started (instead of new ones). */
   async resumeUnfinished(): Promise<WatchedRun[]> {
-    if (!this.acting) return [];
+    if (!this.acting) {
+      await this.loadFailures();
+      return [];
+    }
     const open = (await this.#o.launcher.unfinished()).filter((run) => !this.#inFlight.has(run.host));
+    await this.loadFailures();
     for (const run of open) {
       this.#o.log({ msg: 'resuming a recovery an earlier watcher started', host: run.host, runId: run.runId });
       this.#launch(run.host, this.#now(), (hooks) => this.#o.launcher.resume(run, hooks));
     }
     return open;
+  }
+
+  /**
+   * Reads the failed recovery runs of the state dir (their journals' run.finished), so that the
+   * cooldown after a failed run holds across a restart. A failure seen in this process wins.
+   */
+  async loadFailures(): Promise<void> {
+    const failures = (await this.#o.launcher.failures?.()) ?? [];
+    for (const f of failures) {
+      const known = this.#failures.get(f.host);
+      if (known && known.at >= f.finishedAt) continue;
+      this.#failures.set(f.host, { runId: f.runId, status: f.status, at: f.finishedAt, logged: false });
+    }
+  }
+
+  /** Candidates whose last recovery failed less than failedCooldownMs ago; logs each hold once. */
+  #coolingDown(candidates: readonly string[], now: number): CoolingDown[] {
+    const cooldown = this.#o.settings.failedCooldownMs ?? DEFAULT_FAILED_COOLDOWN_MS;
+    const held: CoolingDown[] = [];
+    for (const host of candidates) {
+      const failure = this.#failures.get(host);
+      if (!failure || this.#inFlight.has(host)) continue;
+      if (now - failure.at >= cooldown) {
+        this.#failures.delete(host);
+        continue;
+      }
+      const until = new Date(failure.at + cooldown).toISOString();
+      held.push({ host, status: failure.status, until, ...(failure.runId ? { runId: failure.runId } : {}) });
+      if (failure.logged) continue;
+      failure.logged = true;
+      this.#o.log({
+        msg: `recovery of ${host} did not succeed (${failure.status}): no new run for it until ${until} (recovery.failedCooldown)`,
+        level: 'warn',
+        host,
+        status: failure.status,
+        until,
+        ...(failure.runId ? { runId: failure.runId } : {}),
+        whatToDo: this.#whatToDo(failure.runId, until),
+      });
+    }
+    return held;
   }
 
   async #poll(): Promise<PollReading> {
@@ -140,6 +221,12 @@ export class Watcher {
     // Nova's clock, not ours: the earliest Nova time of the moment the answer arrived
     const novaNow = compute.clock?.earliest(this.#now());
     return readServices(services, novaNow, this.#o.settings);
+  }
+
+  #whatToDo(runId: string | undefined, until: string): string {
+    if (!runId) return `see the watcher's log for why the run could not start; it tries again after ${until}`;
+    const dir = this.#o.stateDir === undefined ? '' : ` --state-dir ${this.#o.stateDir}`;
+    return `see why with \`forcedown show ${runId}${dir}\`; fix that (BMC, credentials, Nova), then \`forcedown resume ${runId}${dir} --yes\`, or let the watcher try again after ${until}`;
   }
 
   /** One poll, the decisions and (acting) the recoveries it starts. */
@@ -162,8 +249,14 @@ export class Watcher {
       .map((c) => c.host);
     this.#noteAlertsWaiting(alerted, poll);
     const candidates = this.#tracker.observe(stale, now);
-    const confirmed = candidates.filter((c) => c.confirmed).map((c) => c.host);
+    const coolingDown = this.#coolingDown(
+      candidates.map((c) => c.host),
+      now,
+    );
+    const held = new Set(coolingDown.map((c) => c.host));
+    const confirmed = candidates.filter((c) => c.confirmed && !held.has(c.host)).map((c) => c.host);
     this.#o.observer?.candidates(candidates.length);
+    this.#o.observer?.coolingDown(coolingDown.length);
     const decision = decide(poll, confirmed, this.#o.settings.guards, state);
     // a breaker holds unconfirmed candidates too (their streaks were just reset): say so
     const unconfirmedBreakers =
@@ -178,7 +271,7 @@ export class Watcher {
     for (const trip of trips) this.#report(trip);
     for (const host of recover)
       this.#recover(host, candidates.find((c) => c.host === host)?.firstStaleAt ?? now, known);
-    return { ok: true, candidates, trips, recover, acted: this.acting && recover.length > 0 };
+    return { ok: true, candidates, trips, recover, acted: this.acting && recover.length > 0, coolingDown };
   }
 
   /**
@@ -217,8 +310,18 @@ export class Watcher {
     this.lastPollOk = false;
     this.#o.observer?.poll(false);
     const message = error instanceof Error ? error.message : String(error);
-    this.#o.log({ msg: 'poll failed: no action until enough good polls', level: 'warn', error: message });
-    return { ok: false, error: message, candidates: [], trips: [], recover: [], acted: false };
+    const { kind, code, hint } = toForcedownError(error);
+    this.#o.log({ msg: 'poll failed: no action until enough good polls', level: 'warn', error: message, code });
+    return {
+      ok: false,
+      error: message,
+      failure: { kind, code, hint },
+      candidates: [],
+      trips: [],
+      recover: [],
+      acted: false,
+      coolingDown: [],
+    };
   }
 
   #report(trip: Trip): void {
@@ -300,6 +403,14 @@ export class Watcher {
       ...(outcome ? { runId: outcome.runId } : {}),
     });
     if (this.#finishedRuns.length > 100) this.#finishedRuns.shift();
+    if (isFailedRecovery(status))
+      this.#failures.set(entry.host, {
+        status,
+        at: this.#now(),
+        logged: false,
+        ...(outcome ? { runId: outcome.runId } : {}),
+      });
+    else if (status === 'succeeded') this.#failures.delete(entry.host);
     this.#o.observer?.runFinished(status);
     this.#o.log({ msg: 'recovery finished', host: entry.host, status, ...(outcome ? { runId: outcome.runId } : {}) });
     return outcome;

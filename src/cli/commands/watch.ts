@@ -31,13 +31,23 @@ function formatReport(
   dryRun: boolean,
   runs: readonly FinishedRun[],
 ): string {
-  if (!report.ok) return `poll of Nova failed: ${report.error ?? 'unknown error'}; nothing would be done`;
+  if (!report.ok) {
+    const failure = report.failure;
+    return [
+      `poll of Nova failed: ${report.error ?? 'unknown error'}; nothing would be done${failure ? ` [${failure.code}]` : ''}`,
+      ...(failure ? [`what to do: ${failure.hint}`] : []),
+    ].join('\n');
+  }
   const lines = [`mode ${config.settings.mode}${dryRun ? ', dry run' : ''}: polled Nova's os-services once`];
   for (const c of report.candidates)
     lines.push(
       `  candidate ${c.host}: ${c.samples} of ${config.settings.confirmSamples} stale samples${c.confirmed ? ' (confirmed)' : ''}`,
     );
   for (const t of report.trips) lines.push(`  guard ${t.reason}${t.host ? ` (${t.host})` : ''}: ${t.message}`);
+  for (const c of report.coolingDown)
+    lines.push(
+      `  held back ${c.host}: its last recovery ${c.runId ? `run ${c.runId} ` : ''}ended ${c.status}; no new run until ${c.until} (recovery.failedCooldown)${c.runId ? `: see \`forcedown show ${c.runId}\`` : ''}`,
+    );
   const verb = report.acted ? 'recovering' : 'would recover';
   for (const host of report.recover)
     lines.push(`  ${verb} ${host} with ${config.runbook ?? 'runbooks/host-failure.json'}`);
@@ -48,16 +58,36 @@ function formatReport(
   return lines.join('\n');
 }
 
+/** Codes of a Keystone or Nova that could not be reached or answered that it is unavailable. */
+const UNREACHABLE_CODES = new Set([
+  'OPENSTACK_UNREACHABLE',
+  'OPENSTACK_TIMEOUT',
+  'KEYSTONE_UNAVAILABLE',
+  'NOVA_UNAVAILABLE',
+]);
+
 /**
- * The exit code of a `--once`, for scripts gating on it: 1 the poll failed; a recovery run that
- * did not succeed gives its own code (1 failed, 3 refused...); 11 a guard held a host back; 10
- * hosts were recovered or would be; 0 nothing to do.
+ * The exit code of a failed poll: 4 authentication failed (credentials, policy); 2 the cloud's
+ * configuration is wrong (clouds.yaml, OS_*, TLS); 12 Keystone or Nova could not be reached or was
+ * unavailable; 1 anything else.
+ */
+function pollFailedExitCode(failure: CycleReport['failure']): number {
+  if (failure?.kind === 'auth') return ExitCode.Auth;
+  if (failure?.kind === 'invalid-input') return ExitCode.InvalidInput;
+  if (failure && UNREACHABLE_CODES.has(failure.code)) return ExitCode.WatchUnreachable;
+  return ExitCode.StepFailed;
+}
+
+/**
+ * The exit code of a `--once`, for scripts gating on it: a failed poll its own code (above); a
+ * recovery run that did not succeed gives its own code (1 failed, 3 refused...); 11 a guard held
+ * a host back, or a failed run's cooldown did; 10 hosts were recovered or would be; 0 nothing to do.
  */
 function onceExitCode(report: CycleReport, runs: readonly FinishedRun[]): number {
-  if (!report.ok) return ExitCode.StepFailed;
+  if (!report.ok) return pollFailedExitCode(report.failure);
   const failed = runs.find((r) => r.exitCode !== ExitCode.Ok);
   if (failed) return failed.exitCode;
-  if (report.trips.length > 0) return ExitCode.WatchHeldBack;
+  if (report.trips.length > 0 || report.coolingDown.length > 0) return ExitCode.WatchHeldBack;
   return report.recover.length > 0 ? ExitCode.WatchFoundWork : ExitCode.Ok;
 }
 
@@ -252,6 +282,7 @@ async function watchOn(w: WatchRun, coordinator: Coordinator | undefined, m: Loa
     power: (host) => w.services.power(host),
     log,
     observer: metrics,
+    stateDir: w.stateDir,
     dryRun: w.dryRun,
   });
   try {
@@ -388,7 +419,10 @@ config, POSTed to that webhook once per repeatAfter):
     heartbeatInterval), so a control-plane outage is never fenced;
   - caps: maxConcurrentRecoveries (2), maxRecoveriesPerHour (5), per zone, per aggregate;
   - hosts left alone: disabled ones (unless disabledReasonPattern matches), ones held by
-    another forcedown run, and ones the liveness probe still reaches.
+    another forcedown run, and ones the liveness probe still reaches;
+  - after a failed recovery run of a host (fence, force-down or evacuation failed, refused),
+    no new run for it until recovery.failedCooldown (10m) after that run ended, read from its
+    journal, so it holds across a restart; logged once with what to do (\`forcedown show RUN-ID\`).
 
 Modes: "mode: act" recovers; "mode: observe" runs continuously and acts on nothing (it logs
 "would recover"); --dry-run acts on nothing whatever the mode. --once polls once and exits.
@@ -419,8 +453,13 @@ Examples:
 Exit codes: 0 stopped cleanly, or (--once) nothing to do; 2 invalid config, runbook or
 inventory, or a missing alert token (what to do is printed). With --once, for scripts:
   10  hosts recovered (mode act), or that would be (--dry-run, observe): see "recover"
-  11  a guard or the liveness probe held a host back (a human should look): see "trips"
-  1   the poll of Nova failed (unreachable, authentication...: see the log on stderr)
+  11  a guard or the liveness probe held a host back, or a failed run's cooldown did (a human
+      should look): see "trips" and "coolingDown"
+  the poll of Nova failed (nothing done; the report says why and "what to do:", JSON "failure"):
+  4   authentication failed: wrong password or token, expired application credential, policy
+  2   the cloud's configuration is wrong: no such cloud in clouds.yaml, OS_* missing, TLS
+  12  Keystone or Nova could not be reached or was unavailable (refused, timeout, DNS, 5xx)
+  1   anything else
   a recovery run that did not succeed: that run's code (1 failed, 3 refused for safety, ...)
 (11 wins over 10; a failed run over both.) --output json also lists the runs it started.`,
   positionals: [0, 0],

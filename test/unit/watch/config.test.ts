@@ -33,6 +33,11 @@ test('heartbeatInterval and settleAfterTrip: defaults, and staleAfter must leave
     const own = await loadWatchConfig(join(dir, 'w.yaml'));
     assert.is(own.settings.heartbeatIntervalMs, 5000);
     assert.is(own.settings.guards.settleAfterTripMs, 120_000);
+    assert.is(resolved.settings.failedCooldownMs, 600_000, 'recovery.failedCooldown defaults to 10m');
+    await writeFile(join(dir, 'w.yaml'), 'recovery: {failedCooldown: 30m}\n');
+    assert.is((await loadWatchConfig(join(dir, 'w.yaml'))).settings.failedCooldownMs, 1_800_000);
+    assert.not.ok(checkWatchConfigText('recovery: {failedCooldown: 0s}\n', 'w.yaml').ok);
+    assert.not.ok(checkWatchConfigText('recovery: {cooldown: 5m}\n', 'w.yaml').ok);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

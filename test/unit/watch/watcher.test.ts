@@ -10,7 +10,9 @@ import { loadRunbook } from '../../../src/runbook/index.js';
 import { listRuns } from '../../../src/runner/index.js';
 import { catalog } from '../../../src/steps/catalog.js';
 import type { GuardSettings } from '../../../src/watch/guards.js';
+import { WatchMetrics } from '../../../src/watch/metrics.js';
 import { RunnerRecoveries, WatchedRuns } from '../../../src/watch/recoveries.js';
+import type { ComputeApi } from '../../../src/openstack/openstack.interface.js';
 import { Watcher, type LogRecord, type WatcherOptions, type WatchSettings } from '../../../src/watch/watcher.js';
 import { startSimulatedCloud, type SimulatedCloud } from '../../support/simulated-cloud.js';
 
@@ -241,6 +243,114 @@ test('after a stop mid-evacuation, a new watcher resumes the run instead of star
     assert.is(t.cloud.double.doubleEvacuations, 0);
     assert.is((await listRuns(t.stateDir)).length, 1);
     assert.equal(await t.recoveries().unfinished(), []);
+  } finally {
+    await t.done();
+  }
+});
+
+/** The compute API with Nova's clock on real time, so a test can move the watcher's own clock. */
+async function onRealNovaClock(services: ReturnType<SimulatedCloud['services']>): Promise<ComputeApi> {
+  const compute = (await services.openstack()).compute;
+  const clock = { earliest: () => Date.now(), latest: () => Date.now() + 1000 };
+  return new Proxy(compute, {
+    get: (target, prop) => {
+      if (prop === 'clock') return clock;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const cooldownSettings = settings({ confirmSamples: 1, failedCooldownMs: 600_000 });
+
+test('a failed fence holds the host back for recovery.failedCooldown, then it is tried again', async () => {
+  const t = await setup();
+  const start = Date.now();
+  let clock = start;
+  try {
+    const services = t.cloud.services();
+    t.cloud.double.killCompute('fake1', { now: true });
+    const bmc = t.cloud.bmcs.get('fake1')!;
+    bmc.wrongPassword = true;
+    const metrics = new WatchMetrics();
+    const coolingDown = async (): Promise<number | undefined> =>
+      (await metrics.registry.getSingleMetric('forcedown_watch_hosts_cooling_down')?.get())?.values[0]?.value;
+    const w = t.watcher({
+      settings: cooldownSettings,
+      now: () => clock,
+      compute: () => onRealNovaClock(services),
+      observer: metrics,
+    });
+    assert.equal((await w.cycle()).recover, ['fake1']);
+    await w.settle();
+    const failed = w.finishedRuns[0];
+    assert.is.not(failed.status, 'succeeded');
+    assert.ok(failed.runId);
+    const offs = (): number => bmc.calls.filter((c) => c === 'off').length;
+    const tried = offs();
+    // inside the cooldown: no second run, logged once, reported at every poll
+    for (const minutes of [0.1, 1, 5, 9.9]) {
+      clock = start + minutes * 60_000;
+      const report = await w.cycle();
+      assert.equal(report.recover, [], `at ${minutes} min`);
+      assert.equal(
+        report.coolingDown.map((c) => [c.host, c.runId, c.status, c.until]),
+        [['fake1', failed.runId, failed.status, new Date(start + 600_000).toISOString()]],
+      );
+      await w.settle();
+      assert.is(await coolingDown(), 1);
+    }
+    assert.is(offs(), tried);
+    assert.is((await listRuns(t.stateDir)).length, 1);
+    const holds = t.logs.filter((l) => l.host === 'fake1' && typeof l.until === 'string');
+    assert.is(holds.length, 1);
+    assert.match(String(holds[0]?.whatToDo), `forcedown show ${failed.runId}`);
+    // after it: a second run (the BMC fixed meanwhile) that recovers the host
+    bmc.wrongPassword = false;
+    clock = start + 600_000;
+    const after = await w.cycle();
+    assert.equal(after.coolingDown, []);
+    assert.equal(after.recover, ['fake1']);
+    assert.is(await coolingDown(), 0);
+    await w.settle();
+    assert.is((await listRuns(t.stateDir)).length, 2);
+    assert.is(w.finishedRuns.at(-1)?.status, 'succeeded');
+    assert.ok(t.cloud.double.service('fake1')?.forcedDown);
+  } finally {
+    await t.done();
+  }
+});
+
+test('the cooldown holds across a restart: read from the failed run in the journal', async () => {
+  const t = await setup();
+  const start = Date.now();
+  let clock = start;
+  try {
+    const services = t.cloud.services();
+    t.cloud.double.killCompute('fake1', { now: true });
+    t.cloud.bmcs.get('fake1')!.wrongPassword = true;
+    const options = { settings: cooldownSettings, now: () => clock, compute: () => onRealNovaClock(services) };
+    const first = t.watcher(options);
+    assert.equal((await first.cycle()).recover, ['fake1']);
+    await first.settle();
+    const failed = first.finishedRuns[0];
+    await first.stop();
+    // a new process: nothing in memory, the journal's run.finished says when the run ended
+    const again = t.watcher({ ...options, launcher: t.recoveries() });
+    assert.equal(await again.resumeUnfinished(), []);
+    clock = start + 300_000;
+    const held = await again.cycle();
+    assert.equal(held.recover, []);
+    assert.equal(
+      held.coolingDown.map((c) => [c.host, c.runId]),
+      [['fake1', failed.runId]],
+    );
+    // the journal's finish time, a little after the frozen clock's start: the end is after start + 10 min
+    assert.ok(Date.parse(held.coolingDown[0].until) >= start + 600_000);
+    clock = Date.parse(held.coolingDown[0].until);
+    assert.equal((await again.cycle()).recover, ['fake1']);
+    await again.settle();
+    assert.is((await listRuns(t.stateDir)).length, 2);
   } finally {
     await t.done();
   }
