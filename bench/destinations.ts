@@ -1,75 +1,89 @@
 /**
- * Where Nova placed each evacuation trial of a results file, from the destination computes' own
+ * Where Nova placed each evacuation trial of a bench run, from the destination computes' own
  * logs (bench/lib/destinations.ts): per trial, evacuations per destination, the busiest
  * destination's claim span (its claims run one at a time) and the wall time the bench measured.
  *
- *   tsx bench/destinations.ts bench/results/latest.json [--logs /tmp/forcedown-testbed/log] [--since ISO]
+ *   tsx bench/destinations.ts --bench-log /tmp/bench.log --started 2026-12-02T20:27:37Z [--logs /tmp/forcedown-testbed/log] [--json]
  *
- * The trials of the file (evacuation figure, then the sweep) are matched in order to the bursts
- * of evacuations the computes logged after --since (the run's start), each burst checked to
- * carry as many instances as the trial had servers. Prints a table; --json prints the records.
+ * --bench-log is what `npm run bench` printed on stderr: each trial's line ("evacuation round
+ * 1/2, N=10, forcedown: 9.60 s" or "sweep round ..., concurrency 5: ...") comes after the trial
+ * and its restore, so a trial's evacuations are the ones the computes logged between the line
+ * before it and its own. --started is when the bench process started (`ps -o lstart`), which the
+ * lines count their seconds from; seconds of slack do not matter (trials are tens of seconds apart).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bursts, parseComputeLog, spreadOf, type DestinationSpread } from './lib/destinations.js';
-import type { EvacuationTrial } from './evacuation.js';
+import { parseComputeLog, spreadOf, type DestinationSpread } from './lib/destinations.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { logs: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' } },
+const { values } = parseArgs({
+  options: {
+    'bench-log': { type: 'string' },
+    started: { type: 'string' },
+    logs: { type: 'string' },
+    json: { type: 'boolean' },
+  },
 });
-const file = positionals[0] ?? 'bench/results/latest.json';
-const report = JSON.parse(readFileSync(file, 'utf8')) as {
-  date: string;
-  durationS?: number;
-  figures: {
-    evacuation?: { trials: EvacuationTrial[] };
-    sweep?: { trials: EvacuationTrial[] };
-  };
-};
+if (values['bench-log'] === undefined || values.started === undefined) {
+  process.stderr.write('usage: tsx bench/destinations.ts --bench-log FILE --started ISO [--logs DIR] [--json]\n');
+  process.exit(2);
+}
+const started = Date.parse(values.started);
 const logs = values.logs ?? '/tmp/forcedown-testbed/log';
-const since = Date.parse(
-  values.since ?? new Date(Date.parse(report.date) - (report.durationS ?? 0) * 1000).toISOString(),
-);
 const evacuations = readdirSync(logs)
   .filter((name) => /^nova-compute-.+\.log$/.test(name))
   .flatMap((name) =>
     parseComputeLog(name.replace(/^nova-compute-|\.log$/g, ''), readFileSync(join(logs, name), 'utf8')),
   )
-  .filter((e) => e.arrivedAt >= since)
-  .sort((a, b) => a.arrivedAt - b.arrivedAt);
-const groups = bursts(evacuations, 12_000);
-const trials = [
-  ...(report.figures.evacuation?.trials ?? []).map((t) => ({ figure: 'evacuation', ...t })),
-  ...(report.figures.sweep?.trials ?? []).map((t) => ({ figure: 'sweep', ...t })),
-];
-const rows: { figure: string; trial: EvacuationTrial; spread: DestinationSpread }[] = [];
-let next = 0;
-for (const trial of trials) {
-  // a burst with as many instances as the trial had servers (others: another figure's, or a boot)
-  while (next < groups.length && new Set(groups[next].map((e) => e.instance)).size !== trial.servers) next += 1;
-  if (next >= groups.length) {
-    process.stderr.write(`no burst of ${trial.servers} evacuations left for ${trial.figure} ${trial.strategy}\n`);
-    break;
-  }
-  rows.push({ figure: trial.figure, trial, spread: spreadOf(groups[next]) });
-  next += 1;
+  .filter((e) => e.arrivedAt >= started);
+
+interface Trial {
+  readonly figure: string;
+  readonly name: string;
+  readonly servers: number;
+  readonly round: number;
+  readonly wall: string;
+  readonly from: number;
+  readonly to: number;
 }
+const LINE =
+  /^bench \[ *(\d+) s\] (evacuation|sweep) round (\d+)\/\d+, N=(\d+), (?:concurrency (\d+)|([a-z-]+)): (FAILED.*|[\d.]+ s)/;
+const trials: Trial[] = [];
+let previous = started;
+for (const line of readFileSync(values['bench-log'], 'utf8').split('\n')) {
+  const at = /^bench \[ *(\d+) s\]/.exec(line);
+  const match = LINE.exec(line);
+  if (match) {
+    const to = started + Number(match[1]) * 1000;
+    trials.push({
+      figure: match[2],
+      name: match[5] === undefined ? match[6] : `forcedown c=${match[5]}`,
+      servers: Number(match[4]),
+      round: Number(match[3]),
+      wall: match[7].startsWith('FAILED') ? 'failed' : match[7],
+      from: previous,
+      to,
+    });
+  }
+  if (at) previous = started + Number(at[1]) * 1000;
+}
+const rows: { trial: Trial; spread: DestinationSpread; instances: number }[] = trials.map((trial) => {
+  const mine = evacuations.filter((e) => e.arrivedAt > trial.from && e.arrivedAt <= trial.to);
+  return { trial, spread: spreadOf(mine), instances: new Set(mine.map((e) => e.instance)).size };
+});
 if (values.json === true) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
 } else {
   process.stdout.write(
-    '| figure | strategy | N | round | wall | per destination | busiest | busiest claim span | first arrival → last claim |\n|---|---|---|---|---|---|---|---|---|\n',
+    '| figure | strategy | N | round | wall | servers that reached a compute | per destination | busiest | busiest claim span |\n|---|---|---|---|---|---|---|---|---|\n',
   );
-  for (const { figure, trial: t, spread: s } of rows) {
-    const name = t.concurrency === undefined ? t.strategy : `${t.strategy} c=${t.concurrency}`;
+  for (const { trial: t, spread: s, instances } of rows) {
     const hosts = Object.entries(s.perHost)
       .sort()
       .map(([h, n]) => `${h} ${n}`)
       .join(', ');
     process.stdout.write(
-      `| ${figure} | ${name} | ${t.servers} | ${t.round} | ${(t.wallMs / 1000).toFixed(1)} s | ${hosts} | ${s.busiest} | ${(s.busiestClaimSpanMs / 1000).toFixed(1)} s | ${(s.arrivalToLastClaimMs / 1000).toFixed(1)} s |\n`,
+      `| ${t.figure} | ${t.name} | ${t.servers} | ${t.round} | ${t.wall} | ${instances} | ${hosts} | ${s.busiest} | ${(s.busiestClaimSpanMs / 1000).toFixed(1)} s |\n`,
     );
   }
 }
