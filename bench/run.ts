@@ -209,7 +209,7 @@ if (!smoke && testbedFigures.some((f) => only.has(f))) {
     manageVersion: novaManageVersion([join(tb.dir, 'bin', 'nova-manage')]),
     minMicroversion: api?.minMicroversion ?? null,
     maxMicroversion: api?.maxMicroversion ?? null,
-    where: 'the Debian 12 testbed, 3 fake-driver computes',
+    where: `the Debian 12 testbed, ${tb.computes.length} fake-driver computes`,
   };
   try {
     if (only.has('ttd')) {

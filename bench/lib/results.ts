@@ -112,7 +112,10 @@ export interface BenchReport {
     readonly maxMicroversion: string | null;
     readonly where: string;
   } | null;
-  readonly durationS: number;
+  /** Seconds of the run; null for a merged view (see `sources`). */
+  readonly durationS: number | null;
+  /** A merged view (latest.json): the results file each figure was taken from. */
+  readonly sources?: Readonly<Record<string, string>>;
   readonly figures: Figures & Record<string, unknown>;
   readonly table: readonly TableRow[];
   readonly problems: readonly string[];
@@ -136,11 +139,19 @@ export function markdown(report: BenchReport): string {
   ];
   if (report.problems.length > 0)
     lines.push('Problems during the run:', '', ...report.problems.map((p) => `- ${p}`), '');
-  lines.push(
-    `\`npm run bench${report.mode === 'smoke' ? ' -- --smoke' : ''}\` took ${Math.round(report.durationS)} s. Raw figures: \`latest.json\`; what they mean: \`bench/README.md\`.`,
-    '',
-  );
+  lines.push(sourcesLine(report), '');
   return lines.join('\n');
+}
+
+/** How long the run took, or (a merged view) which results file each figure comes from. */
+function sourcesLine(report: BenchReport): string {
+  const tail = 'Raw figures: `latest.json`; what they mean: `bench/README.md`.';
+  if (report.sources === undefined || report.durationS !== null)
+    return `\`npm run bench${report.mode === 'smoke' ? ' -- --smoke' : ''}\` took ${Math.round(report.durationS ?? 0)} s. ${tail}`;
+  const byFile = new Map<string, string[]>();
+  for (const [figure, file] of Object.entries(report.sources)) byFile.set(file, [...(byFile.get(file) ?? []), figure]);
+  const parts = [...byFile.entries()].map(([file, figures]) => `${figures.join(', ')} from \`${file}\``);
+  return `Merged from two runs: ${parts.join('; ')}. ${tail}`;
 }
 
 /** Writes `<dir>/<timestamp>.json`, `<dir>/latest.json` and `<dir>/latest.md`; returns the paths. */
