@@ -102,8 +102,7 @@ export function untilNextPoll(intervalMs: number, lastPollAt: number | undefined
 async function fill(run: EvacuationState, listedAt: number): Promise<void> {
   for (;;) {
     const free = run.concurrency.current - run.flights.size;
-    const now = Date.now();
-    const due = run.queue.filter((pending) => pending.readyAt <= now).slice(0, Math.max(0, free));
+    const due = run.due(free);
     if (due.length === 0) return;
     for (const pending of due) run.queue.splice(run.queue.indexOf(pending), 1);
     await sendBatch(run, due, listedAt);

@@ -31,10 +31,9 @@ export interface Refill {
  */
 function toReadAhead(run: EvacuationState, freed: number, refill: Refill | undefined): string[] {
   if (refill === undefined || freed === 0 || !run.settings.lockServers || !listingIsStale(refill.listedAt)) return [];
-  const now = Date.now();
-  return run.queue
-    .filter((p) => p.readyAt <= now && p.recheck === undefined && !run.locks.has(p.plan.server.id))
-    .slice(0, freed)
+  return run
+    .due(freed)
+    .filter((p) => p.recheck === undefined && !run.locks.has(p.plan.server.id))
     .map((p) => p.plan.server.id);
 }
 

@@ -118,6 +118,11 @@ export class EvacuationState {
     this.#holdCheck = undefined;
   }
 
+  /** The first `count` queued requests that are due (not backing off), in queue order: what a refill sends. */
+  due(count: number, now = Date.now()): Pending[] {
+    return this.queue.filter((pending) => pending.readyAt <= now).slice(0, Math.max(0, count));
+  }
+
   /** A pending request for `plan` (attempt 1, nothing known yet). */
   pending(plan: ServerPlan, overrides: Partial<Pending> = {}): Pending {
     return {
