@@ -4,6 +4,7 @@ import { formatDuration } from '../runbook/index.js';
 import type { StepContext, StepModule } from './step.interface.js';
 import { secrets } from '../secrets/index.js';
 import { isLoopbackHost } from '../validation/index.js';
+import { startWaitNotices } from '../wait-notices.js';
 
 /** Parses and checks a webhook URL: https, or http to loopback only; no credentials in it. */
 export function webhookUrl(text: string, stepId: string): URL {
@@ -36,9 +37,6 @@ export function webhookUrl(text: string, stepId: string): URL {
   return url;
 }
 
-/** How often a webhook that keeps the step waiting says so. */
-const WAIT_NOTICE_EVERY_MS = 4000;
-
 function describe(url: URL): string {
   return `${url.protocol}//${url.host}/…`;
 }
@@ -53,12 +51,11 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
   });
   // the step's timeout (default 10 s) bounds connecting and the answer (Node's fetch gives up
   // connecting after 10 s by itself); a longer wait says so every 4 s
-  const started = Date.now();
-  const waiting = setInterval(() => {
+  const stopNotices = startWaitNotices((waitedMs) =>
     context.output(
-      `waiting for the webhook ${describe(url)}: no answer after ${formatDuration(Date.now() - started)}; gives up after ${formatDuration(context.timeoutMs)} (the step's timeout)`,
-    );
-  }, WAIT_NOTICE_EVERY_MS);
+      `waiting for the webhook ${describe(url)}: no answer after ${formatDuration(waitedMs)}; gives up after ${formatDuration(context.timeoutMs)} (the step's timeout)`,
+    ),
+  );
   let response: Response;
   try {
     response = await context.services.fetch(url, {
@@ -70,7 +67,7 @@ async function post(s: NotifyStep, context: StepContext, url: URL): Promise<numb
     });
     await response.arrayBuffer().catch(() => undefined);
   } finally {
-    clearInterval(waiting);
+    stopNotices();
   }
   if (!response.ok) {
     throw operationFailed(
