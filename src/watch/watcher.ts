@@ -161,12 +161,9 @@ export class Watcher {
 
   /** Resumes the unfinished runs an earlier watcher process started (instead of new ones). */
   async resumeUnfinished(): Promise<WatchedRun[]> {
-    if (!this.acting) {
-      await this.loadFailures();
-      return [];
-    }
-    const open = (await this.#o.launcher.unfinished()).filter((run) => !this.#inFlight.has(run.host));
     await this.loadFailures();
+    if (!this.acting) return [];
+    const open = (await this.#o.launcher.unfinished()).filter((run) => !this.#inFlight.has(run.host));
     for (const run of open) {
       this.#o.log({ msg: 'resuming a recovery an earlier watcher started', host: run.host, runId: run.runId });
       this.#launch(run.host, this.#now(), (hooks) => this.#o.launcher.resume(run, hooks));
