@@ -256,7 +256,10 @@ export async function trial(
   } finally {
     await restore(client, HOST);
   }
-  if (result.failed > 0) throw new Error(`${strategy}, N=${n}: ${result.failed} server(s) not evacuated`);
+  if (result.failed > 0)
+    throw new Error(
+      `${strategy}, N=${n}: ${result.failed} of ${n} server(s) not evacuated after ${(result.wallMs / 1000).toFixed(1)} s${result.retries === undefined ? '' : ` (${result.retries} resends)`}; the servers left were deleted and ${HOST} restored`,
+    );
   return result;
 }
 

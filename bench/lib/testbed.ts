@@ -14,6 +14,7 @@ import {
   deleteServers,
   ensureHealthy,
   issueAdminToken,
+  restartCompute,
   testbed,
   until,
 } from '../../test/e2e/support/testbed.js';
@@ -177,12 +178,20 @@ export async function fenceAndForceDownDirectly(client: OpenStackClient, host: s
   );
 }
 
+/** How long a restored host may take to report `up` (a restart with a trial's leftovers is slow). */
+const RESTORE_UP_MS = 300_000;
+
 /**
- * Back to healthy after a benchmark: powered on (which restarts its nova-compute: the `done`
- * evacuation records become `completed`), force-down cleared once Nova allows it, enabled, up;
- * the benchmark's servers deleted.
+ * Back to healthy after a benchmark. First the benchmark's servers still on the failed host (an
+ * evacuation Nova refused leaves them there in ERROR) are deleted while its nova-compute is down:
+ * nova-api deletes them locally, so the restarted nova-compute does not start with them. Then
+ * powered on (which restarts its nova-compute: the `done` evacuation records become
+ * `completed`), force-down cleared once Nova allows it, enabled, up within {@link RESTORE_UP_MS};
+ * the other servers deleted.
  */
 export async function restore(client: OpenStackClient, host: string): Promise<void> {
+  const left = (await client.compute.listServersOnHost(host)).filter((s) => s.name.startsWith(SERVER_PREFIX));
+  if (left.length > 0) await deleteServers(client, SERVER_PREFIX, [host]);
   if (!/is on/.test(ipmi(host, 'status').stdout)) ipmi(host, 'on');
   const service = await client.compute.findComputeService(host);
   if (service.forcedDown) {
@@ -199,7 +208,12 @@ export async function restore(client: OpenStackClient, host: string): Promise<vo
       500,
     ).catch(() => undefined); // ensureHealthy restarts the compute if it is still refused
   }
-  await ensureHealthy(client, host);
+  await ensureHealthy(client, host, RESTORE_UP_MS).catch(async (error: unknown) => {
+    // not up in time: start its nova-compute again (as up.sh does) and give it the same again
+    console.error(`bench: ${host} not back (${(error as Error).message}); restarting its nova-compute`);
+    restartCompute(host);
+    return ensureHealthy(client, host, RESTORE_UP_MS);
+  });
   await deleteServers(client, SERVER_PREFIX);
   await waitComputeSettled(host);
 }

@@ -25,12 +25,17 @@ export interface StrategyOptions {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Evacuated and settled: moved off `from`, no task_state, vm_state as before (or error = failed). */
+/**
+ * Evacuated and settled: moved off `from`, no task_state, vm_state as before. Failed: vm_state
+ * `error` with no task left, wherever it is (an evacuation Nova refused, a placement conflict or
+ * "No valid host", leaves the server in ERROR on `from`; waiting for it to move would only burn
+ * the timeout). Nova sets task_state `rebuilding` before the evacuate call answers, so a server
+ * still untouched never reads as failed.
+ */
 export function settled(server: Server, from: string, vmStateBefore: string): 'done' | 'failed' | 'pending' {
-  if (server.host !== null && server.host !== from && server.taskState === null) {
-    if (server.vmState === vmStateBefore) return 'done';
-    if (server.vmState === 'error') return 'failed';
-  }
+  if (server.taskState !== null) return 'pending';
+  if (server.vmState === 'error' && vmStateBefore !== 'error') return 'failed';
+  if (server.host !== null && server.host !== from && server.vmState === vmStateBefore) return 'done';
   return 'pending';
 }
 

@@ -176,7 +176,7 @@ export async function bootServers(
       return list.every((s) => s.status === 'ACTIVE' && s.taskState === null) ? list : undefined;
     },
     `${count} servers ACTIVE on ${host}`,
-    120_000,
+    Math.max(120_000, count * 3000),
   ).catch(async (error: unknown) => {
     // servers that never reached a host are invisible to deleteServers (it lists by host): delete them here
     for (const id of ids) await rawNova('DELETE', `/servers/${id}`, '2.53').catch(() => undefined);
@@ -193,11 +193,18 @@ export async function bootServers(
   return Promise.all(servers.map((s) => client.compute.getServer(s.id)));
 }
 
-/** Deletes every server whose name starts with `prefix` (all projects) and waits until they are gone. */
-export async function deleteServers(client: OpenStackClient, prefix = 'e2e'): Promise<void> {
+/**
+ * Deletes every server whose name starts with `prefix` (all projects; on `hosts` only when given)
+ * and waits until they are gone.
+ */
+export async function deleteServers(
+  client: OpenStackClient,
+  prefix = 'e2e',
+  hosts: readonly string[] = testbed().computes.map((c) => c.host),
+): Promise<void> {
   const ids: string[] = [];
-  for (const compute of testbed().computes) {
-    for (const server of await client.compute.listServersOnHost(compute.host))
+  for (const host of hosts) {
+    for (const server of await client.compute.listServersOnHost(host))
       if (server.name.startsWith(prefix)) ids.push(server.id);
   }
   for (const id of ids) {
@@ -279,8 +286,15 @@ export function restartCompute(host: string): void {
   if (result.status !== 0) throw new Error(`restart-compute.sh ${host} failed: ${result.stderr}`);
 }
 
-/** Puts a host back to healthy: powered on, not forced down, enabled, up. */
-export async function ensureHealthy(client: OpenStackClient, host: string): Promise<ComputeService> {
+/**
+ * Puts a host back to healthy: powered on, not forced down, enabled, up (within `upTimeoutMs`,
+ * default 120 s, of being enabled: a nova-compute that restarts with many instances takes longer).
+ */
+export async function ensureHealthy(
+  client: OpenStackClient,
+  host: string,
+  upTimeoutMs = 120_000,
+): Promise<ComputeService> {
   if (!/is on/.test(ipmitool(host, 'status').stdout)) ipmitool(host, 'on');
   let service = await client.compute.findComputeService(host);
   if (service.forcedDown) {
@@ -309,7 +323,7 @@ export async function ensureHealthy(client: OpenStackClient, host: string): Prom
       return s.state === 'up' ? s : undefined;
     },
     `${host} up`,
-    120_000,
+    upTimeoutMs,
     1000,
   );
 }
