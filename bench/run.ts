@@ -32,6 +32,7 @@ import {
   writeReport,
   type BenchReport,
 } from './lib/results.js';
+import { cpuSample, loadBetween, type MachineLoad } from './lib/load.js';
 import { tableOf, type Figures } from './lib/table.js';
 import { scaleBench, type ScaleFigures } from './scale.js';
 import { watchScaleBench } from './watch-scale.js';
@@ -93,12 +94,17 @@ const problems: string[] = [];
 let passed = 0;
 let failed = 0;
 
+/** How busy the machine was during each figure (bench/lib/load.ts). */
+const load: Record<string, MachineLoad> = {};
+
 async function figure(name: string, work: () => Promise<void>): Promise<void> {
   log(`${name}: start`);
+  const before = cpuSample();
   try {
     await work();
     passed += 1;
-    log(`${name}: done`);
+    load[name] = loadBetween(before, cpuSample());
+    log(`${name}: done (machine ${load[name].busyPct} % busy, load ${load[name].loadAvg1})`);
   } catch (error) {
     failed += 1;
     const message = `${name}: ${(error as Error).stack ?? String(error)}`;
@@ -328,6 +334,7 @@ const report: BenchReport = {
   machine: machineInfo(),
   nova: novaInfo,
   durationS: Math.round((Date.now() - started) / 1000),
+  load,
   figures,
   table,
   problems,

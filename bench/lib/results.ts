@@ -114,6 +114,8 @@ export interface BenchReport {
   } | null;
   /** Seconds of the run; null for a merged view (see `sources`). */
   readonly durationS: number | null;
+  /** How busy the whole machine was during each figure (absent in results before 2026-12-03). */
+  readonly load?: Readonly<Record<string, { busyPct: number; loadAvg1: number; cores: number }>>;
   /** A merged view (latest.json): the results file each figure was taken from. */
   readonly sources?: Readonly<Record<string, string>>;
   readonly figures: Figures & Record<string, unknown>;
