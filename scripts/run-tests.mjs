@@ -11,7 +11,9 @@
 //
 // The e2e suite runs file by file so that one file that hangs is killed on its own (its tests
 // count as failed, the rest still run), the testbed is checked (and brought back) after a file
-// failed, and the closing table says how long each file took.
+// failed, and the closing table says how long each file took. Before the first file and after
+// a failed one, test/e2e/support/clean-slate.ts puts every compute back and deletes leftover
+// servers.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -46,6 +48,20 @@ function ensureTestbed(quiet = false) {
   if (up.status === 0) return true;
   console.error('run-tests: the testbed did not come up; see its logs (test/e2e/README.md)');
   return false;
+}
+
+/**
+ * test/e2e/support/clean-slate.ts: every compute healthy, leftover e2e/bench servers deleted (a
+ * killed file leaves its servers, and later files count every server on a host). A failure here
+ * is reported, not fatal: the files themselves will say what is wrong.
+ */
+function cleanSlate() {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(testbedDir, '../support/clean-slate.ts')], {
+    cwd: root,
+    stdio: 'inherit',
+    timeout: 600_000,
+  });
+  if (r.status !== 0) console.error(`run-tests: clean-slate failed (exit ${r.status ?? r.signal}); going on`);
 }
 
 /** The counts uvu printed: { total, passed, skipped }, or undefined when it printed no summary. */
@@ -137,6 +153,7 @@ async function runFiles(files) {
       failed += files.length - rows.length;
       break;
     }
+    if (bad > 0) cleanSlate();
   }
   return { passed, failed, rows };
 }
@@ -170,6 +187,7 @@ if (suite === 'e2e') {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
+  cleanSlate();
   const { passed, failed, rows } = await runFiles(filesOf(spec.dir, filePattern));
   if (rows.length > 0) timingTable(rows);
   finish(passed, failed);
