@@ -52,9 +52,13 @@ export function startWaitNotices(tick: (waitedMs: number) => void, options: Wait
   const timers = options.timers ?? realTimers;
   const everyMs = options.everyMs !== undefined && options.everyMs > 0 ? options.everyMs : NOTICE_EVERY_MS;
   const started = timers.now();
+  let fired = 0;
   const handle = timers.setInterval(() => {
+    fired += 1;
     try {
-      tick(timers.now() - started);
+      // Node's timers run on a monotonic clock and may fire a millisecond before Date.now says
+      // everyMs has passed: a notice never claims less than the intervals that elapsed
+      tick(Math.max(timers.now() - started, fired * everyMs));
     } catch {
       // a failing listener must not break the call
     }

@@ -49,6 +49,30 @@ test('the first notice comes at the threshold, not before, then once per thresho
   stop(); // twice is harmless
 });
 
+test('a timer that fires a millisecond before the clock says so still reports the threshold', () => {
+  // Node's timers use a monotonic clock; Date.now may read 99 ms when a 100 ms interval fires
+  let fire: () => void = () => undefined;
+  let now = 1000;
+  const timers: NoticeTimers = {
+    now: () => now,
+    setInterval: (callback) => {
+      fire = callback;
+      return 1;
+    },
+    clearInterval: () => undefined,
+  };
+  const ticks: number[] = [];
+  const stop = startWaitNotices((waitedMs) => ticks.push(waitedMs), { everyMs: 100, timers });
+  now = 1099;
+  fire();
+  now = 1199;
+  fire();
+  now = 1450;
+  fire();
+  assert.equal(ticks, [100, 200, 450]);
+  stop();
+});
+
 test('the default threshold is the OpenStack notices one, under 5 s', () => {
   const timers = fakeTimers();
   const ticks: number[] = [];
