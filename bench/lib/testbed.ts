@@ -190,8 +190,7 @@ const RESTORE_UP_MS = 300_000;
  * the other servers deleted.
  */
 export async function restore(client: OpenStackClient, host: string): Promise<void> {
-  const left = (await client.compute.listServersOnHost(host)).filter((s) => s.name.startsWith(SERVER_PREFIX));
-  if (left.length > 0) await deleteServers(client, SERVER_PREFIX, [host]);
+  await deleteServers(client, SERVER_PREFIX, [host]);
   if (!/is on/.test(ipmi(host, 'status').stdout)) ipmi(host, 'on');
   const service = await client.compute.findComputeService(host);
   if (service.forcedDown) {

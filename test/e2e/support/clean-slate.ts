@@ -15,10 +15,7 @@ const client = await adminClient();
 try {
   for (const compute of testbed().computes) await ensureHealthy(client, compute.host);
   const left: string[] = [];
-  for (const compute of testbed().computes)
-    for (const server of await client.compute.listServersOnHost(compute.host))
-      if (PREFIXES.some((p) => server.name.startsWith(p))) left.push(`${server.name} (${compute.host})`);
-  for (const prefix of PREFIXES) await deleteServers(client, prefix);
+  for (const prefix of PREFIXES) left.push(...(await deleteServers(client, prefix)));
   console.log(
     left.length === 0
       ? 'clean-slate: every compute healthy, no leftover servers'

@@ -195,17 +195,21 @@ export async function bootServers(
 
 /**
  * Deletes every server whose name starts with `prefix` (all projects; on `hosts` only when given)
- * and waits until they are gone.
+ * and waits until they are gone. Returns what it deleted, as `name (host)`.
  */
 export async function deleteServers(
   client: OpenStackClient,
   prefix = 'e2e',
   hosts: readonly string[] = testbed().computes.map((c) => c.host),
-): Promise<void> {
+): Promise<string[]> {
   const ids: string[] = [];
+  const deleted: string[] = [];
   for (const host of hosts) {
     for (const server of await client.compute.listServersOnHost(host))
-      if (server.name.startsWith(prefix)) ids.push(server.id);
+      if (server.name.startsWith(prefix)) {
+        ids.push(server.id);
+        deleted.push(`${server.name} (${host})`);
+      }
   }
   for (const id of ids) {
     await rawNova('POST', `/servers/${id}/action`, '2.53', { 'os-resetState': { state: 'active' } }).catch(
@@ -228,6 +232,7 @@ export async function deleteServers(
     'servers deleted',
     120_000,
   );
+  return deleted;
 }
 
 /** `ipmitool ... chassis power <action>` against a host's ipmi_sim BMC (password through the environment). */
