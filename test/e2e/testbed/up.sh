@@ -273,6 +273,12 @@ log_file = $LOGDIR/placement.log
 auth_strategy = keystone
 [placement_database]
 connection = mysql+pymysql://placement:$TB_DB_PASS@$TB_HOST/placement
+# oslo.db's pool (5 + 10 overflow, 30 s wait) ran dry when 30 evacuations claimed at once: placement
+# answered 500 "QueuePool limit of size 5 overflow 10 reached" and nova-compute failed the claims
+# (ConsumerAllocationRetrievalFailed). MariaDB allows 1000 connections here.
+max_pool_size = 20
+max_overflow = 40
+pool_timeout = 60
 $(keystone_authtoken placement)
 EOF
 if ! stamp_ok placement "$(pkgver python3-placement)"; then
