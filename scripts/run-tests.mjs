@@ -123,6 +123,17 @@ function filesOf(dir, regex) {
     .sort();
 }
 
+/**
+ * What one uvu process counts for: its passed tests, and as failed its failed tests, or 1 when it
+ * printed no summary, plus 1 when every test passed but it exited badly (or was killed).
+ */
+function tally(r) {
+  const s = summaryOf(r.out);
+  if (!s) return { passed: 0, failed: 1, skipped: 0, summary: undefined };
+  const badExit = s.total === s.passed && (r.timedOut || r.code !== 0);
+  return { passed: s.passed, failed: s.total - s.passed + (badExit ? 1 : 0), skipped: s.skipped, summary: s };
+}
+
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const fmt = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
@@ -141,19 +152,20 @@ async function runFiles(files) {
     }
     const left = Math.max(0.5, (deadline - Date.now()) / 60_000);
     const r = await runUvu(spec.dir, `^${escapeRe(file)}$`, Math.min(spec.perFileMin, left), file);
-    const s = summaryOf(r.out);
-    const note = r.timedOut ? 'killed (time limit)' : s ? '' : `no summary (exit ${r.code ?? r.signal})`;
-    const ok = s ? s.passed : 0;
-    // no summary: one failure; a summary with all passed but a bad exit (or a kill): one more
-    const bad = !s ? 1 : s.total - s.passed + (s.total === s.passed && (r.timedOut || r.code !== 0) ? 1 : 0);
-    passed += ok;
-    failed += bad;
-    rows.push({ file, ms: r.ms, note: note || `${ok} / ${s.total} passed` });
-    if (bad > 0 && !ensureTestbed(true)) {
+    const t = tally(r);
+    const note = r.timedOut
+      ? 'killed (time limit)'
+      : t.summary
+        ? `${t.passed} / ${t.summary.total} passed`
+        : `no summary (exit ${r.code ?? r.signal})`;
+    passed += t.passed;
+    failed += t.failed;
+    rows.push({ file, ms: r.ms, note });
+    if (t.failed > 0 && !ensureTestbed(true)) {
       failed += files.length - rows.length;
       break;
     }
-    if (bad > 0) cleanSlate();
+    if (t.failed > 0) cleanSlate();
   }
   return { passed, failed, rows };
 }
@@ -193,12 +205,8 @@ if (suite === 'e2e') {
   finish(passed, failed);
 } else {
   const r = await runUvu(spec.dir, filePattern, spec.timeoutMin, `${suite} suite`);
-  const s = summaryOf(r.out);
-  if (!s) {
+  const t = tally(r);
+  if (!t.summary)
     console.log(`run-tests: uvu printed no summary (exit ${r.code ?? r.signal}); counting the suite as failed`);
-    tearDown();
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  finish(s.passed, s.total - s.passed + (r.code !== 0 && s.total === s.passed ? 1 : 0), s.skipped);
+  finish(t.passed, t.failed, t.skipped);
 }

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, platform, arch } from 'node:os';
 import { join } from 'node:path';
 import type { Figures } from './table.js';
+import type { MachineLoad } from './load.js';
 
 export const benchRoot = join(import.meta.dirname, '..');
 export const repoRoot = join(benchRoot, '..');
@@ -115,7 +116,7 @@ export interface BenchReport {
   /** Seconds of the run; null for a merged view (see `sources`). */
   readonly durationS: number | null;
   /** How busy the whole machine was during each figure (absent in results before 2026-12-03). */
-  readonly load?: Readonly<Record<string, { busyPct: number; loadAvg1: number; cores: number }>>;
+  readonly load?: Readonly<Record<string, MachineLoad>>;
   /** A merged view (latest.json): the results file each figure was taken from. */
   readonly sources?: Readonly<Record<string, string>>;
   readonly figures: Figures & Record<string, unknown>;
